@@ -1,0 +1,3 @@
+from fortress.cli import run
+
+run()

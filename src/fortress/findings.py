@@ -1,0 +1,121 @@
+"""The single output type of a posture scan: Findings, plus coverage gaps.
+
+This module imports nothing else of Fortress, so every layer can use it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class Severity(enum.IntEnum):
+    """Ordered so that ``Severity.HIGH >= Severity.MEDIUM`` holds."""
+
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            names = ", ".join(s.label for s in cls)
+            raise ValueError(f"unknown severity {text!r} (choose from {names})") from None
+
+
+class Status(enum.StrEnum):
+    FAIL = "fail"
+    PASS = "pass"
+    UNKNOWN = "unknown"
+    SUPPRESSED = "suppressed"
+
+
+class Practice(enum.StrEnum):
+    LEAST_PRIVILEGE = "least-privilege"
+    CODE_INTEGRITY = "code-integrity"
+    NETWORK_ISOLATION = "network-isolation"
+    API_SECURITY = "api-security"
+    LOGGING_MONITORING = "logging-monitoring"
+    SECRETS = "secrets"
+    EPHEMERALITY = "ephemerality"
+    PATCHING = "patching"
+    GOVERNANCE = "governance"
+
+    @property
+    def title(self) -> str:
+        return _PRACTICE_TITLES[self]
+
+
+_PRACTICE_TITLES = {
+    Practice.LEAST_PRIVILEGE: "Least privilege",
+    Practice.CODE_INTEGRITY: "Code integrity",
+    Practice.NETWORK_ISOLATION: "VPC isolation",
+    Practice.API_SECURITY: "API security",
+    Practice.LOGGING_MONITORING: "Logging and monitoring",
+    Practice.SECRETS: "Secrets management",
+    Practice.EPHEMERALITY: "Ephemerality",
+    Practice.PATCHING: "Continuous patching",
+    Practice.GOVERNANCE: "Compliance and governance",
+}
+
+
+@dataclass(frozen=True)
+class ResourceRef:
+    """What a finding is about, and where it lives (ARN or file/line)."""
+
+    id: str
+    type: str
+    name: str
+    account: str | None = None
+    region: str | None = None
+    file: str | None = None
+    line: int | None = None
+    logical_id: str | None = None
+
+
+@dataclass
+class Finding:
+    rule_id: str
+    title: str
+    severity: Severity
+    practice: Practice
+    status: Status
+    resource: ResourceRef
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    remediation: str = ""
+    references: dict[str, list[str]] = field(default_factory=dict)
+    controls: dict[str, list[str]] = field(default_factory=dict)
+    suppression: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["severity"] = self.severity.label
+        data["practice"] = str(self.practice)
+        data["status"] = str(self.status)
+        return data
+
+
+@dataclass(frozen=True)
+class CoverageGap:
+    """An API call (or input) that failed, so part of the scope was not examined."""
+
+    service: str
+    operation: str
+    error_code: str
+    message: str = ""
+    account: str | None = None
+    region: str | None = None
+    resource: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,464 @@
+"""The normalized model of what is deployed (live account, snapshot) or declared (IaC).
+
+Plain typed data and no I/O. Every object carries an :class:`Origin` saying where it came
+from: an ARN in an account/region, or a file and line in a template.
+
+A value a source could not resolve (a template parameter without default, a Terraform module
+output, a data source) is an :class:`Unknown` carrying the reason. Rules must treat Unknown as
+"cannot decide", never as safe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A value the source could not resolve. ``reason`` says why, for the finding."""
+
+    reason: str
+
+    def __bool__(self) -> bool:  # an Unknown is never mistaken for a truthy, safe value
+        return False
+
+
+# ``Maybe[str]`` reads "a str, or Unknown".
+Maybe = T | Unknown
+
+PolicyDocument = dict[str, Any]
+
+
+def is_unknown(value: object) -> bool:
+    return isinstance(value, Unknown)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an object came from."""
+
+    source: str  # "aws", "snapshot", "cloudformation", "serverless", "terraform", "terraform-plan"
+    account: str | None = None
+    region: str | None = None
+    arn: str | None = None
+    file: str | None = None
+    line: int | None = None
+    logical_id: str | None = None  # CloudFormation logical id or Terraform address
+    # In-code suppressions declared on this resource: (rule id, reason or "").
+    suppressions: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def is_template(self) -> bool:
+        return self.file is not None
+
+
+# --------------------------------------------------------------------------- functions
+
+
+@dataclass
+class EnvVar:
+    name: str
+    value: Maybe[str]
+    # Set when IaC wires the value from another resource, e.g.
+    # "AWS::IAM::AccessKey.SecretAccessKey" or "aws_iam_access_key.secret".
+    reference: str | None = None
+
+
+@dataclass
+class VpcConfig:
+    subnet_ids: list[Maybe[str]] = field(default_factory=list)
+    security_group_ids: list[Maybe[str]] = field(default_factory=list)
+    vpc_id: str | None = None
+
+
+@dataclass
+class LayerRef:
+    arn: Maybe[str]
+
+    @property
+    def account(self) -> str | None:
+        if isinstance(self.arn, str) and self.arn.startswith("arn:"):
+            parts = self.arn.split(":")
+            return parts[4] if len(parts) > 4 else None
+        return None
+
+
+@dataclass
+class FunctionUrl:
+    auth_type: Maybe[str]  # "NONE" | "AWS_IAM"
+    url: str | None = None
+    qualifier: str | None = None
+    cors_allow_origins: list[str] | Unknown = field(default_factory=list)
+    cors_allow_credentials: bool = False
+
+
+@dataclass
+class CodeSigning:
+    arn: Maybe[str]
+    untrusted_artifact_on_deployment: Maybe[str] = "Warn"  # "Warn" | "Enforce"
+    allowed_publishers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class EventSourceMapping:
+    uuid: str
+    event_source_arn: Maybe[str]
+    state: str | None = None
+    on_failure_destination: str | None = None
+
+
+@dataclass
+class InvokeConfig:
+    """Asynchronous invocation config (destinations, retries)."""
+
+    on_failure: Maybe[str] | None = None
+    on_success: Maybe[str] | None = None
+    maximum_retry_attempts: int | None = None
+    qualifier: str | None = None
+
+
+@dataclass
+class FunctionVersion:
+    version: str
+    code_sha256: str | None = None
+    last_modified: datetime | None = None
+    description: str = ""
+
+
+@dataclass
+class Alias:
+    name: str
+    function_version: str
+    routing: dict[str, float] = field(default_factory=dict)
+
+
+# Parts of a function a live source reads with separate calls; any may fail (AccessDenied, ...).
+PART_POLICY = "policy"
+PART_URL = "url"
+PART_CODE_SIGNING = "code_signing"
+PART_CONCURRENCY = "concurrency"
+PART_INVOKE_CONFIG = "invoke_config"
+PART_TAGS = "tags"
+PART_ALIASES = "aliases"
+PART_VERSIONS = "versions"
+PART_EVENT_SOURCES = "event_source_mappings"
+
+
+@dataclass
+class Function:
+    """A Lambda function ($LATEST), with its versions and aliases.
+
+    Absent things are ``None``/empty (no URL, no policy); things that could not be read are
+    ``Unknown`` or named in ``uncollected``.
+    """
+
+    name: str
+    arn: str
+    origin: Origin
+    runtime: Maybe[str] | None = None  # None for container images
+    handler: Maybe[str] | None = None
+    package_type: str = "Zip"
+    role_arn: Maybe[str] | None = None
+    memory_size: Maybe[int] = 128
+    timeout: Maybe[int] = 3
+    environment: list[EnvVar] = field(default_factory=list)
+    kms_key_arn: Maybe[str] | None = None
+    vpc: VpcConfig | None = None
+    tracing_mode: Maybe[str] = "PassThrough"
+    dead_letter_target: Maybe[str] | None = None
+    log_group_name: Maybe[str] | None = None  # from LoggingConfig; default /aws/lambda/<name>
+    log_format: str | None = None
+    ephemeral_storage_mb: Maybe[int] = 512
+    file_systems: list[Maybe[str]] = field(default_factory=list)
+    layers: list[LayerRef] = field(default_factory=list)
+    code_signing: CodeSigning | None | Unknown = None
+    urls: list[FunctionUrl] = field(default_factory=list)
+    resource_policy: PolicyDocument | None | Unknown = None
+    event_source_mappings: list[EventSourceMapping] = field(default_factory=list)
+    invoke_configs: list[InvokeConfig] = field(default_factory=list)
+    reserved_concurrency: Maybe[int] | None = None
+    tags: dict[str, str] | Unknown = field(default_factory=dict)
+    last_modified: datetime | None = None
+    code_sha256: str | None = None
+    code_size: int | None = None
+    architectures: list[str] = field(default_factory=lambda: ["x86_64"])
+    versions: list[FunctionVersion] = field(default_factory=list)
+    aliases: list[Alias] = field(default_factory=list)
+    # Which parts of this function could not be read (one of the PART_* names below), so
+    # that rules depending on them answer "unknown" rather than "pass".
+    uncollected: set[str] = field(default_factory=set)
+
+    @property
+    def account(self) -> str | None:
+        return self.origin.account
+
+    @property
+    def region(self) -> str | None:
+        return self.origin.region
+
+    @property
+    def effective_log_group(self) -> Maybe[str]:
+        if self.log_group_name is None:
+            return f"/aws/lambda/{self.name}"
+        return self.log_group_name
+
+
+# --------------------------------------------------------------------------- IAM
+
+
+@dataclass
+class Policy:
+    name: str
+    document: PolicyDocument | Unknown
+    arn: str | None = None
+    aws_managed: bool = False
+    inline: bool = False
+
+
+@dataclass
+class Role:
+    name: str
+    arn: str
+    origin: Origin
+    trust_policy: PolicyDocument | Unknown = field(default_factory=dict)
+    inline_policies: list[Policy] = field(default_factory=list)
+    attached_policies: list[Policy] = field(default_factory=list)
+    permissions_boundary_arn: str | None = None
+
+    @property
+    def policies(self) -> list[Policy]:
+        return [*self.inline_policies, *self.attached_policies]
+
+
+# --------------------------------------------------------------------------- layers
+
+
+@dataclass
+class LayerVersion:
+    """A layer version owned by the scanned account (for sharing checks)."""
+
+    arn: str
+    name: str
+    version: int
+    origin: Origin
+    policy: PolicyDocument | None | Unknown = None
+    compatible_runtimes: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- API Gateway
+
+
+@dataclass
+class ApiRoute:
+    """A REST API method or an HTTP API route."""
+
+    method: str  # GET, POST, ANY, $default ...
+    path: str
+    authorization_type: Maybe[str] = "NONE"  # NONE, AWS_IAM, CUSTOM, COGNITO_USER_POOLS, JWT
+    authorizer_id: str | None = None
+    api_key_required: Maybe[bool] = False
+    request_validator: Maybe[str] | None = None
+    function_arns: list[Maybe[str]] = field(default_factory=list)
+    origin: Origin | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass
+class ApiStage:
+    name: str
+    throttling_rate: Maybe[float] | None = None  # stage-wide default route / method settings
+    throttling_burst: Maybe[int] | None = None
+    route_throttling: bool = False  # some per-route/method limit is set
+    usage_plan_throttling: bool = False
+    access_log_destination: Maybe[str] | None = None
+    execution_logging_level: Maybe[str] | None = None  # OFF, ERROR, INFO
+    tracing_enabled: Maybe[bool] = False
+    web_acl_arn: Maybe[str] | None = None
+    variables: dict[str, Maybe[str]] = field(default_factory=dict)
+    origin: Origin | None = None
+
+    @property
+    def throttled(self) -> bool:
+        return bool(
+            isinstance(self.throttling_rate, (int, float))
+            or self.route_throttling
+            or self.usage_plan_throttling
+        )
+
+
+@dataclass
+class Api:
+    id: str
+    name: str
+    kind: str  # "rest" | "http"
+    origin: Origin
+    routes: list[ApiRoute] = field(default_factory=list)
+    stages: list[ApiStage] = field(default_factory=list)
+    endpoint_type: str | None = None  # EDGE, REGIONAL, PRIVATE
+    # Set when the API is defined by an OpenAPI body we do not interpret.
+    opaque_reason: str | None = None
+
+    @property
+    def arn(self) -> str:
+        if self.origin.arn:
+            return self.origin.arn
+        return f"arn:aws:apigateway:{self.origin.region or '*'}::/{'restapis' if self.kind == 'rest' else 'apis'}/{self.id}"
+
+
+# --------------------------------------------------------------------------- network
+
+
+@dataclass
+class SecurityGroupRule:
+    protocol: str  # "-1" for all
+    from_port: int | None = None
+    to_port: int | None = None
+    cidrs: list[Maybe[str]] = field(default_factory=list)  # IPv4 and IPv6
+    source_groups: list[str] = field(default_factory=list)
+    prefix_lists: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SecurityGroup:
+    id: str
+    name: str
+    origin: Origin
+    vpc_id: str | None = None
+    ingress: list[SecurityGroupRule] | Unknown = field(default_factory=list)
+    egress: list[SecurityGroupRule] | Unknown = field(default_factory=list)
+
+
+@dataclass
+class Subnet:
+    id: str
+    origin: Origin
+    vpc_id: str | None = None
+    availability_zone: Maybe[str] | None = None
+
+
+# --------------------------------------------------------------------------- logging
+
+
+@dataclass
+class LogGroup:
+    name: str
+    origin: Origin
+    retention_days: Maybe[int] | None = None
+    kms_key_id: Maybe[str] | None = None
+
+
+@dataclass
+class Trail:
+    name: str
+    arn: str
+    origin: Origin
+    is_multi_region: Maybe[bool] = False
+    is_logging: Maybe[bool] = True
+    include_management_events: Maybe[bool] = True
+    # Basic event selectors and advanced event selectors, as the API returns them.
+    event_selectors: list[dict[str, Any]] = field(default_factory=list)
+    advanced_event_selectors: list[dict[str, Any]] = field(default_factory=list)
+    home_region: str | None = None
+
+
+@dataclass
+class Alarm:
+    name: str
+    origin: Origin
+    namespace: str | None = None
+    metric_name: str | None = None
+    dimensions: dict[str, str] = field(default_factory=dict)
+    # Metric math alarms: every (namespace, metric, dimensions) the alarm reads.
+    metrics: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- secrets & keys
+
+
+@dataclass
+class Secret:
+    arn: str
+    name: str
+    origin: Origin
+    rotation_enabled: Maybe[bool] = False
+    kms_key_id: str | None = None
+
+
+@dataclass
+class KmsKey:
+    arn: str
+    key_id: str
+    origin: Origin
+    manager: str = "CUSTOMER"  # "AWS" | "CUSTOMER"
+    aliases: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- account/region
+
+
+@dataclass
+class RegionStatus:
+    """Account-wide services, per region. ``None`` = not collected for this scope."""
+
+    account: str
+    region: str
+    origin: Origin
+    guardduty_lambda_protection: Maybe[bool] | None = None
+    inspector_lambda_scanning: Maybe[bool] | None = None
+
+
+# --------------------------------------------------------------------------- the inventory
+
+
+@dataclass
+class Inventory:
+    functions: list[Function] = field(default_factory=list)
+    roles: list[Role] = field(default_factory=list)
+    layers: list[LayerVersion] = field(default_factory=list)
+    apis: list[Api] = field(default_factory=list)
+    security_groups: list[SecurityGroup] = field(default_factory=list)
+    subnets: list[Subnet] = field(default_factory=list)
+    log_groups: list[LogGroup] = field(default_factory=list)
+    trails: list[Trail] = field(default_factory=list)
+    alarms: list[Alarm] = field(default_factory=list)
+    secrets: list[Secret] = field(default_factory=list)
+    kms_keys: list[KmsKey] = field(default_factory=list)
+    regions: list[RegionStatus] = field(default_factory=list)
+    # "account": a live account or its snapshot, where account-wide rules apply.
+    # "template": IaC, where account-wide facts (trails in other stacks, GuardDuty) are unknown.
+    scope: str = "account"
+    accounts: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+    def extend(self, other: Inventory) -> None:
+        """Merge another inventory into this one (several regions, files or accounts)."""
+        for name in (
+            "functions",
+            "roles",
+            "layers",
+            "apis",
+            "security_groups",
+            "subnets",
+            "log_groups",
+            "trails",
+            "alarms",
+            "secrets",
+            "kms_keys",
+            "regions",
+        ):
+            getattr(self, name).extend(getattr(other, name))
+        for account in other.accounts:
+            if account not in self.accounts:
+                self.accounts.append(account)
+        for source in other.sources:
+            if source not in self.sources:
+                self.sources.append(source)
+        if other.scope == "template":
+            self.scope = "template"

@@ -1,0 +1,374 @@
+"""Rule registry, metadata and the engine that turns verdicts into Findings.
+
+A rule is one small function answering one question about one inventory object::
+
+    @rule(id="FTR-API-001", title=..., target="function", practice=..., severity=...)
+    def url_without_auth(fn: Function, ctx: Context) -> Verdict: ...
+
+The engine picks the objects of the rule's ``target`` kind from the Inventory, calls the rule
+on each, and turns each Verdict into a Finding carrying the object's origin (ARN, or file and
+line in a template).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from fortress.config import ScanConfig
+from fortress.findings import Finding, Practice, ResourceRef, Severity, Status
+from fortress.inventory import (
+    Alarm,
+    Api,
+    ApiStage,
+    Function,
+    Inventory,
+    KmsKey,
+    LogGroup,
+    Origin,
+    RegionStatus,
+    Role,
+    Secret,
+    SecurityGroup,
+    Subnet,
+    Trail,
+)
+
+# --------------------------------------------------------------------------- verdicts
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: Status | None  # None = not applicable: no finding at all
+    message: str = ""
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def fail(cls, message: str, **evidence: Any) -> Verdict:
+        return cls(Status.FAIL, message, evidence)
+
+    @classmethod
+    def passed(cls, message: str = "", **evidence: Any) -> Verdict:
+        return cls(Status.PASS, message, evidence)
+
+    @classmethod
+    def unknown(cls, reason: str, **evidence: Any) -> Verdict:
+        return cls(Status.UNKNOWN, reason, evidence)
+
+    @classmethod
+    def not_applicable(cls) -> Verdict:
+        return cls(None)
+
+
+# --------------------------------------------------------------------------- targets
+
+
+@dataclass(frozen=True)
+class StageTarget:
+    api: Api
+    stage: ApiStage
+
+
+@dataclass(frozen=True)
+class AccountTarget:
+    account: str
+    origin: Origin
+
+
+TARGETS = ("function", "role", "layer", "api", "stage", "security_group", "secret", "region", "account")
+
+# Rules on these targets judge the account as a whole: on templates they are skipped,
+# because a template cannot show what other stacks or the account configure.
+ACCOUNT_WIDE_TARGETS = frozenset({"region", "account"})
+
+
+# --------------------------------------------------------------------------- metadata
+
+
+@dataclass(frozen=True)
+class RuleMeta:
+    id: str
+    title: str
+    target: str
+    practice: Practice
+    severity: Severity
+    rationale: str
+    remediation: str
+    snippets: dict[str, str] = field(default_factory=dict)  # "cli" | "cloudformation" | "terraform"
+    references: dict[str, list[str]] = field(default_factory=dict)
+    controls: dict[str, list[str]] = field(default_factory=dict)
+    # Sources the rule can judge: live/snapshot always; templates unless account-wide.
+    template: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "posture",
+            "id": self.id,
+            "title": self.title,
+            "target": self.target,
+            "practice": str(self.practice),
+            "severity": self.severity.label,
+            "rationale": self.rationale,
+            "remediation": self.remediation,
+            "snippets": dict(self.snippets),
+            "references": {k: list(v) for k, v in self.references.items()},
+            "controls": {k: list(v) for k, v in self.controls.items()},
+            "applies_to": ["aws", "snapshot", *(["iac"] if self.template else [])],
+        }
+
+
+RuleFunc = Callable[[Any, "Context"], Verdict]
+
+
+@dataclass(frozen=True)
+class Rule:
+    meta: RuleMeta
+    func: RuleFunc
+
+
+_REGISTRY: dict[str, Rule] = {}
+
+# Modules holding the rules, one per practice. Imported on first use of the registry.
+RULE_MODULES = (
+    "fortress.rules.least_privilege",
+    "fortress.rules.code_integrity",
+    "fortress.rules.network",
+    "fortress.rules.api_exposure",
+    "fortress.rules.observability",
+    "fortress.rules.secrets",
+    "fortress.rules.ephemerality",
+    "fortress.rules.patching",
+    "fortress.rules.governance",
+)
+
+
+def rule(
+    *,
+    id: str,
+    title: str,
+    target: str,
+    practice: Practice,
+    severity: Severity,
+    rationale: str,
+    remediation: str,
+    snippets: dict[str, str] | None = None,
+    references: dict[str, list[str]] | None = None,
+    controls: dict[str, list[str]] | None = None,
+) -> Callable[[RuleFunc], RuleFunc]:
+    if target not in TARGETS:
+        raise ValueError(f"rule {id}: unknown target {target!r}")
+
+    def register(func: RuleFunc) -> RuleFunc:
+        if id in _REGISTRY and _REGISTRY[id].func is not func:
+            raise ValueError(f"duplicate rule id {id}")
+        meta = RuleMeta(
+            id=id,
+            title=title,
+            target=target,
+            practice=practice,
+            severity=severity,
+            rationale=" ".join(rationale.split()),
+            remediation=" ".join(remediation.split()),
+            snippets=snippets or {},
+            references=references or {},
+            controls=controls or {},
+            template=target not in ACCOUNT_WIDE_TARGETS,
+        )
+        _REGISTRY[id] = Rule(meta, func)
+        return func
+
+    return register
+
+
+def all_rules() -> list[Rule]:
+    for module in RULE_MODULES:
+        importlib.import_module(module)
+    return sorted(_REGISTRY.values(), key=lambda r: r.meta.id)
+
+
+def select_rules(ids: list[str] | None = None, skip: list[str] | None = None) -> list[Rule]:
+    rules = all_rules()
+    known = {r.meta.id for r in rules}
+    for wanted in [*(ids or []), *(skip or [])]:
+        if not any(rid.startswith(wanted) for rid in known):
+            raise ValueError(f"no rule matches {wanted!r}")
+    if ids:
+        rules = [r for r in rules if any(r.meta.id.startswith(i) for i in ids)]
+    if skip:
+        rules = [r for r in rules if not any(r.meta.id.startswith(s) for s in skip)]
+    return rules
+
+
+# --------------------------------------------------------------------------- context
+
+
+class Context:
+    """The whole inventory plus indexes, handed to every rule with its object."""
+
+    def __init__(self, inventory: Inventory, config: ScanConfig | None = None) -> None:
+        self.inventory = inventory
+        self.config = config or ScanConfig()
+        self.roles: dict[str, Role] = {r.arn: r for r in inventory.roles}
+        self.log_groups: dict[tuple[str | None, str], LogGroup] = {
+            (g.origin.region, g.name): g for g in inventory.log_groups
+        }
+        self.security_groups: dict[str, SecurityGroup] = {g.id: g for g in inventory.security_groups}
+        self.subnets: dict[str, Subnet] = {s.id: s for s in inventory.subnets}
+        self.secrets: list[Secret] = inventory.secrets
+        self.kms_keys: dict[str, KmsKey] = {}
+        for key in inventory.kms_keys:
+            self.kms_keys[key.arn] = key
+            self.kms_keys[key.key_id] = key
+            for alias in key.aliases:
+                self.kms_keys[alias] = key
+        self.functions_by_role: dict[str, list[Function]] = defaultdict(list)
+        for fn in inventory.functions:
+            if isinstance(fn.role_arn, str):
+                self.functions_by_role[fn.role_arn].append(fn)
+
+    # lookups used by several rules ------------------------------------------------------
+
+    def role_of(self, fn: Function) -> Role | None:
+        return self.roles.get(fn.role_arn) if isinstance(fn.role_arn, str) else None
+
+    def log_group_of(self, fn: Function) -> LogGroup | None:
+        name = fn.effective_log_group
+        if not isinstance(name, str):
+            return None
+        return self.log_groups.get((fn.region, name)) or self.log_groups.get((None, name))
+
+    def trails_for(self, account: str | None) -> list[Trail]:
+        return [t for t in self.inventory.trails if account is None or t.origin.account in (None, account)]
+
+    def alarms_for(self, region: str | None) -> list[Alarm]:
+        return [a for a in self.inventory.alarms if region is None or a.origin.region in (None, region)]
+
+    def region_status(self, account: str | None, region: str | None) -> RegionStatus | None:
+        for status in self.inventory.regions:
+            if status.account == account and status.region == region:
+                return status
+        return None
+
+    def is_trusted_account(self, account: str | None, home: str | None) -> bool:
+        return account is not None and (account == home or account in self.config.trusted_accounts)
+
+    # targets -----------------------------------------------------------------------------
+
+    def objects(self, target: str) -> Iterator[tuple[Any, ResourceRef]]:
+        inv = self.inventory
+        if target == "function":
+            for fn in inv.functions:
+                yield fn, _ref(fn.arn, "AWS::Lambda::Function", fn.name, fn.origin)
+        elif target == "role":
+            for role in inv.roles:
+                if self.functions_by_role.get(role.arn):
+                    yield role, _ref(role.arn, "AWS::IAM::Role", role.name, role.origin)
+        elif target == "layer":
+            for layer in inv.layers:
+                yield layer, _ref(layer.arn, "AWS::Lambda::LayerVersion", layer.name, layer.origin)
+        elif target == "api":
+            for api in inv.apis:
+                yield api, _ref(api.arn, _api_type(api), api.name, api.origin)
+        elif target == "stage":
+            for api in inv.apis:
+                for stage in api.stages:
+                    origin = stage.origin or api.origin
+                    yield (
+                        StageTarget(api, stage),
+                        _ref(f"{api.arn}/stages/{stage.name}", _api_type(api) + ":Stage", f"{api.name}/{stage.name}", origin),
+                    )
+        elif target == "security_group":
+            used: set[str] = set()
+            for fn in inv.functions:
+                if fn.vpc:
+                    used.update(g for g in fn.vpc.security_group_ids if isinstance(g, str))
+            for group in inv.security_groups:
+                if group.id in used:
+                    yield group, _ref(group.id, "AWS::EC2::SecurityGroup", group.name, group.origin)
+        elif target == "secret":
+            for secret in inv.secrets:
+                yield secret, _ref(secret.arn, "AWS::SecretsManager::Secret", secret.name, secret.origin)
+        elif target == "region":
+            for status in inv.regions:
+                yield status, _ref(f"{status.account}/{status.region}", "AWS::Region", status.region, status.origin)
+        elif target == "account":
+            for account in inv.accounts:
+                origin = Origin(source=inv.sources[0] if inv.sources else "aws", account=account)
+                yield AccountTarget(account, origin), _ref(account, "AWS::Account", account, origin)
+
+
+def _api_type(api: Api) -> str:
+    return "AWS::ApiGateway::RestApi" if api.kind == "rest" else "AWS::ApiGatewayV2::Api"
+
+
+def _ref(rid: str, rtype: str, name: str, origin: Origin) -> ResourceRef:
+    return ResourceRef(
+        id=rid,
+        type=rtype,
+        name=name,
+        account=origin.account,
+        region=origin.region,
+        file=origin.file,
+        line=origin.line,
+        logical_id=origin.logical_id,
+    )
+
+
+# --------------------------------------------------------------------------- the engine
+
+
+def evaluate(inventory: Inventory, rules: list[Rule], config: ScanConfig | None = None) -> list[Finding]:
+    ctx = Context(inventory, config)
+    findings: list[Finding] = []
+    for r in rules:
+        meta = r.meta
+        if inventory.scope == "template" and not meta.template:
+            continue
+        for obj, ref in ctx.objects(meta.target):
+            verdict = r.func(obj, ctx)
+            if verdict.status is None:
+                continue
+            status = verdict.status
+            suppression = None
+            origin = getattr(obj, "origin", None)
+            if isinstance(obj, StageTarget):
+                origin = obj.stage.origin or obj.api.origin
+            if isinstance(origin, Origin):
+                for rule_id, reason in origin.suppressions:
+                    if rule_id == meta.id and status is Status.FAIL:
+                        status = Status.SUPPRESSED
+                        suppression = reason or "(no reason given)"
+            findings.append(
+                Finding(
+                    rule_id=meta.id,
+                    title=meta.title,
+                    severity=meta.severity,
+                    practice=meta.practice,
+                    status=status,
+                    resource=ref,
+                    message=verdict.message or meta.title,
+                    evidence=verdict.evidence,
+                    remediation=meta.remediation,
+                    references=meta.references,
+                    controls=meta.controls,
+                    suppression=suppression,
+                )
+            )
+    return findings
+
+
+__all__ = [
+    "AccountTarget",
+    "Context",
+    "Rule",
+    "RuleMeta",
+    "StageTarget",
+    "Verdict",
+    "all_rules",
+    "evaluate",
+    "rule",
+    "select_rules",
+]

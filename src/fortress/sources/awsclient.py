@@ -1,0 +1,230 @@
+"""boto3 sessions, clients, retries, regions, and API errors turned into coverage gaps.
+
+Every AWS call Fortress makes goes through :class:`AwsClient`: it honours ``--profile``,
+``--endpoint-url`` / ``AWS_ENDPOINT_URL``, uses botocore's adaptive retry mode, and turns a
+failed call into a :class:`~fortress.findings.CoverageGap` instead of an exception.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+from fortress.errors import FortressError
+from fortress.findings import CoverageGap
+
+DEFAULT_REGION = "us-east-1"
+
+# Error codes that mean "this thing does not exist", which is an answer, not a gap.
+NOT_FOUND_CODES = frozenset(
+    {
+        "ResourceNotFoundException",
+        "NoSuchEntity",
+        "NoSuchEntityException",
+        "NotFoundException",
+        "TrailNotFoundException",
+        "ResourceNotFound",
+    }
+)
+
+
+@dataclass
+class AwsOptions:
+    profile: str | None = None
+    regions: list[str] = field(default_factory=list)
+    all_regions: bool = False
+    endpoint_url: str | None = None
+    max_attempts: int = 8
+    max_workers: int = 8
+    connect_timeout: float = 10
+    read_timeout: float = 60
+
+
+class AwsClient:
+    """Creates (and caches) boto3 clients; records failed calls as coverage gaps."""
+
+    def __init__(self, options: AwsOptions | None = None) -> None:
+        self.options = options or AwsOptions()
+        self.endpoint_url = self.options.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+        try:
+            self.session = boto3.Session(profile_name=self.options.profile)
+        except botocore.exceptions.ProfileNotFound as exc:
+            raise FortressError(f"AWS profile not found: {self.options.profile}") from exc
+        self._config = Config(
+            retries={"mode": "adaptive", "max_attempts": self.options.max_attempts},
+            connect_timeout=self.options.connect_timeout,
+            read_timeout=self.options.read_timeout,
+            max_pool_connections=max(10, self.options.max_workers * 2),
+            user_agent_extra="fortress",
+        )
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+        self.gaps: list[CoverageGap] = []
+        self.calls = 0
+        self._account: str | None = None
+
+    # clients --------------------------------------------------------------------------
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        region = region or self.default_region
+        key = (service, region)
+        with self._lock:  # boto3 sessions are not thread-safe when creating clients
+            if key not in self._clients:
+                kwargs: dict[str, Any] = {"region_name": region, "config": self._config}
+                if self.endpoint_url:
+                    kwargs["endpoint_url"] = self.endpoint_url
+                client = self.session.client(service, **kwargs)  # type: ignore[call-overload]
+                client.meta.events.register("before-call.*.*", self._count)
+                self._clients[key] = client
+            return self._clients[key]
+
+    def _count(self, **_: Any) -> None:
+        with self._lock:
+            self.calls += 1
+
+    @property
+    def default_region(self) -> str:
+        return self.session.region_name or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+
+    # identity and regions ---------------------------------------------------------------
+
+    def account_id(self) -> str:
+        if self._account is None:
+            try:
+                ident = self.client("sts").get_caller_identity()
+            except botocore.exceptions.NoCredentialsError as exc:
+                raise FortressError("no AWS credentials found (set a profile or AWS_* variables)") from exc
+            except botocore.exceptions.ClientError as exc:
+                raise FortressError(f"cannot identify the caller: {_describe(exc)}") from exc
+            except botocore.exceptions.EndpointConnectionError as exc:
+                raise FortressError(f"cannot reach AWS: {exc}") from exc
+            self._account = str(ident["Account"])
+        return self._account
+
+    def caller_identity(self) -> dict[str, Any]:
+        return dict(self.client("sts").get_caller_identity())
+
+    def regions(self) -> list[str]:
+        """Regions to scan: the ones asked for, or every enabled region with --all-regions."""
+        if self.options.regions:
+            return list(dict.fromkeys(self.options.regions))
+        if not self.options.all_regions:
+            return [self.default_region]
+        answer = self.call("ec2", self.default_region, "describe_regions", AllRegions=False)
+        if answer is None:
+            return [self.default_region]
+        return sorted(
+            r["RegionName"]
+            for r in answer.get("Regions", [])
+            if r.get("OptInStatus", "opt-in-not-required") != "not-opted-in"
+        )
+
+    # calls --------------------------------------------------------------------------------
+
+    def call(
+        self,
+        service: str,
+        region: str | None,
+        operation: str,
+        *,
+        resource: str | None = None,
+        absent_ok: bool = False,
+        **kwargs: Any,
+    ) -> dict[str, Any] | None:
+        """Call one API operation. On failure record a gap and return None.
+
+        With ``absent_ok`` a not-found answer returns None without a gap (for example
+        ``get_policy`` on a function that has no resource policy).
+        """
+        try:
+            return dict(getattr(self.client(service, region), operation)(**kwargs))
+        except Exception as exc:  # every failure becomes data; see _gap_from
+            gap = self._gap_from(exc, service, region, operation, resource)
+            if absent_ok and gap.error_code in NOT_FOUND_CODES:
+                return None
+            self.record(gap)
+            return None
+
+    def paginate(
+        self,
+        service: str,
+        region: str | None,
+        operation: str,
+        key: str,
+        *,
+        resource: str | None = None,
+        absent_ok: bool = False,
+        **kwargs: Any,
+    ) -> list[Any] | None:
+        """All items under ``key`` across pages, or None (with a gap) if a page failed."""
+        items: list[Any] = []
+        try:
+            client = self.client(service, region)
+            if client.can_paginate(operation):
+                for page in client.get_paginator(operation).paginate(**kwargs):
+                    items.extend(page.get(key, []))
+            else:
+                items.extend(getattr(client, operation)(**kwargs).get(key, []))
+        except Exception as exc:
+            gap = self._gap_from(exc, service, region, operation, resource)
+            if absent_ok and gap.error_code in NOT_FOUND_CODES:
+                return []
+            self.record(gap)
+            return None
+        return items
+
+    def iter_pages(self, service: str, region: str | None, operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Stream pages (for large results such as log events). Errors become a gap."""
+        try:
+            client = self.client(service, region)
+            yield from client.get_paginator(operation).paginate(**kwargs)
+        except Exception as exc:
+            self.record(self._gap_from(exc, service, region, operation, None))
+
+    def record(self, gap: CoverageGap) -> None:
+        with self._lock:
+            self.gaps.append(gap)
+
+    def _gap_from(
+        self, exc: Exception, service: str, region: str | None, operation: str, resource: str | None
+    ) -> CoverageGap:
+        if isinstance(exc, botocore.exceptions.NoCredentialsError):
+            raise FortressError("no AWS credentials found (set a profile or AWS_* variables)") from exc
+        if isinstance(exc, botocore.exceptions.ClientError):
+            error = exc.response.get("Error", {})
+            code = str(error.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode"))
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if code in {"403", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}:
+                code = "AccessDenied"
+            elif code in {"404", "501", "InternalFailure", "NotImplemented"} and status in (404, 500, 501):
+                code = "NotImplemented" if code != "404" or not error.get("Message") else code
+            message = str(error.get("Message") or exc)
+        elif isinstance(exc, botocore.exceptions.EndpointConnectionError):
+            code, message = "EndpointConnectionError", str(exc)
+        elif isinstance(exc, botocore.exceptions.ConnectTimeoutError | botocore.exceptions.ReadTimeoutError):
+            code, message = "Timeout", str(exc)
+        elif isinstance(exc, botocore.exceptions.BotoCoreError):
+            code, message = type(exc).__name__, str(exc)
+        else:
+            code, message = type(exc).__name__, str(exc)
+        return CoverageGap(
+            service=service,
+            operation=operation,
+            error_code=code,
+            message=message[:300],
+            account=self._account,
+            region=region,
+            resource=resource,
+        )
+
+
+def _describe(exc: botocore.exceptions.ClientError) -> str:
+    error = exc.response.get("Error", {})
+    return f"{error.get('Code', 'error')}: {error.get('Message', '')}".strip()
