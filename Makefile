@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit rules-doc bench clean
+.PHONY: demo test lint typecheck unit rules-doc bench clean lock
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 test: lint typecheck unit
 
@@ -35,3 +35,11 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache fortress-demo
+
+# Re-pin every dependency from a fresh environment built from pyproject.toml.
+lock:
+	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
+	.lockenv/bin/python -m pip install --quiet -e '.[dev]' setuptools wheel
+	(echo "# Locked dependencies (pip freeze of a working environment). Regenerate with \`make lock\`."; \
+	 .lockenv/bin/python -m pip freeze --all --exclude-editable | grep -v '^pip==' | grep -v '^-e') > requirements.lock
+	rm -rf .lockenv

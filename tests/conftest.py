@@ -6,6 +6,7 @@ process (pytest-xdist workers each get their own); ``aws`` resets its state for 
 
 from __future__ import annotations
 
+import logging
 import os
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ import pytest
 from botocore.config import Config
 
 os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
 for _key, _value in {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",

@@ -51,7 +51,7 @@ class Practice(enum.StrEnum):
     GOVERNANCE = "governance"
 
     @property
-    def title(self) -> str:
+    def heading(self) -> str:
         return _PRACTICE_TITLES[self]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 T = TypeVar("T")
 
@@ -28,9 +28,19 @@ class Unknown:
 
 
 # ``Maybe[str]`` reads "a str, or Unknown".
-Maybe = T | Unknown
+Maybe: TypeAlias = T | Unknown
 
 PolicyDocument = dict[str, Any]
+
+
+# The account a template deploys into, when it is not known: Origin.account of every template
+# object and the account part of ARNs built from AWS::AccountId / data.aws_caller_identity.
+# Rules compare accounts by equality, so "self" stays self and a literal foreign id stays foreign.
+TEMPLATE_ACCOUNT = "${AWS::AccountId}"
+
+
+# The reason of the Unknown that replaces a secret value withheld from a snapshot.
+WITHHELD = "secret value withheld from the snapshot"
 
 
 def is_unknown(value: object) -> bool:
@@ -66,6 +76,10 @@ class EnvVar:
     # Set when IaC wires the value from another resource, e.g.
     # "AWS::IAM::AccessKey.SecretAccessKey" or "aws_iam_access_key.secret".
     reference: str | None = None
+    # Set when the value was withheld at collection time because it is a secret (snapshots
+    # never store secrets unless asked): the kind of secret and its fingerprint.
+    redacted: str | None = None
+    fingerprint: str | None = None
 
 
 @dataclass
@@ -175,9 +189,9 @@ class Function:
     ephemeral_storage_mb: Maybe[int] = 512
     file_systems: list[Maybe[str]] = field(default_factory=list)
     layers: list[LayerRef] = field(default_factory=list)
-    code_signing: CodeSigning | None | Unknown = None
+    code_signing: CodeSigning | Unknown | None = None
     urls: list[FunctionUrl] = field(default_factory=list)
-    resource_policy: PolicyDocument | None | Unknown = None
+    resource_policy: PolicyDocument | Unknown | None = None
     event_source_mappings: list[EventSourceMapping] = field(default_factory=list)
     invoke_configs: list[InvokeConfig] = field(default_factory=list)
     reserved_concurrency: Maybe[int] | None = None
@@ -245,7 +259,7 @@ class LayerVersion:
     name: str
     version: int
     origin: Origin
-    policy: PolicyDocument | None | Unknown = None
+    policy: PolicyDocument | Unknown | None = None
     compatible_runtimes: list[str] = field(default_factory=list)
 
 
@@ -417,6 +431,17 @@ class RegionStatus:
 # --------------------------------------------------------------------------- the inventory
 
 
+COLLECTION_TRAILS = "trails"
+COLLECTION_LOG_GROUPS = "log_groups"
+COLLECTION_ALARMS = "alarms"
+COLLECTION_ROLES = "roles"
+COLLECTION_SECURITY_GROUPS = "security_groups"
+COLLECTION_SUBNETS = "subnets"
+COLLECTION_SECRETS = "secrets"
+COLLECTION_APIS = "apis"
+COLLECTION_LAYERS = "layers"
+
+
 @dataclass
 class Inventory:
     functions: list[Function] = field(default_factory=list)
@@ -436,6 +461,10 @@ class Inventory:
     scope: str = "account"
     accounts: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    # Collections a live source could not read (AccessDenied, ...): "<kind>@<region>" or
+    # "<kind>" for global ones, kind being one of the COLLECTION_* names. A rule that would
+    # conclude "missing" from an empty collection answers "unknown" instead.
+    uncollected: set[str] = field(default_factory=set)
 
     def extend(self, other: Inventory) -> None:
         """Merge another inventory into this one (several regions, files or accounts)."""
@@ -460,5 +489,6 @@ class Inventory:
         for source in other.sources:
             if source not in self.sources:
                 self.sources.append(source)
+        self.uncollected |= other.uncollected
         if other.scope == "template":
             self.scope = "template"

@@ -22,6 +22,7 @@ EXIT_INCOMPLETE = 3
 
 COMMAND_MODULES = (
     "fortress.cli.posture",
+    "fortress.cli.forensics",
 )
 
 

@@ -1,1 +1,148 @@
-"""Fortress demo."""
+"""The built-in demo: an emulated AWS account with a deliberately vulnerable application.
+
+``fortress demo`` starts the AWS API emulator (moto, server mode) in-process on a free
+loopback port, seeds "ShopFast" into it (see :mod:`fortress.demo.seed`), scans it with the same
+live source users run against AWS, prints the report and writes ``fortress-demo/report.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from fortress.config import ScanConfig
+from fortress.demo.seed import PRIMARY, SECONDARY, Seeded, seed
+from fortress.findings import Status
+from fortress.scan import ScanResult, SourceInfo, run_rules
+from fortress.sources import aws
+from fortress.sources.awsclient import AwsClient, AwsOptions
+
+DEMO_CREDENTIALS = ("testing", "testing")
+
+# The demo judges time-based rules (runtime deprecation, staleness) at a fixed date with a
+# six-month look-ahead, so that its report is the same whenever it runs.
+DEMO_AS_OF = date(2026, 11, 27)
+DEMO_DEPRECATION_WINDOW = 180
+
+
+# Rules whose failing (or passing) case the emulator cannot represent, and why. The tests
+# check this list against a real demo scan, and these rules are tested from IaC, snapshots
+# or stubbed responses instead. The README repeats it.
+EMULATOR_LIMITS: dict[str, dict[str, Any]] = {
+    "FTR-CODE-001": {
+        "cannot": [Status.PASS],
+        "why": "get_code_signing_config is not implemented, so an Enforce policy cannot be read "
+        "(the function with a code signing config is reported unknown, with a coverage gap)",
+    },
+    "FTR-CODE-003": {
+        "cannot": [Status.FAIL],
+        "why": "the emulator rejects layer ARNs from another account",
+    },
+    "FTR-EPH-001": {
+        "cannot": [Status.FAIL],
+        "why": "the emulator does not return FileSystemConfigs",
+    },
+    "FTR-PATCH-004": {
+        "cannot": [Status.FAIL],
+        "why": "LastModified is always the creation time; a year-old function cannot be made",
+    },
+    "FTR-GOV-001": {
+        "cannot": [Status.FAIL],
+        "why": "an account-wide rule has one verdict per account, and the demo is one account "
+        "(its failing case is tested on a second emulated account without a trail)",
+    },
+}
+
+
+def demo_config() -> ScanConfig:
+    return ScanConfig(as_of=DEMO_AS_OF, deprecation_window_days=DEMO_DEPRECATION_WINDOW)
+
+
+@contextmanager
+def emulator(port: int = 0) -> Iterator[str]:
+    """Run the AWS emulator on 127.0.0.1 for the duration of the block."""
+    from moto.server import ThreadedMotoServer
+
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    host, bound = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{bound}"
+    finally:
+        server.stop()
+
+
+def demo_client(endpoint: str) -> AwsClient:
+    return AwsClient(
+        AwsOptions(
+            regions=[PRIMARY, SECONDARY],
+            endpoint_url=endpoint,
+            credentials=DEMO_CREDENTIALS,
+            max_attempts=2,
+        )
+    )
+
+
+def scan_demo(endpoint: str, config: ScanConfig | None = None) -> ScanResult:
+    client = demo_client(endpoint)
+    started = datetime.now(UTC)
+    inventory = aws.collect(client)
+    target = f"demo account {client.account_id()} ({', '.join(client.regions())}) at {endpoint}"
+    return run_rules(
+        inventory,
+        None,
+        config or demo_config(),
+        list(client.gaps),
+        [SourceInfo("aws", target)],
+        started,
+    )
+
+
+def run_demo(output_dir: Path, serve: bool = False, port: int = 0) -> int:
+    from fortress.report import console as console_report
+    from fortress.report import jsonreport, sarif
+
+    err = Console(stderr=True)
+    with emulator(port) as endpoint:
+        t0 = time.monotonic()
+        err.print(
+            f"Starting the demo: AWS emulator at {endpoint}; seeding the ShopFast application…"
+        )
+        seeded: Seeded = seed(endpoint)
+        err.print(
+            f"Seeded {len(seeded.functions)} functions in {time.monotonic() - t0:.1f}s; scanning…"
+        )
+        result = scan_demo(endpoint)
+        Console().print(console_report.render(result))
+        output_dir.mkdir(parents=True, exist_ok=True)
+        (output_dir / "report.json").write_text(jsonreport.render(result), encoding="utf-8")
+        (output_dir / "report.sarif").write_text(sarif.render(result), encoding="utf-8")
+        err.print(
+            f"Demo finished in {time.monotonic() - t0:.1f}s. Reports: {output_dir / 'report.json'}, "
+            f"{output_dir / 'report.sarif'}"
+        )
+        if serve:
+            err.print("The demo account stays up. In another terminal:")
+            print(f"export AWS_ENDPOINT_URL={endpoint}")
+            print(
+                "export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1"
+            )
+            sys.stdout.flush()
+            err.print("Press Ctrl-C to stop.")
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                err.print("Stopping the demo emulator.")
+    return 0

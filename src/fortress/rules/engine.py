@@ -78,7 +78,17 @@ class AccountTarget:
     origin: Origin
 
 
-TARGETS = ("function", "role", "layer", "api", "stage", "security_group", "secret", "region", "account")
+TARGETS = (
+    "function",
+    "role",
+    "layer",
+    "api",
+    "stage",
+    "security_group",
+    "secret",
+    "region",
+    "account",
+)
 
 # Rules on these targets judge the account as a whole: on templates they are skipped,
 # because a template cannot show what other stacks or the account configure.
@@ -189,6 +199,14 @@ def all_rules() -> list[Rule]:
     return sorted(_REGISTRY.values(), key=lambda r: r.meta.id)
 
 
+def get_rule(rule_id: str) -> Rule:
+    all_rules()
+    try:
+        return _REGISTRY[rule_id]
+    except KeyError:
+        raise ValueError(f"no rule {rule_id!r}") from None
+
+
 def select_rules(ids: list[str] | None = None, skip: list[str] | None = None) -> list[Rule]:
     rules = all_rules()
     known = {r.meta.id for r in rules}
@@ -215,7 +233,9 @@ class Context:
         self.log_groups: dict[tuple[str | None, str], LogGroup] = {
             (g.origin.region, g.name): g for g in inventory.log_groups
         }
-        self.security_groups: dict[str, SecurityGroup] = {g.id: g for g in inventory.security_groups}
+        self.security_groups: dict[str, SecurityGroup] = {
+            g.id: g for g in inventory.security_groups
+        }
         self.subnets: dict[str, Subnet] = {s.id: s for s in inventory.subnets}
         self.secrets: list[Secret] = inventory.secrets
         self.kms_keys: dict[str, KmsKey] = {}
@@ -241,16 +261,27 @@ class Context:
         return self.log_groups.get((fn.region, name)) or self.log_groups.get((None, name))
 
     def trails_for(self, account: str | None) -> list[Trail]:
-        return [t for t in self.inventory.trails if account is None or t.origin.account in (None, account)]
+        return [
+            t
+            for t in self.inventory.trails
+            if account is None or t.origin.account in (None, account)
+        ]
 
     def alarms_for(self, region: str | None) -> list[Alarm]:
-        return [a for a in self.inventory.alarms if region is None or a.origin.region in (None, region)]
+        return [
+            a for a in self.inventory.alarms if region is None or a.origin.region in (None, region)
+        ]
 
     def region_status(self, account: str | None, region: str | None) -> RegionStatus | None:
         for status in self.inventory.regions:
             if status.account == account and status.region == region:
                 return status
         return None
+
+    def not_collected(self, kind: str, region: str | None = None) -> bool:
+        """True when the source could not read this collection (so absence proves nothing)."""
+        missing = self.inventory.uncollected
+        return kind in missing or (region is not None and f"{kind}@{region}" in missing)
 
     def is_trusted_account(self, account: str | None, home: str | None) -> bool:
         return account is not None and (account == home or account in self.config.trusted_accounts)
@@ -278,7 +309,12 @@ class Context:
                     origin = stage.origin or api.origin
                     yield (
                         StageTarget(api, stage),
-                        _ref(f"{api.arn}/stages/{stage.name}", _api_type(api) + ":Stage", f"{api.name}/{stage.name}", origin),
+                        _ref(
+                            f"{api.arn}/stages/{stage.name}",
+                            _api_type(api) + ":Stage",
+                            f"{api.name}/{stage.name}",
+                            origin,
+                        ),
                     )
         elif target == "security_group":
             used: set[str] = set()
@@ -290,10 +326,21 @@ class Context:
                     yield group, _ref(group.id, "AWS::EC2::SecurityGroup", group.name, group.origin)
         elif target == "secret":
             for secret in inv.secrets:
-                yield secret, _ref(secret.arn, "AWS::SecretsManager::Secret", secret.name, secret.origin)
+                yield (
+                    secret,
+                    _ref(secret.arn, "AWS::SecretsManager::Secret", secret.name, secret.origin),
+                )
         elif target == "region":
             for status in inv.regions:
-                yield status, _ref(f"{status.account}/{status.region}", "AWS::Region", status.region, status.origin)
+                yield (
+                    status,
+                    _ref(
+                        f"{status.account}/{status.region}",
+                        "AWS::Region",
+                        status.region,
+                        status.origin,
+                    ),
+                )
         elif target == "account":
             for account in inv.accounts:
                 origin = Origin(source=inv.sources[0] if inv.sources else "aws", account=account)
@@ -320,7 +367,9 @@ def _ref(rid: str, rtype: str, name: str, origin: Origin) -> ResourceRef:
 # --------------------------------------------------------------------------- the engine
 
 
-def evaluate(inventory: Inventory, rules: list[Rule], config: ScanConfig | None = None) -> list[Finding]:
+def evaluate(
+    inventory: Inventory, rules: list[Rule], config: ScanConfig | None = None
+) -> list[Finding]:
     ctx = Context(inventory, config)
     findings: list[Finding] = []
     for r in rules:
@@ -369,6 +418,7 @@ __all__ = [
     "Verdict",
     "all_rules",
     "evaluate",
+    "get_rule",
     "rule",
     "select_rules",
 ]

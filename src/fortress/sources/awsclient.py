@@ -35,6 +35,16 @@ NOT_FOUND_CODES = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class Outcome:
+    value: dict[str, Any] | None
+    gap: CoverageGap | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.gap is not None
+
+
 @dataclass
 class AwsOptions:
     profile: str | None = None
@@ -45,6 +55,9 @@ class AwsOptions:
     max_workers: int = 8
     connect_timeout: float = 10
     read_timeout: float = 60
+    # Explicit (access key, secret key) — for the built-in demo's emulator only; users rely on
+    # the standard credential chain and --profile.
+    credentials: tuple[str, str] | None = None
 
 
 class AwsClient:
@@ -54,7 +67,15 @@ class AwsClient:
         self.options = options or AwsOptions()
         self.endpoint_url = self.options.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
         try:
-            self.session = boto3.Session(profile_name=self.options.profile)
+            if self.options.credentials:
+                key, secret = self.options.credentials
+                self.session = boto3.Session(
+                    aws_access_key_id=key,
+                    aws_secret_access_key=secret,
+                    region_name=(self.options.regions or [DEFAULT_REGION])[0],
+                )
+            else:
+                self.session = boto3.Session(profile_name=self.options.profile)
         except botocore.exceptions.ProfileNotFound as exc:
             raise FortressError(f"AWS profile not found: {self.options.profile}") from exc
         self._config = Config(
@@ -100,7 +121,9 @@ class AwsClient:
             try:
                 ident = self.client("sts").get_caller_identity()
             except botocore.exceptions.NoCredentialsError as exc:
-                raise FortressError("no AWS credentials found (set a profile or AWS_* variables)") from exc
+                raise FortressError(
+                    "no AWS credentials found (set a profile or AWS_* variables)"
+                ) from exc
             except botocore.exceptions.ClientError as exc:
                 raise FortressError(f"cannot identify the caller: {_describe(exc)}") from exc
             except botocore.exceptions.EndpointConnectionError as exc:
@@ -127,6 +150,28 @@ class AwsClient:
         )
 
     # calls --------------------------------------------------------------------------------
+
+    def attempt(
+        self,
+        service: str,
+        region: str | None,
+        operation: str,
+        *,
+        resource: str | None = None,
+        **kwargs: Any,
+    ) -> Outcome:
+        """Call one operation and report how it went, recording nothing.
+
+        A not-found answer is ``Outcome(None, None)`` (absent); any other failure carries the gap,
+        for the caller to record, or to drop when it recovers with a fallback call.
+        """
+        try:
+            return Outcome(dict(getattr(self.client(service, region), operation)(**kwargs)), None)
+        except Exception as exc:  # every failure becomes data; see _gap_from
+            gap = self._gap_from(exc, service, region, operation, resource)
+            if gap.error_code in NOT_FOUND_CODES:
+                return Outcome(None, None)
+            return Outcome(None, gap)
 
     def call(
         self,
@@ -180,7 +225,9 @@ class AwsClient:
             return None
         return items
 
-    def iter_pages(self, service: str, region: str | None, operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    def iter_pages(
+        self, service: str, region: str | None, operation: str, **kwargs: Any
+    ) -> Iterator[dict[str, Any]]:
         """Stream pages (for large results such as log events). Errors become a gap."""
         try:
             client = self.client(service, region)
@@ -196,19 +243,38 @@ class AwsClient:
         self, exc: Exception, service: str, region: str | None, operation: str, resource: str | None
     ) -> CoverageGap:
         if isinstance(exc, botocore.exceptions.NoCredentialsError):
-            raise FortressError("no AWS credentials found (set a profile or AWS_* variables)") from exc
+            raise FortressError(
+                "no AWS credentials found (set a profile or AWS_* variables)"
+            ) from exc
         if isinstance(exc, botocore.exceptions.ClientError):
             error = exc.response.get("Error", {})
-            code = str(error.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode"))
+            code = str(
+                error.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            )
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if code in {"403", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}:
-                code = "AccessDenied"
-            elif code in {"404", "501", "InternalFailure", "NotImplemented"} and status in (404, 500, 501):
-                code = "NotImplemented" if code != "404" or not error.get("Message") else code
             message = str(error.get("Message") or exc)
+            if code in {
+                "403",
+                "AccessDeniedException",
+                "UnauthorizedOperation",
+                "AuthorizationError",
+            }:
+                code = "AccessDenied"
+            elif status in (404, 500, 501) and (
+                code in {"404", "500", "501", "NotImplemented", "InternalFailure"}
+                and (
+                    "<html" in message.lower()
+                    or "not yet been implemented" in message
+                    or code == "501"
+                )
+            ):
+                # An endpoint (an emulator, an old region) without this operation.
+                code, message = "NotImplemented", f"{operation} is not implemented by the endpoint"
         elif isinstance(exc, botocore.exceptions.EndpointConnectionError):
             code, message = "EndpointConnectionError", str(exc)
-        elif isinstance(exc, botocore.exceptions.ConnectTimeoutError | botocore.exceptions.ReadTimeoutError):
+        elif isinstance(
+            exc, botocore.exceptions.ConnectTimeoutError | botocore.exceptions.ReadTimeoutError
+        ):
             code, message = "Timeout", str(exc)
         elif isinstance(exc, botocore.exceptions.BotoCoreError):
             code, message = type(exc).__name__, str(exc)

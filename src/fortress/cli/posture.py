@@ -1,0 +1,432 @@
+"""Posture commands: scan, collect, rules, demo."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from fortress.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INCOMPLETE
+from fortress.config import ScanConfig
+from fortress.errors import FortressError, InputError
+from fortress.findings import Severity
+from fortress.inventory import Inventory
+from fortress.rules.engine import Rule, all_rules, select_rules
+from fortress.scan import ScanResult, SourceInfo, iac_inputs, load_iac, run_rules
+from fortress.sources.awsclient import AwsClient, AwsOptions
+from fortress.sources.base import IacOptions
+
+FORMATS = ("console", "json", "sarif")
+IAC_FORMATS = ("cloudformation", "serverless", "terraform", "terraform-plan")
+
+
+def register(sub: Any) -> None:
+    scan = sub.add_parser(
+        "scan",
+        help="audit a live account, a snapshot, or IaC files against the posture rules",
+        description="With no PATH and no --snapshot, scans the live account (boto3 credentials).",
+    )
+    scan.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="IaC files or folders")
+    scan.add_argument("--snapshot", type=Path, help="scan a snapshot saved by `fortress collect`")
+    scan.add_argument("--source", choices=IAC_FORMATS, help="force the IaC format of PATH")
+    scan.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="CloudFormation parameter",
+    )
+    scan.add_argument(
+        "--var", action="append", default=[], metavar="NAME=VALUE", help="Terraform variable"
+    )
+    scan.add_argument(
+        "--var-file", action="append", default=[], type=Path, help="Terraform .tfvars file"
+    )
+    scan.add_argument(
+        "--account", help="account id the templates deploy into (default: unknown, 'self')"
+    )
+    _add_aws_options(scan)
+    _add_rule_options(scan)
+    scan.add_argument("--format", choices=FORMATS, default="console")
+    scan.add_argument("--output", type=Path, help="write the report to FILE (console output stays)")
+    scan.add_argument(
+        "--fail-on",
+        default="high",
+        metavar="SEVERITY",
+        help="exit 1 on failures at or above (default: high)",
+    )
+    scan.add_argument(
+        "--show-passed", action="store_true", help="list passed checks in the console report"
+    )
+    scan.set_defaults(func=cmd_scan)
+
+    collect = sub.add_parser(
+        "collect", help="save the live account's inventory as a snapshot (JSON)"
+    )
+    _add_aws_options(collect)
+    collect.add_argument("--output", type=Path, required=True, help="snapshot file to write")
+    collect.add_argument(
+        "--show-secrets",
+        action="store_true",
+        help="keep secret values in the snapshot (default: withheld)",
+    )
+    collect.add_argument(
+        "--secret-ignore",
+        action="append",
+        default=[],
+        metavar="REGEX",
+        help="values never withheld",
+    )
+    collect.set_defaults(func=cmd_collect)
+
+    rules = sub.add_parser("rules", help="print the rule catalogue")
+    rules.add_argument("--format", choices=("console", "json", "markdown"), default="console")
+    rules.set_defaults(func=cmd_rules)
+
+    demo = sub.add_parser("demo", help="scan a built-in, deliberately vulnerable demo account")
+    demo.add_argument("--output-dir", type=Path, default=Path("fortress-demo"))
+    demo.add_argument(
+        "--serve",
+        action="store_true",
+        help="keep the demo emulator running after the scan (Ctrl-C stops it)",
+    )
+    demo.add_argument(
+        "--port", type=int, default=0, help="emulator port with --serve (default: a free port)"
+    )
+    demo.set_defaults(func=cmd_demo)
+
+
+def _add_aws_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("AWS")
+    group.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    group.add_argument("--region", action="append", default=[], help="region to scan (repeatable)")
+    group.add_argument("--all-regions", action="store_true", help="scan every enabled region")
+    group.add_argument(
+        "--endpoint-url", help="AWS endpoint (e.g. an emulator); AWS_ENDPOINT_URL is honoured"
+    )
+    group.add_argument("--workers", type=int, default=8, help="parallel API calls (default: 8)")
+
+
+def _add_rule_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("rules")
+    group.add_argument("--rules", help="only these rule ids or prefixes (comma-separated)")
+    group.add_argument("--skip", help="skip these rule ids or prefixes (comma-separated)")
+    group.add_argument(
+        "--trusted-account",
+        action="append",
+        default=[],
+        help="account trusted for layers and grants",
+    )
+    group.add_argument(
+        "--required-tag", action="append", default=[], help="tag every function must carry"
+    )
+    group.add_argument("--as-of", help="judge time-based rules at this date (YYYY-MM-DD)")
+    group.add_argument(
+        "--deprecation-window",
+        type=int,
+        default=90,
+        help="days before a runtime deprecation to warn",
+    )
+    group.add_argument(
+        "--secret-ignore",
+        action="append",
+        default=[],
+        metavar="REGEX",
+        help="never report matching names/values as secrets",
+    )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _stderr() -> Console:
+    return Console(stderr=True)
+
+
+@contextlib.contextmanager
+def progress_bar() -> Iterator[Any]:
+    """A Rich progress bar on stderr when it is a terminal; otherwise a silent callback."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    tasks: dict[str, Any] = {}
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=_stderr(),
+        transient=True,
+    ) as bar:
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+def _pairs(values: list[str], what: str) -> dict[str, str]:
+    result = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise FortressError(f"{what} {item!r} is not NAME=VALUE")
+        result[name] = value
+    return result
+
+
+def _ids(text: str | None) -> list[str] | None:
+    return [t.strip() for t in text.split(",") if t.strip()] if text else None
+
+
+def scan_config(args: argparse.Namespace) -> ScanConfig:
+    config = ScanConfig(
+        trusted_accounts=set(args.trusted_account),
+        required_tags=list(args.required_tag),
+        deprecation_window_days=args.deprecation_window,
+        secret_ignore=list(args.secret_ignore),
+    )
+    if args.as_of:
+        try:
+            config.as_of = date.fromisoformat(args.as_of)
+        except ValueError:
+            raise FortressError(f"--as-of {args.as_of!r} is not a date (YYYY-MM-DD)") from None
+    return config
+
+
+def aws_client(args: argparse.Namespace) -> AwsClient:
+    return AwsClient(
+        AwsOptions(
+            profile=args.profile,
+            regions=list(args.region),
+            all_regions=args.all_regions,
+            endpoint_url=args.endpoint_url,
+            max_workers=max(1, args.workers),
+        )
+    )
+
+
+def collect_live(client: AwsClient) -> Inventory:
+    from fortress.sources import aws
+
+    with progress_bar() as update:
+        return aws.collect(client, progress=update)
+
+
+def exit_code(result: ScanResult, threshold: Severity) -> int:
+    if result.failing(threshold):
+        return EXIT_FINDINGS
+    if result.gaps or result.input_errors:
+        return EXIT_INCOMPLETE
+    return EXIT_CLEAN
+
+
+def emit(result: ScanResult, fmt: str, output: Path | None, show_passed: bool = False) -> None:
+    """Print the report; with --output write the chosen format to the file as well."""
+    from fortress.report import console as console_report
+
+    text: str | None = None
+    if fmt == "json":
+        from fortress.report import jsonreport
+
+        text = jsonreport.render(result)
+    elif fmt == "sarif":
+        from fortress.report import sarif
+
+        text = sarif.render(result)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(
+            text if text is not None else _console_text(result, show_passed), encoding="utf-8"
+        )
+        Console().print(console_report.render(result, show_passed))
+        print(f"Report written to {output}", file=sys.stderr)
+    elif text is not None:
+        sys.stdout.write(text)
+    else:
+        Console().print(console_report.render(result, show_passed))
+
+
+def _console_text(result: ScanResult, show_passed: bool) -> str:
+    from fortress.report import console as console_report
+
+    capture = Console(width=140, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    capture.print(console_report.render(result, show_passed))
+    return capture.export_text()
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    try:
+        threshold = Severity.parse(args.fail_on)
+    except ValueError as exc:
+        raise FortressError(str(exc)) from None
+    config = scan_config(args)
+    try:
+        rules = select_rules(_ids(args.rules), _ids(args.skip))
+    except ValueError as exc:
+        raise FortressError(str(exc)) from None
+    started = datetime.now(UTC)
+    if args.paths and args.snapshot:
+        raise FortressError("give IaC paths or --snapshot, not both")
+    if args.snapshot:
+        from fortress.sources import snapshot
+
+        inventory, gaps = snapshot.load(args.snapshot)
+        result = run_rules(
+            inventory, rules, config, gaps, [SourceInfo("snapshot", str(args.snapshot))], started
+        )
+    elif args.paths:
+        result = _scan_iac(args, rules, config, started)
+    else:
+        client = aws_client(args)
+        inventory = collect_live(client)
+        target = f"account {client.account_id()} ({', '.join(client.regions())})"
+        result = run_rules(
+            inventory, rules, config, list(client.gaps), [SourceInfo("aws", target)], started
+        )
+    for error in result.input_errors:
+        print(f"fortress: error: {error}", file=sys.stderr)
+    emit(result, args.format, args.output, args.show_passed)
+    if result.input_errors and not result.sources:
+        return EXIT_ERROR
+    return exit_code(result, threshold)
+
+
+def _scan_iac(
+    args: argparse.Namespace, rules: list[Rule], config: ScanConfig, started: datetime
+) -> ScanResult:
+    options = IacOptions(
+        parameters=_pairs(args.parameter, "--parameter"),
+        variables=_pairs(args.var, "--var"),
+        var_files=list(args.var_file),
+        account=args.account,
+    )
+    errors: list[InputError] = []
+    inputs: list[tuple[str, Path]] = []
+    for path in args.paths:
+        try:
+            inputs.extend(iac_inputs([path], args.source))
+        except InputError as exc:
+            errors.append(exc)
+    if not inputs and not errors:
+        raise FortressError(
+            "no CloudFormation, SAM, Serverless or Terraform files found in "
+            + ", ".join(map(str, args.paths))
+        )
+    inventory, load_errors = load_iac(inputs, options)
+    errors.extend(load_errors)
+    failed = {e.file for e in errors}
+    sources = [SourceInfo(kind, str(path)) for kind, path in inputs if str(path) not in failed]
+    return run_rules(inventory, rules, config, [], sources, started, errors)
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    from fortress.sources import snapshot
+
+    client = aws_client(args)
+    started = datetime.now(UTC)
+    inventory = collect_live(client)
+    if not args.show_secrets:
+        withhold_secrets(inventory, args.secret_ignore)
+    snapshot.save(args.output, inventory, list(client.gaps), started)
+    print(
+        f"Snapshot of account {client.account_id()}: {len(inventory.functions)} functions, "
+        f"{len(client.gaps)} coverage gaps -> {args.output}",
+        file=sys.stderr,
+    )
+    return EXIT_INCOMPLETE if client.gaps else EXIT_CLEAN
+
+
+def withhold_secrets(inventory: Inventory, ignore: list[str] | None = None) -> None:
+    """Replace secret-looking values by their kind and fingerprint before they are saved."""
+    from fortress.inventory import WITHHELD, Unknown
+    from fortress.secrets.detect import scan_value
+
+    ignore = ignore or []
+    for fn in inventory.functions:
+        for var in fn.environment:
+            if isinstance(var.value, str):
+                hits = scan_value(var.name, var.value, ignore)
+                if hits:
+                    var.redacted = hits[0].kind
+                    var.fingerprint = hits[0].fingerprint
+                    var.value = Unknown(WITHHELD)
+    for api in inventory.apis:
+        for stage in api.stages:
+            for name, value in list(stage.variables.items()):
+                if isinstance(value, str) and scan_value(name, value, ignore):
+                    stage.variables[name] = Unknown(WITHHELD)
+
+
+def catalogue() -> list[dict[str, Any]]:
+    entries = [r.meta.to_dict() for r in all_rules()]
+    try:
+        from fortress.detection.rules import catalogue as detections
+    except ModuleNotFoundError:
+        return entries
+    return entries + list(detections())
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    entries = catalogue()
+    if args.format == "json":
+        sys.stdout.write(json.dumps({"rules": entries}, indent=2) + "\n")
+    elif args.format == "markdown":
+        sys.stdout.write(markdown_table(entries))
+    else:
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(title=f"{len(entries)} rules")
+        for col in ("Id", "Kind", "Severity", "Practice / technique", "Title"):
+            table.add_column(col)
+        for e in entries:
+            table.add_row(
+                e["id"],
+                e["kind"],
+                e["severity"],
+                e.get("practice") or ", ".join(e.get("techniques") or []),
+                Text(e["title"]),
+            )
+        Console().print(table)
+    return EXIT_CLEAN
+
+
+def markdown_table(entries: list[dict[str, Any]]) -> str:
+    lines = [
+        "| Id | Severity | Practice | Title | Peer checks |",
+        "|---|---|---|---|---|",
+    ]
+    for e in entries:
+        if e["kind"] != "posture":
+            continue
+        refs = "; ".join(f"{k}: {', '.join(v)}" for k, v in e["references"].items() if v)
+        lines.append(f"| {e['id']} | {e['severity']} | {e['practice']} | {e['title']} | {refs} |")
+    detections = [e for e in entries if e["kind"] == "detection"]
+    if detections:
+        lines += ["", "| Id | Severity | Detection | ATT&CK |", "|---|---|---|---|"]
+        for e in detections:
+            techniques = ", ".join(
+                (e.get("references") or {}).get("mitre-attack") or e.get("techniques") or []
+            )
+            lines.append(f"| {e['id']} | {e['severity']} | {e['title']} | {techniques} |")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from fortress.demo import run_demo
+
+    return run_demo(args.output_dir, serve=args.serve, port=args.port)

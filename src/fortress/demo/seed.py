@@ -1,0 +1,883 @@
+"""Seed a realistic, deliberately vulnerable serverless application into an AWS endpoint.
+
+"ShopFast" is a small online shop: a REST API (orders, payments, admin), an HTTP API
+(profiles, search), queues, a topic, layers, a function URL for a payment webhook, secrets,
+log groups and a trail, in two regions. Some functions are hardened, others carry the
+mistakes real teams make, so every rule has something to fail and something to pass.
+
+Only ever pointed at the emulator: it creates resources.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+PRIMARY = "us-east-1"
+SECONDARY = "eu-west-1"
+ACCOUNT = "123456789012"
+FOREIGN_ACCOUNT = "444455556666"
+
+# Values shaped like real secrets (AWS's documented example keys and obviously fake tokens):
+# they exist so the demo shows secret detection and redaction; none is a working credential.
+FAKE_AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+FAKE_STRIPE_KEY = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
+FAKE_DB_PASSWORD = "Sup3r-S3cret-Passw0rd!"
+FAKE_STAGE_TOKEN = "ghp_" + "16C7e42F292c6912E7710c838347Ae178B4a"
+SEEDED_SECRETS = (FAKE_AWS_SECRET, FAKE_STRIPE_KEY, FAKE_DB_PASSWORD, FAKE_STAGE_TOKEN)
+
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+
+@dataclass
+class Seeded:
+    """What the seed created, for the demo's report and for tests."""
+
+    endpoint: str
+    functions: dict[str, str] = field(default_factory=dict)  # name -> ARN
+    rest_api_id: str = ""
+    http_api_id: str = ""
+    regions: tuple[str, ...] = (PRIMARY, SECONDARY)
+
+
+def _zip(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in files.items():
+            info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, text)
+    return buffer.getvalue()
+
+
+def handler_code(name: str, version: int = 1, extra: dict[str, str] | None = None) -> bytes:
+    body = f'''import json\n\n\ndef handler(event, context):\n    """{name} v{version}"""\n    return {{"statusCode": 200, "body": json.dumps({{"service": "{name}", "version": {version}}})}}\n'''
+    files = {"app.py": body, "requirements.txt": "boto3==1.34.0\n"}
+    files.update(extra or {})
+    return _zip(files)
+
+
+class _Seeder:
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+        self.result = Seeded(endpoint=endpoint)
+        self._clients: dict[tuple[str, str], Any] = {}
+
+    def c(self, service: str, region: str = PRIMARY) -> Any:
+        key = (service, region)
+        if key not in self._clients:
+            self._clients[key] = boto3.client(  # type: ignore[call-overload]
+                service,
+                region_name=region,
+                endpoint_url=self.endpoint,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+                config=Config(retries={"max_attempts": 2}),
+            )
+        return self._clients[key]
+
+    # building blocks ----------------------------------------------------------------------
+
+    def role(
+        self,
+        name: str,
+        policies: Sequence[dict[str, Any]] = (),
+        managed: Sequence[str] = (),
+        trust: dict[str, Any] | None = None,
+    ) -> str:
+        iam = self.c("iam")
+        arn = iam.create_role(
+            RoleName=name, AssumeRolePolicyDocument=json.dumps(trust or LAMBDA_TRUST)
+        )["Role"]["Arn"]
+        for i, doc in enumerate(policies):
+            iam.put_role_policy(
+                RoleName=name, PolicyName=f"{name}-inline-{i}", PolicyDocument=json.dumps(doc)
+            )
+        for policy in managed:
+            iam.attach_role_policy(RoleName=name, PolicyArn=policy)
+        return str(arn)
+
+    def function(self, name: str, role: str, region: str = PRIMARY, **kwargs: Any) -> str:
+        params: dict[str, Any] = {
+            "FunctionName": name,
+            "Runtime": "python3.12",
+            "Role": role,
+            "Handler": "app.handler",
+            "Code": {"ZipFile": handler_code(name)},
+            "Timeout": 30,
+            "MemorySize": 256,
+        }
+        params.update(kwargs)
+        arn = self.c("lambda", region).create_function(**params)["FunctionArn"]
+        self.result.functions[name] = arn
+        return str(arn)
+
+    def log_group(
+        self, name: str, region: str = PRIMARY, retention: int | None = None, kms: str | None = None
+    ) -> None:
+        logs = self.c("logs", region)
+        kwargs: dict[str, Any] = {"logGroupName": name}
+        if kms:
+            kwargs["kmsKeyId"] = kms
+        logs.create_log_group(**kwargs)
+        if retention:
+            logs.put_retention_policy(logGroupName=name, retentionInDays=retention)
+
+    def alarm(self, function: str, metric: str, region: str = PRIMARY) -> None:
+        self.c("cloudwatch", region).put_metric_alarm(
+            AlarmName=f"{function}-{metric.lower()}",
+            Namespace="AWS/Lambda",
+            MetricName=metric,
+            Dimensions=[{"Name": "FunctionName", "Value": function}],
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+        )
+
+    # the application ----------------------------------------------------------------------
+
+    def seed(self) -> Seeded:
+        self.network()
+        self.keys()
+        self.secrets()
+        self.layers()
+        self.roles()
+        self.functions()
+        self.apis()
+        self.observability()
+        self.account_services()
+        self.secondary_region()
+        return self.result
+
+    def network(self) -> None:
+        ec2 = self.c("ec2")
+        vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+        self.subnet_a = ec2.create_subnet(
+            VpcId=vpc, CidrBlock="10.20.1.0/24", AvailabilityZone="us-east-1a"
+        )["Subnet"]["SubnetId"]
+        self.subnet_b = ec2.create_subnet(
+            VpcId=vpc, CidrBlock="10.20.2.0/24", AvailabilityZone="us-east-1b"
+        )["Subnet"]["SubnetId"]
+        self.subnet_a2 = ec2.create_subnet(
+            VpcId=vpc, CidrBlock="10.20.3.0/24", AvailabilityZone="us-east-1a"
+        )["Subnet"]["SubnetId"]
+        # Hardened: HTTPS egress to the VPC only, no inbound.
+        self.sg_tight = ec2.create_security_group(
+            GroupName="lambda-private", Description="private lambdas", VpcId=vpc
+        )["GroupId"]
+        ec2.revoke_security_group_egress(
+            GroupId=self.sg_tight,
+            IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+        )
+        ec2.authorize_security_group_egress(
+            GroupId=self.sg_tight,
+            IpPermissions=[
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": 443,
+                    "ToPort": 443,
+                    "IpRanges": [{"CidrIp": "10.20.0.0/16"}],
+                }
+            ],
+        )
+        # Careless: SSH open to the world and the default allow-all egress.
+        self.sg_open = ec2.create_security_group(
+            GroupName="legacy-debug", Description="debug access", VpcId=vpc
+        )["GroupId"]
+        ec2.authorize_security_group_ingress(
+            GroupId=self.sg_open,
+            IpPermissions=[
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": 22,
+                    "ToPort": 22,
+                    "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+                }
+            ],
+        )
+
+    def keys(self) -> None:
+        kms = self.c("kms")
+        self.cmk = kms.create_key(Description="shopfast lambda environment")["KeyMetadata"]["Arn"]
+        kms.create_alias(AliasName="alias/shopfast-lambda", TargetKeyId=self.cmk)
+        self.logs_cmk = kms.create_key(Description="shopfast logs")["KeyMetadata"]["Arn"]
+
+    def secrets(self) -> None:
+        sm = self.c("secretsmanager")
+        self.db_secret = sm.create_secret(
+            Name="shopfast/db", SecretString=json.dumps({"password": FAKE_DB_PASSWORD})
+        )["ARN"]
+        self.stripe_secret = sm.create_secret(Name="shopfast/stripe", SecretString=FAKE_STRIPE_KEY)[
+            "ARN"
+        ]
+
+    def layers(self) -> None:
+        lam = self.c("lambda")
+        common = lam.publish_layer_version(
+            LayerName="shopfast-common",
+            Content={"ZipFile": _zip({"python/shopfast_common.py": "VERSION = '1.4.0'\n"})},
+            CompatibleRuntimes=["python3.12"],
+        )
+        self.layer_common = common["LayerVersionArn"]
+        analytics = lam.publish_layer_version(
+            LayerName="analytics-sdk",
+            Content={"ZipFile": _zip({"python/analytics.py": "def track(e): pass\n"})},
+            CompatibleRuntimes=["python3.12"],
+        )
+        self.layer_analytics = analytics["LayerVersionArn"]
+        # Shared with the whole world: anyone can pull this layer's code.
+        lam.add_layer_version_permission(
+            LayerName="analytics-sdk",
+            VersionNumber=analytics["Version"],
+            StatementId="public",
+            Action="lambda:GetLayerVersion",
+            Principal="*",
+        )
+
+    def roles(self) -> None:
+        basic = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+        self.role_orders = self.role(
+            "shopfast-orders",
+            policies=[
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": ["dynamodb:PutItem", "dynamodb:GetItem"],
+                            "Resource": f"arn:aws:dynamodb:{PRIMARY}:{ACCOUNT}:table/orders",
+                        },
+                        {
+                            "Effect": "Allow",
+                            "Action": ["sqs:SendMessage"],
+                            "Resource": f"arn:aws:sqs:{PRIMARY}:{ACCOUNT}:orders",
+                        },
+                    ],
+                }
+            ],
+            managed=[basic],
+        )
+        self.role_payments = self.role(
+            "shopfast-payments",
+            managed=["arn:aws:iam::aws:policy/AdministratorAccess"],
+        )
+        self.role_admin = self.role(
+            "shopfast-admin-tools",
+            policies=[
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "Deploy",
+                            "Effect": "Allow",
+                            "Action": [
+                                "iam:PassRole",
+                                "lambda:CreateFunction",
+                                "lambda:InvokeFunction",
+                                "lambda:UpdateFunctionCode",
+                            ],
+                            "Resource": "*",
+                        },
+                        {"Sid": "Buckets", "Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+                        {
+                            "Sid": "Secrets",
+                            "Effect": "Allow",
+                            "Action": "secretsmanager:GetSecretValue",
+                            "Resource": self.stripe_secret,
+                        },
+                    ],
+                }
+            ],
+            trust={
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{FOREIGN_ACCOUNT}:root"},
+                        "Action": "sts:AssumeRole",
+                    },
+                ],
+            },
+        )
+        self.role_reader = self.role(
+            "shopfast-readonly",
+            policies=[
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": ["s3:GetObject"],
+                            "Resource": "arn:aws:s3:::shopfast-images/*",
+                        },
+                        {
+                            "Effect": "Allow",
+                            "Action": ["secretsmanager:GetSecretValue"],
+                            "Resource": self.db_secret,
+                        },
+                    ],
+                }
+            ],
+            managed=[basic],
+        )
+        self.role_hardened = {}
+        for name in (
+            "auth-authorizer",
+            "audit-logger",
+            "notifications",
+            "user-profile",
+            "inventory-sync",
+        ):
+            self.role_hardened[name] = self.role(
+                f"shopfast-{name}",
+                policies=[
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                                "Resource": f"arn:aws:logs:{PRIMARY}:{ACCOUNT}:log-group:/aws/lambda/{name}:*",
+                            }
+                        ],
+                    }
+                ],
+            )
+
+    def functions(self) -> None:
+        lam = self.c("lambda")
+        sqs = self.c("sqs")
+        sns = self.c("sns")
+        tags = {"app": "shopfast", "owner": "payments-team", "env": "prod"}
+        hardened_vpc = {
+            "SubnetIds": [self.subnet_a, self.subnet_b],
+            "SecurityGroupIds": [self.sg_tight],
+        }
+
+        # orders-api: the main REST backend. Three published versions and a "live" alias.
+        self.function(
+            "orders-api",
+            self.role_orders,
+            Environment={
+                "Variables": {
+                    "TABLE_NAME": "orders",
+                    "QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/orders",
+                }
+            },
+            Layers=[self.layer_common],
+            TracingConfig={"Mode": "Active"},
+            Tags=tags,
+        )
+        for version in (2, 3):
+            lam.publish_version(FunctionName="orders-api", Description=f"release {version - 1}")
+            lam.update_function_code(
+                FunctionName="orders-api", ZipFile=handler_code("orders-api", version)
+            )
+        lam.publish_version(FunctionName="orders-api", Description="release 3")
+        lam.create_alias(FunctionName="orders-api", Name="live", FunctionVersion="3")
+        # The mobile app calls the live alias through an IAM-authenticated URL.
+        lam.create_function_url_config(
+            FunctionName="orders-api",
+            Qualifier="live",
+            AuthType="AWS_IAM",
+            Cors={"AllowOrigins": ["https://shop.example.com"], "AllowMethods": ["GET", "POST"]},
+        )
+        lam.put_function_concurrency(FunctionName="orders-api", ReservedConcurrentExecutions=50)
+
+        # orders-worker: consumes the orders queue; shares the orders role (blast radius).
+        queue_arn = sqs.get_queue_attributes(
+            QueueUrl=sqs.create_queue(QueueName="orders")["QueueUrl"], AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        self.function(
+            "orders-worker",
+            self.role_orders,
+            Environment={"Variables": {"TABLE_NAME": "orders"}},
+            Tags=tags,
+        )
+        lam.create_event_source_mapping(
+            EventSourceArn=queue_arn, FunctionName="orders-worker", BatchSize=10
+        )
+
+        # payments-webhook: public function URL, CORS *, admin role, a live API key in env.
+        self.function(
+            "payments-webhook",
+            self.role_payments,
+            Runtime="nodejs14.x",
+            Handler="index.handler",
+            Environment={
+                "Variables": {"STRIPE_SECRET_KEY": FAKE_STRIPE_KEY, "WEBHOOK_PATH": "/stripe"}
+            },
+        )
+        lam.create_function_url_config(
+            FunctionName="payments-webhook",
+            AuthType="NONE",
+            Cors={"AllowOrigins": ["*"], "AllowCredentials": True, "AllowMethods": ["POST"]},
+        )
+        lam.add_permission(
+            FunctionName="payments-webhook",
+            StatementId="FunctionURLAllowPublicAccess",
+            Action="lambda:InvokeFunctionUrl",
+            Principal="*",
+            FunctionUrlAuthType="NONE",
+        )
+
+        # admin-tools: escalation-prone role, world-invocable, a foreign account can manage it.
+        self.function(
+            "admin-tools",
+            self.role_admin,
+            Environment={
+                "Variables": {
+                    "AWS_ACCESS_KEY_ID_BACKUP": "AKIAIOSFODNN7EXAMPLE",
+                    "AWS_SECRET_KEY_BACKUP": FAKE_AWS_SECRET,
+                    "STRIPE_SECRET_ARN": self.stripe_secret,
+                }
+            },
+            Timeout=900,
+            Layers=[self.layer_analytics],
+        )
+        lam.add_permission(
+            FunctionName="admin-tools",
+            StatementId="anyone",
+            Action="lambda:InvokeFunction",
+            Principal="*",
+        )
+        lam.add_permission(
+            FunctionName="admin-tools",
+            StatementId="partner",
+            Action="lambda:*",
+            Principal=FOREIGN_ACCOUNT,
+        )
+
+        # image-resizer: S3 trigger without SourceAccount/SourceArn (confused deputy), big /tmp.
+        self.function(
+            "image-resizer",
+            self.role_reader,
+            EphemeralStorage={"Size": 4096},
+            MemorySize=1024,
+            VpcConfig={
+                "SubnetIds": [self.subnet_a, self.subnet_a2],
+                "SecurityGroupIds": [self.sg_open],
+            },
+        )
+        lam.add_permission(
+            FunctionName="image-resizer",
+            StatementId="s3",
+            Action="lambda:InvokeFunction",
+            Principal="s3.amazonaws.com",
+        )
+
+        # reports-generator: long-deprecated runtime, max timeout, no logs configured.
+        self.function(
+            "reports-generator",
+            self.role_reader,
+            Runtime="python3.7",
+            Timeout=900,
+            Environment={
+                "Variables": {"DB_PASSWORD": FAKE_DB_PASSWORD, "REPORT_BUCKET": "shopfast-reports"}
+            },
+        )
+
+        # notifications: SNS-triggered, with an on-failure destination (hardened).
+        topic = sns.create_topic(Name="order-events")["TopicArn"]
+        dlq_arn = sqs.get_queue_attributes(
+            QueueUrl=sqs.create_queue(QueueName="notifications-dlq")["QueueUrl"],
+            AttributeNames=["QueueArn"],
+        )["Attributes"]["QueueArn"]
+        self.function(
+            "notifications",
+            self.role_hardened["notifications"],
+            KMSKeyArn=self.cmk,
+            Environment={"Variables": {"TOPIC_ARN": topic}},
+            TracingConfig={"Mode": "Active"},
+            Tags=tags,
+            VpcConfig=hardened_vpc,
+        )
+        lam.add_permission(
+            FunctionName="notifications",
+            StatementId="sns",
+            Action="lambda:InvokeFunction",
+            Principal="sns.amazonaws.com",
+            SourceArn=topic,
+        )
+        lam.put_function_event_invoke_config(
+            FunctionName="notifications",
+            MaximumRetryAttempts=2,
+            DestinationConfig={"OnFailure": {"Destination": dlq_arn}},
+        )
+        lam.put_function_concurrency(FunctionName="notifications", ReservedConcurrentExecutions=10)
+
+        # inventory-sync: EventBridge schedule, no failure destination.
+        self.function(
+            "inventory-sync",
+            self.role_hardened["inventory-sync"],
+            Tags=tags,
+            TracingConfig={"Mode": "Active"},
+        )
+        lam.add_permission(
+            FunctionName="inventory-sync",
+            StatementId="events",
+            Action="lambda:InvokeFunction",
+            Principal="events.amazonaws.com",
+            SourceArn=f"arn:aws:events:{PRIMARY}:{ACCOUNT}:rule/inventory-nightly",
+        )
+
+        # auth-authorizer: the hardened reference function.
+        self.function(
+            "auth-authorizer",
+            self.role_hardened["auth-authorizer"],
+            KMSKeyArn=self.cmk,
+            Environment={
+                "Variables": {
+                    "JWKS_URL": "https://auth.shopfast.example/.well-known/jwks.json",
+                    "LOG_LEVEL": "info",
+                }
+            },
+            VpcConfig=hardened_vpc,
+            TracingConfig={"Mode": "Active"},
+            Tags=tags,
+            CodeSigningConfigArn=f"arn:aws:lambda:{PRIMARY}:{ACCOUNT}:code-signing-config:csc-0a1b2c3d4e5f60718",
+        )
+        lam.put_function_concurrency(
+            FunctionName="auth-authorizer", ReservedConcurrentExecutions=20
+        )
+
+        # audit-logger: hardened too.
+        self.function(
+            "audit-logger",
+            self.role_hardened["audit-logger"],
+            Runtime="python3.13",
+            TracingConfig={"Mode": "Active"},
+            VpcConfig=hardened_vpc,
+            Tags=tags,
+        )
+        lam.put_function_concurrency(FunctionName="audit-logger", ReservedConcurrentExecutions=5)
+
+        # user-profile and search: behind the HTTP API.
+        self.function(
+            "user-profile",
+            self.role_hardened["user-profile"],
+            Tags=tags,
+            TracingConfig={"Mode": "Active"},
+        )
+        self.function(
+            "search",
+            self.role_reader,
+            Runtime="nodejs20.x",
+            Handler="index.handler",
+            Tags={"app": "shopfast"},
+        )
+
+        # loyalty-points: a runtime that leaves support within the demo's look-ahead window.
+        self.function(
+            "loyalty-points", self.role_reader, Runtime="ruby3.3", Handler="app.handler", Tags=tags
+        )
+
+        # legacy-export: old runtime, no tags, nothing configured.
+        self.function(
+            "legacy-export", self.role_reader, Runtime="nodejs16.x", Handler="index.handler"
+        )
+
+    def apis(self) -> None:
+        ag = self.c("apigateway")
+        fns = self.result.functions
+
+        def uri(name: str) -> str:
+            return f"arn:aws:apigateway:{PRIMARY}:lambda:path/2015-03-31/functions/{fns[name]}/invocations"
+
+        api = ag.create_rest_api(
+            name="shopfast-rest", endpointConfiguration={"types": ["REGIONAL"]}
+        )["id"]
+        self.result.rest_api_id = api
+        root = ag.get_resources(restApiId=api)["items"][0]["id"]
+        validator = ag.create_request_validator(
+            restApiId=api, name="body", validateRequestBody=True
+        )["id"]
+        authorizer = ag.create_authorizer(
+            restApiId=api,
+            name="jwt",
+            type="TOKEN",
+            authorizerUri=uri("auth-authorizer"),
+            identitySource="method.request.header.Authorization",
+        )["id"]
+
+        def method(path: str, verb: str, fn: str, **kwargs: Any) -> None:
+            resource = ag.create_resource(restApiId=api, parentId=root, pathPart=path)["id"]
+            ag.put_method(restApiId=api, resourceId=resource, httpMethod=verb, **kwargs)
+            ag.put_integration(
+                restApiId=api,
+                resourceId=resource,
+                httpMethod=verb,
+                type="AWS_PROXY",
+                integrationHttpMethod="POST",
+                uri=uri(fn),
+            )
+
+        method(
+            "orders",
+            "POST",
+            "orders-api",
+            authorizationType="CUSTOM",
+            authorizerId=authorizer,
+            requestValidatorId=validator,
+        )
+        method("catalog", "GET", "orders-api", authorizationType="NONE", apiKeyRequired=True)
+        method("admin", "POST", "admin-tools", authorizationType="NONE")
+        ag.create_deployment(restApiId=api, stageName="prod")
+        ag.create_deployment(
+            restApiId=api,
+            stageName="dev",
+            variables={"githubToken": FAKE_STAGE_TOKEN, "backend": "dev"},
+        )
+        ag.update_stage(
+            restApiId=api,
+            stageName="prod",
+            patchOperations=[
+                {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "200"},
+                {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "100"},
+                {"op": "replace", "path": "/*/*/logging/loglevel", "value": "ERROR"},
+                {"op": "replace", "path": "/tracingEnabled", "value": "true"},
+                {
+                    "op": "replace",
+                    "path": "/accessLogSettings/destinationArn",
+                    "value": f"arn:aws:logs:{PRIMARY}:{ACCOUNT}:log-group:/aws/apigateway/shopfast",
+                },
+                {
+                    "op": "replace",
+                    "path": "/accessLogSettings/format",
+                    "value": "$context.requestId",
+                },
+            ],
+        )
+        waf = self.c("wafv2")
+        acl = waf.create_web_acl(
+            Name="shopfast-acl",
+            Scope="REGIONAL",
+            DefaultAction={"Allow": {}},
+            VisibilityConfig={
+                "SampledRequestsEnabled": True,
+                "CloudWatchMetricsEnabled": True,
+                "MetricName": "shopfast",
+            },
+            Rules=[],
+        )["Summary"]["ARN"]
+        waf.associate_web_acl(
+            WebACLArn=acl, ResourceArn=f"arn:aws:apigateway:{PRIMARY}::/restapis/{api}/stages/prod"
+        )
+
+        # The back-office API: IAM-authorized, validated — the hardened twin.
+        internal = ag.create_rest_api(
+            name="shopfast-backoffice", endpointConfiguration={"types": ["PRIVATE"]}
+        )["id"]
+        internal_root = ag.get_resources(restApiId=internal)["items"][0]["id"]
+        internal_validator = ag.create_request_validator(
+            restApiId=internal, name="all", validateRequestBody=True, validateRequestParameters=True
+        )["id"]
+        refunds = ag.create_resource(
+            restApiId=internal, parentId=internal_root, pathPart="refunds"
+        )["id"]
+        ag.put_method(
+            restApiId=internal,
+            resourceId=refunds,
+            httpMethod="POST",
+            authorizationType="AWS_IAM",
+            requestValidatorId=internal_validator,
+        )
+        ag.put_integration(
+            restApiId=internal,
+            resourceId=refunds,
+            httpMethod="POST",
+            type="AWS_PROXY",
+            integrationHttpMethod="POST",
+            uri=uri("orders-api"),
+        )
+
+        v2 = self.c("apigatewayv2")
+        http = v2.create_api(Name="shopfast-http", ProtocolType="HTTP")["ApiId"]
+        self.result.http_api_id = http
+        jwt = v2.create_authorizer(
+            ApiId=http,
+            AuthorizerType="JWT",
+            IdentitySource=["$request.header.Authorization"],
+            Name="cognito",
+            JwtConfiguration={
+                "Audience": ["shopfast"],
+                "Issuer": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_example",
+            },
+        )["AuthorizerId"]
+        for route, fn, auth in (
+            ("GET /profile", "user-profile", jwt),
+            ("GET /search", "search", None),
+        ):
+            integration = v2.create_integration(
+                ApiId=http,
+                IntegrationType="AWS_PROXY",
+                IntegrationUri=fns[fn],
+                PayloadFormatVersion="2.0",
+            )["IntegrationId"]
+            kwargs: dict[str, Any] = {
+                "ApiId": http,
+                "RouteKey": route,
+                "Target": f"integrations/{integration}",
+            }
+            if auth:
+                kwargs.update(AuthorizationType="JWT", AuthorizerId=auth)
+            v2.create_route(**kwargs)
+        v2.create_stage(
+            ApiId=http,
+            StageName="$default",
+            AutoDeploy=True,
+            DefaultRouteSettings={"ThrottlingBurstLimit": 50, "ThrottlingRateLimit": 100},
+            AccessLogSettings={
+                "DestinationArn": f"arn:aws:logs:{PRIMARY}:{ACCOUNT}:log-group:/aws/apigateway/shopfast-http",
+                "Format": "$context.requestId",
+            },
+        )
+        v2.create_stage(ApiId=http, StageName="beta")
+
+        mobile = v2.create_api(Name="shopfast-mobile", ProtocolType="HTTP")["ApiId"]
+        mobile_jwt = v2.create_authorizer(
+            ApiId=mobile,
+            AuthorizerType="JWT",
+            IdentitySource=["$request.header.Authorization"],
+            Name="cognito",
+            JwtConfiguration={
+                "Audience": ["shopfast-mobile"],
+                "Issuer": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_example",
+            },
+        )["AuthorizerId"]
+        integration = v2.create_integration(
+            ApiId=mobile,
+            IntegrationType="AWS_PROXY",
+            IntegrationUri=fns["user-profile"],
+            PayloadFormatVersion="2.0",
+        )["IntegrationId"]
+        v2.create_route(
+            ApiId=mobile,
+            RouteKey="GET /me",
+            Target=f"integrations/{integration}",
+            AuthorizationType="JWT",
+            AuthorizerId=mobile_jwt,
+        )
+
+    def observability(self) -> None:
+        hardened = (
+            "auth-authorizer",
+            "audit-logger",
+            "notifications",
+            "orders-api",
+            "user-profile",
+            "inventory-sync",
+        )
+        for name in hardened:
+            self.log_group(f"/aws/lambda/{name}", retention=90, kms=self.logs_cmk)
+            self.alarm(name, "Errors")
+        self.alarm("orders-api", "Throttles")
+        # Created by hand and forgotten: never expire, not encrypted.
+        for name in ("payments-webhook", "admin-tools", "legacy-export"):
+            self.log_group(f"/aws/lambda/{name}")
+        logs = self.c("logs")
+        logs.create_log_stream(
+            logGroupName="/aws/lambda/orders-api", logStreamName="2026/11/27/[3]abcdef"
+        )
+        now = int(time.time() * 1000)
+        logs.put_log_events(
+            logGroupName="/aws/lambda/orders-api",
+            logStreamName="2026/11/27/[3]abcdef",
+            logEvents=[
+                {"timestamp": now - 3000, "message": "START RequestId: 1f0e Version: 3"},
+                {"timestamp": now - 2000, "message": "[ERROR] KeyError: 'customer_id'"},
+                {"timestamp": now - 1000, "message": "END RequestId: 1f0e"},
+                {
+                    "timestamp": now,
+                    "message": "REPORT RequestId: 1f0e Duration: 12.3 ms Billed Duration: 13 ms",
+                },
+            ],
+        )
+        # An organization-style trail: multi-region, management events, and Lambda data
+        # events for the payment functions only.
+        self.c("s3").create_bucket(Bucket="shopfast-cloudtrail-logs")
+        trail = self.c("cloudtrail")
+        trail.create_trail(
+            Name="shopfast-trail", S3BucketName="shopfast-cloudtrail-logs", IsMultiRegionTrail=True
+        )
+        trail.start_logging(Name="shopfast-trail")
+        fns = self.result.functions
+        trail.put_event_selectors(
+            TrailName="shopfast-trail",
+            EventSelectors=[
+                {
+                    "ReadWriteType": "All",
+                    "IncludeManagementEvents": True,
+                    "DataResources": [
+                        {
+                            "Type": "AWS::Lambda::Function",
+                            "Values": [
+                                fns["payments-webhook"],
+                                fns["orders-api"],
+                                fns["auth-authorizer"],
+                            ],
+                        }
+                    ],
+                }
+            ],
+        )
+
+    def account_services(self) -> None:
+        gd = self.c("guardduty")
+        gd.create_detector(
+            Enable=True, Features=[{"Name": "LAMBDA_NETWORK_LOGS", "Status": "ENABLED"}]
+        )
+        self.c("inspector2").enable(resourceTypes=["LAMBDA"], accountIds=[ACCOUNT])
+        # Rotation on, without a rotation function: the emulator would try to run it in Docker.
+        self.c("secretsmanager").rotate_secret(
+            SecretId=self.db_secret,
+            RotationRules={"AutomaticallyAfterDays": 30},
+        )
+
+    def secondary_region(self) -> None:
+        """A small EU footprint: no GuardDuty Lambda Protection, no Inspector."""
+        lam = self.c("lambda", SECONDARY)
+        self.function(
+            "eu-newsletter",
+            self.role_reader,
+            region=SECONDARY,
+            Environment={"Variables": {"SENDER": "news@shopfast.example"}},
+            Tags={"app": "shopfast"},
+        )
+        lam.add_permission(
+            FunctionName="eu-newsletter",
+            StatementId="events",
+            Action="lambda:InvokeFunction",
+            Principal="events.amazonaws.com",
+            SourceAccount=ACCOUNT,
+        )
+        self.c("guardduty", SECONDARY).create_detector(Enable=True)
+
+
+def seed(endpoint: str) -> Seeded:
+    """Create the ShopFast demo estate on ``endpoint`` (an emulator) and describe it."""
+    return _Seeder(endpoint).seed()

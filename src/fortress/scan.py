@@ -1,0 +1,242 @@
+"""Pick the sources, build one Inventory, run the rules, return a ScanResult."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fortress import TOOL_NAME, __version__
+from fortress.config import ScanConfig
+from fortress.errors import FortressError, InputError
+from fortress.findings import CoverageGap, Finding, Severity, Status
+from fortress.inventory import Inventory
+from fortress.rules.engine import Rule, all_rules, evaluate
+from fortress.sources.base import IacOptions
+
+# IaC source modules, in detection order (the first whose detect() accepts a file wins).
+IAC_SOURCES = {
+    "serverless": "fortress.sources.serverless",
+    "cloudformation": "fortress.sources.cloudformation",
+    "terraform-plan": "fortress.sources.terraform",
+    "terraform": "fortress.sources.terraform",
+}
+
+SKIP_DIRS = {
+    ".git",
+    ".terraform",
+    "node_modules",
+    ".venv",
+    "venv",
+    "__pycache__",
+    ".serverless",
+    ".aws-sam",
+}
+
+
+@dataclass
+class SourceInfo:
+    kind: str
+    target: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "target": self.target}
+
+
+@dataclass
+class ScanResult:
+    findings: list[Finding]
+    gaps: list[CoverageGap]
+    sources: list[SourceInfo]
+    started_at: datetime
+    finished_at: datetime
+    input_errors: list[InputError] = field(default_factory=list)
+    rules_run: int = 0
+    inventory_counts: dict[str, int] = field(default_factory=dict)
+    tool: str = TOOL_NAME
+    version: str = __version__
+
+    def failing(self, threshold: Severity) -> list[Finding]:
+        return [f for f in self.findings if f.status is Status.FAIL and f.severity >= threshold]
+
+    def summary(self) -> dict[str, Any]:
+        by_status = Counter(str(f.status) for f in self.findings)
+        failing = [f for f in self.findings if f.status is Status.FAIL]
+        by_severity = Counter(f.severity.label for f in failing)
+        practices: dict[str, dict[str, int]] = {}
+        for f in self.findings:
+            entry = practices.setdefault(str(f.practice), {s.value: 0 for s in Status})
+            entry[str(f.status)] += 1
+        return {
+            "total": len(self.findings),
+            "by_status": {s.value: by_status.get(s.value, 0) for s in Status},
+            "failures_by_severity": {
+                s.label: by_severity.get(s.label, 0) for s in reversed(Severity)
+            },
+            "by_practice": practices,
+            "coverage_gaps": len(self.gaps),
+            "input_errors": len(self.input_errors),
+            "rules_run": self.rules_run,
+            "resources": self.inventory_counts,
+        }
+
+
+def run_rules(
+    inventory: Inventory,
+    rules: list[Rule] | None,
+    config: ScanConfig,
+    gaps: list[CoverageGap],
+    sources: list[SourceInfo],
+    started_at: datetime,
+    input_errors: list[InputError] | None = None,
+) -> ScanResult:
+    rules = rules if rules is not None else all_rules()
+    findings = evaluate(inventory, rules, config)
+    findings.sort(key=lambda f: (-f.severity, f.rule_id, f.resource.id))
+    return ScanResult(
+        findings=findings,
+        gaps=gaps,
+        sources=sources,
+        started_at=started_at,
+        finished_at=datetime.now(UTC),
+        input_errors=input_errors or [],
+        rules_run=len(rules),
+        inventory_counts=counts(inventory),
+    )
+
+
+def counts(inventory: Inventory) -> dict[str, int]:
+    return {
+        "functions": len(inventory.functions),
+        "roles": len(inventory.roles),
+        "layers": len(inventory.layers),
+        "apis": len(inventory.apis),
+        "security_groups": len(inventory.security_groups),
+        "log_groups": len(inventory.log_groups),
+        "trails": len(inventory.trails),
+        "secrets": len(inventory.secrets),
+    }
+
+
+# --------------------------------------------------------------------------- IaC inputs
+
+
+def iac_inputs(paths: list[Path], forced: str | None) -> list[tuple[str, Path]]:
+    """Expand files and folders into (format, path) pairs.
+
+    A Terraform configuration is a folder; every other format is a file. Folders are walked;
+    files no source recognises are ignored unless named explicitly.
+    """
+    found: list[tuple[str, Path]] = []
+    for path in paths:
+        if not path.exists():
+            raise FortressError(f"{path}: no such file or directory")
+        if path.is_file():
+            kind = forced or _detect(path)
+            if kind is None:
+                raise InputError(
+                    str(path), "not a recognised CloudFormation, SAM, Serverless or Terraform file"
+                )
+            found.append(
+                (kind, path.parent if kind == "terraform" and path.suffix == ".tf" else path)
+            )
+            continue
+        for root, dirs, files in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+            folder = Path(root)
+            if (
+                any(f.endswith(".tf") for f in files)
+                and forced in (None, "terraform")
+                and not _is_module_of_parent(folder, path)
+            ):
+                found.append(("terraform", folder))
+            for name in sorted(files):
+                file = folder / name
+                if name.endswith(".tf"):
+                    continue
+                kind = forced if forced and forced != "terraform" else _detect(file)
+                if kind and kind != "terraform":
+                    found.append((kind, file))
+    # De-duplicate while keeping order.
+    return list(dict.fromkeys(found))
+
+
+def _detect(path: Path) -> str | None:
+    for kind, module_name in IAC_SOURCES.items():
+        module = _source_module(module_name)
+        if module is None:
+            continue
+        detect = getattr(module, "detect_format", None)
+        if detect is not None:
+            answer = detect(path)
+            if answer:
+                return str(answer)
+            continue
+        if module.detect(path):
+            return kind
+    return None
+
+
+def _is_module_of_parent(folder: Path, top: Path) -> bool:
+    """A folder used as a module by an ancestor configuration is scanned through it."""
+    current = folder.parent
+    while True:
+        try:
+            current.relative_to(top)
+        except ValueError:
+            return False
+        for tf in current.glob("*.tf"):
+            try:
+                text = tf.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            rel = os.path.relpath(folder, current)
+            if f'"./{rel}"' in text or f'"{rel}"' in text or f'"./{rel}/"' in text:
+                return True
+        if current == top or current == current.parent:
+            return False
+        current = current.parent
+
+
+def _source_module(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            return None
+        raise
+
+
+def load_iac(
+    inputs: list[tuple[str, Path]],
+    options: IacOptions,
+    on_file: Callable[[Path], None] | None = None,
+) -> tuple[Inventory, list[InputError]]:
+    inventory = Inventory(scope="template")
+    errors: list[InputError] = []
+    for kind, path in inputs:
+        module = _source_module(IAC_SOURCES[kind])
+        if module is None:
+            errors.append(InputError(str(path), f"{kind} support is not installed"))
+            continue
+        if on_file:
+            on_file(path)
+        try:
+            if kind == "terraform-plan" and hasattr(module, "load_plan"):
+                part = module.load_plan(path, options)
+            else:
+                part = module.load(path, options)
+        except InputError as exc:
+            errors.append(exc)
+            continue
+        except RecursionError:
+            errors.append(InputError(str(path), "too deeply nested to resolve"))
+            continue
+        inventory.extend(part)
+    inventory.scope = "template"
+    return inventory, errors

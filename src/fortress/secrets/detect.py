@@ -1,0 +1,347 @@
+"""Is this value a secret? Detection for environment variables, stage variables and text files.
+
+Pure functions (no I/O). Detection is delegated to detect-secrets' plugins, called directly:
+
+* every regex detector (AWS access keys, private keys, GitHub/GitLab/Slack/Stripe/JWT/npm/PyPI/
+  OpenAI/Twilio/SendGrid/... tokens, basic-auth URLs) on the value, and on ``NAME="value"`` so
+  that name-aware patterns (an AWS secret access key under an ``AWS_..._KEY`` name) see both;
+* the keyword detector on ``NAME="value"`` (``DB_PASSWORD="..."``);
+* the base64 / hex Shannon-entropy measures on the whole value, with limits (base64: at least
+  20 characters and entropy above 4.5 bits; hex: at least 32 characters and entropy above 3.0).
+
+On top of those, a name heuristic: a variable named like PASSWORD / PASSWD / SECRET / TOKEN /
+API_KEY / PRIVATE_KEY / CREDENTIALS holding a non-trivial literal value is a secret, whatever the
+value looks like.
+
+Allow-listed (never a secret): values matching an ``ignore`` regular expression (searched in the
+name and in the value), ARNs, URLs without credentials, booleans, numbers, values shorter than
+6 characters, common placeholders (``none``, ``null``; a weak password such as ``changeme`` is still reported) and templated
+references (``${...}``, ``{{resolve:...}}``). Names that point at a secret rather than hold it
+(``DB_SECRET_ARN``, ``API_KEY_NAME``, ``TOKEN_URL``) escape the name and keyword heuristics but not
+the token detectors.
+
+Display forms, chosen so that nothing leaks:
+
+* :func:`fingerprint` = ``"sha256:"`` + the first 12 hex digits of SHA-256 of the value. Stable
+  across runs (to correlate the same secret in two places) and not reversible for real secrets;
+  a dictionary password can still be confirmed by hashing guesses, so fingerprints are evidence,
+  not something to publish.
+* :func:`redact` = the first 2 characters, an ellipsis and the length (``"wJ…(40 chars)"``) for
+  values of 16 characters or more; only the length (``"…(9 chars)"``) for shorter ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from fortress.errors import FortressError
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class SecretHit:
+    """One reason to believe a value is a secret. Never holds the value itself."""
+
+    kind: str  # human label, e.g. "AWS secret access key", "password-like variable"
+    detector: str  # detect-secrets plugin class name, or "name-heuristic"
+    fingerprint: str  # see fingerprint()
+    line: int | None = None  # for scan_text: 1-based line number
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "kind": self.kind,
+            "detector": self.detector,
+            "fingerprint": self.fingerprint,
+        }
+        if self.line is not None:
+            data["line"] = self.line
+        return data
+
+
+def fingerprint(value: str) -> str:
+    """Short, stable, non-reversible identifier of a value: ``sha256:`` + 12 hex digits."""
+    return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
+def redact(value: str) -> str:
+    """Display form that never reveals the secret: 2 leading characters (if 16+ long) + length."""
+    if len(value) >= 16:
+        return f"{value[:2]}…({len(value)} chars)"
+    return f"…({len(value)} chars)"
+
+
+# --------------------------------------------------------------------------- labels
+
+# detect-secrets secret_type -> human label (types not listed keep their own name).
+_LABELS = {
+    "AWS Access Key": "AWS access key",
+    "Artifactory Credentials": "Artifactory credentials",
+    "Azure Storage Account access key": "Azure storage account key",
+    "Basic Auth Credentials": "credentials in a URL (basic auth)",
+    "Cloudant Credentials": "Cloudant credentials",
+    "Discord Bot Token": "Discord bot token",
+    "GitHub Token": "GitHub token",
+    "GitLab Token": "GitLab token",
+    "IBM Cloud IAM Key": "IBM Cloud IAM key",
+    "IBM COS HMAC Credentials": "IBM COS HMAC credentials",
+    "JSON Web Token": "JSON web token",
+    "Mailchimp Access Key": "Mailchimp API key",
+    "NPM tokens": "npm token",
+    "OpenAI Token": "OpenAI API key",
+    "Private Key": "private key",
+    "PyPI Token": "PyPI token",
+    "SendGrid API Key": "SendGrid API key",
+    "Slack Token": "Slack token",
+    "SoftLayer Credentials": "SoftLayer credentials",
+    "Square OAuth Secret": "Square OAuth secret",
+    "Stripe Access Key": "Stripe API key",
+    "Telegram Bot Token": "Telegram bot token",
+    "Twilio API Key": "Twilio API key",
+    "Secret Keyword": "password-like variable",
+    "Base64 High Entropy String": "high-entropy string",
+    "Hex High Entropy String": "high-entropy hex string",
+}
+PASSWORD_LIKE = "password-like variable"
+
+# Regex detectors that say nothing about secrecy.
+_NOT_SECRETS = frozenset({"IPPublicDetector"})
+_SPECIAL = frozenset(
+    {"KeywordDetector", "Base64HighEntropyString", "HexHighEntropyString", *_NOT_SECRETS}
+)
+
+_AWS_KEY_ID = re.compile(r"^(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}$")
+
+# --------------------------------------------------------------------------- heuristics
+
+_SECRET_NAME = re.compile(
+    r"(?:PASSWORD|PASSWD|PASSPHRASE|PWD|SECRET|TOKEN|API_?KEY|APIKEY|PRIVATE_?KEY|"
+    r"CREDENTIALS?|ACCESS_?KEY|AUTH_?KEY|CLIENT_?KEY|SIGNING_?KEY|ENCRYPTION_?KEY)",
+    re.IGNORECASE,
+)
+# Names that point at a secret instead of holding it.
+_POINTER_SUFFIX = re.compile(
+    r"[_\-.]?(?:ARN|NAME|ID|IDS|URL|URI|ENDPOINT|PATH|FILE|PARAM|PARAMETER|REF|REGION|TTL|"
+    r"EXPIRY|EXPIRES|EXPIRATION|LENGTH|LEN|HEADER|TYPE|ENABLED|VERSION|PREFIX|KEY_ID|"
+    r"LOCATION|STORE|SOURCE|PROVIDER|FIELD|ROTATION|AGE|TIMEOUT)$",
+    re.IGNORECASE,
+)
+# Names whose values are hashes or versions, not secrets (for the entropy measures only).
+_DIGEST_NAME = re.compile(r"SHA|HASH|DIGEST|CHECKSUM|COMMIT|REVISION|VERSION|ETAG|BUILD", re.I)
+
+_BOOLEANS = frozenset({"true", "false", "yes", "no", "on", "off", "enabled", "disabled"})
+_PLACEHOLDERS = frozenset(
+    {"none", "null", "nil", "undefined", "empty", "default", "unset", "n/a", "na", "todo", "xxx"}
+)
+_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*://([^/?#\s]*)")
+_TEMPLATED = re.compile(r"^(?:\$\{[^}]*\}|\{\{[^}]*\}\}|<[^>]*>|%\([^)]*\)s?)$")
+MIN_LENGTH = 6
+_B64_LIMIT, _B64_MIN_LEN = 4.5, 20
+_HEX_LIMIT, _HEX_MIN_LEN = 3.0, 32
+MAX_LINE = 4096  # scan_text: longer lines are cut (minified bundles)
+
+
+def looks_like_secret_name(name: str) -> bool:
+    """A name that suggests it holds a secret (PASSWORD, API_KEY, ...) and not a pointer."""
+    return bool(_SECRET_NAME.search(name)) and not _POINTER_SUFFIX.search(name)
+
+
+def is_allowlisted(value: str) -> bool:
+    """Values that are never secrets: ARNs, plain URLs, booleans, numbers, short/common values."""
+    text = value.strip()
+    if len(text) < MIN_LENGTH:
+        return True
+    low = text.lower()
+    if low in _BOOLEANS or low in _PLACEHOLDERS or _NUMBER.match(text):
+        return True
+    if low.startswith("arn:") and text.count(":") >= 5 and not any(c.isspace() for c in text):
+        return True
+    if _TEMPLATED.match(text):
+        return True
+    url = _URL.match(text)
+    if url and "@" not in url.group(1) and not any(c.isspace() for c in text):
+        return True  # a URL without user-info; query-string tokens are left to the detectors
+    return len(set(text)) == 1  # "xxxxxxxx", "********"
+
+
+@lru_cache(maxsize=256)
+def _compile(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as err:
+        raise FortressError(
+            f"secret ignore pattern {pattern!r} is not a valid regular expression: {err}"
+        ) from None
+
+
+def is_ignored(name: str, value: str, ignore: Iterable[str]) -> bool:
+    """True when any ``ignore`` regular expression is found in the name or in the value."""
+    for pattern in ignore:
+        rx = _compile(pattern)
+        if rx.search(name) or rx.search(value):
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- plugins
+
+
+@lru_cache(maxsize=1)
+def _plugins() -> tuple[list[tuple[str, Any]], Any, Any, Any]:
+    """(regex detectors as (class name, instance)), keyword, base64 and hex plugins."""
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.plugins.high_entropy_strings import (
+        Base64HighEntropyString,
+        HexHighEntropyString,
+    )
+    from detect_secrets.plugins.keyword import KeywordDetector
+
+    regex: list[tuple[str, Any]] = []
+    classes: list[Any] = list(get_mapping_from_secret_type_to_class().values())
+    for cls in sorted(classes, key=lambda c: c.__name__):
+        if cls.__name__ in _SPECIAL:
+            continue
+        try:
+            regex.append((cls.__name__, cls()))
+        except TypeError:  # a plugin needing arguments (custom plugins): skip it
+            continue
+    return regex, KeywordDetector(), Base64HighEntropyString(), HexHighEntropyString()
+
+
+def _label(plugin: Any, match: str) -> str:
+    secret_type = str(getattr(plugin, "secret_type", type(plugin).__name__))
+    if secret_type == "AWS Access Key":
+        return "AWS access key ID" if _AWS_KEY_ID.match(match) else "AWS secret access key"
+    return _LABELS.get(secret_type, secret_type)
+
+
+def _entropy_hits(name: str, value: str) -> list[tuple[str, str]]:
+    from detect_secrets.filters.heuristic import is_potential_uuid, is_sequential_string
+
+    _, _, b64, hexa = _plugins()
+    if _DIGEST_NAME.search(name) or is_potential_uuid(value) or is_sequential_string(value):
+        return []
+    found: list[tuple[str, str]] = []
+    if len(value) >= _HEX_MIN_LEN and all(c in hexa.charset for c in value):
+        if hexa.calculate_shannon_entropy(value) > _HEX_LIMIT:
+            found.append(("HexHighEntropyString", _label(hexa, value)))
+    elif len(value) >= _B64_MIN_LEN and all(c in b64.charset for c in value):
+        has_letter = any(c.isalpha() for c in value)
+        if has_letter and b64.calculate_shannon_entropy(value) > _B64_LIMIT:
+            found.append(("Base64HighEntropyString", _label(b64, value)))
+    return found
+
+
+def _quote(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def scan_value(name: str, value: str, ignore: Sequence[str] = ()) -> list[SecretHit]:
+    """Why the variable ``name`` holding ``value`` looks like a secret (empty list: it does not).
+
+    Specific detectors (token formats) win: when one fires, the generic reasons (keyword, name,
+    entropy) are dropped. Hits are distinct by kind, most specific first.
+    """
+    if not isinstance(value, str) or is_ignored(name, value, ignore) or is_allowlisted(value):
+        return []
+    regex, keyword, _, _ = _plugins()
+    assignment = f'{name}="{_quote(value)}"'
+    specific: dict[str, str] = {}
+    for cls_name, plugin in regex:
+        for text in (value, assignment):
+            for match in plugin.analyze_string(text):
+                if match:
+                    specific.setdefault(_label(plugin, str(match)), cls_name)
+    fp = fingerprint(value)
+    if specific:
+        return [SecretHit(kind, det, fp) for kind, det in specific.items()]
+
+    generic: dict[str, str] = {}
+    pointer = bool(_POINTER_SUFFIX.search(name))
+    if not pointer and any(m for m in keyword.analyze_string(assignment)):
+        generic[PASSWORD_LIKE] = "KeywordDetector"
+    if looks_like_secret_name(name):
+        generic.setdefault(PASSWORD_LIKE, "name-heuristic")
+    if " " not in value.strip():
+        for det, kind in _entropy_hits(name, value.strip()):
+            generic.setdefault(kind, det)
+    return [SecretHit(kind, det, fp) for kind, det in generic.items()]
+
+
+def scan_text(path_label: str, text: str, ignore: Sequence[str] = ()) -> list[SecretHit]:
+    """Secrets in a text file (source, config), line by line; hits carry 1-based line numbers.
+
+    Runs the regex detectors on each line, the keyword detector (quoted assignments such as
+    ``password = "..."``) and the entropy measures on quoted strings. ``path_label`` names the
+    file in messages only; nothing is read from disk. Lines are cut at 4,096 characters.
+    """
+    regex, keyword, b64, hexa = _plugins()
+    from detect_secrets.filters.heuristic import (
+        is_indirect_reference,
+        is_potential_uuid,
+        is_sequential_string,
+        is_templated_secret,
+    )
+
+    hits: list[SecretHit] = []
+    seen: set[tuple[int, str, str]] = set()
+
+    def add(lineno: int, kind: str, det: str, secret: str) -> None:
+        if is_ignored(path_label, secret, ignore):
+            return
+        fp = fingerprint(secret)
+        if (lineno, kind, fp) not in seen:
+            seen.add((lineno, kind, fp))
+            hits.append(SecretHit(kind, det, fp, lineno))
+
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw[:MAX_LINE]
+        if not line.strip():
+            continue
+        specific = False
+        for cls_name, plugin in regex:
+            for match in plugin.analyze_string(line):
+                if match:
+                    add(lineno, _label(plugin, str(match)), cls_name, str(match))
+                    specific = True
+        if specific:
+            continue
+        for match in keyword.analyze_string(line):
+            m = str(match)
+            if (
+                len(m) >= MIN_LENGTH
+                and not is_templated_secret(m)
+                and not is_allowlisted(m)
+                and not is_indirect_reference(line)
+            ):
+                add(lineno, PASSWORD_LIKE, "KeywordDetector", m)
+        for plugin, limit, min_len in (
+            (b64, _B64_LIMIT, _B64_MIN_LEN),
+            (hexa, _HEX_LIMIT, _HEX_MIN_LEN),
+        ):
+            for match in plugin.analyze_string(line):
+                m = str(match)
+                if len(m) < min_len or is_potential_uuid(m) or is_sequential_string(m):
+                    continue
+                if plugin.calculate_shannon_entropy(m) > limit:
+                    add(lineno, _label(plugin, m), type(plugin).__name__, m)
+    return hits
+
+
+__all__ = [
+    "PASSWORD_LIKE",
+    "SecretHit",
+    "fingerprint",
+    "is_allowlisted",
+    "is_ignored",
+    "looks_like_secret_name",
+    "redact",
+    "scan_text",
+    "scan_value",
+]

@@ -1,0 +1,1057 @@
+"""The live source: read an AWS account's Lambda estate into an Inventory with boto3.
+
+Read-only. Bulk list calls first (functions, event source mappings, security groups, log
+groups, alarms, secrets), then a small fixed set of per-function calls in a bounded thread
+pool. A failed call becomes a coverage gap and the affected part is marked Unknown (or named
+in ``Function.uncollected``) so rules answer "unknown" instead of "pass".
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.parse
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from fortress.inventory import (
+    COLLECTION_ALARMS,
+    COLLECTION_APIS,
+    COLLECTION_LAYERS,
+    COLLECTION_LOG_GROUPS,
+    COLLECTION_ROLES,
+    COLLECTION_SECRETS,
+    COLLECTION_SECURITY_GROUPS,
+    COLLECTION_SUBNETS,
+    COLLECTION_TRAILS,
+    PART_ALIASES,
+    PART_CODE_SIGNING,
+    PART_CONCURRENCY,
+    PART_EVENT_SOURCES,
+    PART_INVOKE_CONFIG,
+    PART_POLICY,
+    PART_TAGS,
+    PART_URL,
+    PART_VERSIONS,
+    Alarm,
+    Alias,
+    Api,
+    ApiRoute,
+    ApiStage,
+    CodeSigning,
+    EnvVar,
+    EventSourceMapping,
+    Function,
+    FunctionUrl,
+    FunctionVersion,
+    Inventory,
+    InvokeConfig,
+    KmsKey,
+    LayerRef,
+    LayerVersion,
+    LogGroup,
+    Origin,
+    Policy,
+    RegionStatus,
+    Role,
+    Secret,
+    SecurityGroup,
+    SecurityGroupRule,
+    Subnet,
+    Trail,
+    Unknown,
+    VpcConfig,
+)
+from fortress.sources.awsclient import AwsClient
+
+SOURCE = "aws"
+
+# progress(stage, done, total): the CLI draws a progress bar from these calls.
+Progress = Callable[[str, int, int], None]
+
+
+def collect(client: AwsClient, progress: Progress | None = None) -> Inventory:
+    """Read every requested region of the caller's account."""
+    account = client.account_id()
+    regions = client.regions()
+    inventory = Inventory(scope="account", accounts=[account], sources=[SOURCE])
+    roles_needed: set[str] = set()
+    lock = threading.Lock()
+
+    def one_region(region: str) -> None:
+        part = _RegionCollector(client, account, region, progress).collect()
+        with lock:
+            inventory.extend(part)
+            for fn in part.functions:
+                if isinstance(fn.role_arn, str):
+                    roles_needed.add(fn.role_arn)
+
+    workers = max(1, min(len(regions), 4))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="region") as pool:
+        list(pool.map(one_region, regions))
+
+    roles = _collect_roles(client, account, roles_needed)
+    if roles is None:
+        inventory.uncollected.add(COLLECTION_ROLES)
+    inventory.roles.extend(roles or [])
+    trails = _collect_trails(client, account, regions)
+    if trails is None:
+        inventory.uncollected.add(COLLECTION_TRAILS)
+    inventory.trails.extend(trails or [])
+    # Keys referenced by functions and log groups, to tell AWS-managed from customer-managed.
+    inventory.kms_keys.extend(_collect_keys(client, account, inventory))
+    inventory.functions.sort(key=lambda f: (f.region or "", f.name))
+    return inventory
+
+
+# --------------------------------------------------------------------------- per region
+
+
+class _RegionCollector:
+    def __init__(
+        self, client: AwsClient, account: str, region: str, progress: Progress | None
+    ) -> None:
+        self.client = client
+        self.account = account
+        self.region = region
+        self.progress = progress
+        self.failed: set[str] = set()  # "<COLLECTION_*>@<region>" that could not be read
+
+    def listing(
+        self, kind: str, service: str, operation: str, key: str, **kwargs: Any
+    ) -> list[Any] | None:
+        """A region-wide list call; a failure marks the collection as not collected."""
+        items = self.client.paginate(service, self.region, operation, key, **kwargs)
+        if items is None:
+            self.failed.add(f"{kind}@{self.region}")
+        return items
+
+    def origin(self, arn: str | None = None) -> Origin:
+        return Origin(source=SOURCE, account=self.account, region=self.region, arn=arn)
+
+    def collect(self) -> Inventory:
+        inv = Inventory(scope="account", accounts=[self.account], sources=[SOURCE])
+        inv.functions = self.functions()
+        inv.layers = self.layers()
+        inv.apis = [*self.rest_apis(), *self.http_apis()]
+        inv.security_groups, inv.subnets = self.network(inv.functions)
+        inv.log_groups = self.log_groups(inv.functions)
+        inv.alarms = self.alarms()
+        inv.secrets = self.secrets()
+        inv.regions = [self.region_status()]
+        inv.uncollected = set(self.failed)
+        return inv
+
+    # functions ------------------------------------------------------------------------
+
+    def functions(self) -> list[Function]:
+        configs = self.client.paginate("lambda", self.region, "list_functions", "Functions")
+        if not configs:
+            return []
+        mappings = self.client.paginate(
+            "lambda", self.region, "list_event_source_mappings", "EventSourceMappings"
+        )
+        by_function: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for mapping in mappings or []:
+            by_function[_unqualified(mapping.get("FunctionArn", ""))].append(mapping)
+        functions = [self._function_from_config(c) for c in configs]
+        for fn in functions:
+            if mappings is None:
+                fn.uncollected.add(PART_EVENT_SOURCES)
+            fn.event_source_mappings = [_mapping(m) for m in by_function.get(fn.arn, [])]
+        done = 0
+        lock = threading.Lock()
+
+        def details(fn: Function) -> None:
+            nonlocal done
+            self._function_details(fn)
+            with lock:
+                done += 1
+                if self.progress:
+                    self.progress(f"{self.region} functions", done, len(functions))
+
+        with ThreadPoolExecutor(
+            max_workers=self.client.options.max_workers, thread_name_prefix="fn"
+        ) as pool:
+            list(pool.map(details, functions))
+        return functions
+
+    def _function_from_config(self, cfg: dict[str, Any]) -> Function:
+        arn = cfg["FunctionArn"]
+        env = cfg.get("Environment") or {}
+        vpc = cfg.get("VpcConfig") or {}
+        logging = cfg.get("LoggingConfig") or {}
+        fn = Function(
+            name=cfg["FunctionName"],
+            arn=arn,
+            origin=self.origin(arn),
+            runtime=cfg.get("Runtime"),
+            handler=cfg.get("Handler"),
+            package_type=cfg.get("PackageType") or "Zip",
+            role_arn=cfg.get("Role"),
+            memory_size=int(cfg.get("MemorySize") or 128),
+            timeout=int(cfg.get("Timeout") or 3),
+            environment=[EnvVar(k, str(v)) for k, v in (env.get("Variables") or {}).items()],
+            kms_key_arn=cfg.get("KMSKeyArn") or None,
+            vpc=VpcConfig(
+                subnet_ids=list(vpc.get("SubnetIds") or []),
+                security_group_ids=list(vpc.get("SecurityGroupIds") or []),
+                vpc_id=vpc.get("VpcId") or None,
+            )
+            if vpc.get("SubnetIds")
+            else None,
+            tracing_mode=(cfg.get("TracingConfig") or {}).get("Mode") or "PassThrough",
+            dead_letter_target=(cfg.get("DeadLetterConfig") or {}).get("TargetArn") or None,
+            log_group_name=logging.get("LogGroup") or None,
+            log_format=logging.get("LogFormat"),
+            ephemeral_storage_mb=int((cfg.get("EphemeralStorage") or {}).get("Size") or 512),
+            file_systems=[fs.get("Arn", "") for fs in cfg.get("FileSystemConfigs") or []],
+            layers=[LayerRef(layer["Arn"]) for layer in cfg.get("Layers") or []],
+            last_modified=_parse_time(cfg.get("LastModified")),
+            code_sha256=cfg.get("CodeSha256"),
+            code_size=cfg.get("CodeSize"),
+            architectures=list(cfg.get("Architectures") or ["x86_64"]),
+        )
+        return fn
+
+    def _function_details(self, fn: Function) -> None:
+        call = self.client.call
+        region, name = self.region, fn.name
+
+        got = call("lambda", region, "get_function", resource=fn.arn, FunctionName=name)
+        if got is None:
+            fn.uncollected.update({PART_TAGS, PART_CONCURRENCY})
+            fn.tags = Unknown("get_function failed")
+            fn.reserved_concurrency = Unknown("get_function failed")
+        else:
+            fn.tags = dict(got.get("Tags") or {})
+            concurrency = (got.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
+            fn.reserved_concurrency = int(concurrency) if concurrency is not None else None
+
+        fn.resource_policy = self._policy(fn, None)
+
+        aliases = self.client.paginate(
+            "lambda", region, "list_aliases", "Aliases", resource=fn.arn, FunctionName=name
+        )
+        if aliases is None:
+            fn.uncollected.add(PART_ALIASES)
+        else:
+            fn.aliases = [
+                Alias(
+                    name=a["Name"],
+                    function_version=a.get("FunctionVersion", ""),
+                    routing={
+                        k: float(v)
+                        for k, v in (
+                            (a.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+                        ).items()
+                    },
+                )
+                for a in aliases
+            ]
+
+        versions = self.client.paginate(
+            "lambda",
+            region,
+            "list_versions_by_function",
+            "Versions",
+            resource=fn.arn,
+            FunctionName=name,
+        )
+        if versions is None:
+            fn.uncollected.add(PART_VERSIONS)
+        else:
+            fn.versions = [
+                FunctionVersion(
+                    version=v.get("Version", ""),
+                    code_sha256=v.get("CodeSha256"),
+                    last_modified=_parse_time(v.get("LastModified")),
+                    description=v.get("Description") or "",
+                )
+                for v in versions
+                if v.get("Version") != "$LATEST"
+            ]
+
+        # Function URLs: the unqualified one plus one per alias (list_function_url_configs
+        # would do it in one call, but is missing on some endpoints).
+        for qualifier in [None, *(a.name for a in fn.aliases)]:
+            kwargs: dict[str, Any] = {"FunctionName": name}
+            if qualifier:
+                kwargs["Qualifier"] = qualifier
+            outcome = self.client.attempt(
+                "lambda", region, "get_function_url_config", resource=fn.arn, **kwargs
+            )
+            url = outcome.value
+            if outcome.gap:
+                self.client.record(outcome.gap)
+                fn.uncollected.add(PART_URL)
+            elif url is not None:
+                cors = url.get("Cors") or {}
+                fn.urls.append(
+                    FunctionUrl(
+                        auth_type=url.get("AuthType") or "AWS_IAM",
+                        url=url.get("FunctionUrl"),
+                        qualifier=qualifier,
+                        cors_allow_origins=list(cors.get("AllowOrigins") or []),
+                        cors_allow_credentials=bool(cors.get("AllowCredentials")),
+                    )
+                )
+            if qualifier:
+                policy = self._policy(fn, qualifier)
+                fn.resource_policy = _merge_policies(fn.resource_policy, policy)
+
+        if fn.package_type == "Zip":
+            outcome = self.client.attempt(
+                "lambda",
+                region,
+                "get_function_code_signing_config",
+                resource=fn.arn,
+                FunctionName=name,
+            )
+            csc = outcome.value
+            if outcome.gap:
+                self.client.record(outcome.gap)
+                fn.uncollected.add(PART_CODE_SIGNING)
+                fn.code_signing = Unknown("get_function_code_signing_config failed")
+            elif csc and csc.get("CodeSigningConfigArn"):
+                fn.code_signing = self._code_signing(csc["CodeSigningConfigArn"])
+
+        listed = self.client.attempt(
+            "lambda",
+            region,
+            "list_function_event_invoke_configs",
+            resource=fn.arn,
+            FunctionName=name,
+        )
+        configs: list[dict[str, Any]] = list(
+            (listed.value or {}).get("FunctionEventInvokeConfigs") or []
+        )
+        if listed.failed:
+            # Fall back to the single-qualifier call, which more endpoints implement.
+            single = self.client.attempt(
+                "lambda",
+                region,
+                "get_function_event_invoke_config",
+                resource=fn.arn,
+                FunctionName=name,
+            )
+            if single.gap:
+                self.client.record(single.gap)
+                fn.uncollected.add(PART_INVOKE_CONFIG)
+            configs = [single.value] if single.value else []
+        for cfg in configs:
+            dest = cfg.get("DestinationConfig") or {}
+            fn.invoke_configs.append(
+                InvokeConfig(
+                    on_failure=(dest.get("OnFailure") or {}).get("Destination"),
+                    on_success=(dest.get("OnSuccess") or {}).get("Destination"),
+                    maximum_retry_attempts=cfg.get("MaximumRetryAttempts"),
+                    qualifier=_qualifier(cfg.get("FunctionArn", "")),
+                )
+            )
+
+    def _policy(self, fn: Function, qualifier: str | None) -> dict[str, Any] | Unknown | None:
+        kwargs: dict[str, Any] = {"FunctionName": fn.name}
+        if qualifier:
+            kwargs["Qualifier"] = qualifier
+        outcome = self.client.attempt(
+            "lambda", self.region, "get_policy", resource=fn.arn, **kwargs
+        )
+        if outcome.gap:
+            self.client.record(outcome.gap)
+            fn.uncollected.add(PART_POLICY)
+            return Unknown(f"get_policy failed ({outcome.gap.error_code})")
+        return None if outcome.value is None else _json(outcome.value.get("Policy"))
+
+    def _code_signing(self, arn: str) -> CodeSigning:
+        answer = self.client.call(
+            "lambda", self.region, "get_code_signing_config", resource=arn, CodeSigningConfigArn=arn
+        )
+        if answer is None:
+            return CodeSigning(
+                arn=arn, untrusted_artifact_on_deployment=Unknown("get_code_signing_config failed")
+            )
+        cfg = answer.get("CodeSigningConfig") or {}
+        policies = cfg.get("CodeSigningPolicies") or {}
+        return CodeSigning(
+            arn=arn,
+            untrusted_artifact_on_deployment=policies.get("UntrustedArtifactOnDeployment")
+            or "Warn",
+            allowed_publishers=list(
+                (cfg.get("AllowedPublishers") or {}).get("SigningProfileVersionArns") or []
+            ),
+        )
+
+    # layers -----------------------------------------------------------------------------
+
+    def layers(self) -> list[LayerVersion]:
+        layers = self.listing(COLLECTION_LAYERS, "lambda", "list_layers", "Layers") or []
+        result: list[LayerVersion] = []
+        for layer in layers:
+            name = layer.get("LayerName", "")
+            versions = (
+                self.client.paginate(
+                    "lambda",
+                    self.region,
+                    "list_layer_versions",
+                    "LayerVersions",
+                    resource=layer.get("LayerArn"),
+                    LayerName=name,
+                )
+                or []
+            )
+            for version in versions:
+                arn = version.get("LayerVersionArn", "")
+                number = int(version.get("Version") or 0)
+                outcome = self.client.attempt(
+                    "lambda",
+                    self.region,
+                    "get_layer_version_policy",
+                    resource=arn,
+                    LayerName=name,
+                    VersionNumber=number,
+                )
+                policy: dict[str, Any] | Unknown | None = None
+                if outcome.gap:
+                    self.client.record(outcome.gap)
+                    policy = Unknown(f"get_layer_version_policy failed ({outcome.gap.error_code})")
+                elif outcome.value is not None:
+                    policy = _json(outcome.value.get("Policy"))
+                result.append(
+                    LayerVersion(
+                        arn=arn,
+                        name=name,
+                        version=number,
+                        origin=self.origin(arn),
+                        policy=policy,
+                        compatible_runtimes=list(version.get("CompatibleRuntimes") or []),
+                    )
+                )
+        return result
+
+    # API Gateway ---------------------------------------------------------------------------
+
+    def rest_apis(self) -> list[Api]:
+        apis = self.listing(COLLECTION_APIS, "apigateway", "get_rest_apis", "items")
+        if not apis:
+            return []
+        plans = self.client.paginate("apigateway", self.region, "get_usage_plans", "items") or []
+        throttled_stages: set[tuple[str, str]] = set()
+        for plan in plans:
+            if plan.get("throttle"):
+                for stage in plan.get("apiStages") or []:
+                    throttled_stages.add((stage.get("apiId", ""), stage.get("stage", "")))
+        result = []
+        for item in apis:
+            api_id = item["id"]
+            arn = f"arn:aws:apigateway:{self.region}::/restapis/{api_id}"
+            api = Api(
+                id=api_id,
+                name=item.get("name") or api_id,
+                kind="rest",
+                origin=self.origin(arn),
+                endpoint_type=((item.get("endpointConfiguration") or {}).get("types") or [None])[0],
+            )
+            resources = (
+                self.client.paginate(
+                    "apigateway",
+                    self.region,
+                    "get_resources",
+                    "items",
+                    resource=arn,
+                    restApiId=api_id,
+                    embed=["methods"],
+                )
+                or []
+            )
+            for res in resources:
+                for verb, method in (res.get("resourceMethods") or {}).items():
+                    if "authorizationType" not in method:
+                        method = (
+                            self.client.call(
+                                "apigateway",
+                                self.region,
+                                "get_method",
+                                resource=arn,
+                                restApiId=api_id,
+                                resourceId=res["id"],
+                                httpMethod=verb,
+                            )
+                            or {}
+                        )
+                    integration = method.get("methodIntegration") or {}
+                    api.routes.append(
+                        ApiRoute(
+                            method=verb,
+                            path=res.get("path", "/"),
+                            authorization_type=method.get("authorizationType") or "NONE",
+                            authorizer_id=method.get("authorizerId"),
+                            api_key_required=bool(method.get("apiKeyRequired")),
+                            request_validator=method.get("requestValidatorId"),
+                            function_arns=_function_arns(integration.get("uri")),
+                        )
+                    )
+            stages = (
+                self.client.paginate(
+                    "apigateway", self.region, "get_stages", "item", resource=arn, restApiId=api_id
+                )
+                or []
+            )
+            for stage in stages:
+                settings = stage.get("methodSettings") or {}
+                default = settings.get("*/*") or {}
+                name = stage.get("stageName", "")
+                stage_arn = f"arn:aws:apigateway:{self.region}::/restapis/{api_id}/stages/{name}"
+                api.stages.append(
+                    ApiStage(
+                        name=name,
+                        throttling_rate=default.get("throttlingRateLimit")
+                        if "throttlingRateLimit" in default
+                        else None,
+                        throttling_burst=default.get("throttlingBurstLimit")
+                        if "throttlingBurstLimit" in default
+                        else None,
+                        route_throttling=any(
+                            "throttlingRateLimit" in s for k, s in settings.items() if k != "*/*"
+                        ),
+                        usage_plan_throttling=(api_id, name) in throttled_stages,
+                        access_log_destination=(stage.get("accessLogSettings") or {}).get(
+                            "destinationArn"
+                        ),
+                        execution_logging_level=default.get("loggingLevel") or "OFF",
+                        tracing_enabled=bool(stage.get("tracingEnabled")),
+                        web_acl_arn=stage.get("webAclArn") or self._web_acl(stage_arn),
+                        variables=dict(stage.get("variables") or {}),
+                        origin=self.origin(stage_arn),
+                    )
+                )
+            result.append(api)
+        return result
+
+    def _web_acl(self, resource_arn: str) -> str | Unknown | None:
+        outcome = self.client.attempt(
+            "wafv2",
+            self.region,
+            "get_web_acl_for_resource",
+            resource=resource_arn,
+            ResourceArn=resource_arn,
+        )
+        if outcome.gap:
+            self.client.record(outcome.gap)
+            return Unknown(f"get_web_acl_for_resource failed ({outcome.gap.error_code})")
+        return ((outcome.value or {}).get("WebACL") or {}).get("ARN")
+
+    def http_apis(self) -> list[Api]:
+        apis = self.listing(COLLECTION_APIS, "apigatewayv2", "get_apis", "Items")
+        if not apis:
+            return []
+        result = []
+        for item in apis:
+            if (item.get("ProtocolType") or "HTTP") != "HTTP":
+                continue
+            api_id = item["ApiId"]
+            arn = f"arn:aws:apigateway:{self.region}::/apis/{api_id}"
+            api = Api(
+                id=api_id, name=item.get("Name") or api_id, kind="http", origin=self.origin(arn)
+            )
+            integrations = {
+                i.get("IntegrationId"): i
+                for i in self.client.paginate(
+                    "apigatewayv2",
+                    self.region,
+                    "get_integrations",
+                    "Items",
+                    resource=arn,
+                    ApiId=api_id,
+                )
+                or []
+            }
+            for route in (
+                self.client.paginate(
+                    "apigatewayv2", self.region, "get_routes", "Items", resource=arn, ApiId=api_id
+                )
+                or []
+            ):
+                key = route.get("RouteKey", "$default")
+                method, _, path = key.partition(" ")
+                target = (route.get("Target") or "").removeprefix("integrations/")
+                integration = integrations.get(target) or {}
+                api.routes.append(
+                    ApiRoute(
+                        method=method,
+                        path=path or "",
+                        authorization_type=route.get("AuthorizationType") or "NONE",
+                        authorizer_id=route.get("AuthorizerId"),
+                        api_key_required=bool(route.get("ApiKeyRequired")),
+                        function_arns=_function_arns(integration.get("IntegrationUri")),
+                    )
+                )
+            for stage in (
+                self.client.paginate(
+                    "apigatewayv2", self.region, "get_stages", "Items", resource=arn, ApiId=api_id
+                )
+                or []
+            ):
+                default = stage.get("DefaultRouteSettings") or {}
+                name = stage.get("StageName", "")
+                api.stages.append(
+                    ApiStage(
+                        name=name,
+                        throttling_rate=default.get("ThrottlingRateLimit"),
+                        throttling_burst=default.get("ThrottlingBurstLimit"),
+                        route_throttling=any(
+                            "ThrottlingRateLimit" in s
+                            for s in (stage.get("RouteSettings") or {}).values()
+                        ),
+                        access_log_destination=(stage.get("AccessLogSettings") or {}).get(
+                            "DestinationArn"
+                        ),
+                        execution_logging_level=default.get("LoggingLevel"),
+                        tracing_enabled=False,
+                        variables=dict(stage.get("StageVariables") or {}),
+                        origin=self.origin(f"{arn}/stages/{name}"),
+                    )
+                )
+            result.append(api)
+        return result
+
+    # network ------------------------------------------------------------------------------
+
+    def network(self, functions: list[Function]) -> tuple[list[SecurityGroup], list[Subnet]]:
+        group_ids = sorted(
+            {g for f in functions if f.vpc for g in f.vpc.security_group_ids if isinstance(g, str)}
+        )
+        subnet_ids = sorted(
+            {s for f in functions if f.vpc for s in f.vpc.subnet_ids if isinstance(s, str)}
+        )
+        groups: list[SecurityGroup] = []
+        subnets: list[Subnet] = []
+        for chunk in _chunks(group_ids, 190):
+            for g in (
+                self.listing(
+                    COLLECTION_SECURITY_GROUPS,
+                    "ec2",
+                    "describe_security_groups",
+                    "SecurityGroups",
+                    Filters=[{"Name": "group-id", "Values": chunk}],
+                )
+                or []
+            ):
+                arn = f"arn:aws:ec2:{self.region}:{self.account}:security-group/{g['GroupId']}"
+                groups.append(
+                    SecurityGroup(
+                        id=g["GroupId"],
+                        name=g.get("GroupName", g["GroupId"]),
+                        origin=self.origin(arn),
+                        vpc_id=g.get("VpcId"),
+                        ingress=[_sg_rule(p) for p in g.get("IpPermissions") or []],
+                        egress=[_sg_rule(p) for p in g.get("IpPermissionsEgress") or []],
+                    )
+                )
+        for chunk in _chunks(subnet_ids, 190):
+            for s in (
+                self.listing(
+                    COLLECTION_SUBNETS,
+                    "ec2",
+                    "describe_subnets",
+                    "Subnets",
+                    Filters=[{"Name": "subnet-id", "Values": chunk}],
+                )
+                or []
+            ):
+                subnets.append(
+                    Subnet(
+                        id=s["SubnetId"],
+                        origin=self.origin(s.get("SubnetArn")),
+                        vpc_id=s.get("VpcId"),
+                        availability_zone=s.get("AvailabilityZone"),
+                    )
+                )
+        return groups, subnets
+
+    # logging ------------------------------------------------------------------------------
+
+    def log_groups(self, functions: list[Function]) -> list[LogGroup]:
+        groups: dict[str, dict[str, Any]] = {}
+        if functions:
+            for g in (
+                self.listing(
+                    COLLECTION_LOG_GROUPS,
+                    "logs",
+                    "describe_log_groups",
+                    "logGroups",
+                    logGroupNamePrefix="/aws/lambda/",
+                )
+                or []
+            ):
+                groups[g["logGroupName"]] = g
+        custom = {
+            f.log_group_name
+            for f in functions
+            if isinstance(f.log_group_name, str) and f.log_group_name not in groups
+        }
+        for name in sorted(custom):
+            for g in (
+                self.client.paginate(
+                    "logs",
+                    self.region,
+                    "describe_log_groups",
+                    "logGroups",
+                    resource=name,
+                    logGroupNamePrefix=name,
+                )
+                or []
+            ):
+                if g["logGroupName"] == name:
+                    groups[name] = g
+        return [
+            LogGroup(
+                name=name,
+                origin=self.origin(g.get("arn")),
+                retention_days=g.get("retentionInDays"),
+                kms_key_id=g.get("kmsKeyId"),
+            )
+            for name, g in sorted(groups.items())
+        ]
+
+    def alarms(self) -> list[Alarm]:
+        result = []
+        for a in (
+            self.listing(COLLECTION_ALARMS, "cloudwatch", "describe_alarms", "MetricAlarms") or []
+        ):
+            metrics = []
+            for query in a.get("Metrics") or []:
+                metric = (query.get("MetricStat") or {}).get("Metric") or {}
+                if metric:
+                    metrics.append(
+                        (
+                            metric.get("Namespace", ""),
+                            metric.get("MetricName", ""),
+                            {d["Name"]: d["Value"] for d in metric.get("Dimensions") or []},
+                        )
+                    )
+            result.append(
+                Alarm(
+                    name=a.get("AlarmName", ""),
+                    origin=self.origin(a.get("AlarmArn")),
+                    namespace=a.get("Namespace"),
+                    metric_name=a.get("MetricName"),
+                    dimensions={d["Name"]: d["Value"] for d in a.get("Dimensions") or []},
+                    metrics=metrics,
+                )
+            )
+        return result
+
+    def secrets(self) -> list[Secret]:
+        return [
+            Secret(
+                arn=s["ARN"],
+                name=s.get("Name", ""),
+                origin=self.origin(s["ARN"]),
+                rotation_enabled=bool(s.get("RotationEnabled")),
+                kms_key_id=s.get("KmsKeyId"),
+            )
+            for s in self.listing(
+                COLLECTION_SECRETS, "secretsmanager", "list_secrets", "SecretList"
+            )
+            or []
+        ]
+
+    # account services ---------------------------------------------------------------------
+
+    def region_status(self) -> RegionStatus:
+        status = RegionStatus(account=self.account, region=self.region, origin=self.origin())
+        detectors = self.client.paginate("guardduty", self.region, "list_detectors", "DetectorIds")
+        if detectors is None:
+            status.guardduty_lambda_protection = Unknown("guardduty list_detectors failed")
+        elif not detectors:
+            status.guardduty_lambda_protection = False
+        else:
+            detector = self.client.call(
+                "guardduty", self.region, "get_detector", DetectorId=detectors[0]
+            )
+            if detector is None:
+                status.guardduty_lambda_protection = Unknown("guardduty get_detector failed")
+            else:
+                features = {f.get("Name"): f.get("Status") for f in detector.get("Features") or []}
+                status.guardduty_lambda_protection = (
+                    detector.get("Status", "ENABLED") == "ENABLED"
+                    and features.get("LAMBDA_NETWORK_LOGS") == "ENABLED"
+                )
+        answer = self.client.call(
+            "inspector2", self.region, "batch_get_account_status", accountIds=[self.account]
+        )
+        if answer is None:
+            status.inspector_lambda_scanning = Unknown("inspector2 batch_get_account_status failed")
+        else:
+            accounts = answer.get("accounts") or []
+            state = (
+                ((accounts[0].get("resourceState") or {}).get("lambda") or {}).get("status")
+                if accounts
+                else None
+            )
+            status.inspector_lambda_scanning = state == "ENABLED"
+        return status
+
+
+# --------------------------------------------------------------------------- IAM (global)
+
+
+def _collect_roles(client: AwsClient, account: str, wanted: set[str]) -> list[Role] | None:
+    """Execution roles of the collected functions, with every policy document."""
+    if not wanted:
+        return []
+    details = client.paginate(
+        "iam", None, "get_account_authorization_details", "RoleDetailList", Filter=["Role"]
+    )
+    if details is None:
+        return None
+    local = (
+        client.paginate(
+            "iam",
+            None,
+            "get_account_authorization_details",
+            "Policies",
+            Filter=["LocalManagedPolicy"],
+        )
+        or []
+    )
+    local_docs: dict[str, Any] = {}
+    for p in local:
+        for v in p.get("PolicyVersionList") or []:
+            if v.get("IsDefaultVersion"):
+                local_docs[p["Arn"]] = _json(v.get("Document"))
+    aws_docs: dict[str, Any] = {}
+    roles = []
+    for r in details:
+        if r.get("Arn") not in wanted:
+            continue
+        origin = Origin(source=SOURCE, account=account, arn=r["Arn"])
+        role = Role(
+            name=r.get("RoleName", ""),
+            arn=r["Arn"],
+            origin=origin,
+            trust_policy=_json(r.get("AssumeRolePolicyDocument")) or {},
+            permissions_boundary_arn=(r.get("PermissionsBoundary") or {}).get(
+                "PermissionsBoundaryArn"
+            ),
+        )
+        for p in r.get("RolePolicyList") or []:
+            role.inline_policies.append(
+                Policy(
+                    name=p.get("PolicyName", ""),
+                    document=_json(p.get("PolicyDocument")) or {},
+                    inline=True,
+                )
+            )
+        for p in r.get("AttachedManagedPolicies") or []:
+            arn = p.get("PolicyArn", "")
+            aws_managed = arn.startswith("arn:aws:iam::aws:policy/") or ":iam::aws:policy/" in arn
+            if aws_managed:
+                if arn not in aws_docs:
+                    aws_docs[arn] = _managed_document(client, arn)
+                doc = aws_docs[arn]
+            else:
+                doc = local_docs.get(arn) or Unknown(f"policy {arn} not returned")
+            role.attached_policies.append(
+                Policy(name=p.get("PolicyName", ""), arn=arn, document=doc, aws_managed=aws_managed)
+            )
+        roles.append(role)
+    return roles
+
+
+def _managed_document(client: AwsClient, arn: str) -> dict[str, Any] | Unknown:
+    meta = client.call("iam", None, "get_policy", resource=arn, PolicyArn=arn)
+    if meta is None:
+        return Unknown(f"get_policy failed for {arn}")
+    version = (meta.get("Policy") or {}).get("DefaultVersionId")
+    answer = client.call(
+        "iam", None, "get_policy_version", resource=arn, PolicyArn=arn, VersionId=version
+    )
+    if answer is None:
+        return Unknown(f"get_policy_version failed for {arn}")
+    doc = _json((answer.get("PolicyVersion") or {}).get("Document"))
+    return doc if isinstance(doc, dict) else Unknown(f"unreadable document for {arn}")
+
+
+# --------------------------------------------------------------------------- trails, keys
+
+
+def _collect_trails(client: AwsClient, account: str, regions: list[str]) -> list[Trail] | None:
+    seen: dict[str, Trail] = {}
+    failed = False
+    for region in regions:
+        listed = client.paginate(
+            "cloudtrail", region, "describe_trails", "trailList", includeShadowTrails=True
+        )
+        failed = failed or listed is None
+        for t in listed or []:
+            arn = t.get("TrailARN", "")
+            if arn in seen:
+                continue
+            home = t.get("HomeRegion") or region
+            trail = Trail(
+                name=t.get("Name", ""),
+                arn=arn,
+                origin=Origin(source=SOURCE, account=account, region=home, arn=arn),
+                is_multi_region=bool(t.get("IsMultiRegionTrail")),
+                home_region=home,
+            )
+            status = client.call("cloudtrail", home, "get_trail_status", resource=arn, Name=arn)
+            trail.is_logging = (
+                Unknown("get_trail_status failed")
+                if status is None
+                else bool(status.get("IsLogging"))
+            )
+            selectors = client.call(
+                "cloudtrail", home, "get_event_selectors", resource=arn, TrailName=arn
+            )
+            if selectors is None:
+                trail.include_management_events = Unknown("get_event_selectors failed")
+            else:
+                trail.event_selectors = list(selectors.get("EventSelectors") or [])
+                trail.advanced_event_selectors = list(selectors.get("AdvancedEventSelectors") or [])
+                if trail.event_selectors:
+                    trail.include_management_events = any(
+                        s.get("IncludeManagementEvents", True) for s in trail.event_selectors
+                    )
+                elif trail.advanced_event_selectors:
+                    trail.include_management_events = any(
+                        f.get("Field") == "eventCategory"
+                        and "Management" in (f.get("Equals") or [])
+                        for s in trail.advanced_event_selectors
+                        for f in s.get("FieldSelectors") or []
+                    )
+            seen[arn] = trail
+    if failed and not seen:
+        return None
+    return list(seen.values())
+
+
+def _collect_keys(client: AwsClient, account: str, inventory: Inventory) -> list[KmsKey]:
+    wanted: set[tuple[str | None, str]] = set()
+    for fn in inventory.functions:
+        if isinstance(fn.kms_key_arn, str):
+            wanted.add((fn.region, fn.kms_key_arn))
+    for group in inventory.log_groups:
+        if isinstance(group.kms_key_id, str):
+            wanted.add((group.origin.region, group.kms_key_id))
+    keys = []
+    for region, key in sorted(wanted, key=lambda k: (k[0] or "", k[1])):
+        answer = client.call("kms", region, "describe_key", resource=key, KeyId=key)
+        if answer is None:
+            continue
+        meta = answer.get("KeyMetadata") or {}
+        keys.append(
+            KmsKey(
+                arn=meta.get("Arn", key),
+                key_id=meta.get("KeyId", key),
+                origin=Origin(source=SOURCE, account=account, region=region, arn=meta.get("Arn")),
+                manager=meta.get("KeyManager") or "CUSTOMER",
+                aliases=[key] if key != meta.get("Arn") else [],
+            )
+        )
+    return keys
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _json(value: Any) -> Any:
+    """Policy documents arrive as dicts, JSON strings or URL-encoded JSON strings."""
+    if value is None or isinstance(value, dict):
+        return value
+    if isinstance(value, str):
+        for text in (value, urllib.parse.unquote(value)):
+            try:
+                return json.loads(text)
+            except ValueError:
+                continue
+    return Unknown("unreadable policy document")
+
+
+def _merge_policies(base: Any, extra: Any) -> Any:
+    if isinstance(base, Unknown) or extra is None:
+        return base
+    if isinstance(extra, Unknown):
+        return extra
+    if base is None:
+        return extra
+    statements = list(_as_list(base.get("Statement"))) + list(_as_list(extra.get("Statement")))
+    return {**base, "Statement": statements}
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _unqualified(arn: str) -> str:
+    parts = arn.split(":")
+    return ":".join(parts[:7]) if len(parts) > 7 else arn
+
+
+def _qualifier(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[7] if len(parts) > 7 else None
+
+
+def _mapping(m: dict[str, Any]) -> EventSourceMapping:
+    return EventSourceMapping(
+        uuid=m.get("UUID", ""),
+        event_source_arn=m.get("EventSourceArn") or "",
+        state=m.get("State"),
+        on_failure_destination=((m.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
+            "Destination"
+        ),
+    )
+
+
+def _function_arns(uri: str | None) -> list[str | Unknown]:
+    """Lambda ARNs in an integration URI (REST: .../functions/<arn>/invocations; HTTP: the ARN)."""
+    if not uri:
+        return []
+    if ":lambda:path/" in uri and "/functions/" in uri:
+        arn = uri.split("/functions/", 1)[1].split("/invocations", 1)[0]
+        return [_unqualified(arn)]
+    if uri.startswith("arn:") and ":lambda:" in uri and ":function:" in uri:
+        return [_unqualified(uri)]
+    return []
+
+
+def _sg_rule(permission: dict[str, Any]) -> SecurityGroupRule:
+    return SecurityGroupRule(
+        protocol=str(permission.get("IpProtocol", "-1")),
+        from_port=permission.get("FromPort"),
+        to_port=permission.get("ToPort"),
+        cidrs=[r.get("CidrIp") for r in permission.get("IpRanges") or [] if r.get("CidrIp")]
+        + [r.get("CidrIpv6") for r in permission.get("Ipv6Ranges") or [] if r.get("CidrIpv6")],
+        source_groups=[g.get("GroupId", "") for g in permission.get("UserIdGroupPairs") or []],
+        prefix_lists=[p.get("PrefixListId", "") for p in permission.get("PrefixListIds") or []],
+    )
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if not value:
+        return None
+    text = str(value)
+    for fmt in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None

@@ -1,0 +1,30 @@
+"""What every infrastructure-as-code source shares: options and the loader contract.
+
+Each IaC source module (``cloudformation``, ``serverless``, ``terraform``) exposes::
+
+    FORMAT: str                                   # "cloudformation", "serverless", "terraform", ...
+    def detect(path: Path) -> bool                # is this file/folder in my format?
+    def load(path: Path, options: IacOptions) -> Inventory
+
+``load`` raises :class:`fortress.errors.InputError` (file, line, message) for input it cannot
+parse; the scan records it and goes on with the other inputs. The Inventory it returns has
+``scope="template"`` and every object's Origin carries file, line and logical id / address.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class IacOptions:
+    # CloudFormation parameters given with --parameter Name=Value (override defaults).
+    parameters: dict[str, str] = field(default_factory=dict)
+    # Terraform variables given with --var name=value, and extra --var-file paths.
+    variables: dict[str, str] = field(default_factory=dict)
+    var_files: list[Path] = field(default_factory=list)
+    # The deploying account, when the user gives it (--account); otherwise the template's own
+    # account is the placeholder inventory.TEMPLATE_ACCOUNT, which rules treat as "self".
+    account: str | None = None
+    region: str | None = None

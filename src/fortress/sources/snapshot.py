@@ -1,0 +1,131 @@
+"""Snapshots: an Inventory (and the coverage gaps of its collection) saved as JSON.
+
+``fortress collect --output snap.json`` writes one; ``fortress scan --snapshot snap.json``
+reads it back and runs the same rules offline, giving the same findings.
+
+The encoding is generic over the Inventory dataclasses (driven by their type hints), so a new
+Inventory field needs no change here. Unknown values are kept as ``{"$unknown": reason}``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fortress import __version__
+from fortress.errors import InputError
+from fortress.findings import CoverageGap
+from fortress.inventory import Inventory, Unknown
+
+FORMAT = "fortress-snapshot"
+VERSION = 1
+
+
+def encode(value: Any) -> Any:
+    if isinstance(value, Unknown):
+        return {"$unknown": value.reason}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): encode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [encode(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted(encode(v) for v in value)
+    return value
+
+
+def decode(value: Any, hint: Any) -> Any:
+    if isinstance(value, dict) and set(value) == {"$unknown"}:
+        return Unknown(str(value["$unknown"]))
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return _decode_union(value, typing.get_args(hint))
+    if hint is Any or value is None:
+        return value
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        hints = typing.get_type_hints(hint)
+        kwargs = {
+            f.name: decode(value[f.name], hints[f.name])
+            for f in dataclasses.fields(hint)
+            if f.name in value
+        }
+        return hint(**kwargs)
+    if origin in (list, set, frozenset):
+        (item,) = typing.get_args(hint) or (Any,)
+        items = [decode(v, item) for v in value]
+        return items if origin is list else origin(items)
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(decode(v, args[0]) for v in value)
+        return tuple(decode(v, a) for v, a in zip(value, args, strict=False))
+    if origin is dict:
+        _, item = typing.get_args(hint) or (str, Any)
+        return {k: decode(v, item) for k, v in value.items()}
+    if hint is datetime:
+        return datetime.fromisoformat(value)
+    if hint is float and isinstance(value, int):
+        return float(value)
+    return value
+
+
+def _decode_union(value: Any, options: tuple[Any, ...]) -> Any:
+    if value is None:
+        return None
+    for option in options:
+        if option is type(None) or option is Unknown:
+            continue
+        if option is datetime and isinstance(value, str):
+            return datetime.fromisoformat(value)
+        if dataclasses.is_dataclass(option) and isinstance(value, dict):
+            return decode(value, option)
+        base = typing.get_origin(option) or option
+        if isinstance(base, type) and isinstance(value, base):
+            return decode(value, option)
+        if base in (list, set, frozenset, tuple) and isinstance(value, list):
+            return decode(value, option)
+    return value
+
+
+def save(path: Path, inventory: Inventory, gaps: list[CoverageGap], collected_at: datetime) -> None:
+    document = {
+        "format": FORMAT,
+        "version": VERSION,
+        "tool_version": __version__,
+        "collected_at": collected_at.isoformat(),
+        "inventory": encode(inventory),
+        "coverage_gaps": [g.to_dict() for g in gaps],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def load(path: Path) -> tuple[Inventory, list[CoverageGap]]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(str(path), "no such snapshot file") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(str(path), f"not valid JSON ({exc.msg})", exc.lineno) from None
+    except OSError as exc:
+        raise InputError(str(path), exc.strerror or "cannot read") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise InputError(str(path), "not a Fortress snapshot (missing format: fortress-snapshot)")
+    if document.get("version") != VERSION:
+        raise InputError(str(path), f"unsupported snapshot version {document.get('version')!r}")
+    try:
+        inventory = decode(document["inventory"], Inventory)
+        gaps = [CoverageGap(**g) for g in document.get("coverage_gaps") or []]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(str(path), f"malformed snapshot ({exc})") from None
+    if "snapshot" not in inventory.sources:
+        inventory.sources.append("snapshot")
+    return inventory, gaps

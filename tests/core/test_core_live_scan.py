@@ -1,0 +1,235 @@
+"""The live source and every rule, against the seeded demo account in the emulator.
+
+The ShopFast demo (fortress.demo.seed) is built so that every rule the emulator can represent
+fails at least once and passes at least once; the few it cannot are listed in
+fortress.demo.EMULATOR_LIMITS with the reason, and this test keeps that list honest.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from conftest import reset_emulator
+from fortress.cli import main
+from fortress.demo import EMULATOR_LIMITS, demo_config, scan_demo
+from fortress.demo.seed import SEEDED_SECRETS, Seeded, seed
+from fortress.findings import Status
+from fortress.rules.engine import all_rules
+from fortress.scan import ScanResult
+
+SCHEMA = json.loads(
+    (Path(__file__).parents[2] / "src/fortress/data/report.schema.json").read_text()
+)
+
+
+@pytest.fixture(scope="module")
+def seeded(emulator: str) -> Seeded:
+    reset_emulator(emulator)
+    return seed(emulator)
+
+
+@pytest.fixture(scope="module")
+def result(seeded: Seeded) -> ScanResult:
+    return scan_demo(seeded.endpoint)
+
+
+def statuses(result: ScanResult) -> dict[str, set[Status]]:
+    found: dict[str, set[Status]] = defaultdict(set)
+    for f in result.findings:
+        found[f.rule_id].add(f.status)
+    return found
+
+
+def test_every_rule_fails_and_passes_on_the_live_demo(result: ScanResult) -> None:
+    found = statuses(result)
+    missing = {}
+    for r in all_rules():
+        wanted = {Status.FAIL, Status.PASS} - set(
+            EMULATOR_LIMITS.get(r.meta.id, {}).get("cannot", ())
+        )
+        lacking = wanted - found[r.meta.id]
+        if lacking:
+            missing[r.meta.id] = sorted(lacking)
+    assert missing == {}
+
+
+def test_emulator_limits_are_real(result: ScanResult) -> None:
+    """A rule listed as limited must really lack that status (else the list is stale)."""
+    found = statuses(result)
+    for rule_id, limit in EMULATOR_LIMITS.items():
+        for status in limit["cannot"]:
+            assert status not in found[rule_id], (
+                f"{rule_id} is listed as unable to {status} but does"
+            )
+
+
+def by(result: ScanResult, rule_id: str, status: Status = Status.FAIL) -> set[str]:
+    return {f.resource.name for f in result.findings if f.rule_id == rule_id and f.status is status}
+
+
+def test_seeded_misconfigurations_are_found_on_the_right_resources(result: ScanResult) -> None:
+    assert by(result, "FTR-API-001") == {"payments-webhook"}
+    assert "orders-api" in by(result, "FTR-API-001", Status.PASS)
+    assert by(result, "FTR-IAM-001") == {"shopfast-payments"}
+    assert {"admin-tools", "payments-webhook"} <= by(result, "FTR-IAM-007")
+    assert by(result, "FTR-IAM-008") == {"admin-tools"}
+    assert "shopfast-admin-tools" in by(result, "FTR-IAM-004")
+    assert "shopfast-orders" in by(result, "FTR-IAM-005")
+    assert by(result, "FTR-SEC-001") >= {"payments-webhook", "admin-tools", "reports-generator"}
+    assert "auth-authorizer" not in by(result, "FTR-SEC-001")
+    assert by(result, "FTR-SEC-002") == {"shopfast-rest/dev"}
+    assert "image-resizer" in by(result, "FTR-IAM-009")
+    assert "image-resizer" in by(result, "FTR-NET-002")
+    assert "auth-authorizer" in by(result, "FTR-NET-002", Status.PASS)
+    assert by(result, "FTR-LOG-008") == {"eu-west-1"}
+    assert by(result, "FTR-PATCH-003") == {"eu-west-1"}
+    assert {"payments-webhook", "reports-generator", "legacy-export"} <= by(result, "FTR-PATCH-001")
+    assert by(result, "FTR-PATCH-002") == {"loyalty-points"}
+
+
+def test_live_collection_records_the_emulator_gaps(result: ScanResult) -> None:
+    ops = {(g.service, g.operation, g.error_code) for g in result.gaps}
+    assert ("lambda", "get_code_signing_config", "NotImplemented") in ops
+    # The function whose code signing policy could not be read is unknown, not passed.
+    unknown = by(result, "FTR-CODE-001", Status.UNKNOWN)
+    assert unknown == {"auth-authorizer"}
+
+
+def test_secrets_never_appear_in_any_output(seeded: Seeded, tmp_path: Path, capsys: Any) -> None:
+    outputs = []
+    for fmt in ("console", "json", "sarif"):
+        out = tmp_path / f"report.{fmt}"
+        code = main(
+            [
+                "scan",
+                "--endpoint-url",
+                seeded.endpoint,
+                "--region",
+                "us-east-1",
+                "--region",
+                "eu-west-1",
+                "--format",
+                fmt,
+                "--output",
+                str(out),
+            ]
+        )
+        assert code == 1
+        outputs.append(out.read_text())
+    snapshot = tmp_path / "snap.json"
+    assert main(["collect", "--endpoint-url", seeded.endpoint, "--output", str(snapshot)]) in (0, 3)
+    outputs.append(snapshot.read_text())
+    captured = capsys.readouterr()
+    outputs += [captured.out, captured.err]
+    for text in outputs:
+        for secret in SEEDED_SECRETS:
+            assert secret not in text
+            assert secret[:12] not in text
+    # ...while the findings still name the variables.
+    report = json.loads(outputs[1])
+    names = {
+        v["name"]
+        for f in report["findings"]
+        if f["rule_id"] == "FTR-SEC-001" and f["status"] == "fail"
+        for v in f["evidence"]["variables"]
+    }
+    assert {"STRIPE_SECRET_KEY", "DB_PASSWORD"} <= names
+
+
+def test_scan_with_endpoint_url_writes_schema_valid_json(seeded: Seeded, tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    code = main(
+        [
+            "scan",
+            "--endpoint-url",
+            seeded.endpoint,
+            "--region",
+            "us-east-1",
+            "--region",
+            "eu-west-1",
+            "--format",
+            "json",
+            "--output",
+            str(out),
+            "--as-of",
+            "2026-11-27",
+            "--deprecation-window",
+            "180",
+        ]
+    )
+    assert code == 1
+    report = json.loads(out.read_text())
+    jsonschema.validate(report, SCHEMA)
+    assert report["summary"]["resources"]["functions"] == len(seeded.functions) == 15
+    assert any(g["operation"] == "get_code_signing_config" for g in report["coverage_gaps"])
+    practices = {f["practice"] for f in report["findings"] if f["status"] == "fail"}
+    assert len(practices) == 9
+
+
+def test_snapshot_gives_the_same_findings_offline(
+    seeded: Seeded, result: ScanResult, tmp_path: Path
+) -> None:
+    snapshot = tmp_path / "snap.json"
+    assert (
+        main(
+            [
+                "collect",
+                "--endpoint-url",
+                seeded.endpoint,
+                "--region",
+                "us-east-1",
+                "--region",
+                "eu-west-1",
+                "--output",
+                str(snapshot),
+            ]
+        )
+        == 3
+    )  # the emulator lacks get_code_signing_config
+    offline = tmp_path / "offline.json"
+    code = main(
+        [
+            "scan",
+            "--snapshot",
+            str(snapshot),
+            "--format",
+            "json",
+            "--output",
+            str(offline),
+            "--as-of",
+            demo_config().as_of.isoformat(),
+            "--deprecation-window",
+            "180",
+        ]
+    )
+    assert code == 1
+    report = json.loads(offline.read_text())
+    offline_keys = {(f["rule_id"], f["resource"]["id"], f["status"]) for f in report["findings"]}
+    live_keys = {(f.rule_id, f.resource.id, str(f.status)) for f in result.findings}
+    assert offline_keys == live_keys
+    assert report["coverage_gaps"], "gaps of the collection travel with the snapshot"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--fail-on", "critical"], 1),
+        (["--rules", "FTR-EPH-002", "--fail-on", "critical"], 3),  # no critical; gaps remain
+        (["--rules", "FTR-EPH-002", "--fail-on", "low"], 1),
+        (["--fail-on", "bogus"], 2),
+        (["--rules", "FTR-NOPE-999"], 2),
+    ],
+)
+def test_exit_codes(seeded: Seeded, args: list[str], expected: int, capsys: Any) -> None:
+    code = main(["scan", "--endpoint-url", seeded.endpoint, "--format", "json", *args])
+    assert code == expected
+    if expected == 2:
+        err = capsys.readouterr().err
+        assert "fortress: error:" in err
+        assert "Traceback" not in err

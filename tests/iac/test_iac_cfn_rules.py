@@ -1,0 +1,150 @@
+"""Rule-level: every template rule fails on the vulnerable CloudFormation fixture and passes on
+the hardened one, reported at the resource's line. Account-wide rules never run on templates."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from fortress.config import ScanConfig
+from fortress.findings import Finding, Status
+from fortress.rules import engine
+from fortress.sources import cloudformation
+from fortress.sources.base import IacOptions
+
+FIXTURES = Path(__file__).parent / "fixtures" / "cloudformation"
+# Fixed date: nodejs20.x (deprecated 2026-04-30) is inside the 90-day window.
+CONFIG = ScanConfig(as_of=date(2026, 3, 1))
+
+FN, VPC = ("OrderFunction", 37), ("VpcFunction", 114)
+ROLE, API, STAGE, SG = ("OrderRole", 16), ("OrderApi", 74), ("OrderStage", 95), ("OrderSg", 102)
+FAILS = {
+    "FTR-API-001": FN,
+    "FTR-API-002": FN,
+    "FTR-API-003": API,
+    "FTR-API-005": STAGE,
+    "FTR-API-006": API,
+    "FTR-API-007": STAGE,
+    "FTR-API-008": FN,
+    "FTR-CODE-001": FN,
+    "FTR-CODE-002": FN,
+    "FTR-CODE-003": FN,
+    "FTR-CODE-004": ("SharedLayer", 147),
+    "FTR-EPH-001": ("EfsFunction", 138),
+    "FTR-EPH-002": VPC,
+    "FTR-EPH-003": FN,
+    "FTR-GOV-002": FN,
+    "FTR-IAM-001": ROLE,
+    "FTR-IAM-002": ROLE,
+    "FTR-IAM-003": ROLE,
+    "FTR-IAM-004": ROLE,
+    "FTR-IAM-005": ROLE,
+    "FTR-IAM-006": ROLE,
+    "FTR-IAM-007": FN,
+    "FTR-IAM-008": FN,
+    "FTR-IAM-009": FN,
+    "FTR-IAM-010": FN,
+    "FTR-LOG-001": FN,
+    "FTR-LOG-002": FN,
+    "FTR-LOG-003": FN,
+    "FTR-LOG-004": FN,
+    "FTR-LOG-006": STAGE,
+    "FTR-NET-001": FN,
+    "FTR-NET-002": VPC,
+    "FTR-NET-003": SG,
+    "FTR-NET-004": SG,
+    "FTR-PATCH-001": FN,
+    "FTR-PATCH-002": VPC,
+    "FTR-SEC-001": FN,
+    "FTR-SEC-002": STAGE,
+    "FTR-SEC-003": ("DbSecret", 125),
+}
+HFN, HSTAGE, HAPI = ("OrderFunction", 31), ("Stage", 133), ("Api", 115)
+PASSES = {
+    "FTR-API-001": HFN,
+    "FTR-API-002": HFN,
+    "FTR-API-003": HAPI,
+    "FTR-API-005": HSTAGE,
+    "FTR-API-006": HAPI,
+    "FTR-API-007": HSTAGE,
+    "FTR-API-008": HFN,
+    "FTR-CODE-001": HFN,
+    "FTR-CODE-002": HFN,
+    "FTR-CODE-004": ("SharedLayer", 150),
+    "FTR-EPH-001": HFN,
+    "FTR-EPH-002": HFN,
+    "FTR-EPH-003": HFN,
+    "FTR-GOV-002": HFN,
+    **{f"FTR-IAM-00{i}": ("OrderRole", 18) for i in range(1, 7)},
+    "FTR-IAM-007": HFN,
+    "FTR-IAM-008": HFN,
+    "FTR-IAM-009": HFN,
+    "FTR-IAM-010": HFN,
+    "FTR-LOG-001": HFN,
+    "FTR-LOG-002": HFN,
+    "FTR-LOG-003": HFN,
+    "FTR-LOG-004": HFN,
+    "FTR-LOG-005": HFN,
+    "FTR-LOG-006": HSTAGE,
+    "FTR-LOG-007": HFN,
+    "FTR-NET-001": HFN,
+    "FTR-NET-002": HFN,
+    "FTR-NET-003": ("FnSg", 67),
+    "FTR-NET-004": ("FnSg", 67),
+    "FTR-PATCH-001": HFN,
+    "FTR-PATCH-002": HFN,
+    "FTR-SEC-001": HFN,
+    "FTR-SEC-002": HSTAGE,
+    "FTR-SEC-003": ("DbSecret", 106),
+}
+
+
+def _findings(name: str) -> list[Finding]:
+    inv = cloudformation.load(FIXTURES / name, IacOptions())
+    return engine.evaluate(inv, engine.all_rules(), CONFIG)
+
+
+@pytest.fixture(scope="module")
+def vulnerable() -> list[Finding]:
+    return _findings("vulnerable.yaml")
+
+
+@pytest.fixture(scope="module")
+def hardened() -> list[Finding]:
+    return _findings("hardened.yaml")
+
+
+def _at(findings: list[Finding], rule_id: str, where: tuple[str, int]) -> list[Finding]:
+    return [
+        f
+        for f in findings
+        if f.rule_id == rule_id and (f.resource.logical_id, f.resource.line) == where
+    ]
+
+
+@pytest.mark.parametrize(("rule_id", "where"), sorted(FAILS.items()))
+def test_vulnerable_fails(vulnerable: list[Finding], rule_id: str, where: tuple[str, int]) -> None:
+    found = _at(vulnerable, rule_id, where)
+    assert [f.status for f in found] == [Status.FAIL], [
+        (f.rule_id, f.resource.logical_id, f.status) for f in vulnerable if f.rule_id == rule_id
+    ]
+    assert found[0].resource.file == str(FIXTURES / "vulnerable.yaml")
+
+
+@pytest.mark.parametrize(("rule_id", "where"), sorted(PASSES.items()))
+def test_hardened_passes(hardened: list[Finding], rule_id: str, where: tuple[str, int]) -> None:
+    found = _at(hardened, rule_id, where)
+    assert [f.status for f in found] == [Status.PASS], [
+        (f.rule_id, f.resource.logical_id, f.status, f.message)
+        for f in hardened
+        if f.rule_id == rule_id
+    ]
+
+
+def test_no_account_wide_rule_runs_on_templates(vulnerable: list[Finding]) -> None:
+    ids = {f.rule_id for f in vulnerable}
+    wide = {r.meta.id for r in engine.all_rules() if not r.meta.template}
+    assert wide and not ids & wide
+    assert not [f for f in vulnerable if f.rule_id == "FTR-LOG-005" and f.status is Status.FAIL]
