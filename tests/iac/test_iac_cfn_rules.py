@@ -24,6 +24,7 @@ FAILS = {
     "FTR-API-001": FN,
     "FTR-API-002": FN,
     "FTR-API-003": API,
+    "FTR-API-004": ("HttpApi", 158),
     "FTR-API-005": STAGE,
     "FTR-API-006": API,
     "FTR-API-007": STAGE,
@@ -61,18 +62,24 @@ FAILS = {
     "FTR-SEC-002": STAGE,
     "FTR-SEC-003": ("DbSecret", 125),
 }
-HFN, HSTAGE, HAPI = ("OrderFunction", 31), ("Stage", 133), ("Api", 115)
+# On a template, a missing trail/alarm may live in another stack: unknown, never a failure.
+UNKNOWN_ON_TEMPLATE = {"FTR-LOG-005": FN, "FTR-LOG-007": FN}
+# FTR-PATCH-004 judges code age, which a template does not have: no finding at all.
+NOT_APPLICABLE = {"FTR-PATCH-004"}
+HFN, HSTAGE, HAPI = ("OrderFunction", 31), ("Stage", 134), ("Api", 116)
 PASSES = {
     "FTR-API-001": HFN,
     "FTR-API-002": HFN,
     "FTR-API-003": HAPI,
+    "FTR-API-004": ("HttpApi", 163),
     "FTR-API-005": HSTAGE,
     "FTR-API-006": HAPI,
     "FTR-API-007": HSTAGE,
     "FTR-API-008": HFN,
     "FTR-CODE-001": HFN,
     "FTR-CODE-002": HFN,
-    "FTR-CODE-004": ("SharedLayer", 150),
+    "FTR-CODE-003": HFN,
+    "FTR-CODE-004": ("SharedLayer", 151),
     "FTR-EPH-001": HFN,
     "FTR-EPH-002": HFN,
     "FTR-EPH-003": HFN,
@@ -91,13 +98,13 @@ PASSES = {
     "FTR-LOG-007": HFN,
     "FTR-NET-001": HFN,
     "FTR-NET-002": HFN,
-    "FTR-NET-003": ("FnSg", 67),
-    "FTR-NET-004": ("FnSg", 67),
+    "FTR-NET-003": ("FnSg", 68),
+    "FTR-NET-004": ("FnSg", 68),
     "FTR-PATCH-001": HFN,
     "FTR-PATCH-002": HFN,
     "FTR-SEC-001": HFN,
     "FTR-SEC-002": HSTAGE,
-    "FTR-SEC-003": ("DbSecret", 106),
+    "FTR-SEC-003": ("DbSecret", 107),
 }
 
 
@@ -148,3 +155,40 @@ def test_no_account_wide_rule_runs_on_templates(vulnerable: list[Finding]) -> No
     wide = {r.meta.id for r in engine.all_rules() if not r.meta.template}
     assert wide and not ids & wide
     assert not [f for f in vulnerable if f.rule_id == "FTR-LOG-005" and f.status is Status.FAIL]
+
+
+@pytest.mark.parametrize(("rule_id", "where"), sorted(UNKNOWN_ON_TEMPLATE.items()))
+def test_vulnerable_is_unknown_not_failed(
+    vulnerable: list[Finding], rule_id: str, where: tuple[str, int]
+) -> None:
+    assert [f.status for f in _at(vulnerable, rule_id, where)] == [Status.UNKNOWN]
+
+
+def test_no_failure_at_all_on_hardened(hardened: list[Finding]) -> None:
+    assert [(f.rule_id, f.message) for f in hardened if f.status is not Status.PASS] == []
+
+
+def test_every_template_rule_is_covered() -> None:
+    template_rules = {r.meta.id for r in engine.all_rules() if r.meta.template}
+    assert template_rules - set(FAILS) - set(UNKNOWN_ON_TEMPLATE) == NOT_APPLICABLE
+    assert template_rules - set(PASSES) == NOT_APPLICABLE
+    ids = {f.rule_id for f in _findings("vulnerable.yaml")}
+    assert not ids & NOT_APPLICABLE
+
+
+def test_metadata_suppressions_need_a_reason(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "Resources:\n  Fn:\n    Type: AWS::Lambda::Function\n    Metadata:\n"
+        "      fortress:\n        skip:\n"
+        "          - {id: FTR-LOG-003, reason: traced by the sidecar}\n"
+        "          - {id: FTR-EPH-003, reason: '  '}\n"
+        "    Properties: {Runtime: python3.12, Handler: a.h, Timeout: 900, Role: arn:aws:iam::1:role/r}\n"
+    )
+    findings = engine.evaluate(cloudformation.load(path, IacOptions()), engine.all_rules())
+    (tracing,) = _at(findings, "FTR-LOG-003", ("Fn", 2))
+    assert tracing.status is Status.SUPPRESSED and tracing.suppression == "traced by the sidecar"
+    (timeout,) = _at(findings, "FTR-EPH-003", ("Fn", 2))
+    assert timeout.status is Status.FAIL and timeout.suppression is None
+    assert "in-code suppression ignored: it gives no reason" in timeout.message
+    assert timeout.evidence["ignored_suppression"] == "no reason given"

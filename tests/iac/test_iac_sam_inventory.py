@@ -13,10 +13,10 @@ FIXTURES = Path(__file__).parent / "fixtures" / "sam"
 
 def test_implicit_role_gets_basic_execution_and_real_managed_documents() -> None:
     inv = cloudformation.load(FIXTURES / "vulnerable.yaml", IacOptions())
-    fn = inv.functions[0]
+    fn = next(f for f in inv.functions if f.name == "OrderFunction")
     assert (fn.runtime, fn.timeout) == ("nodejs12.x", 900)  # from Globals
     role = next(r for r in inv.roles if r.arn == fn.role_arn)
-    assert role.name == "OrderFunctionRole" and role.origin.line == 9
+    assert role.name == "OrderFunctionRole" and role.origin.line == 12
     attached = {p.name: p for p in role.attached_policies}
     assert set(attached) == {"AWSLambdaBasicExecutionRole", "AmazonS3FullAccess"}
     s3_actions = attached["AmazonS3FullAccess"].document["Statement"][0]["Action"]  # type: ignore[index]
@@ -28,7 +28,7 @@ def test_implicit_role_gets_basic_execution_and_real_managed_documents() -> None
 
 def test_policy_template_expanded_from_sam_translator_data() -> None:
     inv = cloudformation.load(FIXTURES / "vulnerable.yaml", IacOptions())
-    role = inv.roles[0]
+    role = next(r for r in inv.roles if r.name == "OrderFunctionRole")
     crud = next(p for p in role.inline_policies if p.name.endswith("DynamoDBCrudPolicy"))
     if sam.policy_templates() is None:
         # Without the translator's data the template is Unknown with the reason, never safe.
@@ -51,7 +51,7 @@ def test_expand_policy_template_substitutes_parameters() -> None:
 
 def test_events_url_and_public_permission() -> None:
     inv = cloudformation.load(FIXTURES / "vulnerable.yaml", IacOptions())
-    fn = inv.functions[0]
+    fn = next(f for f in inv.functions if f.name == "OrderFunction")
     assert fn.urls[0].auth_type == "NONE" and fn.urls[0].cors_allow_origins == ["*"]
     statements = {s["Sid"]: s for s in fn.resource_policy["Statement"]}  # type: ignore[index]
     assert statements["OrderFunctionUrlPublicPermissions"]["Principal"] == "*"

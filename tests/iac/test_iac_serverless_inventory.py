@@ -17,34 +17,46 @@ FIXTURES = Path(__file__).parent / "fixtures" / "serverless"
 def test_variables_stage_self_ssm_env() -> None:
     inv = serverless.load(FIXTURES / "serverless.yml", IacOptions())
     names = sorted(f.name for f in inv.functions)
-    assert names == ["goat-dev-admin", "goat-dev-convert"]
+    assert names == ["goat-dev-admin", "goat-dev-convert", "goat-dev-worker"]
     env = {e.name: e.value for e in inv.functions[0].environment}
     assert env["TABLE"] == "goat-dev"  # ${self:custom.tableName} → ${sls:stage}
     assert isinstance(env["API_TOKEN"], Unknown) and "ssm" in env["API_TOKEN"].reason
     assert env["SIGNING_SECRET"] == "changeme-not-secret"  # ${env:..., default}
     prod = serverless.load(FIXTURES / "serverless.yml", IacOptions(parameters={"stage": "prod"}))
-    assert sorted(f.name for f in prod.functions) == ["goat-prod-admin", "goat-prod-convert"]
+    assert sorted(f.name for f in prod.functions) == [
+        "goat-prod-admin",
+        "goat-prod-convert",
+        "goat-prod-worker",
+    ]
 
 
 def test_shared_role_log_groups_and_events() -> None:
     inv = serverless.load(FIXTURES, IacOptions())
     assert serverless.detect(FIXTURES)
-    (role,) = inv.roles
-    assert role.name == "IamRoleLambdaExecution" and role.origin.line == 14
-    assert {f.role_arn for f in inv.functions} == {role.arn}
+    role = next(r for r in inv.roles if r.name == "IamRoleLambdaExecution")
+    assert role.origin.line == 13
+    assert {f.name for f in inv.functions if f.role_arn == role.arn} == {
+        "goat-dev-admin",
+        "goat-dev-convert",
+    }
+    worker = next(f for f in inv.functions if f.name == "goat-dev-worker")
+    assert worker.role_arn == next(r.arn for r in inv.roles if r.name == "WorkerRole")
     statements = role.inline_policies[0].document["Statement"]  # type: ignore[index]
     assert {"Effect": "Allow", "Action": ["dynamodb:*"], "Resource": "*"} in statements
     assert role.attached_policies[0].name == "AmazonS3FullAccess"
     assert not isinstance(role.attached_policies[0].document, Unknown)
     groups = {g.name: (g.retention_days, g.origin.line) for g in inv.log_groups}
+    # No provider.logRetentionInDays: the framework's log groups keep logs forever.
     assert groups == {
-        "/aws/lambda/goat-dev-convert": (14, 23),
-        "/aws/lambda/goat-dev-admin": (14, 36),
+        "/aws/lambda/goat-dev-convert": (None, 22),
+        "/aws/lambda/goat-dev-admin": (None, 40),
+        "/aws/lambda/goat-dev-worker": (None, 50),
     }
     convert = next(f for f in inv.functions if f.name.endswith("convert"))
-    assert (convert.origin.line, convert.origin.logical_id) == (23, "ConvertLambdaFunction")
-    assert convert.origin.suppressions == (("FTR-API-008", "low traffic"),)
-    assert convert.urls[0].auth_type == "NONE"  # `url: true` deploys an unauthenticated URL
+    assert (convert.origin.line, convert.origin.logical_id) == (22, "ConvertLambdaFunction")
+    assert convert.origin.suppressions == (("FTR-API-008", "low traffic"), ("FTR-LOG-003", ""))
+    assert convert.urls[0].auth_type == "NONE"  # `url:` without authorizer: unauthenticated
+    assert convert.urls[0].cors_allow_origins == ["*"]  # `cors: true`
     assert (
         convert.event_source_mappings[0].event_source_arn
         == "arn:aws:sqs:us-east-1:111122223333:jobs"

@@ -1,4 +1,6 @@
-"""Rule-level on Serverless Framework: vulnerable and hardened services, lines asserted."""
+"""Every template rule on Serverless Framework: fails on the vulnerable service, passes on the
+hardened one, at the serverless.yml line of the function, provider section or resource. What the
+framework has no shorthand for lives under ``resources.Resources``, as in real services."""
 
 from __future__ import annotations
 
@@ -14,90 +16,190 @@ from fortress.sources import serverless
 from fortress.sources.base import IacOptions
 
 FIXTURES = Path(__file__).parent / "fixtures" / "serverless"
+VULNERABLE_FILE = FIXTURES / "serverless.yml"
+HARDENED_FILE = FIXTURES / "hardened" / "serverless.yml"
 CONFIG = ScanConfig(as_of=date(2026, 3, 1))
-CONVERT, ADMIN = ("ConvertLambdaFunction", 23), ("AdminLambdaFunction", 36)
-ROLE, REST, HTTP = ("IamRoleLambdaExecution", 14), ("ApiGatewayRestApi", 5), ("HttpApi", 5)
-FAILS = {
+Where = tuple[str, int]
+
+CONVERT, ADMIN, WORKER = (
+    ("ConvertLambdaFunction", 22),
+    ("AdminLambdaFunction", 40),
+    ("WorkerLambdaFunction", 50),
+)
+ROLE, WORKER_ROLE = ("IamRoleLambdaExecution", 13), ("WorkerRole", 72)
+REST, HTTP = ("ApiGatewayRestApi", 5), ("HttpApi", 5)
+FAILS: dict[str, Where] = {
     "FTR-API-001": CONVERT,
+    "FTR-API-002": CONVERT,
     "FTR-API-003": REST,
     "FTR-API-004": HTTP,
     "FTR-API-005": REST,
     "FTR-API-006": REST,
     "FTR-API-007": REST,
-    "FTR-API-008": ADMIN,
+    "FTR-API-008": ADMIN,  # suppressed with a reason on convert
     "FTR-CODE-001": CONVERT,
     "FTR-CODE-002": CONVERT,
+    "FTR-CODE-003": CONVERT,
+    "FTR-CODE-004": ("SharedLayer", 105),
+    "FTR-EPH-001": WORKER,
+    "FTR-EPH-002": WORKER,
     "FTR-EPH-003": CONVERT,
     "FTR-GOV-002": CONVERT,
+    "FTR-IAM-001": WORKER_ROLE,
     "FTR-IAM-002": ROLE,
     "FTR-IAM-003": ROLE,
+    "FTR-IAM-004": WORKER_ROLE,
     "FTR-IAM-005": ROLE,
+    "FTR-IAM-006": WORKER_ROLE,
     "FTR-IAM-007": CONVERT,
+    "FTR-IAM-008": CONVERT,
+    "FTR-IAM-009": CONVERT,
+    "FTR-IAM-010": CONVERT,
+    "FTR-LOG-001": CONVERT,
     "FTR-LOG-002": CONVERT,
-    "FTR-LOG-003": CONVERT,
+    "FTR-LOG-003": CONVERT,  # its suppression gives no reason: reported, not honoured
+    "FTR-LOG-004": CONVERT,
     "FTR-LOG-006": REST,
     "FTR-NET-001": CONVERT,
+    "FTR-NET-002": WORKER,
+    "FTR-NET-003": ("OpenSg", 93),
+    "FTR-NET-004": ("OpenSg", 93),
     "FTR-PATCH-001": CONVERT,
+    "FTR-PATCH-002": WORKER,
     "FTR-SEC-001": CONVERT,
+    "FTR-SEC-002": REST,
+    "FTR-SEC-003": ("DbSecret", 102),
 }
-LIST, HROLE, HREST = (
-    ("ListLambdaFunction", 22),
-    ("IamRoleLambdaExecution", 15),
-    ("ApiGatewayRestApi", 12),
+UNKNOWN_ON_TEMPLATE: dict[str, Where] = {"FTR-LOG-005": CONVERT, "FTR-LOG-007": CONVERT}
+NOT_APPLICABLE = {"FTR-PATCH-004"}
+
+LIST, HROLE, HREST, HHTTP = (
+    ("ListLambdaFunction", 35),
+    ("IamRoleLambdaExecution", 25),
+    ("ApiGatewayRestApi", 13),
+    ("HttpApi", 2),
 )
-PASSES = {
+HARDENED_OTHER: dict[str, Where] = {
+    **{f"FTR-IAM-00{i}": HROLE for i in range(1, 7)},
     "FTR-API-003": HREST,
+    "FTR-API-004": HHTTP,
     "FTR-API-005": HREST,
-    "FTR-API-008": LIST,
-    "FTR-CODE-002": LIST,
-    "FTR-EPH-003": LIST,
-    "FTR-IAM-001": HROLE,
-    "FTR-IAM-002": HROLE,
-    "FTR-IAM-003": HROLE,
-    "FTR-IAM-004": HROLE,
-    "FTR-IAM-005": HROLE,
-    "FTR-IAM-007": LIST,
-    "FTR-LOG-001": LIST,
-    "FTR-LOG-003": LIST,
+    "FTR-API-006": HREST,
+    "FTR-API-007": HREST,
+    "FTR-CODE-004": ("SharedLayer", 91),
     "FTR-LOG-006": HREST,
-    "FTR-PATCH-001": LIST,
-    "FTR-SEC-001": LIST,
+    "FTR-NET-003": ("FnSg", 103),
+    "FTR-NET-004": ("FnSg", 103),
+    "FTR-SEC-002": HREST,
+    "FTR-SEC-003": ("DbSecret", 115),
 }
+PASSES: dict[str, Where] = {
+    **{rid: LIST for rid in [*FAILS, *UNKNOWN_ON_TEMPLATE] if rid not in HARDENED_OTHER},
+    **HARDENED_OTHER,
+}
+EXTRA_PASSES: dict[str, Where] = {"FTR-API-005": HHTTP, "FTR-LOG-006": HHTTP}
 
 
 @pytest.fixture(scope="module")
 def vulnerable() -> list[Finding]:
     return engine.evaluate(
-        serverless.load(FIXTURES / "serverless.yml", IacOptions()), engine.all_rules(), CONFIG
+        serverless.load(VULNERABLE_FILE, IacOptions()), engine.all_rules(), CONFIG
     )
 
 
 @pytest.fixture(scope="module")
 def hardened() -> list[Finding]:
-    inv = serverless.load(FIXTURES / "hardened" / "serverless.yml", IacOptions())
-    return engine.evaluate(inv, engine.all_rules(), CONFIG)
+    return engine.evaluate(serverless.load(HARDENED_FILE, IacOptions()), engine.all_rules(), CONFIG)
 
 
-def _statuses(findings: list[Finding], rule_id: str, where: tuple[str, int]) -> list[Status]:
+def _at(findings: list[Finding], rule_id: str, where: Where) -> list[Finding]:
     return [
-        f.status
+        f
         for f in findings
         if f.rule_id == rule_id and (f.resource.logical_id, f.resource.line) == where
     ]
 
 
+def _seen(findings: list[Finding], rule_id: str) -> list[tuple[str | None, int | None, str]]:
+    return [
+        (f.resource.logical_id, f.resource.line, f.status.value)
+        for f in findings
+        if f.rule_id == rule_id
+    ]
+
+
 @pytest.mark.parametrize(("rule_id", "where"), sorted(FAILS.items()))
-def test_vulnerable_fails(vulnerable: list[Finding], rule_id: str, where: tuple[str, int]) -> None:
-    assert _statuses(vulnerable, rule_id, where) == [Status.FAIL]
+def test_vulnerable_fails(vulnerable: list[Finding], rule_id: str, where: Where) -> None:
+    found = _at(vulnerable, rule_id, where)
+    assert [f.status for f in found] == [Status.FAIL], _seen(vulnerable, rule_id)
+    assert found[0].resource.file == str(VULNERABLE_FILE)
 
 
-@pytest.mark.parametrize(("rule_id", "where"), sorted(PASSES.items()))
-def test_passes(
-    vulnerable: list[Finding], hardened: list[Finding], rule_id: str, where: tuple[str, int]
+@pytest.mark.parametrize(("rule_id", "where"), sorted(UNKNOWN_ON_TEMPLATE.items()))
+def test_vulnerable_is_unknown_not_failed(
+    vulnerable: list[Finding], rule_id: str, where: Where
 ) -> None:
-    findings = vulnerable if where == ADMIN else hardened
-    assert _statuses(findings, rule_id, where) == [Status.PASS]
+    assert [f.status for f in _at(vulnerable, rule_id, where)] == [Status.UNKNOWN]
+    assert not [f for f in vulnerable if f.rule_id == rule_id and f.status is Status.FAIL]
 
 
-def test_function_level_suppression(vulnerable: list[Finding]) -> None:
-    assert _statuses(vulnerable, "FTR-API-008", CONVERT) == [Status.SUPPRESSED]
+@pytest.mark.parametrize(("rule_id", "where"), sorted([*PASSES.items(), *EXTRA_PASSES.items()]))
+def test_hardened_passes(hardened: list[Finding], rule_id: str, where: Where) -> None:
+    found = _at(hardened, rule_id, where)
+    assert [f.status for f in found] == [Status.PASS], _seen(hardened, rule_id)
+    assert found[0].resource.file == str(HARDENED_FILE)
+
+
+def test_no_failure_at_all_on_hardened(hardened: list[Finding]) -> None:
+    assert [(f.rule_id, f.message) for f in hardened if f.status is not Status.PASS] == []
+
+
+def test_every_template_rule_is_covered() -> None:
+    template_rules = {r.meta.id for r in engine.all_rules() if r.meta.template}
+    assert template_rules - set(FAILS) - set(UNKNOWN_ON_TEMPLATE) == NOT_APPLICABLE
+    assert template_rules - set(PASSES) == NOT_APPLICABLE
+
+
+def test_not_applicable_and_account_wide_rules_give_no_finding(
+    vulnerable: list[Finding], hardened: list[Finding]
+) -> None:
+    wide = {r.meta.id for r in engine.all_rules() if not r.meta.template}
+    ids = {f.rule_id for f in [*vulnerable, *hardened]}
+    assert wide and not ids & (wide | NOT_APPLICABLE)
+
+
+def test_function_suppression_with_reason_is_honoured(vulnerable: list[Finding]) -> None:
+    (finding,) = _at(vulnerable, "FTR-API-008", CONVERT)
+    assert finding.status is Status.SUPPRESSED and finding.suppression == "low traffic"
+
+
+def test_suppression_without_reason_is_reported_not_honoured(vulnerable: list[Finding]) -> None:
+    (finding,) = _at(vulnerable, "FTR-LOG-003", CONVERT)
+    assert finding.status is Status.FAIL and finding.suppression is None
+    assert "in-code suppression ignored: it gives no reason" in finding.message
+    assert finding.evidence["ignored_suppression"] == "no reason given"
+
+
+def test_service_wide_suppression_in_custom(tmp_path: Path) -> None:
+    path = tmp_path / "serverless.yml"
+    path.write_text(
+        "service: s\ncustom:\n  fortress:\n    skip:\n"
+        "      - {id: FTR-GOV-002, reason: tagged by the pipeline}\n"
+        "      - {id: FTR-EPH-003}\n"
+        "provider: {name: aws, runtime: python3.12}\n"
+        "functions:\n  a:\n    handler: h.a\n    timeout: 900\n"
+    )
+    findings = engine.evaluate(serverless.load(path, IacOptions()), engine.all_rules())
+    where = ("ALambdaFunction", 9)
+    (tags,) = _at(findings, "FTR-GOV-002", where)
+    assert tags.status is Status.SUPPRESSED and tags.suppression == "tagged by the pipeline"
+    (timeout,) = _at(findings, "FTR-EPH-003", where)
+    assert timeout.status is Status.FAIL and "gives no reason" in timeout.message
+
+
+def test_stage_override_resources_reach_the_generated_api(hardened: list[Finding]) -> None:
+    """``ApiGatewayStage``/``HttpApiStage`` under resources.Resources set the stage settings."""
+    (variables,) = _at(hardened, "FTR-SEC-002", HREST)
+    assert variables.status is Status.PASS
+    (throttle,) = _at(hardened, "FTR-API-005", HHTTP)
+    assert throttle.status is Status.PASS

@@ -179,3 +179,17 @@ def test_goat_style_configuration() -> None:
     assert "secret_key" in secret.message and "wJalrXUtnFEMI" not in secret.message
     expected = {"FTR-PATCH-001", "FTR-LOG-003", "FTR-CODE-001", "FTR-CODE-002", "FTR-NET-001"}
     assert expected <= set(failed)
+
+
+def test_suppression_comment_without_reason_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_lambda_function" "f" {\n'
+        "  # fortress:skip=FTR-LOG-003\n"
+        '  function_name = "f"\n  runtime = "python3.12"\n}\n'
+    )
+    findings = engine.evaluate(terraform.load(tmp_path), engine.all_rules())
+    tracing = _one(findings, "FTR-LOG-003", "aws_lambda_function.f")
+    assert tracing.status is Status.FAIL and tracing.suppression is None
+    assert "in-code suppression ignored: it gives no reason" in tracing.message
+    assert tracing.evidence["ignored_suppression"] == "no reason given"
+    assert tracing.resource.line == 1

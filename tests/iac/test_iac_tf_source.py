@@ -141,14 +141,14 @@ def test_for_each_and_count_instances(basic: Inventory) -> None:
 def test_policy_documents_and_managed_policies(basic: Inventory) -> None:
     role = basic.roles[0]
     assert role.name == "demo-api-role"
-    assert role.trust_policy["Statement"][0]["Principal"] == {"Service": ["lambda.amazonaws.com"]}
+    assert role.trust_policy["Statement"][0]["Principal"] == {"Service": ["lambda.amazonaws.com"]}  # type: ignore[index]
     inline = role.inline_policies[0]
-    statement = inline.document["Statement"][0]
+    statement = inline.document["Statement"][0]  # type: ignore[index]
     assert statement["Sid"] == "Tables" and statement["Action"] == ["dynamodb:*"]
     assert statement["Resource"] == [f"arn:aws:dynamodb:us-east-1:{TEMPLATE_ACCOUNT}:table/orders"]
     managed = role.attached_policies[0]
     assert managed.aws_managed and managed.name == "AmazonS3FullAccess"
-    actions = managed.document["Statement"][0]["Action"]
+    actions = managed.document["Statement"][0]["Action"]  # type: ignore[index]
     assert "s3:*" in actions  # the real document, not the name
 
 
@@ -250,7 +250,7 @@ def test_plan_json() -> None:
     assert fn.role_arn == role.arn  # linked through configuration references
     env = {e.name: e.value for e in fn.environment}
     assert env["MODE"] == "prod" and isinstance(env["TOKEN"], Unknown)
-    assert role.inline_policies[0].document["Statement"][0]["Action"] == "*"
+    assert role.inline_policies[0].document["Statement"][0]["Action"] == "*"  # type: ignore[index]
     assert fn.origin.source == "terraform-plan" and fn.origin.logical_id == "aws_lambda_function.f"
     assert fn.origin.line == 21  # the line of its "address" in planned_values
     assert inv.scope == "template"

@@ -23,6 +23,7 @@ EXIT_INCOMPLETE = 3
 COMMAND_MODULES = (
     "fortress.cli.posture",
     "fortress.cli.forensics",
+    "fortress.cli.hunt",
 )
 
 

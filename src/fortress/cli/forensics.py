@@ -62,6 +62,12 @@ def register(sub: Any) -> None:
         "--redact", action="store_true", help="redact environment variable values in the bundle"
     )
     acq.add_argument(
+        "--code-mirror",
+        metavar="URL",
+        help="fetch packages by hash from this mirror instead of Code.Location "
+        "(each still checked against CodeSha256)",
+    )
+    acq.add_argument(
         "--max-download-mb", type=int, default=512, help="cap per downloaded package (default: 512)"
     )
     _add_limits(acq)
@@ -196,6 +202,7 @@ def cmd_acquire(args: argparse.Namespace) -> int:
                 redact=args.redact,
                 max_download_bytes=args.max_download_mb * MB,
                 archive_limits=_limits(args),
+                code_mirror=args.code_mirror,
                 progress=progress,
             ),
         )

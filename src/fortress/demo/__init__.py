@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +22,7 @@ from typing import Any
 from rich.console import Console
 
 from fortress.config import ScanConfig
+from fortress.demo import cloudtrail as demo_trail
 from fortress.demo.seed import PRIMARY, SECONDARY, Seeded, seed
 from fortress.findings import Status
 from fortress.scan import ScanResult, SourceInfo, run_rules
@@ -109,6 +112,36 @@ def scan_demo(endpoint: str, config: ScanConfig | None = None) -> ScanResult:
     )
 
 
+@contextmanager
+def package_mirror(packages: dict[str, bytes]) -> Iterator[str]:
+    """Serve packages on 127.0.0.1 by hash, the layout ``acquire --code-mirror`` reads."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from fortress.forensics.acquire import mirror_url
+
+    by_path = {mirror_url("", sha).lstrip("/"): data for sha, data in packages.items()}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            data = by_path.get(self.path.strip("/"))
+            self.send_response(200 if data is not None else 404)
+            self.send_header("Content-Length", str(len(data or b"")))
+            self.end_headers()
+            self.wfile.write(data or b"")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def run_demo(output_dir: Path, serve: bool = False, port: int = 0) -> int:
     from fortress.report import console as console_report
     from fortress.report import jsonreport, sarif
@@ -128,21 +161,35 @@ def run_demo(output_dir: Path, serve: bool = False, port: int = 0) -> int:
         output_dir.mkdir(parents=True, exist_ok=True)
         (output_dir / "report.json").write_text(jsonreport.render(result), encoding="utf-8")
         (output_dir / "report.sarif").write_text(sarif.render(result), encoding="utf-8")
+        trail_dir = output_dir / "cloudtrail"
+        if trail_dir.exists():
+            shutil.rmtree(trail_dir)
+        demo_trail.write(trail_dir)
         err.print(
             f"Demo finished in {time.monotonic() - t0:.1f}s. Reports: {output_dir / 'report.json'}, "
-            f"{output_dir / 'report.sarif'}"
+            f"{output_dir / 'report.sarif'}; the demo's CloudTrail (with an intrusion in it): "
+            f"{trail_dir} — try `fortress hunt {trail_dir}`."
         )
         if serve:
-            err.print("The demo account stays up. In another terminal:")
-            print(f"export AWS_ENDPOINT_URL={endpoint}")
-            print(
-                "export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1"
-            )
-            sys.stdout.flush()
-            err.print("Press Ctrl-C to stop.")
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                err.print("Stopping the demo emulator.")
+            with package_mirror(seeded.packages) as mirror:
+                err.print("The demo account stays up. In another terminal:")
+                print(f"export AWS_ENDPOINT_URL={endpoint}")
+                print(
+                    "export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1"
+                )
+                print(
+                    f"fortress acquire orders-api --code-mirror {mirror} "
+                    f"--cloudtrail {trail_dir} --output evidence"
+                )
+                print("fortress verify evidence && fortress diff evidence --from 2 --to 3")
+                sys.stdout.flush()
+                err.print(
+                    "The emulator cannot serve code packages, so the demo also runs a package "
+                    f"mirror at {mirror} (acquire --code-mirror). Press Ctrl-C to stop."
+                )
+                try:
+                    while True:
+                        time.sleep(3600)
+                except KeyboardInterrupt:
+                    err.print("Stopping the demo emulator.")
     return 0

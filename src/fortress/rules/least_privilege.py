@@ -52,12 +52,46 @@ def _documents(role: Role) -> list[tuple[str | None, Any]]:
     return out
 
 
-def _parsed(role: Role) -> ParsedPolicy:
-    return parse_policies(_documents(role))
+def _parsed(role: Role, ctx: Context) -> ParsedPolicy:
+    """The role's policies, parsed once per scan (four rules read them).
+
+    Roles holding the very same documents under the same names (AWS managed policies looked
+    up offline, a document a template shares) share one parse.
+    """
+
+    def parse() -> ParsedPolicy:
+        docs = _documents(role)
+        key = tuple(part for pair in docs for part in pair)
+        return ctx.memo("iam.parsed-documents", key, lambda: parse_policies(docs))
+
+    return ctx.memo("iam.parsed", role, parse)
 
 
 def _self_arns(role: Role, ctx: Context) -> set[str]:
     return {fn.arn for fn in ctx.functions_by_role.get(role.arn, [])}
+
+
+def _permissions(role: Role, ctx: Context) -> PermissionSet:
+    """Effective permissions of the role, computed once per scan (three rules read them).
+
+    :func:`permissions` reads the role's own function ARNs only through
+    ``Statement.resource_is_only``; roles sharing a parse and those answers share the result.
+    """
+
+    def compute() -> PermissionSet:
+        parsed = _parsed(role, ctx)
+        own = _self_arns(role, ctx)
+        only_own = tuple("own" if s.resource_is_only(own) else "" for s in parsed.allows)
+        return ctx.memo(
+            "iam.permissions-of-parse", (parsed, *only_own), lambda: permissions(parsed, own)
+        )
+
+    return ctx.memo("iam.permissions", role, compute)
+
+
+def _analysis(fn: Function, ctx: Context) -> exposure.Exposure:
+    """Who the function's resource policy lets in, analysed once per scan (four rules)."""
+    return ctx.memo("iam.exposure", fn, lambda: exposure.analyse(fn.resource_policy, fn.account))
 
 
 def _unknown_reason(parsed: ParsedPolicy) -> str | None:
@@ -95,6 +129,15 @@ _ROLE_CLI = (
     "aws iam put-role-policy --role-name ROLE --policy-name least-privilege "
     "--policy-document file://policy.json"
 )
+
+
+def _broad_actions(perms: PermissionSet) -> set[str]:
+    """Actions allowed on every resource without a condition."""
+    return {
+        action
+        for action, grants in perms.grants.items()
+        if any(g.all_resources and not g.conditional for g in grants)
+    }
 
 
 @rule(
@@ -139,13 +182,9 @@ _ROLE_CLI = (
     },
 )
 def role_admin_access(role: Role, ctx: Context) -> Verdict:
-    parsed = _parsed(role)
-    perms = permissions(parsed, _self_arns(role, ctx))
-    broad = {
-        action
-        for action, grants in perms.grants.items()
-        if any(g.all_resources and not g.conditional for g in grants)
-    }
+    parsed = _parsed(role, ctx)
+    perms = _permissions(role, ctx)
+    broad = ctx.memo("iam.broad-actions", perms, lambda: _broad_actions(perms))
     total = len(catalogue())
     share = len(broad) / total if total else 0.0
     if share >= ADMIN_SHARE:
@@ -195,7 +234,7 @@ def role_admin_access(role: Role, ctx: Context) -> Verdict:
     },
 )
 def role_wildcard_actions(role: Role, ctx: Context) -> Verdict:
-    parsed = _parsed(role)
+    parsed = _parsed(role, ctx)
     hits: list[dict[str, Any]] = []
     for stmt in parsed.allows:
         if stmt.not_action:
@@ -220,6 +259,25 @@ def role_wildcard_actions(role: Role, ctx: Context) -> Verdict:
 # --------------------------------------------------------------------------- 003 write on *
 
 
+def _write_on_all(perms: PermissionSet) -> list[tuple[str, str, str]]:
+    """(level, action, statement) of restrictable write/permissions actions on "*"."""
+    cat = catalogue()
+    exempt = _lambda_runtime_actions()
+    found: list[tuple[str, str, str]] = []
+    for action, grants in perms.grants.items():
+        info = cat.info(action)
+        if info is None or action in exempt or not info.restrictable:
+            continue
+        if info.access_level not in ("Write", "Permissions management"):
+            continue
+        broad = [g for g in grants if g.all_resources]
+        if broad:
+            found.append((info.access_level, action, broad[0].statement.label))
+    # Permissions management first: it is the more dangerous kind.
+    found.sort(key=lambda t: (t[0] != "Permissions management", t[1]))
+    return found
+
+
 @rule(
     id="FTR-IAM-003",
     title='Execution role allows write or permissions-management actions on Resource "*"',
@@ -237,23 +295,10 @@ def role_wildcard_actions(role: Role, ctx: Context) -> Verdict:
     controls={"nist-800-53-r5": ["AC-3", "AC-6"], "pci-dss-4.0": ["7.2.2"]},
 )
 def role_write_on_all_resources(role: Role, ctx: Context) -> Verdict:
-    parsed = _parsed(role)
-    perms = permissions(parsed, _self_arns(role, ctx))
-    cat = catalogue()
-    exempt = _lambda_runtime_actions()
-    found: list[tuple[str, str, str]] = []  # (level, action, statement)
-    for action, grants in perms.grants.items():
-        info = cat.info(action)
-        if info is None or action in exempt or not info.restrictable:
-            continue
-        if info.access_level not in ("Write", "Permissions management"):
-            continue
-        broad = [g for g in grants if g.all_resources]
-        if broad:
-            found.append((info.access_level, action, broad[0].statement.label))
+    parsed = _parsed(role, ctx)
+    perms = _permissions(role, ctx)
+    found = ctx.memo("iam.write-on-all", perms, lambda: _write_on_all(perms))
     if found:
-        # Permissions management first: it is the more dangerous kind.
-        found.sort(key=lambda t: (t[0] != "Permissions management", t[1]))
         listed = [f"{a} ({s})" for _, a, s in found]
         pm = sum(1 for level, _, _ in found if level == "Permissions management")
         return Verdict.fail(
@@ -292,9 +337,9 @@ def role_write_on_all_resources(role: Role, ctx: Context) -> Verdict:
     controls={"nist-800-53-r5": ["AC-6", "AC-6(10)"], "pci-dss-4.0": ["7.2.2"]},
 )
 def role_privilege_escalation(role: Role, ctx: Context) -> Verdict:
-    parsed = _parsed(role)
-    perms: PermissionSet = permissions(parsed, _self_arns(role, ctx))
-    matches = escalation_paths(perms)
+    parsed = _parsed(role, ctx)
+    perms = _permissions(role, ctx)
+    matches = ctx.memo("iam.escalation", perms, lambda: escalation_paths(perms))
     if matches:
         described = [f"{'+'.join(m.actions)} ({m.path.title})" for m in matches]
         return Verdict.fail(
@@ -436,7 +481,7 @@ def function_public_policy(fn: Function, ctx: Context) -> Verdict:
         return blocked
     if fn.resource_policy is None:
         return Verdict.passed("no resource policy")
-    result = exposure.analyse(fn.resource_policy, fn.account)
+    result = _analysis(fn, ctx)
     public = result.public
     if public:
         described = [f"{g.statement.label} ({_listing(list(g.actions), 3)})" for g in public]
@@ -475,7 +520,7 @@ def function_untrusted_account(fn: Function, ctx: Context) -> Verdict:
         return blocked
     if fn.resource_policy is None:
         return Verdict.passed("no resource policy")
-    result = exposure.analyse(fn.resource_policy, fn.account)
+    result = _analysis(fn, ctx)
     foreign = [
         g
         for g in result.grants
@@ -531,7 +576,7 @@ def function_confused_deputy(fn: Function, ctx: Context) -> Verdict:
         return blocked
     if fn.resource_policy is None:
         return Verdict.passed("no resource policy")
-    result = exposure.analyse(fn.resource_policy, fn.account)
+    result = _analysis(fn, ctx)
     services = [g for g in result.grants if g.kind == exposure.SERVICE]
     loose = [g for g in services if not g.source_restricted and not g.restriction_unknown]
     if loose:
@@ -574,7 +619,7 @@ def function_policy_beyond_invoke(fn: Function, ctx: Context) -> Verdict:
         return blocked
     if fn.resource_policy is None:
         return Verdict.passed("no resource policy")
-    result = exposure.analyse(fn.resource_policy, fn.account)
+    result = _analysis(fn, ctx)
     cat = catalogue()
     offending: dict[str, list[str]] = {}
     for g in result.grants:

@@ -73,8 +73,15 @@ SOURCE = "aws"
 Progress = Callable[[str, int, int], None]
 
 
-def collect(client: AwsClient, progress: Progress | None = None) -> Inventory:
-    """Read every requested region of the caller's account."""
+def collect(
+    client: AwsClient, progress: Progress | None = None, *, versions: bool = True
+) -> Inventory:
+    """Read every requested region of the caller's account.
+
+    ``versions=False`` skips the published-version history of each function (one
+    ``list_versions_by_function`` call per function): no posture rule reads it, so a scan can
+    do without, while a snapshot (``fortress collect``) keeps it.
+    """
     account = client.account_id()
     regions = client.regions()
     inventory = Inventory(scope="account", accounts=[account], sources=[SOURCE])
@@ -82,7 +89,7 @@ def collect(client: AwsClient, progress: Progress | None = None) -> Inventory:
     lock = threading.Lock()
 
     def one_region(region: str) -> None:
-        part = _RegionCollector(client, account, region, progress).collect()
+        part = _RegionCollector(client, account, region, progress, versions=versions).collect()
         with lock:
             inventory.extend(part)
             for fn in part.functions:
@@ -112,13 +119,25 @@ def collect(client: AwsClient, progress: Progress | None = None) -> Inventory:
 
 class _RegionCollector:
     def __init__(
-        self, client: AwsClient, account: str, region: str, progress: Progress | None
+        self,
+        client: AwsClient,
+        account: str,
+        region: str,
+        progress: Progress | None,
+        *,
+        versions: bool = True,
     ) -> None:
         self.client = client
         self.account = account
         self.region = region
         self.progress = progress
+        self.versions = versions
         self.failed: set[str] = set()  # "<COLLECTION_*>@<region>" that could not be read
+        # Code signing, read region-wide when the endpoint allows (see _code_signing_index):
+        # function ARN -> config; None = ask each function.
+        self.signed: dict[str, CodeSigning] | None = None
+        self._configs: dict[str, CodeSigning] = {}
+        self._configs_lock = threading.Lock()
 
     def listing(
         self, kind: str, service: str, operation: str, key: str, **kwargs: Any
@@ -158,6 +177,8 @@ class _RegionCollector:
         for mapping in mappings or []:
             by_function[_unqualified(mapping.get("FunctionArn", ""))].append(mapping)
         functions = [self._function_from_config(c) for c in configs]
+        if any(fn.package_type == "Zip" for fn in functions):
+            self.signed = self._code_signing_index()
         for fn in functions:
             if mappings is None:
                 fn.uncollected.add(PART_EVENT_SOURCES)
@@ -253,13 +274,17 @@ class _RegionCollector:
                 for a in aliases
             ]
 
-        versions = self.client.paginate(
-            "lambda",
-            region,
-            "list_versions_by_function",
-            "Versions",
-            resource=fn.arn,
-            FunctionName=name,
+        versions = (
+            self.client.paginate(
+                "lambda",
+                region,
+                "list_versions_by_function",
+                "Versions",
+                resource=fn.arn,
+                FunctionName=name,
+            )
+            if self.versions
+            else []
         )
         if versions is None:
             fn.uncollected.add(PART_VERSIONS)
@@ -303,7 +328,9 @@ class _RegionCollector:
                 policy = self._policy(fn, qualifier)
                 fn.resource_policy = _merge_policies(fn.resource_policy, policy)
 
-        if fn.package_type == "Zip":
+        if fn.package_type == "Zip" and self.signed is not None:
+            fn.code_signing = self.signed.get(fn.arn)
+        elif fn.package_type == "Zip":
             outcome = self.client.attempt(
                 "lambda",
                 region,
@@ -367,23 +394,66 @@ class _RegionCollector:
         return None if outcome.value is None else _json(outcome.value.get("Policy"))
 
     def _code_signing(self, arn: str) -> CodeSigning:
-        answer = self.client.call(
-            "lambda", self.region, "get_code_signing_config", resource=arn, CodeSigningConfigArn=arn
-        )
-        if answer is None:
-            return CodeSigning(
-                arn=arn, untrusted_artifact_on_deployment=Unknown("get_code_signing_config failed")
+        """The code signing config ``arn``, read once per region however many functions use it.
+
+        Functions get their own copy, so that nothing downstream shares mutable state.
+        """
+        with self._configs_lock:
+            known = self._configs.get(arn)
+        if known is None:
+            answer = self.client.call(
+                "lambda",
+                self.region,
+                "get_code_signing_config",
+                resource=arn,
+                CodeSigningConfigArn=arn,
             )
-        cfg = answer.get("CodeSigningConfig") or {}
-        policies = cfg.get("CodeSigningPolicies") or {}
-        return CodeSigning(
-            arn=arn,
-            untrusted_artifact_on_deployment=policies.get("UntrustedArtifactOnDeployment")
-            or "Warn",
-            allowed_publishers=list(
-                (cfg.get("AllowedPublishers") or {}).get("SigningProfileVersionArns") or []
-            ),
+            if answer is None:
+                known = CodeSigning(
+                    arn=arn,
+                    untrusted_artifact_on_deployment=Unknown("get_code_signing_config failed"),
+                )
+            else:
+                known = _signing_config(arn, answer.get("CodeSigningConfig") or {})
+            with self._configs_lock:
+                known = self._configs.setdefault(arn, known)
+        return _copy_signing(known)
+
+    def _code_signing_index(self) -> dict[str, CodeSigning] | None:
+        """Function ARN -> code signing config for the whole region, in a few calls.
+
+        A function can only use a code signing config of its own account and region, so
+        ``list_code_signing_configs`` plus ``list_functions_by_code_signing_config`` per config
+        answers for every function at once (and an empty list means no function is signed),
+        instead of one ``get_function_code_signing_config`` per function. None when the
+        endpoint does not allow these calls: each function is then asked, as before, and the
+        failure of the bulk path is no coverage gap since the fallback reads the same facts.
+        """
+        listed, gap = self.client.attempt_pages(
+            "lambda", self.region, "list_code_signing_configs", "CodeSigningConfigs"
         )
+        if gap is not None or listed is None:
+            return None
+        index: dict[str, CodeSigning] = {}
+        for cfg in listed:
+            arn = cfg.get("CodeSigningConfigArn")
+            if not arn:
+                return None
+            users, gap = self.client.attempt_pages(
+                "lambda",
+                self.region,
+                "list_functions_by_code_signing_config",
+                "FunctionArns",
+                CodeSigningConfigArn=arn,
+            )
+            if gap is not None or users is None:
+                return None
+            config = _signing_config(arn, cfg)
+            with self._configs_lock:
+                self._configs[arn] = config
+            for user in users:
+                index[_unqualified(str(user))] = _copy_signing(config)
+        return index
 
     # layers -----------------------------------------------------------------------------
 
@@ -971,6 +1041,26 @@ def _json(value: Any) -> Any:
             except ValueError:
                 continue
     return Unknown("unreadable policy document")
+
+
+def _signing_config(arn: str, cfg: dict[str, Any]) -> CodeSigning:
+    """A CodeSigningConfig as get_code_signing_config / list_code_signing_configs return it."""
+    policies = cfg.get("CodeSigningPolicies") or {}
+    return CodeSigning(
+        arn=arn,
+        untrusted_artifact_on_deployment=policies.get("UntrustedArtifactOnDeployment") or "Warn",
+        allowed_publishers=list(
+            (cfg.get("AllowedPublishers") or {}).get("SigningProfileVersionArns") or []
+        ),
+    )
+
+
+def _copy_signing(cfg: CodeSigning) -> CodeSigning:
+    return CodeSigning(
+        arn=cfg.arn,
+        untrusted_artifact_on_deployment=cfg.untrusted_artifact_on_deployment,
+        allowed_publishers=list(cfg.allowed_publishers),
+    )
 
 
 def _merge_policies(base: Any, extra: Any) -> Any:

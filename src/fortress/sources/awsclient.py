@@ -225,6 +225,33 @@ class AwsClient:
             return None
         return items
 
+    def attempt_pages(
+        self,
+        service: str,
+        region: str | None,
+        operation: str,
+        key: str,
+        *,
+        resource: str | None = None,
+        **kwargs: Any,
+    ) -> tuple[list[Any] | None, CoverageGap | None]:
+        """All items under ``key`` across pages, recording nothing (like :meth:`attempt`).
+
+        Returns ``(items, None)``, or ``(None, gap)`` on any failure, not-found included, for
+        the caller to record, or to drop when it falls back to other calls.
+        """
+        items: list[Any] = []
+        try:
+            client = self.client(service, region)
+            if client.can_paginate(operation):
+                for page in client.get_paginator(operation).paginate(**kwargs):
+                    items.extend(page.get(key, []))
+            else:
+                items.extend(getattr(client, operation)(**kwargs).get(key, []))
+        except Exception as exc:  # every failure becomes data; see _gap_from
+            return None, self._gap_from(exc, service, region, operation, resource)
+        return items, None
+
     def iter_pages(
         self, service: str, region: str | None, operation: str, **kwargs: Any
     ) -> Iterator[dict[str, Any]]:

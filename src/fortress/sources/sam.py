@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -487,6 +488,19 @@ def _build_apis(
                 origin=origin,
             )
         )
+    # Usage plans and WAF associations declared as plain CloudFormation resources that point
+    # at a SAM API's stage (how SAM apps attach them) apply to that stage as well.
+    stages = {(api.id, stage.name): stage for api in apis.values() for stage in api.stages}
+    b._usage_plans(stages)
+    for res in b.of_type("AWS::WAFv2::WebACLAssociation"):
+        target = b.prop(res, "ResourceArn")
+        match = (
+            re.search(r"/restapis/([^/]+)/stages/([^/]+)", target)
+            if isinstance(target, str)
+            else None
+        )
+        if match and (match.group(1), match.group(2)) in stages:
+            stages[(match.group(1), match.group(2))].web_acl_arn = b.prop(res, "WebACLArn")
     b.apis.update(apis)
 
 

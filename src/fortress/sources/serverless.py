@@ -15,6 +15,10 @@ CloudFormation/SAM mapper, with origins pointing at serverless.yml lines.
 defaults to ``dev``. ``env:`` variables use their default, or stay Unknown: a scan does not read
 the deploying machine's environment.
 
+``resources.Resources`` entries named like a generated resource extend it, as the framework
+does: ``ListLambdaFunction``/``ListLogGroup`` properties are merged, and the stage overrides
+``ApiGatewayStage``/``HttpApiStage`` set the generated API's stage settings.
+
 Suppressions: a function's ``fortress: {skip: [{id: FTR-..., reason: ...}]}`` applies to that
 function and its log group; ``custom: {fortress: {skip: [...]}}`` applies to every resource the
 framework generates; resources under ``resources.Resources`` use CloudFormation ``Metadata``.
@@ -42,6 +46,19 @@ FORMAT = "serverless"
 FILENAMES = ("serverless.yml", "serverless.yaml")
 _VAR = re.compile(r"\$\{((?:self|opt|env|sls|file|ssm|cf|aws|param|s3|sls|strToBool)[:(][^${}]*)\}")
 VPC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+# The framework's stage resources (``ApiGatewayStage`` for the REST API, ``HttpApiStage`` for the
+# HTTP API); a service overrides them under ``resources.Resources`` (stage variables, method or
+# route settings, logs), and those settings land on the generated API's stage.
+STAGE_OVERRIDES = {
+    "ApiGatewayStage": (
+        "ApiGatewayRestApi",
+        ("Variables", "MethodSettings", "TracingEnabled", "AccessLogSetting"),
+    ),
+    "HttpApiStage": (
+        "HttpApi",
+        ("DefaultRouteSettings", "RouteSettings", "AccessLogSettings", "StageVariables"),
+    ),
+}
 
 
 def detect(path: Path) -> bool:
@@ -283,6 +300,15 @@ class _Compiler:
             if isinstance(user, Mapping):
                 for lid, res in user.items():
                     resolved = r(plain(res))
+                    api_id, stage_keys = STAGE_OVERRIDES.get(str(lid), ("", ()))
+                    if api_id in self.resources:
+                        override = (
+                            resolved.get("Properties") if isinstance(resolved, Mapping) else None
+                        )
+                        if isinstance(override, Mapping):
+                            api = self.resources[api_id]["Properties"]
+                            api.update({k: override[k] for k in stage_keys if k in override})
+                        continue
                     if lid in self.resources and isinstance(resolved, Mapping):
                         merged = dict(self.resources[lid])
                         merged["Properties"] = {
@@ -400,6 +426,13 @@ class _Compiler:
         layers = [*(provider.get("layers") or []), *(fn.get("layers") or [])]
         if layers:
             props["Layers"] = layers
+        fs = fn.get("fileSystemConfig")
+        if isinstance(fs, Mapping):
+            props["FileSystemConfigs"] = [
+                {"Arn": fs.get("arn"), "LocalMountPath": fs.get("localMountPath")}
+            ]
+        if fn.get("ephemeralStorageSize") is not None:
+            props["EphemeralStorage"] = {"Size": fn["ephemeralStorageSize"]}
         if fn.get("reservedConcurrency") is not None:
             props["ReservedConcurrentExecutions"] = fn["reservedConcurrency"]
         tags = {**(provider.get("tags") or {}), **(fn.get("tags") or {})}

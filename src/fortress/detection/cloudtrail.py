@@ -1,0 +1,333 @@
+"""CloudTrail readers: find and classify input files, fetch from S3 and LookupEvents.
+
+The fast path hands files to DuckDB (see :mod:`fortress.detection.store`); this module only
+classifies them by sniffing their first bytes, so a multi-GB export is never loaded in Python.
+Odd files (pretty-printed single events, Athena-style lowercase keys, saved LookupEvents
+output) are converted by :func:`convert_fallback` into JSON Lines, one record at a time where
+the format allows it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import os
+import re
+import tempfile
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fortress.sources.awsclient import AwsClient
+
+SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".gz")
+SKIP_PARTS = ("CloudTrail-Digest", "CloudTrail-Insight")
+SNIFF_BYTES = 65536
+_RECORDS_RE = re.compile(rb'^\{\s*"Records"\s*:\s*\[')
+
+# CloudTrail field names, for exports that lowercased them (Athena, some SIEM exports).
+CLOUDTRAIL_FIELDS = (
+    "eventVersion",
+    "userIdentity",
+    "eventTime",
+    "eventSource",
+    "eventName",
+    "awsRegion",
+    "sourceIPAddress",
+    "userAgent",
+    "errorCode",
+    "errorMessage",
+    "requestParameters",
+    "responseElements",
+    "additionalEventData",
+    "requestID",
+    "eventID",
+    "readOnly",
+    "resources",
+    "eventType",
+    "apiVersion",
+    "managementEvent",
+    "recipientAccountId",
+    "sharedEventID",
+    "vpcEndpointId",
+    "eventCategory",
+    "tlsDetails",
+    "serviceEventDetails",
+    "sessionCredentialFromConsole",
+)
+_FIELD_BY_LOWER = {f.lower(): f for f in CLOUDTRAIL_FIELDS}
+JSON_FIELDS = (
+    "userIdentity",
+    "requestParameters",
+    "responseElements",
+    "additionalEventData",
+    "resources",
+    "tlsDetails",
+    "serviceEventDetails",
+)
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: str
+    kind: str  # records | array | jsonl | fallback
+
+
+class Unreadable(Exception):
+    """An input that cannot be read; the message names the problem."""
+
+
+def discover(paths: Iterable[str]) -> tuple[list[InputFile], list[dict[str, str]]]:
+    """Every CloudTrail file under ``paths`` (files or folders), classified; and the unreadable."""
+    found: list[InputFile] = []
+    unreadable: list[dict[str, str]] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            unreadable.append({"path": raw, "reason": "no such file or directory"})
+            continue
+        candidates = [path] if path.is_file() else sorted(_walk(path))
+        for file in candidates:
+            try:
+                found.append(InputFile(str(file), sniff(str(file))))
+            except Unreadable as exc:
+                unreadable.append({"path": str(file), "reason": str(exc)})
+            except OSError as exc:
+                unreadable.append({"path": str(file), "reason": exc.strerror or str(exc)})
+    return found, unreadable
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_PARTS)
+        for name in filenames:
+            if name.endswith(SUFFIXES) and not name.startswith("."):
+                yield Path(dirpath) / name
+
+
+def _open(path: str) -> Any:
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    if magic == b"\x1f\x8b":
+        return gzip.open(path, "rb")
+    return open(path, "rb")
+
+
+def sniff(path: str) -> str:
+    """Classify a file by its first bytes: records, array, jsonl or fallback."""
+    try:
+        with _open(path) as fh:
+            head = fh.read(SNIFF_BYTES)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise Unreadable(f"corrupt gzip data ({exc})") from None
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not text:
+        raise Unreadable("empty file")
+    if _RECORDS_RE.match(text):
+        return "records"
+    if text[:1] == b"[":
+        return "array" if _looks_camel(text) else "fallback"
+    if text[:1] != b"{":
+        raise Unreadable("not CloudTrail JSON (expected an object, an array or JSON Lines)")
+    first = text.split(b"\n", 1)[0].strip()
+    try:
+        obj = json.loads(first)
+    except ValueError:
+        return "fallback"  # pretty-printed document, or garbage: the fallback decides
+    if not isinstance(obj, dict):
+        raise Unreadable("not CloudTrail JSON")
+    if "Records" in obj or "Events" in obj:
+        return "fallback"
+    if "eventName" in obj and not _needs_fixing(obj):
+        return "jsonl"
+    return "fallback"
+
+
+def _looks_camel(text: bytes) -> bool:
+    return b'"eventName"' in text or b'"eventname"' not in text
+
+
+def _needs_fixing(obj: dict[str, Any]) -> bool:
+    return any(isinstance(obj.get(f), str) for f in ("userIdentity", "requestParameters"))
+
+
+# --------------------------------------------------------------------------- fallback
+
+
+def normalize_record(obj: dict[str, Any]) -> dict[str, Any] | None:
+    """A CloudTrail record with camelCase keys and nested JSON fields as objects."""
+    if "CloudTrailEvent" in obj and isinstance(obj["CloudTrailEvent"], str):
+        try:
+            obj = json.loads(obj["CloudTrailEvent"])
+        except ValueError:
+            return None
+    if not isinstance(obj, dict):
+        return None
+    out: dict[str, Any] = {}
+    for key, value in obj.items():
+        out[_FIELD_BY_LOWER.get(key.lower(), key)] = value
+    for name in JSON_FIELDS:
+        value = out.get(name)
+        if isinstance(value, str) and value[:1] in ("{", "["):
+            with contextlib.suppress(ValueError):
+                out[name] = json.loads(value)
+    if "eventName" not in out and "eventID" not in out:
+        return None
+    return out
+
+
+def iter_fallback(path: str) -> Iterator[dict[str, Any] | None]:
+    """Records of an odd file; None for each part that is not a CloudTrail record."""
+    with _open(path) as fh:
+        head = fh.read(SNIFF_BYTES).lstrip(b"\xef\xbb\xbf \t\r\n")
+    first = head.split(b"\n", 1)[0].strip()
+    one_per_line = False
+    if first[:1] == b"{":
+        try:
+            json.loads(first)
+            one_per_line = True
+        except ValueError:
+            one_per_line = False
+    if one_per_line:
+        with _open(path) as fh:
+            for line in fh:
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    yield from _records_of(json.loads(line))
+                except ValueError:
+                    yield None
+        return
+    with _open(path) as fh:
+        try:
+            doc = json.load(fh)
+        except (ValueError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise Unreadable(f"invalid JSON ({exc})") from None
+    yield from _records_of(doc)
+
+
+def _records_of(doc: Any) -> Iterator[dict[str, Any] | None]:
+    if isinstance(doc, list):
+        items: Iterable[Any] = doc
+    elif isinstance(doc, dict) and isinstance(doc.get("Records"), list):
+        items = doc["Records"]
+    elif isinstance(doc, dict) and isinstance(doc.get("Events"), list):
+        items = doc["Events"]
+    else:
+        items = [doc]
+    for item in items:
+        yield normalize_record(item) if isinstance(item, dict) else None
+
+
+def convert_fallback(path: str, out_dir: str) -> tuple[str, int, int]:
+    """Write the records of an odd file as JSON Lines; (new path, records, bad parts)."""
+    good = bad = 0
+    fd, target = tempfile.mkstemp(suffix=".jsonl", dir=out_dir)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            for record in iter_fallback(path):
+                if record is None:
+                    bad += 1
+                    continue
+                out.write(json.dumps(record, separators=(",", ":")))
+                out.write("\n")
+                good += 1
+        if good == 0:
+            raise Unreadable("no CloudTrail records found")
+    except BaseException:
+        os.unlink(target)
+        raise
+    return target, good, bad
+
+
+# --------------------------------------------------------------------------- S3
+
+
+def parse_s3_url(url: str) -> tuple[str, str]:
+    match = re.match(r"^s3://([^/]+)/?(.*)$", url)
+    if not match:
+        from fortress.errors import FortressError
+
+        raise FortressError(f"{url}: not an S3 URL (expected s3://bucket/prefix)")
+    return match.group(1), match.group(2)
+
+
+_DATE_IN_KEY = re.compile(r"/(\d{4})/(\d{2})/(\d{2})/")
+
+
+def _key_in_range(key: str, since: datetime | None, until: datetime | None) -> bool:
+    match = _DATE_IN_KEY.search(key)
+    if not match or (since is None and until is None):
+        return True
+    day = "".join(match.groups())
+    if since is not None and day < since.strftime("%Y%m%d"):
+        return False
+    return not (until is not None and day > until.strftime("%Y%m%d"))
+
+
+def download_s3(
+    aws: AwsClient,
+    url: str,
+    dest: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[str]:
+    """Download the CloudTrail objects under an S3 prefix to ``dest`` (streamed to disk).
+
+    Failed calls become coverage gaps on ``aws``; returns the local paths written.
+    """
+    bucket, prefix = parse_s3_url(url)
+    paths: list[str] = []
+    region = aws.default_region
+    client = aws.client("s3", region)
+    for page in aws.iter_pages("s3", region, "list_objects_v2", Bucket=bucket, Prefix=prefix):
+        for obj in page.get("Contents", []):
+            key = str(obj["Key"])
+            if not key.endswith(SUFFIXES) or any(p in key for p in SKIP_PARTS):
+                continue
+            if not _key_in_range(key, since, until):
+                continue
+            target = Path(dest) / bucket / key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                client.download_file(bucket, key, str(target))
+            except Exception as exc:
+                aws.record(aws._gap_from(exc, "s3", region, "get_object", f"s3://{bucket}/{key}"))
+                continue
+            paths.append(str(target))
+    return paths
+
+
+# --------------------------------------------------------------------------- LookupEvents
+
+
+def lookup_events(
+    aws: AwsClient,
+    dest: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    region: str | None = None,
+) -> tuple[str, int]:
+    """Page through CloudTrail LookupEvents into a JSON Lines file; (path, events)."""
+    kwargs: dict[str, Any] = {}
+    if since is not None:
+        kwargs["StartTime"] = since
+    if until is not None:
+        kwargs["EndTime"] = until
+    target = Path(dest) / f"lookup-events-{region or aws.default_region}.jsonl"
+    count = 0
+    with open(target, "w", encoding="utf-8") as out:
+        for page in aws.iter_pages("cloudtrail", region, "lookup_events", **kwargs):
+            for event in page.get("Events", []):
+                record = normalize_record(event)
+                if record is None:
+                    continue
+                out.write(json.dumps(record, separators=(",", ":"), default=str))
+                out.write("\n")
+                count += 1
+    return str(target), count

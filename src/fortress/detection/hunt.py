@@ -1,0 +1,144 @@
+"""Run a hunt: gather CloudTrail inputs, load them into DuckDB, run detections and Sigma rules."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from fortress.detection import cloudtrail, rules
+from fortress.detection.model import Detection, HuntResult
+from fortress.detection.sql import DUCKDB, HuntSettings
+from fortress.detection.store import EventStore
+from fortress.findings import Severity
+from fortress.sources.awsclient import AwsClient
+
+MAX_EVENT_IDS = 500
+
+ProgressFn = Callable[[str, int, int], None]
+
+
+@dataclass
+class HuntRequest:
+    paths: list[str] = field(default_factory=list)
+    s3: list[str] = field(default_factory=list)
+    lookup: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
+    rule_ids: str | None = None
+    sigma_paths: list[str] = field(default_factory=list)
+    builtin: bool = True
+    settings: HuntSettings = field(default_factory=HuntSettings)
+    memory_limit: str = "2GB"
+    threads: int | None = None
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(value)
+
+
+def row_to_detection(
+    rule_id: str, title: str, technique: str, row: dict[str, Any], default: Severity
+) -> Detection:
+    sev_text = row.get("severity")
+    severity = Severity.parse(str(sev_text)) if sev_text else default
+    ids = [str(i) for i in (row.get("event_ids") or []) if i is not None][:MAX_EVENT_IDS]
+    return Detection(
+        rule_id=rule_id,
+        title=title,
+        severity=severity,
+        technique=technique,
+        time=_iso(row.get("event_time")),
+        principal=row.get("principal"),
+        source_ip=row.get("source_ip"),
+        user_agent=row.get("user_agent"),
+        function=row.get("function"),
+        event_ids=ids,
+        message=str(row.get("message") or ""),
+        account=row.get("account"),
+        region=row.get("region"),
+        event_name=row.get("event_name"),
+    )
+
+
+def run_detections(
+    store: EventStore, chosen: Sequence[rules.DetectionRule], settings: HuntSettings
+) -> list[Detection]:
+    found: list[Detection] = []
+    for rule in chosen:
+        for row in store.query(rule.sql(DUCKDB, settings)):
+            found.append(row_to_detection(rule.id, rule.title, rule.technique, row, rule.severity))
+    return found
+
+
+def hunt(
+    request: HuntRequest,
+    aws: AwsClient | None = None,
+    progress: ProgressFn | None = None,
+) -> HuntResult:
+    """Gather inputs, load them, run the chosen detections (and Sigma rules)."""
+    started = time.perf_counter()
+    chosen = rules.select(request.rule_ids) if request.builtin else []
+    sigma_rules: list[Any] = []
+    result = HuntResult()
+    if request.sigma_paths:
+        from fortress.detection import sigma
+
+        sigma_rules, skipped = sigma.load_rules(request.sigma_paths)
+        result.sigma_skipped.extend(skipped)
+    with EventStore(
+        request.settings,
+        memory_limit=request.memory_limit,
+        threads=request.threads,
+        # without Sigma rules only the events a built-in detection can read are stored
+        prefilter=not sigma_rules,
+    ) as store:
+        files, unreadable = cloudtrail.discover(request.paths)
+        result.inputs.extend(request.paths)
+        result.unreadable.extend(unreadable)
+        if request.s3 or request.lookup:
+            client = aws or AwsClient()
+            for url in request.s3:
+                result.inputs.append(url)
+                dest = os.path.join(store.temp_dir, "s3")
+                local = cloudtrail.download_s3(client, url, dest, request.since, request.until)
+                more, bad = cloudtrail.discover(local)
+                files.extend(more)
+                result.unreadable.extend(bad)
+            if request.lookup:
+                result.inputs.append("cloudtrail:LookupEvents")
+                path, count = cloudtrail.lookup_events(
+                    client, store.temp_dir, request.since, request.until
+                )
+                if count:
+                    files.append(cloudtrail.InputFile(path, "jsonl"))
+            result.coverage_gaps.extend(g.to_dict() for g in client.gaps)
+
+        def on_load(done: int, total: int) -> None:
+            if progress:
+                progress("load", done, total)
+
+        store.load(files, request.since, request.until, on_load)
+        result.unreadable.extend(store.unreadable)
+        result.events = store.scanned
+        for i, rule in enumerate(chosen):
+            if progress:
+                progress("detect", i, len(chosen))
+            result.detections.extend(run_detections(store, [rule], request.settings))
+            result.rules_run.append(rule.id)
+        if sigma_rules:
+            from fortress.detection import sigma
+
+            for compiled in sigma_rules:
+                result.detections.extend(sigma.run(store, compiled))
+                result.rules_run.append(compiled.rule_id)
+    result.detections.sort(key=lambda d: (d.time or "", d.rule_id))
+    result.seconds = time.perf_counter() - started
+    return result

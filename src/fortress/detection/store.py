@@ -1,0 +1,431 @@
+"""The DuckDB event store: CloudTrail files in, one normalized ``events`` table out.
+
+Delivery files (``{"Records": [...]}``, gzipped or not) take the fast path: Python threads
+gunzip them (zlib releases the GIL) into a temporary folder, and DuckDB parses each file once
+with ``read_text`` + ``json_transform`` into typed top-level columns, keeping
+``userIdentity`` / ``requestParameters`` / ``responseElements`` as JSON so no key is dropped by
+schema inference. (``read_json_objects`` costs about 4x more CPU on such files.) Two workers
+load batches in parallel, each in its own DuckDB connection.
+
+With ``prefilter=True`` (a hunt without Sigma rules) only the events some built-in detection
+can read are normalized and stored (:func:`fortress.detection.sql.keep_predicate`); the access
+keys of Lambda-runtime sessions go to the small ``lambda_ua_keys`` table. Every event is still
+counted (``scanned``).
+
+Other formats (arrays, JSON Lines) go through ``read_json_objects``; a batch that fails is
+retried file by file to name the bad file, and a file DuckDB cannot read goes through the
+Python fallback before it is declared unreadable. Memory is bounded by DuckDB's
+``memory_limit`` (beyond it the store spills to a temporary directory) and by the batch size.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import zlib
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from fortress.detection.cloudtrail import InputFile, Unreadable, convert_fallback
+from fortress.detection.sql import (
+    DUCKDB,
+    EVENT_COLUMNS,
+    LAMBDA_UA_KEYS,
+    UI_PATHS,
+    HuntSettings,
+    keep_predicate,
+    lambda_key_expr,
+    lit,
+    normalized_query,
+)
+
+BATCH_FILES = 256
+FAST_BATCH_FILES = 16  # delivery files per fast-path batch (~2,000 events each)
+WORKERS = 2
+CHUNK = 1 << 20
+RECORDS_MAX_BYTES = 128 * 1024 * 1024  # one delivery file is one JSON object
+LINE_MAX_BYTES = 16 * 1024 * 1024
+
+_TOP = (
+    "eventVersion",
+    "eventTime",
+    "eventSource",
+    "eventName",
+    "awsRegion",
+    "sourceIPAddress",
+    "userAgent",
+    "errorCode",
+    "errorMessage",
+    "eventID",
+    "eventType",
+    "eventCategory",
+    "recipientAccountId",
+    "readOnly",
+)
+_JSON = (
+    "userIdentity",
+    "requestParameters",
+    "responseElements",
+    "additionalEventData",
+    "resources",
+)
+RECORD_TYPES: dict[str, str] = {**{f: "VARCHAR" for f in _TOP}, **{f: "JSON" for f in _JSON}}
+
+Progress = Callable[[int, int], None]
+
+
+def _struct_type() -> str:
+    return "STRUCT(" + ", ".join(f'"{k}" {v}' for k, v in RECORD_TYPES.items()) + ")"
+
+
+def _time_expr(text: str) -> str:
+    return f"TRY_CAST(replace(replace({text}, 'T', ' '), 'Z', '') AS TIMESTAMP)"
+
+
+def _fix_json(expr: str) -> str:
+    """A JSON value that some exports store as a JSON-encoded string, decoded."""
+    return f"(CASE WHEN json_type({expr}) = 'VARCHAR' THEN json({expr} ->> '$') ELSE {expr} END)"
+
+
+def _shape() -> str:
+    return "{" + ", ".join(f'"{k}": "{v}"' for k, v in RECORD_TYPES.items()) + "}"
+
+
+def _stage_raw() -> dict[str, str]:
+    """Raw CloudTrail fields as columns of a stage table (see :meth:`EventStore._stage`)."""
+    raw = {k: f'"{k}"' for k in RECORD_TYPES}
+    raw["_time"] = "_time"
+    for i, path in enumerate(UI_PATHS, start=1):
+        raw["ui:" + path] = f"_u[{i}]"
+    return raw
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _gunzip(path: str, out_dir: str) -> tuple[str, bool]:
+    """``path`` as plain text on disk: (path, is a temporary copy). Streams, capped."""
+    with open(path, "rb") as fh:
+        head = fh.read(2)
+        if head != b"\x1f\x8b":
+            if os.path.getsize(path) > RECORDS_MAX_BYTES:
+                raise _TooLarge(path)
+            return path, False
+        fh.seek(0)
+        fd, target = tempfile.mkstemp(suffix=".json", dir=out_dir)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                inflate = zlib.decompressobj(47)
+                size = 0
+                while chunk := fh.read(CHUNK):
+                    data = inflate.decompress(chunk)
+                    while data:
+                        size += len(data)
+                        if size > RECORDS_MAX_BYTES:
+                            raise _TooLarge(path)
+                        out.write(data)
+                        data = inflate.decompress(inflate.unconsumed_tail, CHUNK * 8)
+                    if inflate.eof:
+                        break
+                out.write(inflate.flush())
+        except BaseException:
+            os.unlink(target)
+            raise
+    return target, True
+
+
+class EventStore:
+    """An in-process DuckDB database holding the normalized ``events`` table.
+
+    ``prefilter``: store only the events the built-in detections can read (every event is
+    still counted in ``scanned``). Leave it off when Sigma rules (or ad-hoc queries) must see
+    every event.
+    """
+
+    def __init__(
+        self,
+        settings: HuntSettings | None = None,
+        *,
+        memory_limit: str = "2GB",
+        threads: int | None = None,
+        temp_dir: str | None = None,
+        prefilter: bool = False,
+    ) -> None:
+        self.settings = settings or HuntSettings()
+        self.prefilter = prefilter
+        self._own_temp = temp_dir is None
+        self.temp_dir = temp_dir or tempfile.mkdtemp(prefix="fortress-hunt-")
+        self.con = duckdb.connect(":memory:")
+        self.con.execute(f"SET memory_limit = {lit(memory_limit)}")
+        self.con.execute(f"SET temp_directory = {lit(os.path.join(self.temp_dir, 'spill'))}")
+        self.con.execute("SET preserve_insertion_order = false")
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        self.workers = max(1, min(WORKERS, int(threads) if threads else WORKERS))
+        self._create_tables()
+        self.unreadable: list[dict[str, str]] = []
+        self.scanned = 0
+        self._lock = threading.Lock()
+        self._stage_no = 0
+
+    def _create_tables(self) -> None:
+        sample = normalized_query(
+            DUCKDB,
+            self._raw("r", fix=False),
+            self.settings,
+            f"(SELECT NULL::{_struct_type()} AS r)",
+        )
+        self.con.execute(f"CREATE TABLE events AS {sample} LIMIT 0")
+        self.con.execute(f"CREATE TABLE {LAMBDA_UA_KEYS} (k VARCHAR)")
+
+    def close(self) -> None:
+        self.con.close()
+        if self._own_temp:
+            shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------------- loading
+
+    @staticmethod
+    def _raw(prefix: str, fix: bool) -> dict[str, str]:
+        def col(name: str) -> str:
+            return f'{prefix}."{name}"' if prefix else f'"{name}"'
+
+        raw = {k: col(k) for k in RECORD_TYPES}
+        if fix:
+            for name in _JSON:
+                raw[name] = _fix_json(col(name))
+        raw["_time"] = _time_expr(col("eventTime"))
+        return raw
+
+    def _where(self, since: datetime | None, until: datetime | None) -> str:
+        parts = []
+        if since is not None:
+            parts.append(f"_time >= TIMESTAMP {lit(since.strftime('%Y-%m-%d %H:%M:%S'))}")
+        if until is not None:
+            parts.append(f"_time <= TIMESTAMP {lit(until.strftime('%Y-%m-%d %H:%M:%S'))}")
+        return " AND ".join(parts)
+
+    def _source(self, kind: str, files: Sequence[str]) -> tuple[str, dict[str, str]]:
+        """The raw records of ``files`` as a struct column ``r`` (slow path, any format)."""
+        listing = "[" + ", ".join(lit(f) for f in files) + "]"
+        size = RECORDS_MAX_BYTES if kind == "records" else LINE_MAX_BYTES
+        fmt = {"records": "auto", "array": "array"}.get(kind, "newline_delimited")
+        objects = (
+            f"read_json_objects({listing}, format = '{fmt}', maximum_object_size = {size}, "
+            "compression = 'auto_detect')"
+        )
+        if kind == "records":
+            recs = f"(SELECT unnest(json_extract(json, '$.Records[*]')) AS rec FROM {objects})"
+        else:
+            recs = f"(SELECT json AS rec FROM {objects})"
+        src = f"(SELECT json_transform(rec, {lit(_shape())}) AS r FROM {recs})"
+        return src, self._raw("r", fix=kind != "records")
+
+    def _stage(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        source: str,
+        raw: dict[str, str],
+        since: datetime | None,
+        until: datetime | None,
+    ) -> int:
+        """Parse ``source`` once into a stage table, then fill ``events`` (only the kept
+        events when prefiltering) and ``lambda_ua_keys`` from it. Returns events added."""
+        with self._lock:
+            self._stage_no += 1
+            stage = f"stage_{self._stage_no}"
+        paths = "[" + ", ".join(lit(p) for p in UI_PATHS) + "]"
+        flat = ", ".join(f'{raw[k]} AS "{k}"' for k in RECORD_TYPES)
+        parsed = (
+            f"(SELECT *, json_extract_string(userIdentity, {paths}) AS _u, "
+            f"{_time_expr('eventTime')} AS _time FROM (SELECT {flat} FROM {source}) f)"
+        )
+        sraw = _stage_raw()
+        keep = keep_predicate(DUCKDB, sraw) if self.prefilter else "true"
+        cols = ", ".join(f'CASE WHEN _keep THEN "{k}" END AS "{k}"' for k in RECORD_TYPES)
+        where = self._where(since, until)
+        window = f" AND {where}" if where else ""
+        con.execute(
+            f"CREATE TEMP TABLE {stage} AS SELECT {cols}, "
+            "CASE WHEN _keep THEN _u END AS _u, _time, _keep, _lkey FROM ("
+            f"SELECT *, {keep} AS _keep, {lambda_key_expr(DUCKDB, sraw)} AS _lkey "
+            f"FROM {parsed} p) k"
+        )
+        try:
+            row = con.execute(f"SELECT count(*) FROM {stage} WHERE true{window}").fetchone()
+            con.execute(
+                f"INSERT INTO {LAMBDA_UA_KEYS} SELECT DISTINCT _lkey FROM {stage} "
+                f"WHERE _lkey IS NOT NULL{window}"
+            )
+            query = normalized_query(
+                DUCKDB, sraw, self.settings, f"(SELECT * FROM {stage} WHERE _keep)", where
+            )
+            added = con.execute(f"INSERT INTO events {query}").fetchone()
+        finally:
+            con.execute(f"DROP TABLE {stage}")
+        with self._lock:
+            self.scanned += int(row[0]) if row else 0
+        return int(added[0]) if added else 0
+
+    def _insert(
+        self, kind: str, files: Sequence[str], since: datetime | None, until: datetime | None
+    ) -> int:
+        source, raw = self._source(kind, files)
+        return self._stage(self.con, source, raw, since, until)
+
+    def _insert_text(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        files: Sequence[str],
+        since: datetime | None,
+        until: datetime | None,
+    ) -> int:
+        """Fast path for delivery files: gunzip in Python, one JSON parse per file in DuckDB."""
+        temps: list[str] = []
+        try:
+            plain = []
+            for path in files:
+                text, temp = _gunzip(path, self.temp_dir)
+                plain.append(text)
+                if temp:
+                    temps.append(text)
+            listing = "[" + ", ".join(lit(f) for f in plain) + "]"
+            shape = lit('{"Records": [' + _shape() + "]}")
+            source = (
+                f"(SELECT unnest(json_transform(content, {shape}).Records, recursive := true) "
+                f"FROM read_text({listing}))"
+            )
+            raw = {k: f'"{k}"' for k in RECORD_TYPES}
+            return self._stage(con, source, raw, since, until)
+        finally:
+            for t in temps:
+                os.unlink(t)
+
+    def _fast_batch(
+        self, batch: Sequence[str], since: datetime | None, until: datetime | None
+    ) -> int | None:
+        """One fast-path batch in its own connection; None when it must take the slow path."""
+        con = self.con.cursor()
+        try:
+            return self._insert_text(con, batch, since, until)
+        except (duckdb.Error, OSError, zlib.error, _TooLarge, EOFError):
+            return None
+        finally:
+            con.close()
+
+    def load(
+        self,
+        files: Sequence[InputFile],
+        since: datetime | None = None,
+        until: datetime | None = None,
+        progress: Progress | None = None,
+    ) -> int:
+        """Load CloudTrail files; returns the number of events added. Bad files are listed
+        in ``self.unreadable``, never raised."""
+        added = 0
+        done = 0
+        total = len(files)
+        by_kind: dict[str, list[str]] = {}
+        for f in files:
+            by_kind.setdefault(f.kind, []).append(f.path)
+        records = by_kind.pop("records", [])
+        if records:
+            batches = [
+                records[i : i + FAST_BATCH_FILES] for i in range(0, len(records), FAST_BATCH_FILES)
+            ]
+            with ThreadPoolExecutor(self.workers) as pool:
+                results = pool.map(lambda b: (b, self._fast_batch(b, since, until)), batches)
+                for batch, got in results:
+                    if got is None:  # a bad file in the batch: the slow path names it
+                        got = self._load_batch("records", batch, since, until)
+                    added += got
+                    done += len(batch)
+                    if progress:
+                        progress(done, total)
+        for kind, paths in by_kind.items():
+            step = 1 if kind == "fallback" else BATCH_FILES
+            for i in range(0, len(paths), step):
+                batch = paths[i : i + step]
+                added += self._load_batch(kind, batch, since, until)
+                done += len(batch)
+                if progress:
+                    progress(done, total)
+        return added
+
+    def _load_batch(
+        self, kind: str, batch: Sequence[str], since: datetime | None, until: datetime | None
+    ) -> int:
+        if kind != "fallback":
+            try:
+                return self._insert(kind, batch, since, until)
+            except duckdb.Error:
+                if len(batch) > 1:
+                    return sum(self._load_batch(kind, [p], since, until) for p in batch)
+        added = 0
+        for path in batch:
+            added += self._load_fallback(path, since, until)
+        return added
+
+    def _load_fallback(self, path: str, since: datetime | None, until: datetime | None) -> int:
+        try:
+            converted, _good, bad = convert_fallback(path, self.temp_dir)
+        except Unreadable as exc:
+            self.unreadable.append({"path": path, "reason": str(exc)})
+            return 0
+        except (OSError, EOFError) as exc:
+            self.unreadable.append({"path": path, "reason": f"cannot read ({exc})"})
+            return 0
+        try:
+            added = self._insert("jsonl", [converted], since, until)
+        except duckdb.Error as exc:
+            first = str(exc).splitlines()[0][:200]
+            self.unreadable.append({"path": path, "reason": f"cannot load ({first})"})
+            return 0
+        finally:
+            os.unlink(converted)
+        if bad:
+            self.unreadable.append(
+                {"path": path, "reason": f"{bad} part(s) are not CloudTrail records (skipped)"}
+            )
+        return added
+
+    def load_records(self, records: Sequence[dict[str, Any]]) -> int:
+        """Load records already in memory (tests, LookupEvents pages)."""
+        import json
+
+        fd, target = tempfile.mkstemp(suffix=".jsonl", dir=self.temp_dir)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            for record in records:
+                out.write(json.dumps(record, default=str) + "\n")
+        try:
+            return self._load_fallback(target, None, None)
+        finally:
+            if os.path.exists(target):
+                os.unlink(target)
+
+    # ------------------------------------------------------------------------- queries
+
+    def count(self) -> int:
+        row = self.con.execute("SELECT count(*) FROM events").fetchone()
+        return int(row[0]) if row else 0
+
+    def query(self, sql: str) -> list[dict[str, Any]]:
+        cursor = self.con.execute(sql)
+        names = [c[0] for c in cursor.description or []]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+__all__ = ["EVENT_COLUMNS", "EventStore"]

@@ -1,0 +1,1 @@
+"""Maintenance tools for the project itself (not part of the user-facing CLI)."""
