@@ -34,6 +34,11 @@ def _where(f: Finding) -> str:
     return f"{r.name}{region}"
 
 
+def _count(n: int, plural: str) -> str:
+    noun = plural.replace("_", " ")
+    return f"{n} {noun[:-1] if n == 1 and noun.endswith('s') else noun}"
+
+
 def practice_table(findings: list[Finding]) -> Table:
     table = Table(title="Posture by practice", title_justify="left", expand=False)
     table.add_column("Practice")
@@ -91,9 +96,7 @@ def render(result: Any, show_passed: bool = False) -> RenderableType:
     sources = ", ".join(f"{s.kind}: {s.target}" for s in result.sources)
     parts.append(Text(f"Fortress {result.version} — {sources}", style="bold"))
     summary = result.summary()
-    resources = ", ".join(
-        f"{v} {k.replace('_', ' ')}" for k, v in summary["resources"].items() if v
-    )
+    resources = ", ".join(_count(v, k) for k, v in summary["resources"].items() if v)
     parts.append(Text(f"Scanned {resources or 'no resources'} with {summary['rules_run']} rules."))
     parts.append(practice_table(result.findings))
     for status, title in (
