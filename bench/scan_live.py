@@ -3,13 +3,15 @@
 Usage::
 
     .venv/bin/python bench/scan_live.py [N] [--json FILE] [--workers 8] [--runs 1]
+        [--with-versions] [--src DIR]
 
 Starts the AWS emulator in this process (``fortress.demo.emulator()``), seeds N functions with a
 realistic mix (own and shared execution roles, AWS managed and inline policies, resource
 policies, function URLs, layers, environment variables with a few secrets, VPC configs, log
 groups, versions and aliases, on-failure destinations, reserved concurrency, tags), then runs
 the scan in a fresh child process through the same path as ``fortress scan --endpoint-url``:
-``fortress.sources.aws.collect`` then ``fortress.scan.run_rules``. The child's peak RSS is
+``fortress.sources.aws.collect`` (``versions=False``: no posture rule reads the version
+history) then ``fortress.scan.run_rules``. The child's peak RSS is
 therefore the scanner's own (the emulator and the seeding live in this process).
 
 Reported: functions per second, API calls per function (``AwsClient.calls / N``), wall time of
@@ -43,6 +45,18 @@ _SCAN = r"""
 import json, resource, sys, time
 from datetime import UTC, datetime
 start = time.perf_counter()
+
+def peak_rss_mb():
+    # VmHWM is this process image's own high-water mark. ru_maxrss is not: Linux folds the
+    # parent's RSS (here the emulator's) into it when the child is spawned.
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 from fortress.config import ScanConfig
 from fortress.scan import SourceInfo, run_rules
 from fortress.sources import aws
@@ -52,7 +66,9 @@ imported = time.perf_counter()
 started = datetime.now(UTC)
 client = AwsClient(AwsOptions(regions=[sys.argv[3]], endpoint_url=endpoint,
                               credentials=("testing", "testing"), max_workers=workers))
-inventory = aws.collect(client)
+import inspect
+lean = {"versions": sys.argv[4] == "1"} if "versions" in inspect.signature(aws.collect).parameters else {}
+inventory = aws.collect(client, **lean)
 collected = time.perf_counter()
 calls = client.calls
 result = run_rules(inventory, None, ScanConfig(), list(client.gaps),
@@ -66,7 +82,7 @@ print(json.dumps({
     "gaps": sorted({f"{g.service}:{g.operation}:{g.error_code}" for g in result.gaps}),
     "import_s": imported - start, "collect_s": collected - imported, "rules_s": done - collected,
     "scan_s": done - imported,
-    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "peak_rss_mb": peak_rss_mb(),
 }))
 """
 
@@ -91,7 +107,11 @@ class Seeder:
         self.count = count
         self.workers = workers
         config = Config(retries={"max_attempts": 2}, max_pool_connections=workers * 2)
-        session = boto3.Session(region_name=REGION, **CREDENTIALS)
+        session = boto3.Session(
+            region_name=REGION,
+            aws_access_key_id=CREDENTIALS["aws_access_key_id"],
+            aws_secret_access_key=CREDENTIALS["aws_secret_access_key"],
+        )
         self.iam = session.client("iam", endpoint_url=endpoint, config=config)
         self.lam = session.client("lambda", endpoint_url=endpoint, config=config)
         self.ec2 = session.client("ec2", endpoint_url=endpoint, config=config)
@@ -257,12 +277,12 @@ class Seeder:
 # --------------------------------------------------------------------------- measuring
 
 
-def run_scan(endpoint: str, workers: int, src: Path) -> dict[str, Any]:
+def run_scan(endpoint: str, workers: int, src: Path, versions: bool) -> dict[str, Any]:
     env = dict(os.environ)
     env["PYTHONPATH"] = f"{src}{os.pathsep}{env.get('PYTHONPATH', '')}"
     env.pop("AWS_PROFILE", None)
     proc = subprocess.run(
-        [sys.executable, "-c", _SCAN, endpoint, str(workers), REGION],
+        [sys.executable, "-c", _SCAN, endpoint, str(workers), REGION, "1" if versions else "0"],
         capture_output=True,
         text=True,
         env=env,
@@ -281,6 +301,12 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     parser.add_argument("--workers", type=int, default=8, help="scanner threads (as --workers)")
     parser.add_argument("--runs", type=int, default=1, help="scans of the same account")
+    parser.add_argument(
+        "--with-versions",
+        action="store_true",
+        help="also read each function's version history (what `fortress collect` keeps; no "
+        "posture rule reads it, so a scan skips it)",
+    )
     parser.add_argument(
         "--src",
         type=Path,
@@ -303,7 +329,10 @@ def main() -> int:
         began = time.perf_counter()
         Seeder(endpoint, args.functions, 16).seed()
         seed_s = time.perf_counter() - began
-        scans = [run_scan(endpoint, args.workers, args.src) for _ in range(max(1, args.runs))]
+        scans = [
+            run_scan(endpoint, args.workers, args.src, args.with_versions)
+            for _ in range(max(1, args.runs))
+        ]
         emulator_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     best = min(scans, key=lambda s: s["scan_s"])
     n = best["functions"]
@@ -311,6 +340,7 @@ def main() -> int:
         "functions_seeded": args.functions,
         "seed_s": round(seed_s, 2),
         "workers": args.workers,
+        "versions_read": args.with_versions,
         **{k: round(v, 3) if isinstance(v, float) else v for k, v in best.items()},
         "functions_per_s": round(n / best["scan_s"], 1) if best["scan_s"] else None,
         "api_calls_per_function": round(best["api_calls"] / n, 2) if n else None,

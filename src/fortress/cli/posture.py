@@ -216,11 +216,12 @@ def aws_client(args: argparse.Namespace) -> AwsClient:
     )
 
 
-def collect_live(client: AwsClient) -> Inventory:
+def collect_live(client: AwsClient, *, versions: bool = True) -> Inventory:
+    """Read the live account. Rules never look at version history, so scans skip it."""
     from fortress.sources import aws
 
     with progress_bar() as update:
-        return aws.collect(client, progress=update)
+        return aws.collect(client, progress=update, versions=versions)
 
 
 def exit_code(result: ScanResult, threshold: Severity) -> int:
@@ -292,7 +293,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         result = _scan_iac(args, rules, config, started)
     else:
         client = aws_client(args)
-        inventory = collect_live(client)
+        inventory = collect_live(client, versions=False)
         target = f"account {client.account_id()} ({', '.join(client.regions())})"
         result = run_rules(
             inventory, rules, config, list(client.gaps), [SourceInfo("aws", target)], started

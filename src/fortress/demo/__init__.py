@@ -92,7 +92,7 @@ def demo_client(endpoint: str) -> AwsClient:
             regions=[PRIMARY, SECONDARY],
             endpoint_url=endpoint,
             credentials=DEMO_CREDENTIALS,
-            max_attempts=2,
+            max_attempts=4,
         )
     )
 
@@ -100,7 +100,7 @@ def demo_client(endpoint: str) -> AwsClient:
 def scan_demo(endpoint: str, config: ScanConfig | None = None) -> ScanResult:
     client = demo_client(endpoint)
     started = datetime.now(UTC)
-    inventory = aws.collect(client)
+    inventory = aws.collect(client, versions=False)
     target = f"demo account {client.account_id()} ({', '.join(client.regions())}) at {endpoint}"
     return run_rules(
         inventory,

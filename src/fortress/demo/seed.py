@@ -106,7 +106,7 @@ class _Seeder:
                 endpoint_url=self.endpoint,
                 aws_access_key_id="testing",
                 aws_secret_access_key="testing",
-                config=Config(retries={"max_attempts": 2}),
+                config=Config(retries={"max_attempts": 6, "mode": "standard"}, read_timeout=120),
             )
         return self._clients[key]
 

@@ -55,11 +55,7 @@ def _all_ports(r: SecurityGroupRule) -> bool:
 
 
 def _users(group: SecurityGroup, ctx: Context) -> list[str]:
-    return sorted(
-        fn.name
-        for fn in ctx.inventory.functions
-        if fn.vpc and group.id in fn.vpc.security_group_ids
-    )
+    return sorted(fn.name for fn in ctx.functions_with_security_group(group.id))
 
 
 # --------------------------------------------------------------------------- FTR-NET-001

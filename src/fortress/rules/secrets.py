@@ -7,6 +7,7 @@ redacted preview (see :mod:`fortress.secrets.detect`).
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -372,6 +373,7 @@ def _named_in_environment(fn: Function, secret: Secret) -> bool:
 def secret_without_rotation(secret: Secret, ctx: Context) -> Verdict:
     readers: list[str] = []
     undecided: list[str] = []
+    arn = secret.arn
     for fn in ctx.inventory.functions:
         if _named_in_environment(fn, secret):
             readers.append(fn.name)
@@ -381,7 +383,8 @@ def secret_without_rotation(secret: Secret, ctx: Context) -> Verdict:
             if fn.role_arn is not None:
                 undecided.append(fn.name)
             continue
-        can = role_can_read(role, secret.arn)
+        # Roles are shared by functions: judge each (role, secret) pair once per scan.
+        can = ctx.memo("secrets.can-read", (role, arn), functools.partial(role_can_read, role, arn))
         if can:
             readers.append(fn.name)
         elif can is None:

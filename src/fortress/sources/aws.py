@@ -398,25 +398,24 @@ class _RegionCollector:
 
         Functions get their own copy, so that nothing downstream shares mutable state.
         """
-        with self._configs_lock:
+        with self._configs_lock:  # held during the call: configs are few, functions many
             known = self._configs.get(arn)
-        if known is None:
-            answer = self.client.call(
-                "lambda",
-                self.region,
-                "get_code_signing_config",
-                resource=arn,
-                CodeSigningConfigArn=arn,
-            )
-            if answer is None:
-                known = CodeSigning(
-                    arn=arn,
-                    untrusted_artifact_on_deployment=Unknown("get_code_signing_config failed"),
+            if known is None:
+                answer = self.client.call(
+                    "lambda",
+                    self.region,
+                    "get_code_signing_config",
+                    resource=arn,
+                    CodeSigningConfigArn=arn,
                 )
-            else:
-                known = _signing_config(arn, answer.get("CodeSigningConfig") or {})
-            with self._configs_lock:
-                known = self._configs.setdefault(arn, known)
+                if answer is None:
+                    known = CodeSigning(
+                        arn=arn,
+                        untrusted_artifact_on_deployment=Unknown("get_code_signing_config failed"),
+                    )
+                else:
+                    known = _signing_config(arn, answer.get("CodeSigningConfig") or {})
+                self._configs[arn] = known
         return _copy_signing(known)
 
     def _code_signing_index(self) -> dict[str, CodeSigning] | None:
