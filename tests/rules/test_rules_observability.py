@@ -406,7 +406,16 @@ def test_log008_guardduty_lambda_protection() -> None:
             status("eu-west-1", True),
             status("ap-south-1", None),
             status("sa-east-1", Unknown("AccessDenied on guardduty:GetDetector")),
-        ]
+            status("eu-north-1", False),  # no function there: nothing to protect
+        ],
+        functions=[
+            Function(
+                name=f"f-{r}",
+                arn=f"arn:aws:lambda:{r}:{ACCOUNT}:function:f-{r}",
+                origin=Origin("aws", ACCOUNT, r),
+            )
+            for r in ("us-east-1", "eu-west-1", "ap-south-1", "sa-east-1")
+        ],
     )
     got = {f.resource.name: f for f in run(inv, "FTR-LOG-008")}
     assert set(got) == {"us-east-1", "eu-west-1", "sa-east-1"}

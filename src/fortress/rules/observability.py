@@ -716,6 +716,11 @@ def guardduty_lambda_off(status: RegionStatus, ctx: Context) -> Verdict:
     where = f"{status.account}/{status.region}"
     if value is None:
         return Verdict.not_applicable()
+    if not any(
+        fn.region == status.region and fn.account in (None, status.account)
+        for fn in ctx.inventory.functions
+    ):
+        return Verdict.not_applicable()  # no function in this region to protect
     if isinstance(value, Unknown):
         return Verdict.unknown(
             f"GuardDuty Lambda Protection status in {where} is unknown: {_why(value)}"
