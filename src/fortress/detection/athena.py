@@ -20,6 +20,8 @@ from fortress.detection import rules
 from fortress.detection.hunt import row_to_detection
 from fortress.detection.model import Detection
 from fortress.detection.sql import (
+    LAMBDA_FUNCTION_NAMES,
+    LAMBDA_FUNCTION_NAMES_SQL,
     LAMBDA_UA_KEYS,
     LAMBDA_UA_KEYS_SQL,
     TRINO,
@@ -89,6 +91,8 @@ def detection_sql(
     body = rule.sql(TRINO, settings)
     if LAMBDA_UA_KEYS in body:
         events += f"\n),\n{LAMBDA_UA_KEYS} AS (\n{LAMBDA_UA_KEYS_SQL}"
+    if LAMBDA_FUNCTION_NAMES in body:
+        events += f"\n),\n{LAMBDA_FUNCTION_NAMES} AS (\n{LAMBDA_FUNCTION_NAMES_SQL}"
     if body.startswith("WITH "):
         return f"WITH events AS (\n{events}\n),\n{body[5:]}"
     return f"WITH events AS (\n{events}\n)\n{body}"

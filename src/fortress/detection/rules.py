@@ -15,7 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fortress.detection.sql import LAMBDA_UA_KEYS, Dialect, HuntSettings, lit, lit_list
+from fortress.detection.sql import (
+    LAMBDA_FUNCTION_NAMES,
+    LAMBDA_UA_KEYS,
+    Dialect,
+    HuntSettings,
+    lit,
+    lit_list,
+)
 from fortress.findings import Severity
 
 LAMBDA = "event_source = 'lambda.amazonaws.com'"
@@ -227,7 +234,9 @@ def _escalation(d: Dialect, s: HuntSettings) -> str:
         f"created AS (SELECT event_id, event_time, principal, principal_key, issuer_arn, "
         f"source_ip, user_agent, function, function_name, account, region, event_name, "
         f"{role} AS fn_role FROM events WHERE {LAMBDA} AND action = 'CreateFunction' AND {OK} "
-        "AND NOT is_service AND NOT is_ci AND function IS NOT NULL), "
+        "AND NOT is_service AND NOT is_ci AND function IS NOT NULL "
+        # a key that is an AWS service host name is a service, whatever the identity says
+        "AND coalesce(principal_key, '') NOT LIKE '%.amazonaws.com'), "
         f"follow AS (SELECT event_id, event_time, action, principal_key, function FROM events "
         f"WHERE {LAMBDA} AND action IN ({follow}) AND {OK}), "
         f"admin_roles AS (SELECT DISTINCT {d.j('rp', '$.roleName')} AS role_name FROM events "
@@ -284,7 +293,7 @@ def _lambda_sessions(d: Dialect) -> str:
         "WHERE event_source = 'sts.amazonaws.com' AND action = 'AssumeRole' "
         "AND invoked_by = 'lambda.amazonaws.com'), "
         "lambda_functions AS (SELECT DISTINCT function_name AS n FROM events "
-        "WHERE function_name IS NOT NULL "
+        f"WHERE function_name IS NOT NULL UNION SELECT n FROM {LAMBDA_FUNCTION_NAMES} "
         f"UNION SELECT {d.j('rp', '$.roleSessionName')} AS n FROM events "
         "WHERE event_source = 'sts.amazonaws.com' AND action = 'AssumeRole' "
         "AND invoked_by = 'lambda.amazonaws.com'), "

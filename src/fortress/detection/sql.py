@@ -262,6 +262,71 @@ def keep_predicate(d: Dialect, raw: dict[str, str]) -> str:
     )
 
 
+def keep_superset(raw: dict[str, str]) -> str:
+    """A cheap superset of :func:`keep_predicate`, on raw text without parsing
+    ``userIdentity``: the loader narrows rows with it first, then applies the exact predicate
+    to the few rows left. (An assumed-role identity always contains ``"AssumedRole"``.)"""
+    ual = f"lower(coalesce({raw['userAgent']}, ''))"
+    ui = f"CAST({raw['userIdentity']} AS VARCHAR)"
+    return (
+        f"({raw['eventSource']} IN {lit_list(DETECTION_SOURCES)} "
+        f"OR {raw['errorCode']} IS NOT NULL "
+        f"OR (contains({ui}, '\"AssumedRole\"') AND NOT {is_lambda_ua_sql(ual)} "
+        f"AND NOT coalesce({raw['sourceIPAddress']}, '') LIKE '%.amazonaws.com'))"
+    )
+
+
+def lambda_key_candidate(raw: dict[str, str]) -> str:
+    """A cheap superset of the events :func:`lambda_key_expr` reads a key from."""
+    ual = f"lower(coalesce({raw['userAgent']}, ''))"
+    ui = f"CAST({raw['userIdentity']} AS VARCHAR)"
+    return f"({is_lambda_ua_sql(ual)} AND contains({ui}, '\"AssumedRole\"'))"
+
+
+INVOKE_ACTIONS = ("Invoke", "InvokeAsync", "InvokeWithResponseStream")
+SUFFIX_RE = "[0-9]{8}(v[0-9]+)?$"
+
+
+def service_invoke_predicate(d: Dialect, raw: dict[str, str]) -> str:
+    """A successful invocation by an AWS service principal (API Gateway, S3, SNS, ...).
+
+    No built-in detection reads these events beyond their function's name: FTR-DET-006
+    follows calls of the principal that created the function, whose key is never an AWS
+    service host name (the rule excludes such creators), and FTR-DET-007/008 read
+    assumed-role sessions only. The prefiltering loader keeps just the function names, in
+    :data:`LAMBDA_FUNCTION_NAMES`; they are the bulk of Lambda data events.
+    """
+    return (
+        f"({raw['eventSource']} = 'lambda.amazonaws.com' AND {raw['errorCode']} IS NULL "
+        f"AND regexp_replace({raw['eventName']}, {lit(SUFFIX_RE)}, '') IN "
+        f"{lit_list(INVOKE_ACTIONS)} "
+        f"AND {ui_expr(d, raw, '$.type')} = 'AWSService' "
+        f"AND {ui_expr(d, raw, '$.arn')} IS NULL "
+        f"AND {ui_expr(d, raw, '$.sessionContext.sessionIssuer.arn')} IS NULL "
+        f"AND {ui_expr(d, raw, '$.invokedBy')} LIKE '%.amazonaws.com')"
+    )
+
+
+def function_raw_sql(d: Dialect, source: str, rp: str, re: str) -> str:
+    """The function's identity as the event gives it: a name or (partial) ARN in
+    requestParameters.functionName, a nested fullyQualifiedArn structure, or only
+    responseElements.functionName (the raw form; see :data:`FUNCTION_NAME_SQL`)."""
+    return (
+        f"CASE WHEN {source} = 'lambda.amazonaws.com' THEN coalesce("
+        f"{d.j(rp, '$.functionName')}, "
+        f"{d.j(rp, '$.fullyQualifiedArn.relativeId.functionName')}, "
+        f"{d.j(re, '$.functionName')}) END"
+    )
+
+
+# The function's name from the raw identity in a column ``_fraw``.
+FUNCTION_NAME_SQL = (
+    "CASE WHEN _fraw LIKE '%:function:%' "
+    "THEN split_part(split_part(_fraw, ':function:', 2), ':', 1) "
+    "ELSE split_part(_fraw, ':', 1) END"
+)
+
+
 def lambda_key_expr(d: Dialect, raw: dict[str, str]) -> str:
     """The access key when the event is an assumed-role call from a Lambda runtime, else NULL."""
     ual = f"lower(coalesce({raw['userAgent']}, ''))"
@@ -270,6 +335,11 @@ def lambda_key_expr(d: Dialect, raw: dict[str, str]) -> str:
         f"AND {is_lambda_ua_sql(ual)} THEN {ui_expr(d, raw, '$.accessKeyId')} END"
     )
 
+
+# Names of functions whose only events were dropped by the prefilter (service invocations),
+# for FTR-DET-007's "session named after a function"; on Athena an empty CTE.
+LAMBDA_FUNCTION_NAMES = "lambda_function_names"
+LAMBDA_FUNCTION_NAMES_SQL = "SELECT function_name AS n FROM events WHERE false"
 
 SIGMA_JSON_ROOTS = {
     "userIdentity": "ui",
@@ -322,12 +392,7 @@ def normalized_query(
         "_mfa": uj("$.sessionContext.attributes.mfaAuthenticated"),
         # the function's identity: a name or (partial) ARN in requestParameters.functionName,
         # a nested fullyQualifiedArn structure, or only responseElements.functionName
-        "_fraw": (
-            f"CASE WHEN {raw['eventSource']} = 'lambda.amazonaws.com' THEN coalesce("
-            f"{d.j(rp, '$.functionName')}, "
-            f"{d.j(rp, '$.fullyQualifiedArn.relativeId.functionName')}, "
-            f"{d.j(re, '$.functionName')}) END"
-        ),
+        "_fraw": function_raw_sql(d, raw["eventSource"], rp, re),
         "ui": ui,
         "rp": rp,
         "re": re,
@@ -335,11 +400,7 @@ def normalized_query(
         "resources": raw["resources"],
     }
     ua = "_ual"
-    fname = (
-        "CASE WHEN _fraw LIKE '%:function:%' "
-        "THEN split_part(split_part(_fraw, ':function:', 2), ':', 1) "
-        "ELSE split_part(_fraw, ':', 1) END"
-    )
+    fname = FUNCTION_NAME_SQL
     farn = (
         "CASE WHEN _fraw IS NULL THEN NULL "
         "WHEN _fraw LIKE 'arn:%:function:%' THEN 'arn:' || split_part(_fraw, ':', 2) "
@@ -359,7 +420,7 @@ def normalized_query(
         "event_time": "_time",
         "event_source": "_source",
         "event_name": "_name",
-        "action": "regexp_replace(_name, '[0-9]{8}(v[0-9]+)?$', '')",
+        "action": f"regexp_replace(_name, {lit(SUFFIX_RE)}, '')",
         "region": "_region",
         "account": "_account",
         "source_ip": "_ip",

@@ -36,17 +36,25 @@ from fortress.detection.cloudtrail import InputFile, Unreadable, convert_fallbac
 from fortress.detection.sql import (
     DUCKDB,
     EVENT_COLUMNS,
+    FUNCTION_NAME_SQL,
+    LAMBDA_FUNCTION_NAMES,
     LAMBDA_UA_KEYS,
     UI_PATHS,
     HuntSettings,
+    function_raw_sql,
     keep_predicate,
-    lambda_key_expr,
+    keep_superset,
+    lambda_key_candidate,
     lit,
     normalized_query,
+    service_invoke_predicate,
 )
 
+# userIdentity paths of the service-invocation test (a subset of UI_PATHS)
+SERVICE_PATHS = ("$.type", "$.arn", "$.sessionContext.sessionIssuer.arn", "$.invokedBy")
+
 BATCH_FILES = 256
-FAST_BATCH_FILES = 16  # delivery files per fast-path batch (~2,000 events each)
+FAST_BATCH_FILES = 64  # delivery files per fast-path batch (~2,000 events each)
 WORKERS = 2
 CHUNK = 1 << 20
 RECORDS_MAX_BYTES = 128 * 1024 * 1024  # one delivery file is one JSON object
@@ -184,6 +192,7 @@ class EventStore:
         )
         self.con.execute(f"CREATE TABLE events AS {sample} LIMIT 0")
         self.con.execute(f"CREATE TABLE {LAMBDA_UA_KEYS} (k VARCHAR)")
+        self.con.execute(f"CREATE TABLE {LAMBDA_FUNCTION_NAMES} (n VARCHAR)")
 
     def close(self) -> None:
         self.con.close()
@@ -231,7 +240,7 @@ class EventStore:
             recs = f"(SELECT unnest(json_extract(json, '$.Records[*]')) AS rec FROM {objects})"
         else:
             recs = f"(SELECT json AS rec FROM {objects})"
-        src = f"(SELECT json_transform(rec, {lit(_shape())}) AS r FROM {recs})"
+        src = f"(SELECT json_transform(rec, {lit(_shape())}) AS r, 1 AS _i, 1 AS _n FROM {recs})"
         return src, self._raw("r", fix=kind != "records")
 
     def _stage(
@@ -242,42 +251,93 @@ class EventStore:
         since: datetime | None,
         until: datetime | None,
     ) -> int:
-        """Parse ``source`` once into a stage table, then fill ``events`` (only the kept
-        events when prefiltering) and ``lambda_ua_keys`` from it. Returns events added."""
+        """Parse ``source`` once and fill ``events``, ``lambda_ua_keys`` and (prefiltering)
+        ``lambda_function_names`` from it. Returns the events added.
+
+        Three steps, so that the costly work touches only the rows that need it:
+        1. a stage table holding, for every event, only what is cheap: the raw columns of
+           the events that pass :func:`keep_superset` (string tests, no JSON parsing), the
+           ``userIdentity`` text of possible Lambda-runtime sessions, the time if a window
+           is asked for;
+        2. the distinct identities of Lambda-runtime sessions give their access keys;
+        3. the candidates get their ``userIdentity`` parsed once, the exact predicates
+           decide, and only the kept events are normalized into ``events``.
+        """
         with self._lock:
             self._stage_no += 1
-            stage = f"stage_{self._stage_no}"
-        paths = "[" + ", ".join(lit(p) for p in UI_PATHS) + "]"
+            stage, cand = f"stage_{self._stage_no}", f"cand_{self._stage_no}"
         flat = ", ".join(f'{raw[k]} AS "{k}"' for k in RECORD_TYPES)
-        parsed = (
-            f"(SELECT *, json_extract_string(userIdentity, {paths}) AS _u, "
-            f"{_time_expr('eventTime')} AS _time FROM (SELECT {flat} FROM {source}) f)"
-        )
-        sraw = _stage_raw()
-        keep = keep_predicate(DUCKDB, sraw) if self.prefilter else "true"
-        cols = ", ".join(f'CASE WHEN _keep THEN "{k}" END AS "{k}"' for k in RECORD_TYPES)
+        fraw = _stage_raw()
         where = self._where(since, until)
         window = f" AND {where}" if where else ""
+        when = _time_expr('"eventTime"') if where else "NULL::TIMESTAMP"
+        paths = "[" + ", ".join(lit(p) for p in UI_PATHS) + "]"
+        if self.prefilter:
+            # service invocations: a cheap test, then the exact one on the few candidates
+            svc = {**fraw, **{"ui:" + p: f"_s[{i}]" for i, p in enumerate(SERVICE_PATHS, 1)}}
+            pre = (
+                '"eventSource" = \'lambda.amazonaws.com\' AND "errorCode" IS NULL '
+                "AND starts_with(\"eventName\", 'Invoke') "
+                'AND contains(CAST("userIdentity" AS VARCHAR), \'"AWSService"\')'
+            )
+            spaths = "[" + ", ".join(lit(p) for p in SERVICE_PATHS) + "]"
+            probe = f'CASE WHEN {pre} THEN json_extract_string("userIdentity", {spaths}) END'
+            drop = f"coalesce(_s IS NOT NULL AND {service_invoke_predicate(DUCKDB, svc)}, false)"
+            keep = f"{keep_superset(fraw)} AND NOT _d"
+        else:
+            probe, drop, keep = "NULL::VARCHAR[]", "false", "true"
+        lcand = lambda_key_candidate(fraw)
+        # without a window, events nobody needs are not even stored: the first event of each
+        # file carries the file's count (``_n``)
+        useful = "" if where else " WHERE _k OR _lc OR _d OR _i = 1"
+        cols = ", ".join(f'CASE WHEN _k THEN "{k}" END AS "{k}"' for k in RECORD_TYPES)
         con.execute(
             f"CREATE TEMP TABLE {stage} AS SELECT {cols}, "
-            "CASE WHEN _keep THEN _u END AS _u, _time, _keep, _lkey FROM ("
-            f"SELECT *, {keep} AS _keep, {lambda_key_expr(DUCKDB, sraw)} AS _lkey "
-            f"FROM {parsed} p) k"
+            'CASE WHEN _lc THEN "userIdentity" END AS _lui, '
+            'CASE WHEN _d THEN "requestParameters" END AS _frp, '
+            'CASE WHEN _d THEN "responseElements" END AS _fre, '
+            "CASE WHEN _i = 1 THEN _n END AS _n, _time, _k FROM ("
+            f"SELECT *, {keep} AS _k, {lcand} AS _lc FROM ("
+            f"SELECT *, {drop} AS _d FROM ("
+            f"SELECT {flat}, _i, _n, {when} AS _time, {probe} AS _s FROM {source} f) a) b) c"
+            f"{useful}"
         )
         try:
-            row = con.execute(f"SELECT count(*) FROM {stage} WHERE true{window}").fetchone()
+            count = "count(*)" if where else "sum(_n)"
+            row = con.execute(f"SELECT {count} FROM {stage} WHERE true{window}").fetchone()
             con.execute(
-                f"INSERT INTO {LAMBDA_UA_KEYS} SELECT DISTINCT _lkey FROM {stage} "
-                f"WHERE _lkey IS NOT NULL{window}"
+                f"INSERT INTO {LAMBDA_UA_KEYS} SELECT DISTINCT k FROM (SELECT "
+                "json_extract_string(u, '$.accessKeyId') AS k, json_extract_string(u, '$.type') "
+                f"AS t FROM (SELECT DISTINCT _lui AS u FROM {stage} "
+                f"WHERE _lui IS NOT NULL{window}) d) x WHERE t = 'AssumedRole' AND k IS NOT NULL"
             )
-            query = normalized_query(
-                DUCKDB, sraw, self.settings, f"(SELECT * FROM {stage} WHERE _keep)", where
+            if self.prefilter:
+                fn = function_raw_sql(DUCKDB, "'lambda.amazonaws.com'", "_frp", "_fre")
+                con.execute(
+                    f"INSERT INTO {LAMBDA_FUNCTION_NAMES} SELECT DISTINCT n FROM (SELECT "
+                    f"{FUNCTION_NAME_SQL} AS n FROM (SELECT {fn} AS _fraw FROM (SELECT DISTINCT "
+                    f"_frp, _fre FROM {stage} WHERE _frp IS NOT NULL OR _fre IS NOT NULL{window}"
+                    ") d) f) x WHERE n IS NOT NULL"
+                )
+            timed = "_time, " if where else f"{_time_expr('eventTime')} AS _time, "
+            con.execute(
+                f"CREATE TEMP TABLE {cand} AS SELECT "
+                "* EXCLUDE (_time, _lui, _frp, _fre, _n, _k), "
+                f'{timed}json_extract_string("userIdentity", {paths}) AS _u '
+                f"FROM {stage} WHERE _k{window}"
             )
+            con.execute(f"DROP TABLE {stage}")
+            kept = cand
+            if self.prefilter:
+                exact = keep_predicate(DUCKDB, fraw)
+                kept = f"(SELECT * FROM {cand} WHERE {exact} AND NOT {service_invoke_predicate(DUCKDB, fraw)})"
+            query = normalized_query(DUCKDB, fraw, self.settings, kept)
             added = con.execute(f"INSERT INTO events {query}").fetchone()
         finally:
-            con.execute(f"DROP TABLE {stage}")
+            con.execute(f"DROP TABLE IF EXISTS {stage}")
+            con.execute(f"DROP TABLE IF EXISTS {cand}")
         with self._lock:
-            self.scanned += int(row[0]) if row else 0
+            self.scanned += int(row[0] or 0) if row else 0
         return int(added[0]) if added else 0
 
     def _insert(
@@ -305,10 +365,11 @@ class EventStore:
             listing = "[" + ", ".join(lit(f) for f in plain) + "]"
             shape = lit('{"Records": [' + _shape() + "]}")
             source = (
-                f"(SELECT unnest(json_transform(content, {shape}).Records, recursive := true) "
-                f"FROM read_text({listing}))"
+                "(SELECT unnest(recs) AS r, generate_subscripts(recs, 1) AS _i, len(recs) AS _n "
+                f"FROM (SELECT json_transform(content, {shape}).Records AS recs "
+                f"FROM read_text({listing})) t)"
             )
-            raw = {k: f'"{k}"' for k in RECORD_TYPES}
+            raw = self._raw("r", fix=False)
             return self._stage(con, source, raw, since, until)
         finally:
             for t in temps:
