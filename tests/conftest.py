@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -26,6 +27,8 @@ for _key, _value in {
 }.items():
     os.environ[_key] = _value
 os.environ.pop("AWS_PROFILE", None)
+# Caches Fortress writes (the IAM action index) go to a private folder, not the user's ~/.cache.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="fortress-test-cache-")
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 REGION = "us-east-1"

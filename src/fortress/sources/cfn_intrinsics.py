@@ -58,7 +58,9 @@ NO_VALUE = _NoValue()
 
 
 def is_intrinsic(value: object) -> bool:
-    return isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in INTRINSICS
+    return (
+        isinstance(value, (dict, Mapping)) and len(value) == 1 and next(iter(value)) in INTRINSICS
+    )
 
 
 def plain(value: Any) -> Any:
@@ -74,9 +76,11 @@ def plain(value: Any) -> Any:
 
 def first_unknown(value: Any) -> Unknown | None:
     """The first Unknown inside a resolved value, if any."""
+    if isinstance(value, str):  # most values: skip the slower abstract Mapping check
+        return None
     if isinstance(value, Unknown):
         return value
-    if isinstance(value, Mapping):
+    if isinstance(value, (dict, Mapping)):
         for item in value.values():
             found = first_unknown(item)
             if found is not None:
@@ -181,7 +185,9 @@ class Resolver:
 
     def resolve(self, value: Any) -> Any:
         """Resolve a template value; NO_VALUE entries are removed from dicts and lists."""
-        if isinstance(value, Mapping):
+        if isinstance(value, str):  # the most common leaf; checked first (hot path)
+            return str(value)
+        if isinstance(value, (dict, Mapping)):
             if is_intrinsic(value):
                 key, arg = next(iter(value.items()))
                 return self._intrinsic(str(key), arg)
@@ -195,7 +201,7 @@ class Resolver:
             items: list[Any] = []
             for v in value:
                 if (
-                    isinstance(v, Mapping)
+                    isinstance(v, (dict, Mapping))
                     and len(v) == 1
                     and "Fn::If" in v
                     and isinstance(v["Fn::If"], list)
@@ -213,8 +219,6 @@ class Resolver:
                 if r is not NO_VALUE:
                     items.append(r)
             return items
-        if isinstance(value, str):
-            return str(value)
         return value
 
     def _intrinsic(self, key: str, arg: Any) -> Any:

