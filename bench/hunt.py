@@ -206,11 +206,47 @@ def generate(root: Path, total: int, seed: int = 1) -> int:
 # ----------------------------------------------------------------- the per-event Python loop
 
 
+TRUSTED_LAYER_ACCOUNTS = frozenset(
+    ("580247275435", "017000801446", "901920570463", "027255383542", "177933569100")
+)
+LAYER_ACCOUNT = re.compile(r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:([0-9]{12}):layer:")
+FOLLOW = frozenset(
+    (
+        "Invoke",
+        "InvokeAsync",
+        "InvokeWithResponseStream",
+        "CreateEventSourceMapping",
+        "AddPermission",
+        "CreateFunctionUrlConfig",
+    )
+)
+CI_MARKERS = ("terraform", "aws-cdk", "cloudformation", "aws-sam-cli", "serverless", "pulumi")
+CI_MARKERS += ("github-actions", "aws-actions", "codebuild", "codepipeline", "jenkins", "gitlab")
+CI_MARKERS += ("spacelift", "atlantis")
+
+
+def _fn_name(value: Any) -> str:
+    return str(value or "").split(":function:")[-1].split(":")[0]
+
+
 def python_loop(root: Path) -> tuple[int, Counter[str]]:
-    """The same detections, event by event (state kept in dicts where a rule needs history)."""
+    """The same detections, event by event, the way per-event engines run them: stdlib gzip
+    and json, one pass, state in dicts where a rule needs history, and the set-based rules
+    (FTR-DET-007/008: which sessions are Lambda's) evaluated on buffered candidates at the
+    end."""
     hits: Counter[str] = Counter()
-    deployers: dict[str, set[str]] = defaultdict(set)
+    own: dict[tuple[str, str], int] = defaultdict(int)  # (function, principal key) -> changes
+    anyone: dict[str, int] = defaultdict(int)  # function -> changes
+    deploys: dict[tuple[str, str], int] = defaultdict(int)
+    deployed: dict[str, int] = defaultdict(int)
     lambda_keys: set[str] = set()
+    lambda_roles: set[str] = set()
+    functions: set[str] = set()
+    denied: set[str] = set()
+    admin_roles: set[str] = set()
+    created: dict[tuple[str, str], tuple[float, str]] = {}  # (key, fn) -> (time, role)
+    escalations: list[tuple[str, str]] = []
+    sessions: list[tuple[str, str, str, str, str, bool, bool]] = []
     enum: Counter[tuple[str, int]] = Counter()
     count = 0
     for path in sorted(root.rglob("*.json.gz")):
@@ -223,62 +259,170 @@ def python_loop(root: Path) -> tuple[int, Counter[str]]:
             rp = e.get("requestParameters") or {}
             ua = (e.get("userAgent") or "").lower()
             ptype = ui.get("type")
-            key = (ui.get("sessionContext") or {}).get("sessionIssuer", {}).get("arn") or ui.get(
-                "arn"
-            )
+            issuer = (ui.get("sessionContext") or {}).get("sessionIssuer", {}).get("arn")
+            key = str(issuer or ui.get("arn") or ui.get("invokedBy") or ui.get("principalId"))
             human = ptype in ("IAMUser", "Root", "FederatedUser", "IdentityCenterUser")
-            ci = any(p in ua for p in ("terraform", "aws-cdk", "cloudformation", "github"))
-            lam_ua = "exec-env/aws_lambda" in ua or "aws_lambda_" in ua
+            ci = any(p in ua for p in CI_MARKERS)
+            lam_ua = "exec-env/aws_lambda" in ua or "aws_lambda_" in ua or "awslambda" in ua
             service = (
                 ptype == "AWSService"
                 or ui.get("invokedBy") is not None
                 or str(e.get("sourceIPAddress") or "").endswith(".amazonaws.com")
             )
-            if lam_ua and ui.get("accessKeyId"):
-                lambda_keys.add(ui["accessKeyId"])
-            if e.get("errorCode"):
+            human_not_ci = human and not ci and not service
+            err = e.get("errorCode")
+            if ptype == "AssumedRole":
+                if lam_ua and ui.get("accessKeyId"):
+                    lambda_keys.add(ui["accessKeyId"])
+                arn = str(ui.get("arn") or "")
+                sessions.append(
+                    (
+                        str(ui.get("accessKeyId")),
+                        str(issuer),
+                        arn.split("/")[2] if arn.count("/") >= 2 else "",
+                        f"{arn}|{e.get('sourceIPAddress')}|{ua}",
+                        str(src),
+                        not lam_ua and not service,
+                        src
+                        in ("iam.amazonaws.com", "sts.amazonaws.com", "organizations.amazonaws.com")
+                        and name != "GetServiceBearerToken",
+                    )
+                )
+            if err:
+                if "AccessDenied" in err or "Unauthorized" in err:
+                    denied.add(key)
                 continue
             if src == "lambda.amazonaws.com":
-                fn = str(rp.get("functionName") or "").split(":function:")[-1].split(":")[0]
+                fn = _fn_name(
+                    rp.get("functionName")
+                    or ((rp.get("fullyQualifiedArn") or {}).get("relativeId") or {}).get(
+                        "functionName"
+                    )
+                    or (e.get("responseElements") or {}).get("functionName")
+                )
+                if fn:
+                    functions.add(fn)
                 if name == "AddPermission" and rp.get("principal") == "*":
                     hits["FTR-DET-001"] += 1
                 elif name in ("CreateFunctionUrlConfig", "UpdateFunctionUrlConfig"):
                     if str(rp.get("authType")).upper() == "NONE":
                         hits["FTR-DET-002"] += 1
-                elif name in ("UpdateFunctionConfiguration", "CreateFunction") and rp.get("layers"):
-                    if human and not ci:
-                        hits["FTR-DET-003"] += 1
                 elif name == "AddLayerVersionPermission" and rp.get("principal") == "*":
                     hits["FTR-DET-004"] += 1
-                elif name == "UpdateFunctionCode":
-                    if (human and not ci) or (deployers[fn] and key not in deployers[fn]):
-                        hits["FTR-DET-005"] += 1
-                    deployers[fn].add(str(key))
-                elif name == "CreateEventSourceMapping" and human and not ci:
+                elif name == "CreateEventSourceMapping" and human_not_ci:
                     hits["FTR-DET-009"] += 1
-                elif (
-                    name == "PutFunctionConcurrency" and rp.get("reservedConcurrentExecutions") == 0
+                if name in ("UpdateFunctionConfiguration", "CreateFunction"):
+                    if rp.get("role"):
+                        lambda_roles.add(rp["role"])
+                    layers = json.dumps(rp.get("layers")) if rp.get("layers") else ""
+                    foreign = any(
+                        a not in TRUSTED_LAYER_ACCOUNTS and a != e.get("recipientAccountId")
+                        for a in LAYER_ACCOUNT.findall(layers)
+                    )
+                    if layers and (
+                        foreign or (name == "UpdateFunctionConfiguration" and human_not_ci)
+                    ):
+                        hits["FTR-DET-003"] += 1
+                if name in ("CreateFunction", "UpdateFunctionCode") and fn:
+                    if name == "UpdateFunctionCode" and (
+                        human_not_ci
+                        or (not service and deploys[(fn, key)] == 0 and deployed[fn] > 0)
+                    ):
+                        hits["FTR-DET-005"] += 1
+                    deploys[(fn, key)] += 1
+                    deployed[fn] += 1
+                stamp = datetime.fromisoformat(e["eventTime"]).timestamp()
+                if (
+                    name == "CreateFunction"
+                    and fn
+                    and not service
+                    and not ci
+                    and not key.endswith(".amazonaws.com")
+                    and rp.get("role")
+                    and rp.get("role") != issuer
+                ):
+                    created[(key, fn)] = (stamp, str(rp["role"]))
+                elif name in FOLLOW and (key, fn) in created:
+                    at, role = created[(key, fn)]
+                    if at <= stamp <= at + 3600:
+                        escalations.append((key, role))
+                        del created[(key, fn)]
+                if (
+                    name == "PutFunctionConcurrency"
+                    and str(rp.get("reservedConcurrentExecutions")) == "0"
+                ) or (
+                    name == "DeleteFunction"
+                    and fn
+                    and own[(fn, key)] == 0
+                    and not service
+                    and (human_not_ci or anyone[fn] > 0)
                 ):
                     hits["FTR-DET-013"] += 1
+                if (
+                    name
+                    in (
+                        "CreateFunction",
+                        "UpdateFunctionCode",
+                        "UpdateFunctionConfiguration",
+                        "PutFunctionConcurrency",
+                    )
+                    and fn
+                ):
+                    own[(fn, key)] += 1
+                    anyone[fn] += 1
                 if name in ENUMERATION and not service:
                     # the SQL's window: 300-second buckets of the epoch, per principal key
-                    stamp = datetime.fromisoformat(e["eventTime"]).timestamp()
-                    enum[(str(key), int(stamp // 300))] += 1
+                    enum[(key, int(stamp // 300))] += 1
             elif src == "cloudtrail.amazonaws.com" and name in ("StopLogging", "DeleteTrail"):
                 hits["FTR-DET-010"] += 1
-            elif (
-                src == "logs.amazonaws.com"
-                and name == "DeleteLogGroup"
-                and str(rp.get("logGroupName", "")).startswith("/aws/lambda/")
+            elif src == "logs.amazonaws.com" and str(rp.get("logGroupName", "")).startswith(
+                "/aws/lambda/"
             ):
-                hits["FTR-DET-011"] += 1
-            if ptype == "AssumedRole" and ui.get("accessKeyId") in lambda_keys:
-                if not lam_ua:
-                    hits["FTR-DET-007"] += 1
-                if src in ("iam.amazonaws.com", "sts.amazonaws.com"):
-                    hits["FTR-DET-008"] += 1
+                days = rp.get("retentionInDays")
+                if name in ("DeleteLogGroup", "DeleteLogStream") or (
+                    name == "PutRetentionPolicy" and days is not None and int(days) <= 7
+                ):
+                    hits["FTR-DET-011"] += 1
+            elif src == "iam.amazonaws.com" and name in ("AttachRolePolicy", "PutRolePolicy"):
+                doc = str(rp.get("policyDocument") or "").lower().replace(" ", "")
+                if (
+                    str(rp.get("policyArn", "")).endswith(
+                        ("/AdministratorAccess", "/IAMFullAccess", "/PowerUserAccess")
+                    )
+                    or '"action":"*"' in doc
+                    or '"action":["*"' in doc
+                ):
+                    admin_roles.add(str(rp.get("roleName")))
+            elif (
+                src == "sts.amazonaws.com"
+                and name == "AssumeRole"
+                and ui.get("invokedBy") == "lambda.amazonaws.com"
+            ):
+                creds = (e.get("responseElements") or {}).get("credentials") or {}
+                if creds.get("accessKeyId"):
+                    lambda_keys.add(creds["accessKeyId"])
+                if rp.get("roleArn"):
+                    lambda_roles.add(rp["roleArn"])
+                if rp.get("roleSessionName"):
+                    functions.add(rp["roleSessionName"])
+    hits["FTR-DET-006"] += len(escalations)
+    outside: set[str] = set()
+    for key_id, issuer_arn, session, group, _src, not_lambda, sensitive in sessions:
+        if key_id in lambda_keys or (issuer_arn in lambda_roles and session in functions):
+            if not_lambda:
+                outside.add(group)
+            if sensitive:
+                hits["FTR-DET-008"] += 1
+    hits["FTR-DET-007"] += len(outside)
     hits["FTR-DET-012"] += sum(1 for v in enum.values() if v >= 30)
-    return count, hits
+    return count, +hits
+
+
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -290,6 +434,11 @@ def main(argv: list[str] | None = None) -> int:
         "--reuse", action="store_true", help="reuse the files already in --dir (no generation)"
     )
     parser.add_argument("--memory-limit", default="2GB")
+    parser.add_argument(
+        "--fast-reader",
+        action="store_true",
+        help="read with the multi-process orjson/isal reader (fortress.detection.fastread)",
+    )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from fortress.detection.hunt import HuntRequest, hunt
@@ -305,8 +454,14 @@ def main(argv: list[str] | None = None) -> int:
             f"in {time.perf_counter() - t0:.1f} s\n"
         )
         t0, c0 = time.perf_counter(), time.process_time()
-        result = hunt(HuntRequest(paths=[str(root)], memory_limit=args.memory_limit))
-        duck_s, duck_cpu = time.perf_counter() - t0, time.process_time() - c0
+        kids0 = _children_cpu()
+        request = HuntRequest(
+            paths=[str(root)], memory_limit=args.memory_limit, fast_reader=args.fast_reader
+        )
+        result = hunt(request)
+        # worker processes of the fast reader count too
+        duck_s = time.perf_counter() - t0
+        duck_cpu = time.process_time() - c0 + _children_cpu() - kids0
         t0, c0 = time.perf_counter(), time.process_time()
         py_n, py_hits = python_loop(root)
         py_s, py_cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -316,6 +471,7 @@ def main(argv: list[str] | None = None) -> int:
             json.dumps(
                 {
                     "events": result.events,
+                    "reader": "fastread (2 processes)" if args.fast_reader else "duckdb",
                     "gzip_mb": round(size / 1e6, 1),
                     "cpus": os.cpu_count(),
                     "duckdb_all_detections": {

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+import os
 import random
+import tempfile
 from typing import Any
 
 import pytest
@@ -25,6 +29,7 @@ from ftr_detection_events import (
 )
 
 from fortress.detection import rules
+from fortress.detection.cloudtrail import InputFile
 from fortress.detection.hunt import run_detections
 from fortress.detection.model import Detection
 from fortress.detection.sql import HuntSettings
@@ -44,6 +49,16 @@ def hunt(records: list[dict[str, Any]], settings: HuntSettings | None = None) ->
         assert narrow.scanned == len(records)
         again = run_detections(narrow, rules.DETECTIONS, settings)
     assert sorted(map(_key, again)) == sorted(map(_key, found))
+    # the same records as a gzipped delivery file, through the multi-process reader's filter
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "111122223333_CloudTrail_us-east-1_20240801T1350Z_x.json.gz")
+        with gzip.open(path, "wt") as fh:
+            json.dump({"Records": records}, fh)
+        with EventStore(settings, prefilter=True, fast_reader=True) as fast:
+            fast.load([InputFile(path, "records")])
+            assert fast.scanned == len(records) and fast.unreadable == []
+            third = run_detections(fast, rules.DETECTIONS, settings)
+    assert sorted(map(_key, third)) == sorted(map(_key, found))
     return found
 
 
