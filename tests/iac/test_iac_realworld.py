@@ -123,7 +123,7 @@ def test_dvsa_secrets_through_references_are_named_not_printed(
 ) -> None:
     message = dvsa[("FTR-SEC-001", ADMIN_FN)].message
     assert "AWS_SECRET (AWS secret access key" in message  # !GetAtt Key.SecretAccessKey
-    assert "ADMIN_PASSWORD (password-like variable)" in message  # ${env:..., default}
+    assert "ADMIN_PASSWORD (secret-named variable)" in message  # ${env:..., default}
     assert "AWS_KEY_ID" not in message  # the key id alone is not the secret
     assert "dvsa-Adm1n-2019" not in str(dvsa[("FTR-SEC-001", ADMIN_FN)].to_dict())
 

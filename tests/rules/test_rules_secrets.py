@@ -67,7 +67,7 @@ def test_sec001_fails_and_names_variables_without_values() -> None:
     finding = only(run("FTR-SEC-001", Inventory(functions=[fn(env)])))
     assert finding.status is Status.FAIL
     assert "AWS_SECRET_ACCESS_KEY (AWS secret access key)" in finding.message
-    assert "DB_PASSWORD (password-like variable)" in finding.message
+    assert "DB_PASSWORD (secret-named variable)" in finding.message
     assert "TABLE_NAME" not in finding.message
     names = [v["name"] for v in finding.evidence["variables"]]
     assert names == ["AWS_SECRET_ACCESS_KEY", "DB_PASSWORD"]

@@ -48,9 +48,9 @@ def kinds(name: str, value: str, ignore: list[str] | None = None) -> list[str]:
             "postgres://admin:s3cr3tpass@db.example.com:5432/app",
             "credentials in a URL (basic auth)",
         ),
-        ("DB_PASSWORD", "hunter2xyz", "password-like variable"),
-        ("API_TOKEN", "plain-but-long-token", "password-like variable"),
-        ("BACKUP_CREDENTIAL", "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5", "password-like variable"),
+        ("DB_PASSWORD", "hunter2xyz", "secret-named variable"),
+        ("API_TOKEN", "plain-but-long-token", "secret-named variable"),
+        ("BACKUP_CREDENTIAL", "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5", "secret-named variable"),
         ("S3_CRED", AWS_SECRET, "high-entropy string"),
     ],
 )
@@ -98,7 +98,7 @@ def test_true_negatives(name: str, value: str) -> None:
 def test_ignore_list_matches_name_or_value() -> None:
     assert kinds("DB_PASSWORD", "hunter2xyz", ["^DB_PASSWORD$"]) == []
     assert kinds("LEGACY", AWS_SECRET, ["EXAMPLEKEY$"]) == []
-    assert kinds("DB_PASSWORD", "hunter2xyz", ["^OTHER$"]) == ["password-like variable"]
+    assert kinds("DB_PASSWORD", "hunter2xyz", ["^OTHER$"]) == ["secret-named variable"]
 
 
 def test_invalid_ignore_pattern_is_one_clear_error() -> None:
@@ -142,7 +142,7 @@ def test_scan_text_reports_lines_without_values() -> None:
     )
     hits = scan_text("handler.py", text)
     assert [(h.line, h.kind) for h in hits] == [
-        (2, "password-like variable"),
+        (2, "secret-named variable"),
         (3, "AWS access key ID"),
     ]
     dumped = repr([h.to_dict() for h in hits])

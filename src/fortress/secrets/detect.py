@@ -48,7 +48,7 @@ from fortress.errors import FortressError
 class SecretHit:
     """One reason to believe a value is a secret. Never holds the value itself."""
 
-    kind: str  # human label, e.g. "AWS secret access key", "password-like variable"
+    kind: str  # human label, e.g. "AWS secret access key", "secret-named variable"
     detector: str  # detect-secrets plugin class name, or "name-heuristic"
     fingerprint: str  # see fingerprint()
     line: int | None = None  # for scan_text: 1-based line number
@@ -103,11 +103,11 @@ _LABELS = {
     "Stripe Access Key": "Stripe API key",
     "Telegram Bot Token": "Telegram bot token",
     "Twilio API Key": "Twilio API key",
-    "Secret Keyword": "password-like variable",
+    "Secret Keyword": "secret-named variable",
     "Base64 High Entropy String": "high-entropy string",
     "Hex High Entropy String": "high-entropy hex string",
 }
-PASSWORD_LIKE = "password-like variable"
+PASSWORD_LIKE = "secret-named variable"
 
 # Regex detectors that say nothing about secrecy.
 _NOT_SECRETS = frozenset({"IPPublicDetector"})
@@ -167,7 +167,8 @@ def is_allowlisted(value: str) -> bool:
     url = _URL.match(text)
     if url and "@" not in url.group(1) and not any(c.isspace() for c in text):
         return True  # a URL without user-info; query-string tokens are left to the detectors
-    return len(set(text)) == 1  # "xxxxxxxx", "********"
+    # "xxxxxxxx", "********", "xxxxxx_xxxxxx", "XXXX-XXXX-XXXX": one character between separators
+    return len(set(re.sub(r"[\s_.:/-]", "", low))) <= 1
 
 
 @lru_cache(maxsize=256)

@@ -54,6 +54,7 @@ from fortress.inventory import (
     Unknown,
     VpcConfig,
 )
+from fortress.sources import openapi
 from fortress.sources.base import IacOptions
 from fortress.sources.cfn_intrinsics import NO_VALUE, Resolver, first_unknown, plain
 
@@ -1149,6 +1150,17 @@ class _Builder:
         self._rest_apis()
         self._http_apis()
 
+    def _openapi_routes(self, api: Api, res: Any) -> None:
+        """Routes written in the API's OpenAPI ``Body`` (a ``BodyS3Location`` is not read)."""
+        if "BodyS3Location" in res.props:
+            api.opaque_reason = "routes are defined by an OpenAPI file in S3 (BodyS3Location)"
+        elif "Body" in res.props:
+            found = openapi.routes(self.prop(res, "Body"), res.origin, function_arns_from_uri)
+            if isinstance(found, Unknown):
+                api.opaque_reason = found.reason
+            else:
+                api.routes.extend(found)
+
     def api_for(self, value: Any) -> Api | None:
         return self.apis.get(value) if isinstance(value, str) else None
 
@@ -1163,8 +1175,7 @@ class _Builder:
                 origin=res.origin,
                 endpoint_type=str(types[0]) if isinstance(types, list) and types else None,
             )
-            if "Body" in res.props or "BodyS3Location" in res.props:
-                made.opaque_reason = "routes are defined by an OpenAPI body"
+            self._openapi_routes(made, res)
             self.apis[res.logical_id] = made
         paths: dict[str, str] = {}
 
@@ -1261,8 +1272,7 @@ class _Builder:
             )
             if protocol == "WEBSOCKET":
                 made.kind = "websocket"
-            if "Body" in res.props or "BodyS3Location" in res.props:
-                made.opaque_reason = "routes are defined by an OpenAPI body"
+            self._openapi_routes(made, res)
             target = self.prop(res, "Target")
             if target is not None:  # quick create: a $default route and stage
                 made.routes.append(

@@ -407,7 +407,12 @@ def _build_apis(
     specs: Mapping[str, tuple[str, Mapping[str, Any], Origin]],
     routes: list[tuple[str, str, Mapping[str, Any], str, Origin]],
 ) -> None:
-    from fortress.sources.cloudformation import apply_http_stage_settings, apply_rest_stage_settings
+    from fortress.sources import openapi
+    from fortress.sources.cloudformation import (
+        apply_http_stage_settings,
+        apply_rest_stage_settings,
+        function_arns_from_uri,
+    )
 
     apis: dict[str, Api] = {}
     auths: dict[str, Mapping[str, Any]] = {}
@@ -420,8 +425,14 @@ def _build_apis(
         if isinstance(endpoint, Mapping):
             endpoint = endpoint.get("Type")
         api.endpoint_type = endpoint if isinstance(endpoint, str) else None
-        if "DefinitionBody" in props or "DefinitionUri" in props:
-            api.opaque_reason = "routes are defined by an OpenAPI definition"
+        if "DefinitionUri" in props:
+            api.opaque_reason = "routes are defined by an OpenAPI file (DefinitionUri)"
+        elif "DefinitionBody" in props:
+            found = openapi.routes(props["DefinitionBody"], origin, function_arns_from_uri)
+            if isinstance(found, Unknown):
+                api.opaque_reason = found.reason
+            else:
+                api.routes.extend(found)
         auth = props.get("Auth")
         auths[lid] = auth if isinstance(auth, Mapping) else {}
         if kind == "rest":
@@ -490,6 +501,13 @@ def _build_apis(
                 origin=origin,
             )
         )
+    # A route both written in a DefinitionBody and declared by a function event is one route:
+    # SAM merges the event into the definition, so the event's settings win.
+    for api in apis.values():
+        unique: dict[tuple[str, str], ApiRoute] = {}
+        for route in api.routes:
+            unique[(route.method, route.path.rstrip("/") or "/")] = route
+        api.routes = list(unique.values())
     # Usage plans and WAF associations declared as plain CloudFormation resources that point
     # at a SAM API's stage (how SAM apps attach them) apply to that stage as well.
     stages = {(api.id, stage.name): stage for api in apis.values() for stage in api.stages}

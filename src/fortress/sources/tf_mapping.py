@@ -42,6 +42,7 @@ from fortress.inventory import (
     Unknown,
     VpcConfig,
 )
+from fortress.sources import openapi
 from fortress.sources.hcl import Computed, JsonDoc, first_unknown, plain_value
 
 REGION_PLACEHOLDER = "${AWS::Region}"
@@ -867,7 +868,7 @@ class _Mapper:
                 if isinstance(types, list) and types and isinstance(types[0], str):
                     api.endpoint_type = types[0]
             if r.get("body") is not None:
-                api.opaque_reason = f"{r.address} is defined by an OpenAPI body"
+                _openapi_routes(api, r.get("body"), r)
             apis[api.id] = api
             roots[r.attr("root_resource_id")] = api.id
             self.inv.apis.append(api)
@@ -976,7 +977,7 @@ class _Mapper:
                 origin=r.origin,
             )
             if r.get("body") is not None:
-                api.opaque_reason = f"{r.address} is defined by an OpenAPI body"
+                _openapi_routes(api, r.get("body"), r)
             target = r.get("target")
             if target is not None:
                 fn = _fn_from_uri(target)
@@ -1284,3 +1285,30 @@ def _sg_rule(
         cidrs=cidrs,
         source_groups=groups,
     )
+
+
+def _openapi_routes(api: Api, body: Any, r: Any) -> None:
+    """Routes of an API whose ``body`` is an OpenAPI document (jsonencode(...) or JSON text)."""
+    value = plain_value(body)
+    if isinstance(value, JsonDoc):
+        value = plain_value(value.value)
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = Unknown(f"{r.address}: the OpenAPI body is not JSON (YAML bodies are not read)")
+    found = openapi.routes(value, r.origin, _openapi_arns)
+    if isinstance(found, Unknown):
+        api.opaque_reason = f"{r.address}: {found.reason}"
+    else:
+        api.routes.extend(found)
+
+
+def _openapi_arns(uri: Any) -> list[Any]:
+    if isinstance(uri, Unknown):
+        return [uri]
+    text = str(uri)
+    match = re.search(r"/functions/(.+?)/invocations", text)
+    if match:
+        return [match.group(1)]
+    return [text] if text.startswith("arn:") and ":function:" in text else []
