@@ -77,6 +77,21 @@ def test_acquire_verify_diff_timeline_on_the_demo(
     assert overwrite, "the attacker's code overwrite is on the timeline"
     assert all("datetime" in e and "timestamp_desc" in e for e in entries)
 
+    # Detections of `fortress hunt` join the timeline as marked entries.
+    hunted = tmp_path / "hunt.json"
+    assert main(["hunt", str(trail), "--format", "json", "--output", str(hunted)]) == 1
+    capsys.readouterr()
+    assert main(["timeline", str(bundle), "--format", "jsonl", "--detections", str(hunted)]) == 0
+    marked = [
+        json.loads(line)
+        for line in capsys.readouterr().out.splitlines()
+        if line.strip() and json.loads(line)["source"] == "detection"
+    ]
+    rules = {m["action"] for m in marked}
+    assert {"FTR-DET-005", "FTR-DET-003"} <= rules  # code overwrite and layer on orders-api
+    assert "FTR-DET-002" not in rules  # the public URL was on another function
+    assert all(m["details"]["marked"] and m["timestamp_desc"] == "Detection Time" for m in marked)
+
 
 def test_hunting_the_demo_trail_finds_the_intrusion(tmp_path: Path, capsys: Any) -> None:
     trail = tmp_path / "cloudtrail"

@@ -91,6 +91,14 @@ def register(sub: Any) -> None:
         metavar="PATH",
         help="extra CloudTrail files",
     )
+    tl.add_argument(
+        "--detections",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="`fortress hunt` JSON/JSONL output: its detections about the function become marked entries",
+    )
     tl.add_argument("--format", choices=("console", "jsonl", "csv"), default="console")
     tl.add_argument("--output", type=Path, help="write to FILE instead of stdout")
     tl.add_argument(
@@ -287,7 +295,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_timeline(args: argparse.Namespace) -> int:
-    entries = build_timeline(args.bundle, args.cloudtrail, args.all_logs)
+    entries = build_timeline(args.bundle, args.cloudtrail, args.all_logs, args.detections)
     if args.format == "console" and args.output is None:
         table = Table(show_lines=False)
         for column in ("time (UTC)", "source", "action", "version", "actor", "summary"):

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from fortress.errors import InputError
 from fortress.forensics.bundle import BundleReader, version_dir
 from fortress.forensics.cloudtrail import (
     concerns_function,
@@ -238,12 +239,71 @@ def version_entries(reader: BundleReader, versions: Iterable[str]) -> Iterator[E
         )
 
 
+def read_detections(path: Path) -> list[dict[str, Any]]:
+    """Detections written by ``fortress hunt`` (``--format json`` or ``jsonl``)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(str(path), exc.strerror or "cannot read") from None
+    try:
+        document = json.loads(text)
+    except ValueError:
+        document = None
+    if isinstance(document, dict) and isinstance(document.get("detections"), list):
+        return [d for d in document["detections"] if isinstance(d, dict)]
+    found: list[dict[str, Any]] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError:
+            raise InputError(
+                str(path), "not a `fortress hunt` JSON or JSONL output", number
+            ) from None
+        if isinstance(item, dict) and "rule_id" in item:
+            found.append(item)
+    return found
+
+
+def detection_entry(detection: dict[str, Any]) -> Entry | None:
+    """A marked timeline entry for one detection of ``fortress hunt``."""
+    when = parse_time(detection.get("time"))
+    if when is None:
+        return None
+    rule_id = str(detection.get("rule_id") or "detection")
+    severity = str(detection.get("severity") or "")
+    title = str(detection.get("title") or "")
+    message = str(detection.get("message") or "")
+    return Entry(
+        time=when,
+        source="detection",
+        action=rule_id,
+        summary=f"DETECTION [{severity}] {rule_id} {title}: {message}".strip(),
+        principal=detection.get("principal"),
+        source_ip=detection.get("source_ip"),
+        user_agent=detection.get("user_agent"),
+        timestamp_desc="Detection Time",
+        details={
+            "marked": True,
+            "rule_id": rule_id,
+            "severity": severity,
+            "event_ids": list(detection.get("event_ids") or []),
+        },
+    )
+
+
 def build_timeline(
     bundle: str | Path,
     extra_cloudtrail: Iterable[Path] = (),
     include_all_logs: bool = False,
+    detections: Iterable[Path] = (),
 ) -> list[Entry]:
-    """Every timeline entry of the bundle (plus extra CloudTrail files), in time order."""
+    """Every timeline entry of the bundle (plus extra CloudTrail files), in time order.
+
+    Detections from ``fortress hunt`` outputs are added as marked entries when they name the
+    bundle's function or one of the CloudTrail events on the timeline.
+    """
     entries: list[Entry] = []
     seen_ids: set[str] = set()
     with BundleReader(bundle) as reader:
@@ -270,12 +330,20 @@ def build_timeline(
                 if concerns_function(event, name):
                     add_event(event)
         entries.extend(version_entries(reader, versions))
+        for path in detections:
+            for detection in read_detections(path):
+                about = str(detection.get("function") or "")
+                ids = {str(i) for i in detection.get("event_ids") or []}
+                if (name and function_name_of(about)[0] == name) or ids & seen_ids:
+                    entry = detection_entry(detection)
+                    if entry is not None:
+                        entries.append(entry)
         if reader.exists("logs/events.jsonl"):
             for record in reader.iter_jsonl("logs/events.jsonl"):
                 entry = log_entry(record, include_all_logs)
                 if entry is not None:
                     entries.append(entry)
-    order = {"lambda": 0, "cloudtrail": 1, "logs": 2}
+    order = {"lambda": 0, "cloudtrail": 1, "detection": 2, "logs": 3}
     entries.sort(key=lambda e: (e.time, order.get(e.source, 9)))
     return entries
 
