@@ -135,7 +135,7 @@ def iac_inputs(paths: list[Path], forced: str | None) -> list[tuple[str, Path]]:
     found: list[tuple[str, Path]] = []
     for path in paths:
         if not path.exists():
-            raise FortressError(f"{path}: no such file or directory")
+            raise InputError(str(path), "no such file or directory")
         if path.is_file():
             kind = forced or _detect(path)
             if kind is None:

@@ -229,3 +229,26 @@ def test_source_forces_the_format(capsys: pytest.CaptureFixture[str], tmp_path: 
     code, report, _ = _json(capsys, str(odd), "--source", "serverless")
     assert report["sources"] == [{"kind": "serverless", "target": str(odd)}]
     assert report["summary"]["by_status"]["fail"] == 0
+
+
+def test_missing_path_is_an_input_error_and_the_rest_is_scanned(
+    tmp_path: Path, capsys: Any
+) -> None:
+    from fortress.cli import main
+
+    template = tmp_path / "template.yaml"
+    template.write_text(
+        "AWSTemplateFormatVersion: '2010-09-09'\n"
+        "Resources:\n"
+        "  Fn:\n"
+        "    Type: AWS::Lambda::Function\n"
+        "    Properties: {Runtime: python3.12, Handler: a.b, Role: arn:aws:iam::123456789012:role/r,"
+        " Code: {ZipFile: x}}\n"
+    )
+    missing = tmp_path / "nope"
+    code = main(["scan", str(template), str(missing), "--rules", "FTR-EPH-002", "--format", "json"])
+    captured = capsys.readouterr()
+    assert code == 3  # the template was scanned (it passes); the missing path makes it incomplete
+    assert f"{missing}: no such file or directory" in captured.err
+    assert main(["scan", str(missing)]) == 2
+    assert "Traceback" not in capsys.readouterr().err

@@ -300,9 +300,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
         )
     for error in result.input_errors:
         print(f"fortress: error: {error}", file=sys.stderr)
-    emit(result, args.format, args.output, args.show_passed)
     if result.input_errors and not result.sources:
+        if args.format != "console":  # machine-readable output still records the errors
+            emit(result, args.format, args.output, args.show_passed)
         return EXIT_ERROR
+    emit(result, args.format, args.output, args.show_passed)
     return exit_code(result, threshold)
 
 
