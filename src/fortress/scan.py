@@ -13,7 +13,7 @@ from typing import Any
 
 from fortress import TOOL_NAME, __version__
 from fortress.config import ScanConfig
-from fortress.errors import FortressError, InputError
+from fortress.errors import InputError
 from fortress.findings import CoverageGap, Finding, Severity, Status
 from fortress.inventory import Inventory
 from fortress.rules.engine import Rule, all_rules, evaluate
