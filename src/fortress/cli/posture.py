@@ -430,6 +430,51 @@ def markdown_table(entries: list[dict[str, Any]]) -> str:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from fortress.demo import run_demo
+    import time
 
-    return run_demo(args.output_dir, serve=args.serve, port=args.port)
+    from fortress.demo import emulator, package_mirror, scan_demo, write_outputs
+    from fortress.demo.seed import seed
+    from fortress.report import console as console_report
+
+    err = _stderr()
+    with emulator(args.port) as endpoint:
+        t0 = time.monotonic()
+        err.print(
+            f"Starting the demo: AWS emulator at {endpoint}; seeding the ShopFast application…"
+        )
+        seeded = seed(endpoint)
+        err.print(
+            f"Seeded {len(seeded.functions)} functions in {time.monotonic() - t0:.1f}s; scanning…"
+        )
+        result = scan_demo(endpoint)
+        Console().print(console_report.render(result))
+        trail_dir = write_outputs(result, args.output_dir)
+        out = args.output_dir
+        err.print(
+            f"Demo finished in {time.monotonic() - t0:.1f}s. Reports: {out / 'report.json'}, "
+            f"{out / 'report.sarif'}; the demo's CloudTrail (with an intrusion in it): "
+            f"{trail_dir} — try `fortress hunt {trail_dir}`."
+        )
+        if not args.serve:
+            return EXIT_CLEAN
+        with package_mirror(seeded.packages) as mirror:
+            err.print("The demo account stays up. In another terminal:")
+            print(f"export AWS_ENDPOINT_URL={endpoint}")
+            print(
+                "export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1"
+            )
+            print(
+                f"fortress acquire orders-api --code-mirror {mirror} --cloudtrail {trail_dir} --output evidence"
+            )
+            print("fortress verify evidence && fortress diff evidence --from 2 --to 3")
+            sys.stdout.flush()
+            err.print(
+                "The emulator cannot serve code packages, so the demo also runs a package "
+                f"mirror at {mirror} (acquire --code-mirror). Press Ctrl-C to stop."
+            )
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                err.print("Stopping the demo emulator.")
+    return EXIT_CLEAN

@@ -1,8 +1,10 @@
 """The built-in demo: an emulated AWS account with a deliberately vulnerable application.
 
-``fortress demo`` starts the AWS API emulator (moto, server mode) in-process on a free
-loopback port, seeds "ShopFast" into it (see :mod:`fortress.demo.seed`), scans it with the same
-live source users run against AWS, prints the report and writes ``fortress-demo/report.json``.
+``fortress demo`` (in :mod:`fortress.cli.posture`) starts the AWS API emulator (moto, server
+mode) in-process on a free loopback port, seeds "ShopFast" into it (see
+:mod:`fortress.demo.seed`), scans it with the same live source users run against AWS, prints
+the report and writes ``fortress-demo/``. This module holds the parts: the emulator, the scan,
+the outputs and the package mirror; it prints nothing.
 """
 
 from __future__ import annotations
@@ -10,20 +12,16 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-
 from fortress.config import ScanConfig
 from fortress.demo import cloudtrail as demo_trail
-from fortress.demo.seed import PRIMARY, SECONDARY, Seeded, seed
+from fortress.demo.seed import PRIMARY, SECONDARY
 from fortress.findings import Status
 from fortress.scan import ScanResult, SourceInfo, run_rules
 from fortress.sources import aws
@@ -142,54 +140,15 @@ def package_mirror(packages: dict[str, bytes]) -> Iterator[str]:
         server.server_close()
 
 
-def run_demo(output_dir: Path, serve: bool = False, port: int = 0) -> int:
-    from fortress.report import console as console_report
+def write_outputs(result: ScanResult, output_dir: Path) -> Path:
+    """The demo's reports and its CloudTrail export; returns the CloudTrail folder."""
     from fortress.report import jsonreport, sarif
 
-    err = Console(stderr=True)
-    with emulator(port) as endpoint:
-        t0 = time.monotonic()
-        err.print(
-            f"Starting the demo: AWS emulator at {endpoint}; seeding the ShopFast application…"
-        )
-        seeded: Seeded = seed(endpoint)
-        err.print(
-            f"Seeded {len(seeded.functions)} functions in {time.monotonic() - t0:.1f}s; scanning…"
-        )
-        result = scan_demo(endpoint)
-        Console().print(console_report.render(result))
-        output_dir.mkdir(parents=True, exist_ok=True)
-        (output_dir / "report.json").write_text(jsonreport.render(result), encoding="utf-8")
-        (output_dir / "report.sarif").write_text(sarif.render(result), encoding="utf-8")
-        trail_dir = output_dir / "cloudtrail"
-        if trail_dir.exists():
-            shutil.rmtree(trail_dir)
-        demo_trail.write(trail_dir)
-        err.print(
-            f"Demo finished in {time.monotonic() - t0:.1f}s. Reports: {output_dir / 'report.json'}, "
-            f"{output_dir / 'report.sarif'}; the demo's CloudTrail (with an intrusion in it): "
-            f"{trail_dir} — try `fortress hunt {trail_dir}`."
-        )
-        if serve:
-            with package_mirror(seeded.packages) as mirror:
-                err.print("The demo account stays up. In another terminal:")
-                print(f"export AWS_ENDPOINT_URL={endpoint}")
-                print(
-                    "export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1"
-                )
-                print(
-                    f"fortress acquire orders-api --code-mirror {mirror} "
-                    f"--cloudtrail {trail_dir} --output evidence"
-                )
-                print("fortress verify evidence && fortress diff evidence --from 2 --to 3")
-                sys.stdout.flush()
-                err.print(
-                    "The emulator cannot serve code packages, so the demo also runs a package "
-                    f"mirror at {mirror} (acquire --code-mirror). Press Ctrl-C to stop."
-                )
-                try:
-                    while True:
-                        time.sleep(3600)
-                except KeyboardInterrupt:
-                    err.print("Stopping the demo emulator.")
-    return 0
+    output_dir.mkdir(parents=True, exist_ok=True)
+    (output_dir / "report.json").write_text(jsonreport.render(result), encoding="utf-8")
+    (output_dir / "report.sarif").write_text(sarif.render(result), encoding="utf-8")
+    trail_dir = output_dir / "cloudtrail"
+    if trail_dir.exists():
+        shutil.rmtree(trail_dir)
+    demo_trail.write(trail_dir)
+    return trail_dir
