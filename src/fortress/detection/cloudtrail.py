@@ -9,7 +9,6 @@ the format allows it.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import json
 import os
@@ -22,53 +21,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from fortress.cloudtrail import iter_file, normalize_record
+from fortress.errors import InputError
 from fortress.sources.awsclient import AwsClient
 
 SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".gz")
 SKIP_PARTS = ("CloudTrail-Digest", "CloudTrail-Insight")
 SNIFF_BYTES = 65536
 _RECORDS_RE = re.compile(rb'^\{\s*"Records"\s*:\s*\[')
-
-# CloudTrail field names, for exports that lowercased them (Athena, some SIEM exports).
-CLOUDTRAIL_FIELDS = (
-    "eventVersion",
-    "userIdentity",
-    "eventTime",
-    "eventSource",
-    "eventName",
-    "awsRegion",
-    "sourceIPAddress",
-    "userAgent",
-    "errorCode",
-    "errorMessage",
-    "requestParameters",
-    "responseElements",
-    "additionalEventData",
-    "requestID",
-    "eventID",
-    "readOnly",
-    "resources",
-    "eventType",
-    "apiVersion",
-    "managementEvent",
-    "recipientAccountId",
-    "sharedEventID",
-    "vpcEndpointId",
-    "eventCategory",
-    "tlsDetails",
-    "serviceEventDetails",
-    "sessionCredentialFromConsole",
-)
-_FIELD_BY_LOWER = {f.lower(): f for f in CLOUDTRAIL_FIELDS}
-JSON_FIELDS = (
-    "userIdentity",
-    "requestParameters",
-    "responseElements",
-    "additionalEventData",
-    "resources",
-    "tlsDetails",
-    "serviceEventDetails",
-)
 
 
 @dataclass(frozen=True)
@@ -158,70 +118,12 @@ def _needs_fixing(obj: dict[str, Any]) -> bool:
 # --------------------------------------------------------------------------- fallback
 
 
-def normalize_record(obj: dict[str, Any]) -> dict[str, Any] | None:
-    """A CloudTrail record with camelCase keys and nested JSON fields as objects."""
-    if "CloudTrailEvent" in obj and isinstance(obj["CloudTrailEvent"], str):
-        try:
-            obj = json.loads(obj["CloudTrailEvent"])
-        except ValueError:
-            return None
-    if not isinstance(obj, dict):
-        return None
-    out: dict[str, Any] = {}
-    for key, value in obj.items():
-        out[_FIELD_BY_LOWER.get(key.lower(), key)] = value
-    for name in JSON_FIELDS:
-        value = out.get(name)
-        if isinstance(value, str) and value[:1] in ("{", "["):
-            with contextlib.suppress(ValueError):
-                out[name] = json.loads(value)
-    if "eventName" not in out and "eventID" not in out:
-        return None
-    return out
-
-
 def iter_fallback(path: str) -> Iterator[dict[str, Any] | None]:
-    """Records of an odd file; None for each part that is not a CloudTrail record."""
-    with _open(path) as fh:
-        head = fh.read(SNIFF_BYTES).lstrip(b"\xef\xbb\xbf \t\r\n")
-    first = head.split(b"\n", 1)[0].strip()
-    one_per_line = False
-    if first[:1] == b"{":
-        try:
-            json.loads(first)
-            one_per_line = True
-        except ValueError:
-            one_per_line = False
-    if one_per_line:
-        with _open(path) as fh:
-            for line in fh:
-                line = line.strip()
-                if not line:
-                    continue
-                try:
-                    yield from _records_of(json.loads(line))
-                except ValueError:
-                    yield None
-        return
-    with _open(path) as fh:
-        try:
-            doc = json.load(fh)
-        except (ValueError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
-            raise Unreadable(f"invalid JSON ({exc})") from None
-    yield from _records_of(doc)
-
-
-def _records_of(doc: Any) -> Iterator[dict[str, Any] | None]:
-    if isinstance(doc, list):
-        items: Iterable[Any] = doc
-    elif isinstance(doc, dict) and isinstance(doc.get("Records"), list):
-        items = doc["Records"]
-    elif isinstance(doc, dict) and isinstance(doc.get("Events"), list):
-        items = doc["Events"]
-    else:
-        items = [doc]
-    for item in items:
-        yield normalize_record(item) if isinstance(item, dict) else None
+    """Records of an odd file (the shared reader, lenient); None for each unusable part."""
+    try:
+        yield from iter_file(Path(path), strict=False)
+    except InputError as exc:
+        raise Unreadable(exc.message) from None
 
 
 def convert_fallback(path: str, out_dir: str) -> tuple[str, int, int]:

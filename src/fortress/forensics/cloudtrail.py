@@ -1,27 +1,23 @@
-"""A small streaming reader of exported CloudTrail files, and function-event matching.
-
-Reads S3 delivery folders (``.json.gz`` files holding ``{"Records": [...]}``), plain JSON files
-(``{"Records": [...]}`` or a JSON array of events), and JSON Lines (one event, or one
-``{"Records": [...]}`` object, per line). Records are decoded one at a time from a bounded
-buffer, so a large file is never held whole in memory.
-"""
+"""Which CloudTrail events concern a function; files are read by :mod:`fortress.cloudtrail`."""
 
 from __future__ import annotations
 
-import gzip
-import io
-import json
-import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from fortress.errors import InputError
+from fortress.cloudtrail import iter_events
 
-_CHUNK = 1024 * 1024
-_SUFFIXES = (".json.gz", ".jsonl.gz", ".json", ".jsonl", ".ndjson", ".gz")
-_RECORDS_HEAD = re.compile(r'\s*\{\s*"Records"\s*:\s*\[')
+__all__ = [
+    "FUNCTION_EVENT_PREFIXES",
+    "concerns_function",
+    "event_matches_prefix",
+    "function_name_of",
+    "iter_events",
+    "iter_function_events",
+    "parse_time",
+]
 
 # Lambda event names (prefix match: the API carries version suffixes such as
 # ``UpdateFunctionCode20150331v2``) that change or describe a function.
@@ -61,108 +57,6 @@ FUNCTION_EVENT_PREFIXES = (
 
 def event_matches_prefix(name: str) -> bool:
     return name.startswith(FUNCTION_EVENT_PREFIXES)
-
-
-def _files(path: Path) -> Iterator[Path]:
-    if path.is_dir():
-        for child in sorted(path.rglob("*")):
-            if child.is_file() and child.name.lower().endswith(_SUFFIXES):
-                yield child
-    elif path.is_file():
-        yield path
-    else:
-        raise InputError(str(path), "no such CloudTrail file or folder")
-
-
-def _open_text(path: Path) -> IO[str]:
-    with path.open("rb") as probe:
-        magic = probe.read(2)
-    if magic == b"\x1f\x8b":
-        return io.TextIOWrapper(gzip.GzipFile(path, "rb"), encoding="utf-8", errors="replace")
-    return path.open("r", encoding="utf-8", errors="replace")
-
-
-def _stream_array(handle: IO[str], buffer: str, label: str) -> Iterator[Any]:
-    """Decode the elements of a JSON array whose ``[`` has just been consumed."""
-    decoder = json.JSONDecoder()
-    pos = 0
-    eof = False
-    while True:
-        while pos < len(buffer) and buffer[pos] in " \t\r\n,":
-            pos += 1
-        if pos >= len(buffer):
-            if eof:
-                raise InputError(label, "unterminated JSON array")
-            buffer = handle.read(_CHUNK)
-            pos = 0
-            eof = not buffer
-            continue
-        if buffer[pos] == "]":
-            return
-        try:
-            value, end = decoder.raw_decode(buffer, pos)
-        except json.JSONDecodeError as exc:
-            more = "" if eof else handle.read(_CHUNK)
-            if not more:
-                raise InputError(label, f"bad JSON: {exc.msg}") from exc
-            buffer = buffer[pos:] + more
-            pos = 0
-            continue
-        yield value
-        pos = end
-        if pos > _CHUNK:
-            buffer = buffer[pos:]
-            pos = 0
-
-
-def _records(value: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(value, dict) and isinstance(value.get("Records"), list):
-        yield from (r for r in value["Records"] if isinstance(r, dict))
-    elif isinstance(value, list):
-        yield from (r for r in value if isinstance(r, dict))
-    elif isinstance(value, dict):
-        yield value
-
-
-def iter_file(path: Path) -> Iterator[dict[str, Any]]:
-    label = str(path)
-    try:
-        with _open_text(path) as handle:
-            head = handle.read(_CHUNK)
-            stripped = head.lstrip()
-            if not stripped:
-                return
-            match = _RECORDS_HEAD.match(head)
-            if match:
-                yield from _stream_array(handle, head[match.end() :], label)
-                return
-            if stripped.startswith("["):
-                yield from _stream_array(handle, stripped[1:], label)
-                return
-            # JSON Lines (or a single small object): one JSON value per line.
-            rest = head
-            number = 0
-            while True:
-                lines = rest.split("\n")
-                more = handle.read(_CHUNK)
-                rest = lines.pop() + more if more else ""
-                for line in lines:
-                    number += 1
-                    if line.strip():
-                        try:
-                            yield from _records(json.loads(line))
-                        except json.JSONDecodeError as exc:
-                            raise InputError(label, f"bad JSON ({exc.msg})", line=number) from exc
-                if not more:
-                    return
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise InputError(label, f"cannot read CloudTrail file: {exc}") from exc
-
-
-def iter_events(path: str | Path) -> Iterator[dict[str, Any]]:
-    """Every CloudTrail record under ``path`` (a file or a folder), streamed."""
-    for file in _files(Path(path)):
-        yield from iter_file(file)
 
 
 # --------------------------------------------------------------------------- matching
