@@ -66,6 +66,7 @@ from fortress.inventory import (
     VpcConfig,
 )
 from fortress.sources.awsclient import AwsClient
+from fortress.sources.openapi import function_arn_in_uri
 
 SOURCE = "aws"
 
@@ -1101,15 +1102,9 @@ def _mapping(m: dict[str, Any]) -> EventSourceMapping:
 
 
 def _function_arns(uri: str | None) -> list[str | Unknown]:
-    """Lambda ARNs in an integration URI (REST: .../functions/<arn>/invocations; HTTP: the ARN)."""
-    if not uri:
-        return []
-    if ":lambda:path/" in uri and "/functions/" in uri:
-        arn = uri.split("/functions/", 1)[1].split("/invocations", 1)[0]
-        return [_unqualified(arn)]
-    if uri.startswith("arn:") and ":lambda:" in uri and ":function:" in uri:
-        return [_unqualified(uri)]
-    return []
+    """The (unqualified) function ARN an integration URI calls."""
+    arn = function_arn_in_uri(uri) if uri else None
+    return [_unqualified(arn)] if arn else []
 
 
 def _sg_rule(permission: dict[str, Any]) -> SecurityGroupRule:

@@ -1155,7 +1155,7 @@ class _Builder:
         if "BodyS3Location" in res.props:
             api.opaque_reason = "routes are defined by an OpenAPI file in S3 (BodyS3Location)"
         elif "Body" in res.props:
-            found = openapi.routes(self.prop(res, "Body"), res.origin, function_arns_from_uri)
+            found = openapi.routes(self.prop(res, "Body"), res.origin)
             if isinstance(found, Unknown):
                 api.opaque_reason = found.reason
             else:
@@ -1213,7 +1213,7 @@ class _Builder:
                     authorizer_id=authorizer if isinstance(authorizer, str) else None,
                     api_key_required=_bool(self.prop(res, "ApiKeyRequired", False)),
                     request_validator=validator,
-                    function_arns=function_arns_from_uri(uri),
+                    function_arns=openapi.function_arns(uri),
                     origin=res.origin,
                 )
             )
@@ -1264,7 +1264,7 @@ class _Builder:
     def _http_apis(self) -> None:
         integrations: dict[str, list[Any]] = {}
         for res in self.of_type("AWS::ApiGatewayV2::Integration"):
-            integrations[res.logical_id] = function_arns_from_uri(self.prop(res, "IntegrationUri"))
+            integrations[res.logical_id] = openapi.function_arns(self.prop(res, "IntegrationUri"))
         for res in self.of_type("AWS::ApiGatewayV2::Api"):
             protocol = self.prop(res, "ProtocolType", "HTTP")
             made = Api(
@@ -1376,21 +1376,6 @@ def apply_http_stage_settings(stage: ApiStage, props: Mapping[str, Any]) -> None
     variables = props.get("StageVariables")
     if isinstance(variables, Mapping):
         stage.variables = {str(k): _str_or_unknown(v) for k, v in variables.items()}
-
-
-def function_arns_from_uri(uri: Any) -> list[Any]:
-    """API Gateway integration URI → [function ARN] (or [Unknown])."""
-    if uri is None:
-        return []
-    if isinstance(uri, Unknown):
-        return [uri]
-    text = str(uri)
-    match = re.search(r"/functions/(.+?)/invocations", text)
-    if match:
-        return [match.group(1)]
-    if text.startswith("arn:aws:lambda:"):
-        return [text]
-    return []
 
 
 def policy_document(value: Any, what: str) -> PolicyDocument | Unknown:

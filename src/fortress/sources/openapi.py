@@ -9,10 +9,38 @@ scheme) is Unknown, never "no authorization".
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from fortress.inventory import ApiRoute, Origin, Unknown
+
+_INVOCATIONS = re.compile(r"/functions/(.+?)/invocations")
+
+
+def function_arn_in_uri(uri: str) -> str | None:
+    """The Lambda function an API Gateway integration URI calls.
+
+    REST APIs: ``arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/ARN/invocations``;
+    HTTP APIs: the function ARN itself. The ARN is returned as written (it may be qualified).
+    """
+    match = _INVOCATIONS.search(uri)
+    if match:
+        return match.group(1)
+    if uri.startswith("arn:") and ":lambda:" in uri and ":function:" in uri:
+        return uri
+    return None
+
+
+def function_arns(uri: Any) -> list[Any]:
+    """``[ARN]`` for an integration URI, ``[Unknown]`` when it is unresolved, else ``[]``."""
+    if uri is None:
+        return []
+    if isinstance(uri, Unknown):
+        return [uri]
+    arn = function_arn_in_uri(str(uri))
+    return [arn] if arn else []
+
 
 OPERATIONS = {
     "get": "GET",
@@ -95,8 +123,8 @@ def _validator(op: Mapping[str, Any], body: Mapping[str, Any]) -> str | None:
     return name
 
 
-def routes(body: Any, origin: Origin | None, arns_of: Any) -> list[ApiRoute] | Unknown:
-    """The routes of an OpenAPI body; ``arns_of(uri)`` turns an integration URI into ARNs."""
+def routes(body: Any, origin: Origin | None) -> list[ApiRoute] | Unknown:
+    """The routes of an OpenAPI body."""
     if isinstance(body, Unknown):
         return Unknown(f"the OpenAPI body is not resolvable: {body.reason}")
     if not isinstance(body, Mapping) or not isinstance(body.get("paths"), Mapping):
@@ -121,7 +149,7 @@ def routes(body: Any, origin: Origin | None, arns_of: Any) -> list[ApiRoute] | U
                     authorization_type=auth,
                     api_key_required=api_key,
                     request_validator=_validator(op, body),
-                    function_arns=arns_of(uri) if uri is not None else [],
+                    function_arns=function_arns(uri),
                     origin=origin,
                 )
             )

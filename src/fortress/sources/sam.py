@@ -408,11 +408,7 @@ def _build_apis(
     routes: list[tuple[str, str, Mapping[str, Any], str, Origin]],
 ) -> None:
     from fortress.sources import openapi
-    from fortress.sources.cloudformation import (
-        apply_http_stage_settings,
-        apply_rest_stage_settings,
-        function_arns_from_uri,
-    )
+    from fortress.sources.cloudformation import apply_http_stage_settings, apply_rest_stage_settings
 
     apis: dict[str, Api] = {}
     auths: dict[str, Mapping[str, Any]] = {}
@@ -428,7 +424,7 @@ def _build_apis(
         if "DefinitionUri" in props:
             api.opaque_reason = "routes are defined by an OpenAPI file (DefinitionUri)"
         elif "DefinitionBody" in props:
-            found = openapi.routes(props["DefinitionBody"], origin, function_arns_from_uri)
+            found = openapi.routes(props["DefinitionBody"], origin)
             if isinstance(found, Unknown):
                 api.opaque_reason = found.reason
             else:

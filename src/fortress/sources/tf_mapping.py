@@ -407,11 +407,7 @@ def _fn_from_uri(uri: Any) -> Any:
     text = _s(uri)
     if not isinstance(text, str):
         return text if isinstance(text, Unknown) else None
-    if "/functions/" in text and "/invocations" in text:
-        return text.split("/functions/", 1)[1].rsplit("/invocations", 1)[0]
-    if text.startswith("arn:aws:lambda:"):
-        return text
-    return None
+    return openapi.function_arn_in_uri(text)
 
 
 def _principal(value: Any) -> Any:
@@ -1297,18 +1293,8 @@ def _openapi_routes(api: Api, body: Any, r: Any) -> None:
             value = json.loads(value)
         except ValueError:
             value = Unknown(f"{r.address}: the OpenAPI body is not JSON (YAML bodies are not read)")
-    found = openapi.routes(value, r.origin, _openapi_arns)
+    found = openapi.routes(value, r.origin)
     if isinstance(found, Unknown):
         api.opaque_reason = f"{r.address}: {found.reason}"
     else:
         api.routes.extend(found)
-
-
-def _openapi_arns(uri: Any) -> list[Any]:
-    if isinstance(uri, Unknown):
-        return [uri]
-    text = str(uri)
-    match = re.search(r"/functions/(.+?)/invocations", text)
-    if match:
-        return [match.group(1)]
-    return [text] if text.startswith("arn:") and ":function:" in text else []
