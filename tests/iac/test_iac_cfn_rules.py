@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from iac_findings import at
 
 from fortress.config import ScanConfig
 from fortress.findings import Finding, Status
@@ -123,17 +124,9 @@ def hardened() -> list[Finding]:
     return _findings("hardened.yaml")
 
 
-def _at(findings: list[Finding], rule_id: str, where: tuple[str, int]) -> list[Finding]:
-    return [
-        f
-        for f in findings
-        if f.rule_id == rule_id and (f.resource.logical_id, f.resource.line) == where
-    ]
-
-
 @pytest.mark.parametrize(("rule_id", "where"), sorted(FAILS.items()))
 def test_vulnerable_fails(vulnerable: list[Finding], rule_id: str, where: tuple[str, int]) -> None:
-    found = _at(vulnerable, rule_id, where)
+    found = at(vulnerable, rule_id, where)
     assert [f.status for f in found] == [Status.FAIL], [
         (f.rule_id, f.resource.logical_id, f.status) for f in vulnerable if f.rule_id == rule_id
     ]
@@ -142,7 +135,7 @@ def test_vulnerable_fails(vulnerable: list[Finding], rule_id: str, where: tuple[
 
 @pytest.mark.parametrize(("rule_id", "where"), sorted(PASSES.items()))
 def test_hardened_passes(hardened: list[Finding], rule_id: str, where: tuple[str, int]) -> None:
-    found = _at(hardened, rule_id, where)
+    found = at(hardened, rule_id, where)
     assert [f.status for f in found] == [Status.PASS], [
         (f.rule_id, f.resource.logical_id, f.status, f.message)
         for f in hardened
@@ -161,7 +154,7 @@ def test_no_account_wide_rule_runs_on_templates(vulnerable: list[Finding]) -> No
 def test_vulnerable_is_unknown_not_failed(
     vulnerable: list[Finding], rule_id: str, where: tuple[str, int]
 ) -> None:
-    assert [f.status for f in _at(vulnerable, rule_id, where)] == [Status.UNKNOWN]
+    assert [f.status for f in at(vulnerable, rule_id, where)] == [Status.UNKNOWN]
 
 
 def test_no_failure_at_all_on_hardened(hardened: list[Finding]) -> None:
@@ -186,9 +179,9 @@ def test_metadata_suppressions_need_a_reason(tmp_path: Path) -> None:
         "    Properties: {Runtime: python3.12, Handler: a.h, Timeout: 900, Role: arn:aws:iam::1:role/r}\n"
     )
     findings = engine.evaluate(cloudformation.load(path, IacOptions()), engine.all_rules())
-    (tracing,) = _at(findings, "FTR-LOG-003", ("Fn", 2))
+    (tracing,) = at(findings, "FTR-LOG-003", ("Fn", 2))
     assert tracing.status is Status.SUPPRESSED and tracing.suppression == "traced by the sidecar"
-    (timeout,) = _at(findings, "FTR-EPH-003", ("Fn", 2))
+    (timeout,) = at(findings, "FTR-EPH-003", ("Fn", 2))
     assert timeout.status is Status.FAIL and timeout.suppression is None
     assert "in-code suppression ignored: it gives no reason" in timeout.message
     assert timeout.evidence["ignored_suppression"] == "no reason given"

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from iac_findings import Where, at, seen
 
 from fortress.config import ScanConfig
 from fortress.findings import Finding, Status
@@ -18,7 +19,6 @@ from fortress.sources.base import IacOptions
 FIXTURES = Path(__file__).parent / "fixtures" / "sam"
 # Fixed date: nodejs20.x (deprecated 2026-04-30) is inside the 90-day window.
 CONFIG = ScanConfig(as_of=date(2026, 3, 1))
-Where = tuple[str, int]
 
 FN, REST, HTTP = ("OrderFunction", 12), ("ServerlessRestApi", 12), ("ServerlessHttpApi", 12)
 ROLE = FN  # the implicit role is reported at the SAM function that makes it
@@ -108,26 +108,10 @@ def hardened() -> list[Finding]:
     return _run("hardened.yaml")
 
 
-def _at(findings: list[Finding], rule_id: str, where: Where) -> list[Finding]:
-    return [
-        f
-        for f in findings
-        if f.rule_id == rule_id and (f.resource.logical_id, f.resource.line) == where
-    ]
-
-
-def _seen(findings: list[Finding], rule_id: str) -> list[tuple[str | None, int | None, str]]:
-    return [
-        (f.resource.logical_id, f.resource.line, f.status.value)
-        for f in findings
-        if f.rule_id == rule_id
-    ]
-
-
 @pytest.mark.parametrize(("rule_id", "where"), sorted(FAILS.items()))
 def test_vulnerable_fails(vulnerable: list[Finding], rule_id: str, where: Where) -> None:
-    found = _at(vulnerable, rule_id, where)
-    assert [f.status for f in found] == [Status.FAIL], _seen(vulnerable, rule_id)
+    found = at(vulnerable, rule_id, where)
+    assert [f.status for f in found] == [Status.FAIL], seen(vulnerable, rule_id)
     assert found[0].resource.file == str(FIXTURES / "vulnerable.yaml")
 
 
@@ -135,14 +119,14 @@ def test_vulnerable_fails(vulnerable: list[Finding], rule_id: str, where: Where)
 def test_vulnerable_is_unknown_not_failed(
     vulnerable: list[Finding], rule_id: str, where: Where
 ) -> None:
-    assert [f.status for f in _at(vulnerable, rule_id, where)] == [Status.UNKNOWN]
+    assert [f.status for f in at(vulnerable, rule_id, where)] == [Status.UNKNOWN]
     assert not [f for f in vulnerable if f.rule_id == rule_id and f.status is Status.FAIL]
 
 
 @pytest.mark.parametrize(("rule_id", "where"), sorted([*PASSES.items(), *EXTRA_PASSES.items()]))
 def test_hardened_passes(hardened: list[Finding], rule_id: str, where: Where) -> None:
-    found = _at(hardened, rule_id, where)
-    assert [f.status for f in found] == [Status.PASS], _seen(hardened, rule_id)
+    found = at(hardened, rule_id, where)
+    assert [f.status for f in found] == [Status.PASS], seen(hardened, rule_id)
     assert found[0].resource.file == str(FIXTURES / "hardened.yaml")
 
 
@@ -165,20 +149,20 @@ def test_not_applicable_and_account_wide_rules_give_no_finding(
 
 
 def test_suppression_with_reason_is_honoured(vulnerable: list[Finding]) -> None:
-    (finding,) = _at(vulnerable, "FTR-API-008", FN)
+    (finding,) = at(vulnerable, "FTR-API-008", FN)
     assert finding.status is Status.SUPPRESSED
     assert finding.suppression == "concurrency is managed by the account quota"
 
 
 def test_suppression_without_reason_is_reported_not_honoured(vulnerable: list[Finding]) -> None:
-    (finding,) = _at(vulnerable, "FTR-LOG-003", FN)
+    (finding,) = at(vulnerable, "FTR-LOG-003", FN)
     assert finding.status is Status.FAIL and finding.suppression is None
     assert "in-code suppression ignored: it gives no reason" in finding.message
     assert finding.evidence["ignored_suppression"] == "no reason given"
 
 
 def test_managed_policy_by_name_judged_by_document(vulnerable: list[Finding]) -> None:
-    (wildcard,) = _at(vulnerable, "FTR-IAM-002", ROLE)
+    (wildcard,) = at(vulnerable, "FTR-IAM-002", ROLE)
     assert "AmazonS3FullAccess statement #1: s3:*" in wildcard.message
 
 
@@ -192,7 +176,7 @@ def test_policy_template_judged_by_its_expansion(tmp_path: Path) -> None:
         "        - SQSSendMessagePolicy: {QueueName: jobs}\n"
     )
     findings = engine.evaluate(cloudformation.load(path, IacOptions()), engine.all_rules())
-    (wildcard,) = _at(findings, "FTR-IAM-002", ("Fn", 3))
+    (wildcard,) = at(findings, "FTR-IAM-002", ("Fn", 3))
     assert wildcard.status is Status.FAIL
     assert "FnRolePolicy0SQSSendMessagePolicy" in wildcard.message
     assert "sqs:SendMessage*" in wildcard.message

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from iac_findings import Where, at, seen
 
 from fortress.config import ScanConfig
 from fortress.findings import Finding, Status
@@ -19,7 +20,6 @@ FIXTURES = Path(__file__).parent / "fixtures" / "serverless"
 VULNERABLE_FILE = FIXTURES / "serverless.yml"
 HARDENED_FILE = FIXTURES / "hardened" / "serverless.yml"
 CONFIG = ScanConfig(as_of=date(2026, 3, 1))
-Where = tuple[str, int]
 
 CONVERT, ADMIN, WORKER = (
     ("ConvertLambdaFunction", 22),
@@ -112,26 +112,10 @@ def hardened() -> list[Finding]:
     return engine.evaluate(serverless.load(HARDENED_FILE, IacOptions()), engine.all_rules(), CONFIG)
 
 
-def _at(findings: list[Finding], rule_id: str, where: Where) -> list[Finding]:
-    return [
-        f
-        for f in findings
-        if f.rule_id == rule_id and (f.resource.logical_id, f.resource.line) == where
-    ]
-
-
-def _seen(findings: list[Finding], rule_id: str) -> list[tuple[str | None, int | None, str]]:
-    return [
-        (f.resource.logical_id, f.resource.line, f.status.value)
-        for f in findings
-        if f.rule_id == rule_id
-    ]
-
-
 @pytest.mark.parametrize(("rule_id", "where"), sorted(FAILS.items()))
 def test_vulnerable_fails(vulnerable: list[Finding], rule_id: str, where: Where) -> None:
-    found = _at(vulnerable, rule_id, where)
-    assert [f.status for f in found] == [Status.FAIL], _seen(vulnerable, rule_id)
+    found = at(vulnerable, rule_id, where)
+    assert [f.status for f in found] == [Status.FAIL], seen(vulnerable, rule_id)
     assert found[0].resource.file == str(VULNERABLE_FILE)
 
 
@@ -139,14 +123,14 @@ def test_vulnerable_fails(vulnerable: list[Finding], rule_id: str, where: Where)
 def test_vulnerable_is_unknown_not_failed(
     vulnerable: list[Finding], rule_id: str, where: Where
 ) -> None:
-    assert [f.status for f in _at(vulnerable, rule_id, where)] == [Status.UNKNOWN]
+    assert [f.status for f in at(vulnerable, rule_id, where)] == [Status.UNKNOWN]
     assert not [f for f in vulnerable if f.rule_id == rule_id and f.status is Status.FAIL]
 
 
 @pytest.mark.parametrize(("rule_id", "where"), sorted([*PASSES.items(), *EXTRA_PASSES.items()]))
 def test_hardened_passes(hardened: list[Finding], rule_id: str, where: Where) -> None:
-    found = _at(hardened, rule_id, where)
-    assert [f.status for f in found] == [Status.PASS], _seen(hardened, rule_id)
+    found = at(hardened, rule_id, where)
+    assert [f.status for f in found] == [Status.PASS], seen(hardened, rule_id)
     assert found[0].resource.file == str(HARDENED_FILE)
 
 
@@ -169,12 +153,12 @@ def test_not_applicable_and_account_wide_rules_give_no_finding(
 
 
 def test_function_suppression_with_reason_is_honoured(vulnerable: list[Finding]) -> None:
-    (finding,) = _at(vulnerable, "FTR-API-008", CONVERT)
+    (finding,) = at(vulnerable, "FTR-API-008", CONVERT)
     assert finding.status is Status.SUPPRESSED and finding.suppression == "low traffic"
 
 
 def test_suppression_without_reason_is_reported_not_honoured(vulnerable: list[Finding]) -> None:
-    (finding,) = _at(vulnerable, "FTR-LOG-003", CONVERT)
+    (finding,) = at(vulnerable, "FTR-LOG-003", CONVERT)
     assert finding.status is Status.FAIL and finding.suppression is None
     assert "in-code suppression ignored: it gives no reason" in finding.message
     assert finding.evidence["ignored_suppression"] == "no reason given"
@@ -191,15 +175,15 @@ def test_service_wide_suppression_in_custom(tmp_path: Path) -> None:
     )
     findings = engine.evaluate(serverless.load(path, IacOptions()), engine.all_rules())
     where = ("ALambdaFunction", 9)
-    (tags,) = _at(findings, "FTR-GOV-002", where)
+    (tags,) = at(findings, "FTR-GOV-002", where)
     assert tags.status is Status.SUPPRESSED and tags.suppression == "tagged by the pipeline"
-    (timeout,) = _at(findings, "FTR-EPH-003", where)
+    (timeout,) = at(findings, "FTR-EPH-003", where)
     assert timeout.status is Status.FAIL and "gives no reason" in timeout.message
 
 
 def test_stage_override_resources_reach_the_generated_api(hardened: list[Finding]) -> None:
     """``ApiGatewayStage``/``HttpApiStage`` under resources.Resources set the stage settings."""
-    (variables,) = _at(hardened, "FTR-SEC-002", HREST)
+    (variables,) = at(hardened, "FTR-SEC-002", HREST)
     assert variables.status is Status.PASS
-    (throttle,) = _at(hardened, "FTR-API-005", HHTTP)
+    (throttle,) = at(hardened, "FTR-API-005", HHTTP)
     assert throttle.status is Status.PASS
