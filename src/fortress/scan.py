@@ -23,7 +23,7 @@ from fortress.sources.base import IacOptions
 IAC_SOURCES = {
     "serverless": "fortress.sources.serverless",
     "cloudformation": "fortress.sources.cloudformation",
-    "terraform-plan": "fortress.sources.terraform",
+    "terraform-plan": "fortress.sources.terraform_plan",
     "terraform": "fortress.sources.terraform",
 }
 
@@ -169,15 +169,7 @@ def iac_inputs(paths: list[Path], forced: str | None) -> list[tuple[str, Path]]:
 def _detect(path: Path) -> str | None:
     for kind, module_name in IAC_SOURCES.items():
         module = _source_module(module_name)
-        if module is None:
-            continue
-        detect = getattr(module, "detect_format", None)
-        if detect is not None:
-            answer = detect(path)
-            if answer:
-                return str(answer)
-            continue
-        if module.detect(path):
+        if module is not None and module.detect(path):
             return kind
     return None
 
@@ -227,10 +219,7 @@ def load_iac(
         if on_file:
             on_file(path)
         try:
-            if kind == "terraform-plan" and hasattr(module, "load_plan"):
-                part = module.load_plan(path, options)
-            else:
-                part = module.load(path, options)
+            part = module.load(path, options)
         except InputError as exc:
             errors.append(exc)
             continue

@@ -252,3 +252,15 @@ def test_missing_path_is_an_input_error_and_the_rest_is_scanned(
     assert f"{missing}: no such file or directory" in captured.err
     assert main(["scan", str(missing)]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_terraform_plan_json_is_detected_and_scanned(tmp_path: Path) -> None:
+    from fortress.cli import main
+
+    plan = Path(__file__).parents[1] / "iac" / "fixtures" / "terraform" / "plan" / "plan.json"
+    out = tmp_path / "report.json"
+    main(["scan", str(plan), "--format", "json", "--output", str(out)])
+    report = json.loads(out.read_text())
+    assert report["input_errors"] == []
+    assert [s["kind"] for s in report["sources"]] == ["terraform-plan"]
+    assert report["summary"]["resources"]["functions"] >= 1
