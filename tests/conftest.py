@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
 import pytest
 from botocore.config import Config
+
+from fortress.demo import reset_emulator
 
 os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -46,12 +47,6 @@ def emulator() -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
-
-
-def reset_emulator(endpoint: str) -> None:
-    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST", data=b"")
-    with urllib.request.urlopen(request, timeout=30) as response:
-        response.read()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import threading
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -78,10 +79,21 @@ def emulator(port: int = 0) -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     host, bound = server.get_host_and_port()
+    endpoint = f"http://{host}:{bound}"
+    # The emulator keeps its accounts in process-wide state: start from an empty one, whatever
+    # another emulator in this process (a test's, an earlier demo's) left behind.
+    reset_emulator(endpoint)
     try:
-        yield f"http://{host}:{bound}"
+        yield endpoint
     finally:
         server.stop()
+
+
+def reset_emulator(endpoint: str) -> None:
+    """Empty every account and region of the emulator at ``endpoint``."""
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST", data=b"")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
 
 
 def demo_client(endpoint: str) -> AwsClient:
