@@ -22,5 +22,3 @@ class ScanConfig:
     stale_after_days: int = 365
     # Regular expressions: environment variable names or values never reported as secrets.
     secret_ignore: list[str] = field(default_factory=list)
-    # Show secret values in outputs (off by default: nothing leaks).
-    show_secrets: bool = False

@@ -43,10 +43,6 @@ TEMPLATE_ACCOUNT = "${AWS::AccountId}"
 WITHHELD = "secret value withheld from the snapshot"
 
 
-def is_unknown(value: object) -> bool:
-    return isinstance(value, Unknown)
-
-
 @dataclass(frozen=True)
 class Origin:
     """Where an object came from."""

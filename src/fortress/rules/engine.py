@@ -23,7 +23,6 @@ from typing import Any, TypeVar
 from fortress.config import ScanConfig
 from fortress.findings import Finding, Practice, ResourceRef, Severity, Status
 from fortress.inventory import (
-    Alarm,
     Api,
     ApiStage,
     Function,
@@ -321,11 +320,6 @@ class Context:
             t
             for t in self.inventory.trails
             if account is None or t.origin.account in (None, account)
-        ]
-
-    def alarms_for(self, region: str | None) -> list[Alarm]:
-        return [
-            a for a in self.inventory.alarms if region is None or a.origin.region in (None, region)
         ]
 
     def region_status(self, account: str | None, region: str | None) -> RegionStatus | None:

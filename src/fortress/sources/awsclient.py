@@ -165,13 +165,10 @@ class AwsClient:
         A not-found answer is ``Outcome(None, None)`` (absent); any other failure carries the gap,
         for the caller to record, or to drop when it recovers with a fallback call.
         """
-        try:
-            return Outcome(dict(getattr(self.client(service, region), operation)(**kwargs)), None)
-        except Exception as exc:  # every failure becomes data; see _gap_from
-            gap = self._gap_from(exc, service, region, operation, resource)
-            if gap.error_code in NOT_FOUND_CODES:
-                return Outcome(None, None)
-            return Outcome(None, gap)
+        outcome = self._invoke(service, region, operation, resource, kwargs)
+        if outcome.gap and outcome.gap.error_code in NOT_FOUND_CODES:
+            return Outcome(None, None)
+        return outcome
 
     def call(
         self,
@@ -188,14 +185,24 @@ class AwsClient:
         With ``absent_ok`` a not-found answer returns None without a gap (for example
         ``get_policy`` on a function that has no resource policy).
         """
+        outcome = self._invoke(service, region, operation, resource, kwargs)
+        if outcome.gap and not (absent_ok and outcome.gap.error_code in NOT_FOUND_CODES):
+            self.record(outcome.gap)
+        return outcome.value
+
+    def _invoke(
+        self,
+        service: str,
+        region: str | None,
+        operation: str,
+        resource: str | None,
+        kwargs: dict[str, Any],
+    ) -> Outcome:
+        """One call; any failure comes back as its gap, not as an exception."""
         try:
-            return dict(getattr(self.client(service, region), operation)(**kwargs))
+            return Outcome(dict(getattr(self.client(service, region), operation)(**kwargs)), None)
         except Exception as exc:  # every failure becomes data; see _gap_from
-            gap = self._gap_from(exc, service, region, operation, resource)
-            if absent_ok and gap.error_code in NOT_FOUND_CODES:
-                return None
-            self.record(gap)
-            return None
+            return Outcome(None, self._gap_from(exc, service, region, operation, resource))
 
     def paginate(
         self,
