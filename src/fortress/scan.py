@@ -146,15 +146,11 @@ def iac_inputs(paths: list[Path], forced: str | None) -> list[tuple[str, Path]]:
                 (kind, path.parent if kind == "terraform" and path.suffix == ".tf" else path)
             )
             continue
+        if forced in (None, "terraform"):
+            found.extend(("terraform", root) for root in _terraform_roots(path))
         for root, dirs, files in os.walk(path):
             dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
             folder = Path(root)
-            if (
-                any(f.endswith(".tf") for f in files)
-                and forced in (None, "terraform")
-                and not _is_module_of_parent(folder, path)
-            ):
-                found.append(("terraform", folder))
             for name in sorted(files):
                 file = folder / name
                 if name.endswith(".tf"):
@@ -174,25 +170,17 @@ def _detect(path: Path) -> str | None:
     return None
 
 
-def _is_module_of_parent(folder: Path, top: Path) -> bool:
-    """A folder used as a module by an ancestor configuration is scanned through it."""
-    current = folder.parent
-    while True:
-        try:
-            current.relative_to(top)
-        except ValueError:
-            return False
-        for tf in current.glob("*.tf"):
-            try:
-                text = tf.read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                continue
-            rel = os.path.relpath(folder, current)
-            if f'"./{rel}"' in text or f'"{rel}"' in text or f'"./{rel}/"' in text:
-                return True
-        if current == top or current == current.parent:
-            return False
-        current = current.parent
+def _terraform_roots(folder: Path) -> list[Path]:
+    """The Terraform configurations under ``folder``, each loaded on its own.
+
+    The Terraform source decides what is a root module (a folder no other folder uses as a
+    local module); a root nested inside another is loaded with it, so it is not listed twice.
+    """
+    module = _source_module(IAC_SOURCES["terraform"])
+    if module is None:
+        return []
+    roots: list[Path] = module.root_modules(folder)
+    return [r for r in roots if not any(other in r.parents for other in roots)]
 
 
 def _source_module(name: str) -> Any:

@@ -264,3 +264,17 @@ def test_terraform_plan_json_is_detected_and_scanned(tmp_path: Path) -> None:
     assert report["input_errors"] == []
     assert [s["kind"] for s in report["sources"]] == ["terraform-plan"]
     assert report["summary"]["resources"]["functions"] >= 1
+
+
+def test_a_module_shared_by_sibling_roots_is_not_scanned_as_a_root(tmp_path: Path) -> None:
+    from fortress.cli import main
+
+    folder = Path(__file__).parents[1] / "iac" / "fixtures" / "terraform" / "multiroot"
+    out = tmp_path / "report.json"
+    main(["scan", str(folder), "--format", "json", "--output", str(out)])
+    report = json.loads(out.read_text())
+    assert sorted(Path(s["target"]).name for s in report["sources"]) == ["app1", "app2"]
+    addresses = {f["resource"]["logical_id"] for f in report["findings"]}
+    # shared/mod is used by app1 through "../shared/mod": judged only as module.fn, in app1
+    assert "module.fn.aws_lambda_function.this" in addresses
+    assert "aws_lambda_function.this" not in addresses
