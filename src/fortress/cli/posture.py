@@ -343,7 +343,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
     started = datetime.now(UTC)
     inventory = collect_live(client)
     if not args.show_secrets:
-        withhold_secrets(inventory, args.secret_ignore)
+        snapshot.withhold_secrets(inventory, args.secret_ignore)
     snapshot.save(args.output, inventory, list(client.gaps), started)
     print(
         f"Snapshot of account {client.account_id()}: {len(inventory.functions)} functions, "
@@ -351,27 +351,6 @@ def cmd_collect(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return EXIT_INCOMPLETE if client.gaps else EXIT_CLEAN
-
-
-def withhold_secrets(inventory: Inventory, ignore: list[str] | None = None) -> None:
-    """Replace secret-looking values by their kind and fingerprint before they are saved."""
-    from fortress.inventory import WITHHELD, Unknown
-    from fortress.secrets.detect import scan_value
-
-    ignore = ignore or []
-    for fn in inventory.functions:
-        for var in fn.environment:
-            if isinstance(var.value, str):
-                hits = scan_value(var.name, var.value, ignore)
-                if hits:
-                    var.redacted = hits[0].kind
-                    var.fingerprint = hits[0].fingerprint
-                    var.value = Unknown(WITHHELD)
-    for api in inventory.apis:
-        for stage in api.stages:
-            for name, value in list(stage.variables.items()):
-                if isinstance(value, str) and scan_value(name, value, ignore):
-                    stage.variables[name] = Unknown(WITHHELD)
 
 
 def catalogue() -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from typing import Any
 from fortress import __version__
 from fortress.errors import InputError
 from fortress.findings import CoverageGap
-from fortress.inventory import Inventory, Unknown
+from fortress.inventory import WITHHELD, Inventory, Unknown
 
 FORMAT = "fortress-snapshot"
 VERSION = 1
@@ -129,3 +129,23 @@ def load(path: Path) -> tuple[Inventory, list[CoverageGap]]:
     if "snapshot" not in inventory.sources:
         inventory.sources.append("snapshot")
     return inventory, gaps
+
+
+def withhold_secrets(inventory: Inventory, ignore: list[str] | None = None) -> None:
+    """Replace secret-looking values by their kind and fingerprint before they are saved."""
+    from fortress.secrets.detect import scan_value
+
+    ignore = ignore or []
+    for fn in inventory.functions:
+        for var in fn.environment:
+            if isinstance(var.value, str):
+                hits = scan_value(var.name, var.value, ignore)
+                if hits:
+                    var.redacted = hits[0].kind
+                    var.fingerprint = hits[0].fingerprint
+                    var.value = Unknown(WITHHELD)
+    for api in inventory.apis:
+        for stage in api.stages:
+            for name, value in list(stage.variables.items()):
+                if isinstance(value, str) and scan_value(name, value, ignore):
+                    stage.variables[name] = Unknown(WITHHELD)
