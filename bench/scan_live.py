@@ -60,7 +60,7 @@ def peak_rss_mb():
 from fortress.config import ScanConfig
 from fortress.scan import SourceInfo, run_rules
 from fortress.sources import aws
-from fortress.sources.awsclient import AwsClient, AwsOptions
+from fortress.aws.client import AwsClient, AwsOptions
 endpoint, workers = sys.argv[1], int(sys.argv[2])
 imported = time.perf_counter()
 started = datetime.now(UTC)

@@ -14,11 +14,11 @@ from typing import Any
 
 from botocore.awsrequest import AWSResponse
 
+from fortress.aws.client import AwsClient, AwsOptions
 from fortress.config import ScanConfig
 from fortress.findings import Status
 from fortress.rules.engine import evaluate, select_rules
 from fortress.sources import aws
-from fortress.sources.awsclient import AwsClient, AwsOptions
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

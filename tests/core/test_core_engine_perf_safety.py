@@ -20,6 +20,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from fortress.aws.client import AwsClient, AwsOptions
 from fortress.findings import Finding
 from fortress.inventory import (
     PART_VERSIONS,
@@ -35,7 +36,6 @@ from fortress.inventory import (
 from fortress.rules import engine
 from fortress.rules.engine import Context, all_rules, evaluate
 from fortress.sources import aws as live
-from fortress.sources.awsclient import AwsClient, AwsOptions
 from fortress.sources.base import IacOptions
 
 ACCOUNT = "123456789012"

@@ -19,9 +19,9 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from fortress.aws.client import AwsClient, AwsOptions
 from fortress.cli import main
 from fortress.sources import aws
-from fortress.sources.awsclient import AwsClient, AwsOptions
 
 TRUST = json.dumps(
     {

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from ftr_detection_events import ACCOUNT, event, iam_user
 
+from fortress.aws.client import AwsClient, AwsOptions
 from fortress.cli import hunt as hunt_cli
 from fortress.detection import rules
 from fortress.detection.athena import AthenaTarget, detection_sql, hunt_athena
 from fortress.detection.sql import HuntSettings
 from fortress.errors import FortressError
-from fortress.sources.awsclient import AwsClient, AwsOptions
 
 TARGET = AthenaTarget("security", "cloudtrail_logs", "s3://athena-results/hunt/")
 

@@ -12,9 +12,9 @@ import boto3
 from botocore.stub import Stubber
 from ftr_detection_events import ACCOUNT, iam_user, update_code
 
+from fortress.aws.client import AwsClient, AwsOptions
 from fortress.detection import cloudtrail
 from fortress.detection.hunt import HuntRequest, hunt
-from fortress.sources.awsclient import AwsClient, AwsOptions
 
 
 def backdoor() -> dict[str, Any]:

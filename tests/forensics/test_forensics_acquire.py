@@ -24,12 +24,12 @@ from typing import Any
 import pytest
 
 import fortress.cli
+from fortress.aws.client import AwsClient, AwsOptions
 from fortress.forensics import acquire as acquire_module
 from fortress.forensics.acquire import AcquireOptions, acquire, code_sha256
 from fortress.forensics.bundle import MANIFEST, MANIFEST_HASH, BundleReader, verify_bundle
 from fortress.forensics.diff import diff_bundle
 from fortress.forensics.timeline import build_timeline
-from fortress.sources.awsclient import AwsClient, AwsOptions
 
 FUNCTION = "orders-api"
 

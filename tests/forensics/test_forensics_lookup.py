@@ -11,8 +11,8 @@ from typing import Any
 
 from botocore.stub import Stubber
 
+from fortress.aws.client import AwsClient, AwsOptions
 from fortress.forensics.acquire import AcquireOptions, acquire
-from fortress.sources.awsclient import AwsClient, AwsOptions
 
 TRUST = json.dumps(
     {

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from fortress.aws.client import AwsClient, AwsOptions
 from fortress.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INCOMPLETE
 from fortress.errors import FortressError
 from fortress.forensics.acquire import AcquireOptions, AcquireResult, acquire, default_output
@@ -23,7 +24,6 @@ from fortress.forensics.archive import ArchiveLimits
 from fortress.forensics.bundle import verify_bundle
 from fortress.forensics.diff import DiffResult, diff_bundle
 from fortress.forensics.timeline import build_timeline, to_csv, to_jsonl
-from fortress.sources.awsclient import AwsClient, AwsOptions
 
 MB = 1024 * 1024
 _RELATIVE = re.compile(r"^(\d+)([mhdw])$")

@@ -119,7 +119,7 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 def _aws(args: argparse.Namespace) -> Any:
-    from fortress.sources.awsclient import AwsClient, AwsOptions
+    from fortress.aws.client import AwsClient, AwsOptions
 
     options = AwsOptions(
         profile=args.profile,

@@ -14,6 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from fortress.aws.client import AwsClient, AwsOptions
 from fortress.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INCOMPLETE
 from fortress.config import ScanConfig
 from fortress.errors import FortressError, InputError
@@ -21,7 +22,6 @@ from fortress.findings import Severity
 from fortress.inventory import Inventory
 from fortress.rules.engine import Rule, all_rules, select_rules
 from fortress.scan import ScanResult, SourceInfo, iac_inputs, load_iac, run_rules
-from fortress.sources.awsclient import AwsClient, AwsOptions
 from fortress.sources.base import IacOptions
 
 FORMATS = ("console", "json", "sarif")

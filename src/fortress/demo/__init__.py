@@ -20,13 +20,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from fortress.aws.client import AwsClient, AwsOptions
 from fortress.config import ScanConfig
 from fortress.demo import cloudtrail as demo_trail
 from fortress.demo.seed import PRIMARY, SECONDARY
 from fortress.findings import Status
 from fortress.scan import ScanResult, SourceInfo, run_rules
 from fortress.sources import aws
-from fortress.sources.awsclient import AwsClient, AwsOptions
 
 DEMO_CREDENTIALS = ("testing", "testing")
 

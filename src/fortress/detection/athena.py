@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from fortress.aws.client import AwsClient
 from fortress.detection import rules
 from fortress.detection.hunt import row_to_detection
 from fortress.detection.model import Detection
@@ -30,7 +31,6 @@ from fortress.detection.sql import (
     normalized_query,
 )
 from fortress.errors import FortressError
-from fortress.sources.awsclient import AwsClient
 
 _IDENT = re.compile(r"^[A-Za-z0-9_]+$")
 

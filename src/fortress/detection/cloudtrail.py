@@ -21,9 +21,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from fortress.aws.client import AwsClient
 from fortress.cloudtrail import iter_file, normalize_record
 from fortress.errors import InputError
-from fortress.sources.awsclient import AwsClient
 
 SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".gz")
 SKIP_PARTS = ("CloudTrail-Digest", "CloudTrail-Insight")

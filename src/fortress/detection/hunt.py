@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from fortress.aws.client import AwsClient
 from fortress.detection import cloudtrail, rules
 from fortress.detection.model import Detection, HuntResult
 from fortress.detection.sql import DUCKDB, HuntSettings
 from fortress.detection.store import EventStore
 from fortress.findings import Severity
-from fortress.sources.awsclient import AwsClient
 
 MAX_EVENT_IDS = 500
 

@@ -1,6 +1,6 @@
 """Acquire a Lambda function as a verifiable evidence bundle (read-only on AWS).
 
-Every AWS call goes through :class:`~fortress.sources.awsclient.AwsClient`; a failed call
+Every AWS call goes through :class:`~fortress.aws.client.AwsClient`; a failed call
 becomes a coverage gap recorded in the manifest and acquisition goes on. Code packages and
 layer contents are streamed from ``Code.Location`` / ``Content.Location`` to the bundle, capped
 in size, and checked against ``CodeSha256`` (base64 SHA-256): a mismatch is recorded loudly.
@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from fortress import TOOL_NAME, __version__
+from fortress.aws.client import AwsClient
 from fortress.errors import FortressError
 from fortress.findings import CoverageGap
 from fortress.forensics.archive import ArchiveLimits, UnsafeArchive, list_archive
@@ -36,7 +37,6 @@ from fortress.forensics.bundle import (
     zip_bundle,
 )
 from fortress.forensics.cloudtrail import concerns_function, iter_function_events
-from fortress.sources.awsclient import AwsClient
 
 REDACTED = "***REDACTED***"
 DEFAULT_WINDOW = timedelta(days=7)

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
+from fortress.aws.client import AwsClient
 from fortress.inventory import (
     COLLECTION_ALARMS,
     COLLECTION_APIS,
@@ -65,7 +66,6 @@ from fortress.inventory import (
     Unknown,
     VpcConfig,
 )
-from fortress.sources.awsclient import AwsClient
 from fortress.sources.openapi import function_arn_in_uri
 
 SOURCE = "aws"
