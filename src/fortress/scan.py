@@ -41,11 +41,21 @@ SKIP_DIRS = {
 
 @dataclass
 class SourceInfo:
+    """One source a scan read: its kind, what it read, how many functions it found, and what it
+    could not follow (registry modules, unresolvable file references, …: each also a gap)."""
+
     kind: str
     target: str
+    functions: int | None = None
+    not_followed: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "target": self.target}
+        out: dict[str, Any] = {"kind": self.kind, "target": self.target}
+        if self.functions is not None:
+            out["functions"] = self.functions
+        if self.not_followed:
+            out["not_followed"] = list(self.not_followed)
+        return out
 
 
 @dataclass
