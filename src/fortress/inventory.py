@@ -424,6 +424,31 @@ class RegionStatus:
     inspector_lambda_scanning: Maybe[bool] | None = None
 
 
+# --------------------------------------------------------------------------- source notes
+
+
+NOTE_GAP = "gap"  # something the source could not read or follow: the scan is incomplete (exit 3)
+NOTE_WARNING = "warning"  # accepted as the deploy tool would, but worth telling (duplicate keys)
+
+
+@dataclass(frozen=True)
+class SourceNote:
+    """What an IaC source could not read or follow, or accepted with a warning.
+
+    ``subject`` names the thing (a module address and its source, a ``${file()}`` path, an
+    include location); ``message`` says what happened and, for gaps, the fix.
+    """
+
+    kind: str  # NOTE_GAP | NOTE_WARNING
+    file: str
+    message: str
+    line: int | None = None
+    subject: str = ""
+
+    def where(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
 # --------------------------------------------------------------------------- the inventory
 
 
@@ -461,6 +486,8 @@ class Inventory:
     # "<kind>" for global ones, kind being one of the COLLECTION_* names. A rule that would
     # conclude "missing" from an empty collection answers "unknown" instead.
     uncollected: set[str] = field(default_factory=set)
+    # IaC only: what the sources could not follow (gaps) or accepted with a warning.
+    notes: list[SourceNote] = field(default_factory=list)
 
     def extend(self, other: Inventory) -> None:
         """Merge another inventory into this one (several regions, files or accounts)."""
@@ -486,5 +513,6 @@ class Inventory:
             if source not in self.sources:
                 self.sources.append(source)
         self.uncollected |= other.uncollected
+        self.notes.extend(other.notes)
         if other.scope == "template":
             self.scope = "template"

@@ -15,7 +15,7 @@ from fortress import TOOL_NAME, __version__
 from fortress.config import ScanConfig
 from fortress.errors import InputError
 from fortress.findings import CoverageGap, Finding, Severity, Status
-from fortress.inventory import Inventory
+from fortress.inventory import NOTE_GAP, NOTE_WARNING, Inventory
 from fortress.rules.engine import Rule, all_rules, evaluate
 from fortress.sources.base import IacOptions
 
@@ -66,6 +66,8 @@ class ScanResult:
     started_at: datetime
     finished_at: datetime
     input_errors: list[InputError] = field(default_factory=list)
+    # Inputs accepted as the deploy tool accepts them, with something worth telling.
+    input_warnings: list[InputError] = field(default_factory=list)
     rules_run: int = 0
     inventory_counts: dict[str, int] = field(default_factory=dict)
     tool: str = TOOL_NAME
@@ -91,6 +93,7 @@ class ScanResult:
             "by_practice": practices,
             "coverage_gaps": len(self.gaps),
             "input_errors": len(self.input_errors),
+            "input_warnings": len(self.input_warnings),
             "rules_run": self.rules_run,
             "resources": self.inventory_counts,
         }
@@ -104,6 +107,7 @@ def run_rules(
     sources: list[SourceInfo],
     started_at: datetime,
     input_errors: list[InputError] | None = None,
+    input_warnings: list[InputError] | None = None,
 ) -> ScanResult:
     rules = rules if rules is not None else all_rules()
     findings = evaluate(inventory, rules, config)
@@ -115,6 +119,7 @@ def run_rules(
         started_at=started_at,
         finished_at=datetime.now(UTC),
         input_errors=input_errors or [],
+        input_warnings=input_warnings or [],
         rules_run=len(rules),
         inventory_counts=counts(inventory),
     )
@@ -202,28 +207,59 @@ def _source_module(name: str) -> Any:
         raise
 
 
+@dataclass
+class IacLoad:
+    """What loading IaC inputs produced: one inventory, and per input what happened."""
+
+    inventory: Inventory
+    errors: list[InputError] = field(default_factory=list)
+    warnings: list[InputError] = field(default_factory=list)
+    gaps: list[CoverageGap] = field(default_factory=list)
+    sources: list[SourceInfo] = field(default_factory=list)
+
+
 def load_iac(
     inputs: list[tuple[str, Path]],
     options: IacOptions,
     on_file: Callable[[Path], None] | None = None,
-) -> tuple[Inventory, list[InputError]]:
-    inventory = Inventory(scope="template")
-    errors: list[InputError] = []
+) -> IacLoad:
+    """Load every input on its own; a source's gap notes become coverage gaps (exit 3)."""
+    result = IacLoad(Inventory(scope="template"))
     for kind, path in inputs:
         module = _source_module(IAC_SOURCES[kind])
         if module is None:
-            errors.append(InputError(str(path), f"{kind} support is not installed"))
+            result.errors.append(InputError(str(path), f"{kind} support is not installed"))
             continue
         if on_file:
             on_file(path)
         try:
             part = module.load(path, options)
         except InputError as exc:
-            errors.append(exc)
+            result.errors.append(exc)
             continue
         except RecursionError:
-            errors.append(InputError(str(path), "too deeply nested to resolve"))
+            result.errors.append(InputError(str(path), "too deeply nested to resolve"))
             continue
-        inventory.extend(part)
-    inventory.scope = "template"
-    return inventory, errors
+        not_followed: list[str] = []
+        for note in part.notes:
+            if note.kind == NOTE_WARNING:
+                result.warnings.append(InputError(note.file, note.message, note.line))
+                continue
+            if note.kind != NOTE_GAP:
+                continue
+            not_followed.append(f"{note.subject or note.where()}: {note.message}")
+            result.gaps.append(
+                CoverageGap(
+                    service=kind,
+                    operation="read",
+                    error_code="NotFollowed",
+                    message=note.message,
+                    resource=f"{note.where()} {note.subject}".strip(),
+                )
+            )
+        result.sources.append(
+            SourceInfo(kind, str(path), functions=len(part.functions), not_followed=not_followed)
+        )
+        result.inventory.extend(part)
+    result.inventory.scope = "template"
+    return result

@@ -227,7 +227,7 @@ def test_source_forces_the_format(capsys: pytest.CaptureFixture[str], tmp_path: 
     code, _, err = _scan(capsys, str(odd))
     assert code == 2 and err.startswith(f"fortress: error: {odd}:1: not a CloudFormation")
     code, report, _ = _json(capsys, str(odd), "--source", "serverless")
-    assert report["sources"] == [{"kind": "serverless", "target": str(odd)}]
+    assert report["sources"] == [{"kind": "serverless", "target": str(odd), "functions": 1}]
     assert report["summary"]["by_status"]["fail"] == 0
 
 

@@ -298,6 +298,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         result = run_rules(
             inventory, rules, config, list(client.gaps), [SourceInfo("aws", target)], started
         )
+    for warning in result.input_warnings:
+        print(f"fortress: warning: {warning}", file=sys.stderr)
     for error in result.input_errors:
         print(f"fortress: error: {error}", file=sys.stderr)
     if result.input_errors and not result.sources:
@@ -329,11 +331,18 @@ def _scan_iac(
             "no CloudFormation, SAM, Serverless or Terraform files found in "
             + ", ".join(map(str, args.paths))
         )
-    inventory, load_errors = load_iac(inputs, options)
-    errors.extend(load_errors)
-    failed = {e.file for e in errors}
-    sources = [SourceInfo(kind, str(path)) for kind, path in inputs if str(path) not in failed]
-    return run_rules(inventory, rules, config, [], sources, started, errors)
+    loaded = load_iac(inputs, options)
+    errors.extend(loaded.errors)
+    return run_rules(
+        loaded.inventory,
+        rules,
+        config,
+        loaded.gaps,
+        loaded.sources,
+        started,
+        errors,
+        loaded.warnings,
+    )
 
 
 def cmd_collect(args: argparse.Namespace) -> int:

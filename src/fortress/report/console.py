@@ -93,7 +93,11 @@ def findings_table(findings: list[Finding], status: Status, title: str) -> Table
 
 def render(result: Any, show_passed: bool = False) -> RenderableType:
     parts: list[RenderableType] = []
-    sources = ", ".join(f"{s.kind}: {s.target}" for s in result.sources)
+    sources = ", ".join(
+        f"{s.kind}: {s.target}"
+        + (f" ({_count(s.functions, 'functions')})" if s.functions is not None else "")
+        for s in result.sources
+    )
     parts.append(Text(f"Fortress {result.version} — {sources}", style="bold"))
     summary = result.summary()
     resources = ", ".join(_count(v, k) for k, v in summary["resources"].items() if v)
@@ -124,6 +128,11 @@ def render(result: Any, show_passed: bool = False) -> RenderableType:
                 str(g["count"]),
             )
         parts.append(gaps)
+    for source in result.sources:
+        for item in source.not_followed:
+            parts.append(Text(f"not followed in {source.target}: {item}", style="yellow"))
+    for warning in result.input_warnings:
+        parts.append(Text(f"warning: {warning}", style="yellow"))
     for error in result.input_errors:
         parts.append(Text(f"error: {error}", style="red"))
     failing = summary["failures_by_severity"]

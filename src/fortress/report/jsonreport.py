@@ -60,6 +60,9 @@ def build(result: Any) -> dict[str, Any]:
         "input_errors": [
             {"file": e.file, "line": e.line, "message": e.message} for e in result.input_errors
         ],
+        "input_warnings": [
+            {"file": e.file, "line": e.line, "message": e.message} for e in result.input_warnings
+        ],
         "summary": result.summary(),
         "findings": [f.to_dict() for f in result.findings],
     }
