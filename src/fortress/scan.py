@@ -72,6 +72,9 @@ class ScanResult:
     inventory_counts: dict[str, int] = field(default_factory=dict)
     tool: str = TOOL_NAME
     version: str = __version__
+    # Asked-for report sections (fortress.cli.governance): per-control compliance, baseline.
+    compliance: dict[str, Any] | None = None
+    baseline: dict[str, Any] | None = None
 
     def failing(self, threshold: Severity) -> list[Finding]:
         return [f for f in self.findings if f.status is Status.FAIL and f.severity >= threshold]
