@@ -59,7 +59,7 @@ def compliance_table(compliance: dict[str, Any]) -> RenderableType:
         table.add_column("Control", no_wrap=True)
         table.add_column("Status", no_wrap=True)
         table.add_column("Title", ratio=3, overflow="fold")
-        table.add_column("Rules", ratio=1, overflow="fold")
+        table.add_column("Rules", ratio=1, min_width=12, overflow="fold")
         table.add_column("Resources", ratio=2, overflow="fold")
         for c in fw["controls"]:
             table.add_row(

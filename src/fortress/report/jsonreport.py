@@ -8,7 +8,7 @@ from typing import Any, Protocol
 from fortress.findings import CoverageGap, Finding
 from fortress.report import governance
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: optional `compliance` and `baseline` sections
 
 
 class ScanLike(Protocol):
