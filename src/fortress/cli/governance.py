@@ -183,7 +183,9 @@ def render(fmt: str, result: Any) -> str:
 
 
 def _scanned_account(result: Any) -> str | None:
-    accounts = {f.resource.account for f in result.findings if f.resource.account}
+    accounts = {
+        a for f in result.findings if (a := f.resource.account) and len(a) == 12 and a.isdigit()
+    }
     return accounts.pop() if len(accounts) == 1 else None
 
 
