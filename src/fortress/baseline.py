@@ -66,7 +66,9 @@ def load(path: Path) -> Baseline:
         raise InputError(name, f"baseline: cannot read ({exc.strerror})") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         line = getattr(exc, "lineno", None)
-        raise InputError(name, "baseline is not JSON (expected a Fortress JSON report)", line) from None
+        raise InputError(
+            name, "baseline is not JSON (expected a Fortress JSON report)", line
+        ) from None
     if not isinstance(data, dict) or "findings" not in data or "schema_version" not in data:
         raise InputError(
             name, "baseline is not a Fortress JSON report (no schema_version and findings)"
@@ -78,7 +80,11 @@ def load(path: Path) -> Baseline:
     for i, f in enumerate(findings):
         resource = f.get("resource") if isinstance(f, dict) else None
         rid = resource.get("id") if isinstance(resource, dict) else None
-        if not isinstance(f, dict) or not isinstance(f.get("rule_id"), str) or not isinstance(rid, str):
+        if (
+            not isinstance(f, dict)
+            or not isinstance(f.get("rule_id"), str)
+            or not isinstance(rid, str)
+        ):
             raise InputError(name, f"baseline: findings[{i}] has no rule_id and resource.id")
         if f.get("status") != Status.FAIL.value:
             continue

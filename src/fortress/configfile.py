@@ -141,7 +141,12 @@ def _jsonable(value: Any) -> Any:
 
 # --------------------------------------------------------------------------- validation
 
-_JSON_TYPES = {"array": "a list", "object": "a mapping", "string": "a string", "boolean": "true or false"}
+_JSON_TYPES = {
+    "array": "a list",
+    "object": "a mapping",
+    "string": "a string",
+    "boolean": "true or false",
+}
 
 
 def _type_name(value: Any) -> str:
@@ -162,7 +167,7 @@ def _validate(name: str, data: dict[str, Any], lines: dict[PathKey, int]) -> Non
     from jsonschema import Draft202012Validator
 
     validator = Draft202012Validator(schema())
-    errors = sorted(validator.iter_errors(data), key=lambda e: (_line(lines, tuple(e.path)) or 0))
+    errors = sorted(validator.iter_errors(data), key=lambda e: _line(lines, tuple(e.path)) or 0)
     if not errors:
         return
     err = errors[0]

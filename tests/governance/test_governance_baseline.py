@@ -87,8 +87,10 @@ def test_baseline_console_lists_new_and_fixed(tmp_path: Path, capsys: Any) -> No
         ("{not json", "baseline is not JSON"),
         ('{"findings": []}', "not a Fortress JSON report"),
         ('{"schema_version": "1.0", "findings": {}}', "'findings' is not a list"),
-        ('{"schema_version": "1.0", "findings": [{"rule_id": "FTR-NET-001"}]}',
-         "findings[0] has no rule_id and resource.id"),
+        (
+            '{"schema_version": "1.0", "findings": [{"rule_id": "FTR-NET-001"}]}',
+            "findings[0] has no rule_id and resource.id",
+        ),
         ('["a", "list"]', "not a Fortress JSON report"),
     ],
 )

@@ -131,9 +131,7 @@ def test_compliance_on_the_demo_scan(demo: tuple[str, ScanResult]) -> None:
     ] == "not_assessed"
 
 
-def test_scan_compliance_cli_json_and_console(
-    demo: tuple[str, ScanResult], capsys: Any
-) -> None:
+def test_scan_compliance_cli_json_and_console(demo: tuple[str, ScanResult], capsys: Any) -> None:
     endpoint, _ = demo
     base = ["scan", "--endpoint-url", endpoint, "--region", "us-east-1", "--region", "eu-west-1"]
     base += ["--as-of", "2026-11-27", "--no-config"]

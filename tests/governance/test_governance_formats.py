@@ -87,7 +87,9 @@ def test_ocsf_posture_findings_validate(capsys: Any) -> None:
     codes = {e["status_code"] for e in events}
     assert {"FAIL", "PASS"} <= codes
     public = next(
-        e for e in events if e["metadata"]["event_code"] == "FTR-IAM-007" and e["status_code"] == "FAIL"
+        e
+        for e in events
+        if e["metadata"]["event_code"] == "FTR-IAM-007" and e["status_code"] == "FAIL"
     )
     assert public["severity_id"] == 5 and public["severity"] == "Critical"
     assert public["resources"][0]["type"] == "AWS::Lambda::Function"
@@ -145,7 +147,9 @@ def test_push_securityhub_in_batches_of_100(aws: str, client: Any) -> None:
         "Severity": {"Label": "LOW"},
         "Title": "FTR-NET-001 Function is not attached to a VPC",
         "Description": "not in a VPC",
-        "Resources": [{"Type": "AwsLambdaFunction", "Id": "arn:aws:lambda:us-east-1:123456789012:function:f"}],
+        "Resources": [
+            {"Type": "AwsLambdaFunction", "Id": "arn:aws:lambda:us-east-1:123456789012:function:f"}
+        ],
     }
     findings = [{**template, "Id": f"fortress/FTR-NET-001/{i:04d}"} for i in range(230)]
     aws_client = AwsClient(AwsOptions(regions=["us-east-1"], endpoint_url=aws, max_attempts=1))
@@ -239,7 +243,7 @@ def test_csv_report_of_a_hostile_template(tmp_path: Path, capsys: Any) -> None:
     report = _json_report(template, capsys)
     assert len(rows) == len(report["findings"])
     names = {row["resource_name"] for row in rows}
-    assert names == {"'=HYPERLINK(\"http://evil.example\",\"click\")"}
+    assert names == {'\'=HYPERLINK("http://evil.example","click")'}
     for row in rows:
         for value in row.values():
             assert not value.startswith(("=", "+", "-", "@")), value

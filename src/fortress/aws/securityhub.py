@@ -30,9 +30,7 @@ def push(client: AwsClient, findings: list[dict[str, Any]], region: str) -> Push
     for start in range(0, len(findings), BATCH):
         batch = findings[start : start + BATCH]
         result.batches += 1
-        outcome = client.attempt(
-            "securityhub", region, "batch_import_findings", Findings=batch
-        )
+        outcome = client.attempt("securityhub", region, "batch_import_findings", Findings=batch)
         if outcome.gap is not None or outcome.value is None:
             result.failed += len(batch)
             if outcome.gap is not None:

@@ -35,9 +35,7 @@ def add_scan_options(parser: argparse.ArgumentParser) -> None:
         help="configuration file (default: the nearest .fortress.yaml above the scanned path "
         "or the working directory)",
     )
-    group.add_argument(
-        "--no-config", action="store_true", help="do not look for a .fortress.yaml"
-    )
+    group.add_argument("--no-config", action="store_true", help="do not look for a .fortress.yaml")
     group.add_argument(
         "--compliance",
         action="append",
@@ -83,7 +81,9 @@ class Governance:
     comparison: Any = None  # baseline.Comparison, after the scan
 
 
-def prepare(args: argparse.Namespace, config: ScanConfig, rules: list[Rule]) -> tuple[Governance, list[Rule]]:
+def prepare(
+    args: argparse.Namespace, config: ScanConfig, rules: list[Rule]
+) -> tuple[Governance, list[Rule]]:
     """Load the config file, the frameworks and the baseline (each error exits 2, before any
     scanning), merge the file into ``config`` and narrow ``rules`` by its on/off switches."""
     from fortress import configfile
@@ -239,8 +239,7 @@ def exit_code(gov: Governance, result: Any, threshold: Severity, default: int) -
     failing = [
         f
         for f in result.findings
-        if f.status is Status.FAIL and f.severity >= threshold
-        and (f.rule_id, f.resource.id) in new
+        if f.status is Status.FAIL and f.severity >= threshold and (f.rule_id, f.resource.id) in new
     ]
     if failing:
         return EXIT_FINDINGS
@@ -270,8 +269,7 @@ def rules_compliance(names: list[str], fmt: str) -> int:
                     "id": fw.id,
                     "name": f"{fw.name} {fw.version}",
                     "controls": [
-                        {"id": c.id, "title": c.title, "rules": list(c.rules)}
-                        for c in fw.controls
+                        {"id": c.id, "title": c.title, "rules": list(c.rules)} for c in fw.controls
                     ],
                 }
                 for fw in frameworks
@@ -293,7 +291,10 @@ def rules_compliance(names: list[str], fmt: str) -> int:
             table.add_row(
                 Text(c.id),
                 Text(c.title),
-                Text(cover or "not covered (reported as not assessed)", style="" if cover else "yellow"),
+                Text(
+                    cover or "not covered (reported as not assessed)",
+                    style="" if cover else "yellow",
+                ),
             )
         console.print(table)
     return EXIT_CLEAN

@@ -15,8 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from fortress.aws.client import AwsClient, AwsOptions
-from fortress.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INCOMPLETE
-from fortress.cli import governance
+from fortress.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INCOMPLETE, governance
 from fortress.config import ScanConfig
 from fortress.errors import FortressError, InputError
 from fortress.findings import Severity

@@ -31,9 +31,7 @@ def summarize(
     return {"frameworks": [_framework(fw, by_rule, ran) for fw in frameworks]}
 
 
-def _framework(
-    fw: Framework, by_rule: dict[str, list[Finding]], ran: set[str]
-) -> dict[str, Any]:
+def _framework(fw: Framework, by_rule: dict[str, list[Finding]], ran: set[str]) -> dict[str, Any]:
     controls = []
     for control in fw.controls:
         status, resources = _judge(control.rules, by_rule, ran)

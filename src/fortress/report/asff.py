@@ -95,7 +95,9 @@ def finding(f: Finding, when: str, account: str, region: str) -> dict[str, Any]:
     return out
 
 
-def build(result: Any, account: str | None = None, region: str | None = None) -> list[dict[str, Any]]:
+def build(
+    result: Any, account: str | None = None, region: str | None = None
+) -> list[dict[str, Any]]:
     when = result.finished_at.isoformat().replace("+00:00", "Z")
     acct = account or UNKNOWN_ACCOUNT
     return [

@@ -1,4 +1,4 @@
-"""JUnit XML: one test suite per rule, one test case per rule × resource.
+"""JUnit XML: one test suite per rule, one test case per rule and resource.
 
 A failure is a ``<failure>``, an unknown verdict an ``<error>`` (the check could not run to a
 conclusion, so it is not a pass), a suppressed failure ``<skipped>`` with its reason. CI
@@ -27,7 +27,7 @@ def build(result: Any) -> ET.Element:
         by_rule[f.rule_id].append(f)
     seconds = f"{(result.finished_at - result.started_at).total_seconds():.3f}"
     root = ET.Element("testsuites", name="fortress", time=seconds)
-    totals = defaultdict(int)
+    totals: dict[str, int] = defaultdict(int)
     for rule_id in sorted(by_rule):
         findings = by_rule[rule_id]
         counts = {
@@ -38,12 +38,9 @@ def build(result: Any) -> ET.Element:
         }
         for k, v in counts.items():
             totals[k] += v
-        suite = ET.SubElement(
-            root,
-            "testsuite",
-            name=_clean(f"{rule_id} {findings[0].title}"),
-            **{k: str(v) for k, v in counts.items()},
-        )
+        attrs = {"name": _clean(f"{rule_id} {findings[0].title}")}
+        attrs.update({k: str(v) for k, v in counts.items()})
+        suite = ET.SubElement(root, "testsuite", attrs)
         for f in findings:
             _case(suite, f)
     for k in ("tests", "failures", "errors", "skipped"):
@@ -53,9 +50,7 @@ def build(result: Any) -> ET.Element:
 
 def _case(suite: ET.Element, f: Finding) -> None:
     r = f.resource
-    case = ET.SubElement(
-        suite, "testcase", classname=f.rule_id, name=_clean(r.id), time="0"
-    )
+    case = ET.SubElement(suite, "testcase", classname=f.rule_id, name=_clean(r.id), time="0")
     if r.file:
         case.set("file", _clean(r.file))
         if r.line:

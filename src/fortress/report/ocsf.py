@@ -70,7 +70,9 @@ def _base(
         "type_uid": TYPE_UID,
         "type_name": "Detection Finding: Create",
         "severity_id": SEVERITY_ID[severity],
-        "severity": severity.label.capitalize() if severity is not Severity.INFO else "Informational",
+        "severity": severity.label.capitalize()
+        if severity is not Severity.INFO
+        else "Informational",
         "time": _millis(when),
         "time_dt": when.isoformat(),
         "message": message,
@@ -91,7 +93,12 @@ def _base(
 def _cloud(account: str | None, region: str | None) -> dict[str, Any]:
     cloud: dict[str, Any] = {"provider": "AWS"}
     if account and len(account) == 12 and account.isdigit():
-        cloud["account"] = {"uid": account, "name": account, "type_id": ACCOUNT_TYPE_AWS, "type": "AWS Account"}
+        cloud["account"] = {
+            "uid": account,
+            "name": account,
+            "type_id": ACCOUNT_TYPE_AWS,
+            "type": "AWS Account",
+        }
     if region:
         cloud["region"] = region
     return cloud
@@ -103,7 +110,12 @@ def finding_event(f: Finding, when: datetime, version: str) -> dict[str, Any]:
     event = _base(
         severity=f.severity, when=when, version=version, rule_id=f.rule_id, message=f.message
     )
-    resource: dict[str, Any] = {"uid": r.id, "name": r.name, "type": r.type, "cloud_partition": "aws"}
+    resource: dict[str, Any] = {
+        "uid": r.id,
+        "name": r.name,
+        "type": r.type,
+        "cloud_partition": "aws",
+    }
     if r.region:
         resource["region"] = r.region
     if r.file:
@@ -168,7 +180,12 @@ def detection_event(d: DetectionLike, when: datetime, version: str) -> dict[str,
     )
     if d.function:
         event["resources"] = [
-            {"uid": d.function, "name": d.function, "type": "AWS::Lambda::Function", "cloud_partition": "aws"}
+            {
+                "uid": d.function,
+                "name": d.function,
+                "type": "AWS::Lambda::Function",
+                "cloud_partition": "aws",
+            }
         ]
     return event
 
