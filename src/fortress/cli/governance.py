@@ -18,7 +18,7 @@ from rich.console import Console
 
 from fortress.cli import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INCOMPLETE
 from fortress.config import ScanConfig
-from fortress.errors import FortressError
+from fortress.errors import FortressError, InputError
 from fortress.findings import Severity, Status
 from fortress.rules.engine import Rule, all_rules
 
@@ -51,6 +51,12 @@ def add_scan_options(parser: argparse.ArgumentParser) -> None:
         help="an earlier JSON report: fail only on failures not in it; list new and fixed",
     )
     group.add_argument(
+        "--only-iac",
+        action="store_true",
+        help="ignore PATHs no IaC source recognises (pre-commit passes every changed file); "
+        "a changed .tf file scans its folder",
+    )
+    group.add_argument(
         "--push-securityhub",
         action="store_true",
         help="import the findings into AWS Security Hub (BatchImportFindings) — writes to the "
@@ -79,6 +85,8 @@ class Governance:
     frameworks: list[Any] | None = None  # compliance frameworks
     baseline: Any = None  # baseline.Baseline | None
     comparison: Any = None  # baseline.Comparison, after the scan
+    # --only-iac left no path to scan: the run is clean without scanning anything.
+    nothing_to_scan: bool = False
 
 
 def prepare(
@@ -89,6 +97,9 @@ def prepare(
     from fortress import configfile
 
     gov = Governance()
+    if args.only_iac and args.paths:
+        args.paths = iac_paths(args.paths)
+        gov.nothing_to_scan = not args.paths
     if args.compliance:
         from fortress.compliance import select_frameworks
 
@@ -116,6 +127,23 @@ def prepare(
 
         gov.baseline = baseline.load(args.baseline)
     return gov, rules
+
+
+def iac_paths(paths: list[Path]) -> list[Path]:
+    """The paths an IaC source recognises; a .tf file stands for its folder (once)."""
+    from fortress.scan import iac_inputs
+
+    kept: list[Path] = []
+    for path in paths:
+        if path.is_file() and path.suffix == ".tf":
+            path = path.parent
+        try:
+            found = iac_inputs([path], None)
+        except InputError:
+            continue
+        if found and path not in kept:
+            kept.append(path)
+    return kept
 
 
 def _longest(rule_id: str, keys: dict[str, Any]) -> str | None:

@@ -287,6 +287,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if args.paths and args.snapshot:
         raise FortressError("give IaC paths or --snapshot, not both")
     gov, rules = governance.prepare(args, config, rules)
+    if gov.nothing_to_scan:
+        print("fortress: no IaC files among the given paths", file=sys.stderr)
+        return EXIT_CLEAN
     client: AwsClient | None = None
     if args.snapshot:
         from fortress.sources import snapshot
