@@ -195,3 +195,50 @@ def test_shipped_schema_is_valid_and_accepts_the_documented_example() -> None:
     data = configfile._jsonable(yaml.safe_load(example))
     jsonschema.validate(data, schema)
     assert set(data) == set(schema["properties"])  # the example shows every key
+
+
+SHARED = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  SharedFn:
+    Type: AWS::Lambda::Function
+    Properties:
+      FunctionName: shared
+      Runtime: python3.12
+      Handler: index.handler
+      Role: arn:aws:iam::123456789012:role/r
+      Code: {ZipFile: "def handler(e, c): pass"}
+      Environment:
+        Variables:
+          STRIPE_KEY: sk_live_4eC39HqLyjWDarjtT1zdp7dcAbCdEfGh
+  PartnerInvoke:
+    Type: AWS::Lambda::Permission
+    Properties:
+      FunctionName: !Ref SharedFn
+      Action: lambda:InvokeFunction
+      Principal: "111122223333"
+"""
+
+
+def test_trusted_accounts_and_secret_ignore_from_the_file(
+    tmp_path: Path, capsys: Any, monkeypatch: Any
+) -> None:
+    template = tmp_path / "template.yaml"
+    template.write_text(SHARED)
+    _, before, _ = _scan([str(template), "--no-config"], capsys)
+    assert _by(before, "FTR-IAM-008", "shared")["status"] == "fail"
+    assert _by(before, "FTR-SEC-001", "shared")["status"] == "fail"
+    # Not above the template: found from the working directory.
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / ".fortress.yaml").write_text(
+        "trusted_accounts: ['111122223333']\nsecret_ignore: ['^STRIPE_KEY$']\n"
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    moved = elsewhere / "template.yaml"
+    template.rename(moved)
+    monkeypatch.chdir(work)
+    _, after, _ = _scan([str(moved)], capsys)
+    assert _by(after, "FTR-IAM-008", "shared")["status"] == "pass"
+    assert _by(after, "FTR-SEC-001", "shared")["status"] == "pass"
