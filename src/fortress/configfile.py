@@ -90,7 +90,7 @@ def load(path: Path) -> FileConfig:
         data = {}
     lines: dict[PathKey, int] = {}
     if node is not None:
-        _index(node, (), lines)
+        _index(name, node, (), lines)
     if not isinstance(data, dict):
         raise InputError(name, "expected a mapping of settings at the top level", 1)
     data = _jsonable(data)
@@ -101,17 +101,24 @@ def load(path: Path) -> FileConfig:
 # --------------------------------------------------------------------------- line numbers
 
 
-def _index(node: yaml.Node, key: PathKey, lines: dict[PathKey, int]) -> None:
+def _index(name: str, node: yaml.Node, key: PathKey, lines: dict[PathKey, int]) -> None:
+    """Record the line of every key and item; a key given twice is an error (YAML loaders
+    silently keep the last one, which would hide a setting)."""
     lines[key] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
         for knode, vnode in node.value:
             if isinstance(knode, yaml.ScalarNode):
                 child = (*key, str(knode.value))
-                _index(vnode, child, lines)
+                if child[-1] in seen:
+                    line = knode.start_mark.line + 1
+                    raise InputError(name, f"duplicate key {_dotted(child)!r}", line)
+                seen.add(str(child[-1]))
+                _index(name, vnode, child, lines)
                 lines[child] = knode.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _index(item, (*key, i), lines)
+            _index(name, item, (*key, i), lines)
 
 
 def _line(lines: dict[PathKey, int], key: PathKey) -> int | None:

@@ -164,6 +164,7 @@ def test_explicit_config_file(tmp_path: Path, capsys: Any) -> None:
         ("secret_ignore: ['(unclosed']\n", 1, "secret_ignore[0]: not a regular expression"),
         ("trusted_accounts: [\n", 2, "not valid YAML"),
         ("- just\n- a list\n", 1, "expected a mapping of settings"),
+        ("required_tags: [a]\nrequired_tags: [b]\n", 2, "duplicate key 'required_tags'"),
     ],
 )
 def test_bad_config_is_one_line_naming_file_line_and_key(
