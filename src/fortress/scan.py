@@ -241,8 +241,20 @@ def iac_inputs(paths: list[Path], forced: str | None) -> list[IacInput]:
                 kind = forced if forced and forced != "terraform" else _detect(file)
                 if kind and kind != "terraform":
                     found.append(IacInput(kind, file, True))
+    # Files a Serverless service includes with ${file(...)} are part of it, not inputs of their
+    # own (a resources.yml fragment looks like a template).
+    included: set[Path] = set()
+    serverless = _source_module(IAC_SOURCES["serverless"])
+    for item in found:
+        if item[0] == "serverless" and serverless is not None:
+            included |= serverless.included_files(item[1])
+    kept = [
+        item
+        for item in found
+        if not (item.walked and item[0] != "serverless" and item[1].resolve() in included)
+    ]
     # De-duplicate while keeping order.
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(kept))
 
 
 def _detect(path: Path) -> str | None:

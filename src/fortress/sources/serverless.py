@@ -31,6 +31,7 @@ framework generates; resources under ``resources.Resources`` use CloudFormation 
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -61,6 +62,7 @@ FILENAMES = ("serverless.yml", "serverless.yaml")
 VPC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 # A top-level ``service:`` key: what makes a serverless.yml a service (not a plugin's snippet).
 _SERVICE_KEY = re.compile(rb"^service\s*:", re.M)
+_INCLUDE = re.compile(r"\$\{file\(([^)]*)\)")
 # The framework's stage resources (``ApiGatewayStage`` for the REST API, ``HttpApiStage`` for the
 # HTTP API); a service overrides them under ``resources.Resources`` (stage variables, method or
 # route settings, logs), and those settings land on the generated API's stage.
@@ -138,6 +140,27 @@ def _is_service(path: Path) -> bool:
     except OSError:
         return False
     return _SERVICE_KEY.search(head) is not None
+
+
+def included_files(path: Path) -> set[Path]:
+    """The files a service includes with a literal ``${file(...)}`` path (real paths, inside
+    its folder): fragments of the service, not templates of their own when a folder is walked."""
+    file = path / FILENAMES[0] if path.is_dir() else path
+    if path.is_dir() and not file.is_file():
+        file = path / FILENAMES[1]
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return set()
+    root = Path(os.path.realpath(file.parent))
+    found: set[Path] = set()
+    for match in _INCLUDE.finditer(text):
+        name = match.group(1).strip().strip("'\"").strip()
+        if name and "${" not in name:
+            real = Path(os.path.realpath(root / name))
+            if real.is_relative_to(root):
+                found.add(real)
+    return found
 
 
 def load(path: Path, options: IacOptions) -> Inventory:

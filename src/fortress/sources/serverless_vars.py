@@ -241,7 +241,8 @@ class Variables:
                     return node
                 else:
                     return None
-            return self.resolve(node)
+            with self.within(self.file):  # ``self:`` always reads the service's own file
+                return self.resolve(node)
         finally:
             self.depth -= 1
 
@@ -301,7 +302,9 @@ class Variables:
         if not stat.S_ISREG(info.st_mode):
             return Unresolved(f"{name} is not a regular file; not read")
         if info.st_size > MAX_FILE_BYTES:
-            return Unresolved(f"{name} is larger than {MAX_FILE_BYTES // 1024} KiB; not read")
+            return Unresolved(
+                f"{name} is larger than the limit of {MAX_FILE_BYTES} bytes; not read"
+            )
         suffix = real.suffix.lower()
         if suffix in SCRIPT_SUFFIXES:
             return Unresolved(
@@ -312,9 +315,10 @@ class Variables:
         except (OSError, UnicodeDecodeError):
             return Unresolved(f"{name} is not a readable UTF-8 file")
         if suffix not in YAML_SUFFIXES:
-            return real, text  # the framework reads other files as text
+            return Path(name), text  # the framework reads other files as text
+        shown = Path(self.file).parent / real.relative_to(self.root)  # as the service was named
         try:
-            return real, decode(text, str(real))
+            return shown, decode(text, str(shown))
         except Exception as exc:  # the YAML/JSON decoders raise many kinds
             problem = getattr(exc, "problem", None) or (str(exc).splitlines() or ["error"])[0]
             return Unresolved(f"{name} does not parse: {problem}")
