@@ -287,7 +287,8 @@ class _Compiler:
             if custom_role is not None
             else {"Fn::GetAtt": ["IamRoleLambdaExecution", "Arn"]}
         )
-        if custom_role is None:
+        # The framework creates its role only for functions that name no role of their own.
+        if custom_role is None and any(fn.get("role") is None for fn in functions.values()):
             region = _name_text(self.vars.region(), None, "${AWS::Region}")
             default_name = f"{prefix}-{region}-lambdaRole"
             self._shared_role(provider, role_cfg, prefix, provider_line, default_name)
