@@ -55,7 +55,15 @@ from fortress.sources.cloudformation import (
     key_line,
     suppressions_of,
 )
-from fortress.sources.serverless_vars import Variables, decode, kind_of, line_of
+from fortress.sources.serverless_schema import (
+    FUNCTION_FIELDS,
+    PROVIDER_FIELDS,
+    ROLE_FIELDS,
+    line_of_item,
+    name_text,
+    wrong_fields,
+)
+from fortress.sources.serverless_vars import Variables, decode, kind_of
 
 FORMAT = "serverless"
 FILENAMES = ("serverless.yml", "serverless.yaml")
@@ -75,54 +83,6 @@ STAGE_OVERRIDES = {
         "HttpApi",
         ("DefaultRouteSettings", "RouteSettings", "AccessLogSettings", "StageVariables"),
     ),
-}
-_STR, _INT, _MAP, _LIST, _BOOL = (str,), (int, str), (Mapping,), (list,), (bool,)
-# The type each field must have (an intrinsic ``{Ref: ...}``/``{Fn::...}`` passes for a string);
-# a field of another type is an input error and is left out, and the rest is compiled.
-PROVIDER_FIELDS: dict[str, tuple[type, ...]] = {
-    "name": _STR,
-    "runtime": _STR,
-    "stage": _STR,
-    "region": _STR,
-    "memorySize": _INT,
-    "timeout": _INT,
-    "environment": _MAP,
-    "layers": _LIST,
-    "iam": _MAP,
-    "iamRoleStatements": _LIST,
-    "iamManagedPolicies": _LIST,
-    "role": _STR,
-    "tags": _MAP,
-    "vpc": _MAP,
-    "logs": _MAP,
-    "tracing": _MAP,
-    "apiGateway": _MAP,
-    "httpApi": _MAP,
-    "logRetentionInDays": _INT,
-    "kmsKeyArn": _STR,
-}
-FUNCTION_FIELDS: dict[str, tuple[type, ...]] = {
-    "name": _STR,
-    "handler": _STR,
-    "runtime": _STR,
-    "image": (str, Mapping),
-    "role": _STR,
-    "memorySize": _INT,
-    "timeout": _INT,
-    "environment": _MAP,
-    "events": _LIST,
-    "layers": _LIST,
-    "vpc": _MAP,
-    "tags": _MAP,
-    "url": (bool, Mapping),
-    "fileSystemConfig": _MAP,
-    "destinations": _MAP,
-    "kmsKeyArn": _STR,
-    "tracing": (str, bool),
-    "reservedConcurrency": _INT,
-    "ephemeralStorageSize": _INT,
-    "disableLogs": _BOOL,
-    "onError": _STR,
 }
 
 
@@ -245,14 +205,9 @@ class _Compiler:
     ) -> dict[str, Any]:
         """``values`` without the fields of the wrong type, each reported as an input error."""
         out = dict(values)
-        for key, types in fields.items():
-            value = out.get(key)
-            if value is None or isinstance(value, Unknown) or _fits(value, types):
-                continue
-            expected = " or ".join(sorted({_TYPE_WORDS[t] for t in types}))
+        for key, expected in wrong_fields(values, fields):
             line = key_line(raw, key) if isinstance(raw, Mapping) else None
-            self.error(line, f"{what}: {key} must be {expected}, not {kind_of(value)}", file)
-            del out[key]
+            self.error(line, f"{what}: {key} must be {expected}, not {kind_of(out.pop(key))}", file)
         return out
 
     def compile(self) -> Inventory:
@@ -262,9 +217,9 @@ class _Compiler:
         if isinstance(service, Mapping):
             raw_service = raw_service.get("name") if isinstance(raw_service, Mapping) else None
             service = service.get("name", "service")
-        service = _name_text(service, raw_service, "service")
+        service = name_text(service, raw_service, "service")
         stage = self.vars.stage()
-        stage_text = _name_text(stage, None, "dev")
+        stage_text = name_text(stage, None, "dev")
         prefix = f"{service}-{stage_text}"
         provider_line = key_line(self.raw, "provider") or 1
         provider = self._provider(provider_line)
@@ -289,7 +244,7 @@ class _Compiler:
         )
         # The framework creates its role only for functions that name no role of their own.
         if custom_role is None and any(fn.get("role") is None for fn in functions.values()):
-            region = _name_text(self.vars.region(), None, "${AWS::Region}")
+            region = name_text(self.vars.region(), None, "${AWS::Region}")
             default_name = f"{prefix}-{region}-lambdaRole"
             self._shared_role(provider, role_cfg, prefix, provider_line, default_name)
 
@@ -299,7 +254,7 @@ class _Compiler:
             raw_fn, file, line = function_files[key]
             skips = suppressions_of(fn)
             lid = f"{_normalize(key)}LambdaFunction"
-            name = _name_text(fn.get("name"), raw_fn.get("name"), f"{prefix}-{key}")
+            name = name_text(fn.get("name"), raw_fn.get("name"), f"{prefix}-{key}")
             props = self._function_props(fn, provider, name, role_ref)
             events: dict[str, Any] = {}
             raw_events = raw_fn.get("events")
@@ -362,7 +317,7 @@ class _Compiler:
                 role = self.checked(
                     role,
                     raw_role,
-                    {"statements": _LIST, "managedPolicies": _LIST, "name": _STR},
+                    ROLE_FIELDS,
                     "provider.iam.role",
                 )
                 iam = {**iam, "role": role}
@@ -835,44 +790,3 @@ def _authorizer_name(authorizer: Any) -> Any:
         bad = first_unknown(name)
         return bad if bad is not None else str(name)
     return Unknown(f"an authorizer given as {kind_of(authorizer)} is not understood")
-
-
-_TYPE_WORDS = {
-    str: "a string",
-    int: "a number",
-    bool: "true or false",
-    list: "a list",
-    Mapping: "a mapping",
-}
-
-
-def _fits(value: Any, types: tuple[type, ...]) -> bool:
-    if str in types and isinstance(value, Mapping) and len(value) == 1:
-        only = next(iter(value))
-        if only == "Ref" or str(only).startswith("Fn::"):  # an intrinsic gives a string
-            return True
-    if bool not in types and isinstance(value, bool):
-        return False
-    return isinstance(value, types)
-
-
-def _name_text(value: Any, raw: Any, fallback: str) -> str:
-    """A name part as text: the resolved value, else the variable as written (never a repr)."""
-    if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
-        return str(value)
-    if isinstance(raw, str) and raw:
-        return str(raw)
-    return fallback
-
-
-def line_of_item(items: Any, index: int) -> int | None:
-    """The line of ``items[index]`` in a line-aware list (its first key or its text)."""
-    if not isinstance(items, list) or index >= len(items):
-        return None
-    item = items[index]
-    if isinstance(item, Mapping):
-        for k in item:
-            found = line_of(k)
-            if found is not None:
-                return found
-    return line_of(item)
