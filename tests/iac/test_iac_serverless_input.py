@@ -212,3 +212,16 @@ def _assert_no_repr(inv: Inventory) -> None:
     texts += [f.resource.name for f in findings] + [f.resource.id for f in findings]
     bad = [t for t in texts if REPR.search(t)]
     assert bad == []
+
+
+def test_provider_role_given_as_getatt_serves_every_function(tmp_path: Path) -> None:
+    path = tmp_path / "serverless.yml"
+    path.write_text(
+        "service: s\nprovider:\n  name: aws\n  iam:\n    role: !GetAtt AppRole.Arn\n"
+        "functions:\n  f:\n    handler: h.f\n  g:\n    handler: h.g\n"
+        "resources:\n  Resources:\n    AppRole:\n      Type: AWS::IAM::Role\n"
+        "      Properties:\n        AssumeRolePolicyDocument: {Statement: []}\n"
+    )
+    inv = serverless.load(path, IacOptions())
+    assert [r.name for r in inv.roles] == ["AppRole"]  # no framework role
+    assert {f.role_arn for f in inv.functions} == {inv.roles[0].arn}

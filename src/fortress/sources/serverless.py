@@ -59,6 +59,7 @@ from fortress.sources.serverless_schema import (
     FUNCTION_FIELDS,
     PROVIDER_FIELDS,
     ROLE_FIELDS,
+    is_intrinsic,
     line_of_item,
     name_text,
     wrong_fields,
@@ -236,7 +237,13 @@ class _Compiler:
 
         iam = provider.get("iam") if isinstance(provider.get("iam"), Mapping) else {}
         role_cfg = iam.get("role") if isinstance(iam, Mapping) else None
-        custom_role = role_cfg if isinstance(role_cfg, (str, Unknown)) else provider.get("role")
+        # ``iam.role`` is the framework's role's settings, or another role (a name, an ARN, a
+        # ``!GetAtt Role.Arn``) that then serves every function instead.
+        custom_role = (
+            role_cfg
+            if isinstance(role_cfg, (str, Unknown)) or is_intrinsic(role_cfg)
+            else provider.get("role")
+        )
         role_ref: Any = (
             custom_role
             if custom_role is not None

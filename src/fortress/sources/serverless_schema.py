@@ -71,11 +71,17 @@ TYPE_WORDS = {
 }
 
 
+def is_intrinsic(value: Any) -> bool:
+    """``{Ref: ...}`` or ``{Fn::...: ...}``: a value CloudFormation computes (a string)."""
+    if not isinstance(value, Mapping) or len(value) != 1:
+        return False
+    only = str(next(iter(value)))
+    return only == "Ref" or only.startswith("Fn::")
+
+
 def fits(value: Any, types: tuple[type, ...]) -> bool:
-    if str in types and isinstance(value, Mapping) and len(value) == 1:
-        only = next(iter(value))
-        if only == "Ref" or str(only).startswith("Fn::"):  # an intrinsic gives a string
-            return True
+    if str in types and is_intrinsic(value):
+        return True
     if bool not in types and isinstance(value, bool):
         return False
     return isinstance(value, types)
