@@ -102,6 +102,8 @@ def test_functions_and_resources_given_as_files_keep_their_lines() -> None:
     statements = shared.inline_policies[0].document["Statement"]  # type: ignore[index]
     assert {"Effect": "Allow", "Action": ["dynamodb:*"], "Resource": "*"} in statements
     assert [a.kind for a in inv.apis] == ["http"]
+    # A resource included from an included file, ${self:service} resolved against serverless.yml.
+    assert "shop-audit" in {r.name for r in inv.roles}
 
 
 @pytest.mark.parametrize(

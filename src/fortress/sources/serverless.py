@@ -64,7 +64,7 @@ from fortress.sources.serverless_schema import (
     name_text,
     wrong_fields,
 )
-from fortress.sources.serverless_vars import Variables, decode, kind_of
+from fortress.sources.serverless_vars import MAX_FILES, Variables, decode, kind_of
 
 FORMAT = "serverless"
 FILENAMES = ("serverless.yml", "serverless.yaml")
@@ -104,23 +104,28 @@ def _is_service(path: Path) -> bool:
 
 
 def included_files(path: Path) -> set[Path]:
-    """The files a service includes with a literal ``${file(...)}`` path (real paths, inside
-    its folder): fragments of the service, not templates of their own when a folder is walked."""
+    """The files a service includes with a literal ``${file(...)}`` path, directly or from an
+    included file (real paths, inside its folder): fragments of the service, not templates of
+    their own when a folder is walked."""
     file = path / FILENAMES[0] if path.is_dir() else path
     if path.is_dir() and not file.is_file():
         file = path / FILENAMES[1]
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return set()
     root = Path(os.path.realpath(file.parent))
     found: set[Path] = set()
-    for match in _INCLUDE.finditer(text):
-        name = match.group(1).strip().strip("'\"").strip()
-        if name and "${" not in name:
+    pending = [file]
+    while pending and len(found) < MAX_FILES:
+        try:
+            text = pending.pop().read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        for match in _INCLUDE.finditer(text):
+            name = match.group(1).strip().strip("'\"").strip()
+            if not name or "${" in name:
+                continue
             real = Path(os.path.realpath(root / name))
-            if real.is_relative_to(root):
+            if real.is_relative_to(root) and real not in found and real.is_file():
                 found.add(real)
+                pending.append(real)
     return found
 
 
