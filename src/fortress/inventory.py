@@ -429,6 +429,9 @@ class RegionStatus:
 
 NOTE_GAP = "gap"  # something the source could not read or follow: the scan is incomplete (exit 3)
 NOTE_WARNING = "warning"  # accepted as the deploy tool would, but worth telling (duplicate keys)
+# A part of the input that is malformed (a field of the wrong type): an input error naming file
+# and property; the source leaves that part out and the rest is scanned (exit 3, not clean).
+NOTE_ERROR = "error"
 
 
 @dataclass(frozen=True)
@@ -439,7 +442,7 @@ class SourceNote:
     include location); ``message`` says what happened and, for gaps, the fix.
     """
 
-    kind: str  # NOTE_GAP | NOTE_WARNING
+    kind: str  # NOTE_GAP | NOTE_WARNING | NOTE_ERROR
     file: str
     message: str
     line: int | None = None
