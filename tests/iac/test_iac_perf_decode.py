@@ -18,8 +18,9 @@ import yaml
 from cfnlint.decode import cfn_yaml
 
 from fortress.errors import InputError
-from fortress.sources import cloudformation, sam, serverless
+from fortress.sources import cloudformation, serverless
 from fortress.sources.base import IacOptions
+from fortress.sources.cloudformation import sam
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TEMPLATES = sorted(

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from fortress.inventory import Unknown
-from fortress.sources import cloudformation, sam
+from fortress.sources import cloudformation
 from fortress.sources.base import IacOptions
+from fortress.sources.cloudformation import sam
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sam"
 

@@ -22,10 +22,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fortress.inventory import Api, ApiRoute, ApiStage, Origin, Unknown
+from fortress.sources import openapi
 from fortress.sources.cfn_intrinsics import NO_VALUE
+from fortress.sources.cloudformation.api import (
+    apply_http_stage_settings,
+    apply_rest_stage_settings,
+    usage_plans,
+)
+from fortress.sources.cloudformation.model import LAMBDA_TRUST, Resource
 
 if TYPE_CHECKING:
-    from fortress.sources.cloudformation import _Builder
+    from fortress.sources.cloudformation.builder import Builder
 
 BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 VPC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
@@ -144,9 +151,7 @@ def _merge(base: Any, over: Any) -> Any:
     return over
 
 
-def expand(b: _Builder) -> None:
-    from fortress.sources.cloudformation import Resource
-
+def expand(b: Builder) -> None:
     globals_ = b.template.get("Globals")
     globals_ = globals_ if isinstance(globals_, Mapping) else {}
     api_specs: dict[str, tuple[str, Mapping[str, Any], Origin]] = {}
@@ -377,8 +382,6 @@ def _add_policy(role_props: dict[str, Any], item: Any, name: str) -> None:
 
 
 def _lambda_trust() -> dict[str, Any]:
-    from fortress.sources.cloudformation import LAMBDA_TRUST
-
     return LAMBDA_TRUST
 
 
@@ -403,13 +406,10 @@ def _with_id(origin: Origin, logical: str, force: bool = False) -> Origin:
 
 
 def _build_apis(
-    b: _Builder,
+    b: Builder,
     specs: Mapping[str, tuple[str, Mapping[str, Any], Origin]],
     routes: list[tuple[str, str, Mapping[str, Any], str, Origin]],
 ) -> None:
-    from fortress.sources import openapi
-    from fortress.sources.cloudformation import apply_http_stage_settings, apply_rest_stage_settings
-
     apis: dict[str, Api] = {}
     auths: dict[str, Mapping[str, Any]] = {}
     for lid, (kind, raw, origin) in specs.items():
@@ -507,7 +507,7 @@ def _build_apis(
     # Usage plans and WAF associations declared as plain CloudFormation resources that point
     # at a SAM API's stage (how SAM apps attach them) apply to that stage as well.
     stages = {(api.id, stage.name): stage for api in apis.values() for stage in api.stages}
-    b._usage_plans(stages)
+    usage_plans(b, stages)
     for res in b.of_type("AWS::WAFv2::WebACLAssociation"):
         target = b.prop(res, "ResourceArn")
         match = (

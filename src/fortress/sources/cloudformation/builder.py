@@ -1,0 +1,231 @@
+"""The one builder: a decoded template → Inventory, family by family (see the family modules)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from fortress.errors import InputError
+from fortress.inventory import (
+    Api,
+    Function,
+    Inventory,
+    Origin,
+    Role,
+    Unknown,
+)
+from fortress.sources.base import IacOptions
+from fortress.sources.cfn_intrinsics import NO_VALUE, Resolver
+from fortress.sources.cloudformation import api, functions, iam, keys, network, observability
+from fortress.sources.cloudformation.model import (
+    Resource,
+    key_line,
+    key_lines,
+    suppressions_of,
+)
+
+
+class Builder:
+    """One template being mapped: its resources, resolver, and what the families built so far."""
+
+    def __init__(
+        self,
+        template: Mapping[str, Any],
+        file: str,
+        source: str,
+        options: IacOptions,
+        origins: Mapping[str, Origin],
+    ) -> None:
+        self.template = template
+        self.file = file
+        self.source = source
+        self.options = options
+        self.account = options.account or Resolver(template).account
+        self.resolver = Resolver(template, options.parameters, options.account, options.region)
+        self.region_text = self.resolver.region
+        self.resources: dict[str, Resource] = {}
+        self.inv = Inventory(scope="template", accounts=[], sources=[source])
+        self.functions: dict[str, Function] = {}
+        self.roles: dict[str, Role] = {}
+        self.apis: dict[str, Api] = {}
+        self.post_steps: list[Callable[[], None]] = []
+        self._fn_index: dict[str, Function] = {}
+        self._by_type: dict[str, list[Resource]] | None = None
+        raw = template.get("Resources")
+        assert isinstance(raw, Mapping)
+        lines = key_lines(raw)
+        for logical, res in raw.items():
+            if not isinstance(res, Mapping):
+                raise InputError(
+                    file, f"resource {logical} is not a mapping", key_line(raw, logical)
+                )
+            rtype = res.get("Type")
+            if not isinstance(rtype, str):
+                raise InputError(file, f"resource {logical} has no Type", key_line(raw, logical))
+            condition = res.get("Condition")
+            if isinstance(condition, str) and self.resolver.condition(condition) is False:
+                continue
+            origin = origins.get(str(logical)) or Origin(
+                source=source,
+                account=self.account,
+                region=options.region,
+                file=file,
+                line=lines.get(logical),
+                logical_id=str(logical),
+                suppressions=suppressions_of(res.get("Metadata")),
+            )
+            props = res.get("Properties")
+            self.resources[str(logical)] = Resource(
+                str(logical), rtype, props if isinstance(props, Mapping) else {}, origin
+            )
+            self.resolver.resource_types[str(logical)] = rtype
+
+    # ------------------------------------------------------------------ helpers
+
+    def r(self, value: Any) -> Any:
+        return self.resolver.resolve(value)
+
+    def prop(self, res: Resource, name: str, default: Any = None) -> Any:
+        if name not in res.props:
+            return default
+        value = self.r(res.props[name])
+        return default if value is NO_VALUE else value
+
+    def name_of(self, res: Resource, prop: str) -> str:
+        value = self.prop(res, prop)
+        return value if isinstance(value, str) and value else res.logical_id
+
+    def arn(self, service: str, resource: str, region: bool = True) -> str:
+        return f"arn:aws:{service}:{self.region_text if region else ''}:{self.account}:{resource}"
+
+    def of_type(self, *types: str) -> list[Resource]:
+        if self._by_type is None:  # resources are final once SAM expansion is done
+            self._by_type = {}
+            for res in self.resources.values():
+                self._by_type.setdefault(res.type, []).append(res)
+        return [r for t in types for r in self._by_type.get(t, [])]
+
+    # ------------------------------------------------------------------ build
+
+    def function_for(self, target: Any) -> Function | None:
+        """The template function a FunctionName/ARN value designates (name, ARN, qualified ARN)."""
+        if not isinstance(target, str):
+            return None
+        if len(self._fn_index) != 2 * len(self.functions):
+            self._fn_index = {}
+            for fn in self.functions.values():
+                self._fn_index[fn.name] = fn
+                self._fn_index[fn.arn] = fn
+        found = self._fn_index.get(target)
+        if found is None and target.count(":") == 7:  # arn:...:function:name:qualifier
+            found = self._fn_index.get(target.rsplit(":", 1)[0])
+        return found
+
+    def api_for(self, value: Any) -> Api | None:
+        return self.apis.get(value) if isinstance(value, str) else None
+
+    def build(self, expand: Callable[[Builder], None] | None = None) -> Inventory:
+        """Map every resource family; ``expand`` first rewrites resources a transform declares
+        (SAM) into the CloudFormation resources it deploys."""
+        if expand is not None:
+            expand(self)
+        self._register_identities()
+        iam.build_roles(self)
+        functions.build_layers(self)
+        functions.build_functions(self)
+        functions.build_permissions(self)
+        functions.build_function_parts(self)
+        network.build_network(self)
+        observability.build_logs(self)
+        api.build_apis(self)
+        keys.build_secrets_and_keys(self)
+        for step in self.post_steps:
+            step()
+        self.inv.accounts = [self.account]
+        self.inv.functions = list(self.functions.values())
+        self.inv.roles = list(self.roles.values())
+        self.inv.apis = [*self.inv.apis, *self.apis.values()]
+        return self.inv
+
+    def _register_identities(self) -> None:
+        refs, attrs = self.resolver.refs, self.resolver.attrs
+        for res in self.resources.values():
+            lid, t = res.logical_id, res.type
+            if t == "AWS::Lambda::Function":
+                name = self.name_of(res, "FunctionName")
+                refs[lid] = name
+                attrs[(lid, "Arn")] = self.arn("lambda", f"function:{name}")
+            elif t == "AWS::IAM::Role":
+                name = self.name_of(res, "RoleName")
+                refs[lid] = name
+                attrs[(lid, "Arn")] = f"arn:aws:iam::{self.account}:role/{name}"
+            elif t == "AWS::IAM::ManagedPolicy":
+                name = self.name_of(res, "ManagedPolicyName")
+                refs[lid] = f"arn:aws:iam::{self.account}:policy/{name}"
+                attrs[(lid, "PolicyArn")] = refs[lid]
+            elif t == "AWS::Lambda::LayerVersion":
+                name = self.name_of(res, "LayerName")
+                refs[lid] = self.arn("lambda", f"layer:{name}:1")
+                attrs[(lid, "LayerVersionArn")] = refs[lid]
+            elif t == "AWS::Lambda::Url":
+                attrs[(lid, "FunctionUrl")] = (
+                    f"https://{lid.lower()}.lambda-url.{self.region_text}.on.aws/"
+                )
+            elif t == "AWS::Lambda::CodeSigningConfig":
+                attrs[(lid, "CodeSigningConfigArn")] = self.arn(
+                    "lambda", f"code-signing-config:{lid}"
+                )
+            elif t == "AWS::ApiGateway::RestApi":
+                refs[lid] = lid
+                attrs[(lid, "RootResourceId")] = f"{lid}::root"
+            elif t == "AWS::ApiGatewayV2::Api":
+                refs[lid] = lid
+                attrs[(lid, "ApiId")] = lid
+                attrs[(lid, "ApiEndpoint")] = (
+                    f"https://{lid}.execute-api.{self.region_text}.amazonaws.com"
+                )
+            elif t in ("AWS::ApiGateway::Stage", "AWS::ApiGatewayV2::Stage"):
+                refs[lid] = self.name_of(res, "StageName")
+            elif t == "AWS::Logs::LogGroup":
+                name = self.name_of(res, "LogGroupName")
+                refs[lid] = name
+                attrs[(lid, "Arn")] = self.arn("logs", f"log-group:{name}:*")
+            elif t == "AWS::SecretsManager::Secret":
+                name = self.name_of(res, "Name")
+                refs[lid] = self.arn("secretsmanager", f"secret:{name}")
+                attrs[(lid, "Id")] = refs[lid]
+            elif t == "AWS::KMS::Key":
+                refs[lid] = lid
+                attrs[(lid, "KeyId")] = lid
+                attrs[(lid, "Arn")] = self.arn("kms", f"key/{lid}")
+            elif t == "AWS::KMS::Alias":
+                refs[lid] = self.name_of(res, "AliasName")
+            elif t == "AWS::IAM::AccessKey":
+                attrs[(lid, "SecretAccessKey")] = Unknown(
+                    f"secret access key of {lid}, created at deployment"
+                )
+            elif t == "AWS::SQS::Queue":
+                name = self.name_of(res, "QueueName")
+                refs[lid] = f"https://sqs.{self.region_text}.amazonaws.com/{self.account}/{name}"
+                attrs[(lid, "Arn")] = self.arn("sqs", name)
+                attrs[(lid, "QueueName")] = name
+            elif t == "AWS::SNS::Topic":
+                refs[lid] = self.arn("sns", self.name_of(res, "TopicName"))
+                attrs[(lid, "TopicArn")] = refs[lid]
+            elif t == "AWS::S3::Bucket":
+                name = self.name_of(res, "BucketName")
+                refs[lid] = name
+                attrs[(lid, "Arn")] = f"arn:aws:s3:::{name}"
+            elif t == "AWS::Events::Rule":
+                attrs[(lid, "Arn")] = self.arn("events", f"rule/{self.name_of(res, 'Name')}")
+            elif t in ("AWS::DynamoDB::Table",):
+                name = self.name_of(res, "TableName")
+                refs[lid] = name
+                attrs[(lid, "Arn")] = self.arn("dynamodb", f"table/{name}")
+                attrs[(lid, "StreamArn")] = self.arn("dynamodb", f"table/{name}/stream/*")
+            elif t == "AWS::Kinesis::Stream":
+                name = self.name_of(res, "Name")
+                refs[lid] = name
+                attrs[(lid, "Arn")] = self.arn("kinesis", f"stream/{name}")
+
+    # ------------------------------------------------------------------ IAM
