@@ -201,9 +201,9 @@ def test_gc_paused_only_while_loading(tmp_path: Path) -> None:
     seen: list[bool] = []
     original = cloudformation.load_file
 
-    def spy(path: Path, options: IacOptions) -> Any:
+    def spy(path: Path, options: IacOptions, *root: Path) -> Any:
         seen.append(gc.isenabled())
-        return original(path, options)
+        return original(path, options, *root)
 
     good = FIXTURES / "cloudformation" / "vulnerable.yaml"
     bad = tmp_path / "bad.yaml"

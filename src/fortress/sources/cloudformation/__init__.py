@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from fortress.errors import InputError
-from fortress.inventory import Inventory, Origin
+from fortress.inventory import Inventory, Origin, SourceNote
 from fortress.sources.base import IacOptions
-from fortress.sources.cloudformation import sam
+from fortress.sources.cloudformation import includes, sam
 from fortress.sources.cloudformation.builder import Builder
 from fortress.sources.cloudformation.decode import fast_decode, parse_template
 from fortress.sources.cloudformation.model import (
@@ -72,17 +72,21 @@ def detect(path: Path) -> bool:
 
 
 def load(path: Path, options: IacOptions) -> Inventory:
-    """Load one template, or every template under a folder (CDK: ``cdk.out/*.template.json``)."""
+    """Load one template, or every template under a folder (CDK: ``cdk.out/*.template.json``).
+
+    Each template is its own scope (see :func:`load_file`); ``AWS::Include`` fragments are read
+    from inside the scanned folder (a file's own folder when one file is scanned).
+    """
     if not path.exists():
         raise InputError(str(path), "no such file or folder")
     with gc_paused():
         if path.is_dir():
             inventory = Inventory(scope="template", sources=[FORMAT])
             for file in _template_files(path):
-                inventory.extend(load_file(file, options))
+                inventory.extend(load_file(file, options, path))
             inventory.scope = "template"
             return inventory
-        return load_file(path, options)
+        return load_file(path, options, path.parent)
 
 
 @contextmanager
@@ -102,9 +106,19 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load_file(path: Path, options: IacOptions) -> Inventory:
-    template = parse_template(path)
-    return build_inventory(template, str(path), FORMAT, options)
+def load_file(path: Path, options: IacOptions, root: Path | None = None) -> Inventory:
+    """One template → Inventory. Duplicate keys and wrong shapes are notes, not refusals."""
+    notes: list[SourceNote] = []
+    template = parse_template(path, notes)
+    resource_files: dict[str, tuple[str, int | None]] = {}
+    if includes.mentions_transform(path.read_text(encoding="utf-8", errors="replace")):
+        included = includes.expand(template, path, root or path.parent)
+        notes.extend(included.notes)
+        resource_files = included.resource_files
+    builder = Builder(template, str(path), FORMAT, options, {}, resource_files)
+    inventory = _build(builder)
+    inventory.notes[:0] = notes
+    return inventory
 
 
 def _looks_like_template(path: Path) -> bool:
@@ -151,6 +165,9 @@ def build_inventory(
 ) -> Inventory:
     """Map a decoded template to an Inventory. ``origins`` overrides the origin per logical id
     (the Serverless source passes the serverless.yml lines of the resources it generates)."""
-    builder = Builder(template, file, source, options, origins or {})
+    return _build(Builder(template, file, source, options, origins or {}))
+
+
+def _build(builder: Builder) -> Inventory:
     serverless = any(r.type.startswith("AWS::Serverless::") for r in builder.resources.values())
     return builder.build(sam.expand if serverless else None)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from fortress.errors import InputError
 from fortress.inventory import (
+    NOTE_GAP,
     Api,
     Function,
     Inventory,
     Origin,
     Role,
+    SourceNote,
     Unknown,
 )
 from fortress.sources.base import IacOptions
@@ -19,8 +20,8 @@ from fortress.sources.cfn_intrinsics import NO_VALUE, Resolver
 from fortress.sources.cloudformation import api, functions, iam, keys, network, observability
 from fortress.sources.cloudformation.model import (
     Resource,
-    key_line,
     key_lines,
+    kind_of,
     suppressions_of,
 )
 
@@ -35,7 +36,10 @@ class Builder:
         source: str,
         options: IacOptions,
         origins: Mapping[str, Origin],
+        resource_files: Mapping[str, tuple[str, int | None]] | None = None,
     ) -> None:
+        """``resource_files``: logical id → (file, line) of resources that an ``AWS::Include``
+        fragment brought in (their origin is the fragment, where to fix them)."""
         self.template = template
         self.file = file
         self.source = source
@@ -45,6 +49,7 @@ class Builder:
         self.region_text = self.resolver.region
         self.resources: dict[str, Resource] = {}
         self.inv = Inventory(scope="template", accounts=[], sources=[source])
+        self.notes = self.inv.notes
         self.functions: dict[str, Function] = {}
         self.roles: dict[str, Role] = {}
         self.apis: dict[str, Api] = {}
@@ -54,31 +59,60 @@ class Builder:
         raw = template.get("Resources")
         assert isinstance(raw, Mapping)
         lines = key_lines(raw)
+        included = resource_files or {}
         for logical, res in raw.items():
+            line = lines.get(logical)
             if not isinstance(res, Mapping):
-                raise InputError(
-                    file, f"resource {logical} is not a mapping", key_line(raw, logical)
-                )
+                self.bad_input(str(logical), None, f"is {kind_of(res)}, not a mapping", line)
+                continue
             rtype = res.get("Type")
             if not isinstance(rtype, str):
-                raise InputError(file, f"resource {logical} has no Type", key_line(raw, logical))
+                self.bad_input(str(logical), None, "has no Type", line)
+                continue
             condition = res.get("Condition")
             if isinstance(condition, str) and self.resolver.condition(condition) is False:
                 continue
+            where = included.get(str(logical))
             origin = origins.get(str(logical)) or Origin(
                 source=source,
                 account=self.account,
                 region=options.region,
-                file=file,
-                line=lines.get(logical),
+                file=where[0] if where else file,
+                line=where[1] if where else line,
                 logical_id=str(logical),
                 suppressions=suppressions_of(res.get("Metadata")),
             )
             props = res.get("Properties")
+            if props is not None and not isinstance(props, Mapping):
+                self.bad_input(str(logical), "Properties", f"is {kind_of(props)}", origin.line)
             self.resources[str(logical)] = Resource(
                 str(logical), rtype, props if isinstance(props, Mapping) else {}, origin
             )
             self.resolver.resource_types[str(logical)] = rtype
+
+    def bad_input(
+        self,
+        logical: str,
+        prop: str | None,
+        problem: str,
+        line: int | None,
+        file: str | None = None,
+    ) -> None:
+        """A value of the wrong shape: a one-line note naming file, resource and property.
+
+        The deploy tool would refuse it; the scan reads the rest of the template and leaves
+        what that value decides unknown, so the note is a gap (the scan is incomplete).
+        """
+        what = f"resource {logical}" + (f" property {prop}" if prop else "")
+        self.notes.append(
+            SourceNote(
+                kind=NOTE_GAP,
+                file=file or self.file,
+                line=line,
+                subject=f"{logical}.{prop}" if prop else logical,
+                message=f"{what} {problem}; it is not read",
+            )
+        )
 
     # ------------------------------------------------------------------ helpers
 

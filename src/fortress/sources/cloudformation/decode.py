@@ -7,19 +7,33 @@ from pathlib import Path
 from typing import Any
 
 from fortress.errors import InputError
+from fortress.inventory import NOTE_WARNING, SourceNote
 
 
-def parse_template(path: Path) -> Mapping[str, Any]:
+def parse_template(path: Path, notes: list[SourceNote] | None = None) -> Mapping[str, Any]:
     """Decode a template with cfn-lint's decoder; InputError (file, line) when it does not parse.
 
     The common case (valid YAML/JSON without anchors or merge keys) takes :func:`fast_decode`,
     which gives the very same nodes; anything else, errors included, goes through cfn-lint.
+    With ``notes``, a duplicate mapping key is accepted as the deploy tools accept it (the last
+    one wins) and reported there as a warning with its line; without, it is an error.
     """
+    template = decode_file(path, notes)
+    if not isinstance(template, Mapping) or not isinstance(template.get("Resources"), Mapping):
+        raise InputError(str(path), "not a CloudFormation template (no Resources section)", 1)
+    return template
+
+
+def decode_file(path: Path, notes: list[SourceNote] | None = None) -> Any:
+    """A YAML/JSON file (a template, or a fragment it includes) as line-aware nodes."""
+    duplicates: list[tuple[Mapping[str, Any], Any]] | None = [] if notes is not None else None
     try:
-        fast = fast_decode(path.read_text(encoding="utf-8"))
+        fast = fast_decode(path.read_text(encoding="utf-8"), duplicates)
     except (OSError, ValueError):
         fast = None
-    if isinstance(fast, Mapping) and isinstance(fast.get("Resources"), Mapping):
+    if isinstance(fast, Mapping):
+        if notes is not None and duplicates:
+            notes.extend(duplicate_notes(fast, duplicates, str(path)))
         return fast
     from cfnlint.decode import decode
 
@@ -32,9 +46,46 @@ def parse_template(path: Path) -> Mapping[str, Any]:
         message = match.message if match is not None else "not a template"
         line = getattr(match, "linenumber", None) if match is not None else None
         raise InputError(str(path), f"template does not parse: {message}", line)
-    if not isinstance(template, Mapping) or not isinstance(template.get("Resources"), Mapping):
-        raise InputError(str(path), "not a CloudFormation template (no Resources section)", 1)
     return template
+
+
+def duplicate_notes(
+    root: Any, duplicates: list[tuple[Mapping[str, Any], Any]], file: str
+) -> list[SourceNote]:
+    """One warning per duplicate key, naming where it is (``Resources.Fn.Properties``).
+
+    Paths are found by one walk of the decoded tree, only when there are duplicates, so the
+    fast path pays nothing for them.
+    """
+    wanted = {id(mapping) for mapping, _ in duplicates}
+    paths: dict[int, str] = {}
+    stack: list[tuple[Any, str]] = [(root, "")]
+    while stack and len(paths) < len(wanted):
+        node, path = stack.pop()
+        if isinstance(node, Mapping):
+            if id(node) in wanted:
+                paths[id(node)] = path
+            for key, value in node.items():
+                if isinstance(value, (Mapping, list)):
+                    stack.append((value, f"{path}.{key}" if path else str(key)))
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                if isinstance(value, (Mapping, list)):
+                    stack.append((value, f"{path}[{i}]"))
+    notes: list[SourceNote] = []
+    for mapping, key in duplicates:
+        where = paths.get(id(mapping)) or "the top level"
+        mark = getattr(key, "start_mark", None)
+        notes.append(
+            SourceNote(
+                kind=NOTE_WARNING,
+                file=file,
+                line=int(mark.line) + 1 if mark is not None else None,
+                message=f"duplicate key `{key}` in {where}; the last one is used",
+                subject=f"{where}.{key}" if where != "the top level" else str(key),
+            )
+        )
+    return notes
 
 
 class StrNode(str):
@@ -65,7 +116,7 @@ class _Fallback(Exception):
     """The fast decoder met something only cfn-lint's own constructor handles."""
 
 
-def fast_decode(text: str) -> Any:
+def fast_decode(text: str, duplicates: list[tuple[Mapping[str, Any], Any]] | None = None) -> Any:
     """cfn-lint's YAML decoding (``cfn_yaml.loads``) at libyaml speed, or None.
 
     cfn-lint composes with libyaml but builds values through PyYAML's generic constructor
@@ -76,8 +127,9 @@ def fast_decode(text: str) -> Any:
     cfn-lint, other scalars go through PyYAML's safe constructors. It returns None (the
     caller then uses cfn-lint, which also words the errors) when libyaml is absent, an alias
     repeats a mapping or sequence (cfn-lint shares the object and guards against alias
-    amplification), on merge keys, a duplicate or null key, several documents, an unknown tag,
-    or when the text does not parse. An aliased scalar is decoded twice, equal in value and
+    amplification), on merge keys, a null key, a duplicate key (unless ``duplicates`` is given:
+    then the last one wins, as in CloudFormation, and ``(mapping, key)`` is appended to it),
+    several documents, an unknown tag, or when the text does not parse. An aliased scalar is decoded twice, equal in value and
     marks to cfn-lint's shared one.
     """
     import yaml
@@ -88,7 +140,7 @@ def fast_decode(text: str) -> Any:
         root = yaml.compose(text, Loader=yaml.CSafeLoader)
         if root is None:
             return None
-        return _Construct(yaml).node(root)
+        return _Construct(yaml, duplicates).node(root)
     except (_Fallback, yaml.YAMLError, RecursionError, ValueError, TypeError):
         return None
 
@@ -99,7 +151,10 @@ _SEQ_TAG = "tag:yaml.org,2002:seq"
 
 
 class _Construct:
-    def __init__(self, yaml: Any) -> None:
+    def __init__(
+        self, yaml: Any, duplicates: list[tuple[Mapping[str, Any], Any]] | None = None
+    ) -> None:
+        self.duplicates = duplicates
         self.scalar_node, self.mapping_node = yaml.ScalarNode, yaml.MappingNode
         self.seen: set[int] = set()  # collection nodes already built: a second visit = alias
         safe = yaml.SafeLoader("")
@@ -133,8 +188,13 @@ class _Construct:
                 mapping = DictNode()
                 for key_node, value_node in node.value:
                     key = self.node(key_node)
-                    if key is None or key in mapping:  # cfn-lint reports these
-                        raise _Fallback("null or duplicate key")
+                    if key is None:  # cfn-lint reports it
+                        raise _Fallback("null key")
+                    if key in mapping:
+                        if self.duplicates is None:  # cfn-lint reports it
+                            raise _Fallback("duplicate key")
+                        del mapping[key]  # the last one wins, with its own key (and line)
+                        self.duplicates.append((mapping, key))
                     mapping[key] = self.node(value_node)
                 mapping.start_mark, mapping.end_mark = node.start_mark, node.end_mark
                 mapping.using_merge = False
