@@ -98,7 +98,7 @@ class _Expander:
         path: str,
     ) -> Any:
         """The included fragment, or Unknown (with a gap note) when it is not followed."""
-        line = _line(holder) or _line(spec)
+        line = next((_line(k) for k in holder if k == TRANSFORM), None) or _line(holder)
         name = spec.get("Name") if isinstance(spec, Mapping) else None
         if name != INCLUDE:
             shown = name if isinstance(name, str) else "a macro with an unresolved name"
@@ -137,7 +137,7 @@ class _Expander:
         try:
             fragment = decode_file(real, self.result.notes)
         except InputError as exc:
-            return self.gap(file, line, location, f"the fragment does not parse: {exc.message}")
+            return self.gap(file, line, location, exc.message)
         return self.walk(fragment, real, depth + 1, (*chain, real), path)
 
     def gap(self, file: Path, line: int | None, subject: str, why: str) -> Unknown:
