@@ -11,15 +11,27 @@ from pathlib import Path
 import fortress.sources.cloudformation as package
 
 PACKAGE = Path(package.__file__).parent
+PACKAGE_NAME = package.__name__
 SAM_MODULES = {"sam", "sam_api"}
+
+
+def _is_module(dotted: str) -> bool:
+    return (PACKAGE / f"{dotted.rsplit('.', 1)[-1]}.py").is_file()
 
 
 def _imports(path: Path) -> set[str]:
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+            for alias in node.names:
+                name = f"{node.module}.{alias.name}"
+                # ``from package import submodule`` imports the submodule, not the package.
+                found.add(
+                    name
+                    if name.startswith(PACKAGE_NAME + ".") and _is_module(name)
+                    else node.module
+                )
+                found.add(name)
         elif isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
     return found
@@ -37,10 +49,11 @@ def test_cloudformation_families_never_import_sam() -> None:
 
 
 def test_sam_depends_on_cloudformation_families_not_on_the_entry_module() -> None:
-    imports = _imports(PACKAGE / "sam.py")
-    assert any(name.startswith("fortress.sources.cloudformation.") for name in imports)
-    # Only the package entry (load, build_inventory) composes SAM with the builder.
-    assert "fortress.sources.cloudformation" not in imports
+    for module in SAM_MODULES:
+        imports = _imports(PACKAGE / f"{module}.py")
+        assert any(name.startswith(PACKAGE_NAME + ".") for name in imports)
+        # Only the package entry (load, build_inventory) composes SAM with the builder.
+        assert PACKAGE_NAME not in imports, f"{module}.py imports the package entry"
 
 
 def test_modules_stay_small() -> None:
