@@ -119,7 +119,9 @@ def test_event_authorizer_none_and_default() -> None:
 def test_without_default_a_named_sam_authorizer_is_still_read(tmp_path: Path) -> None:
     """Before, a body route naming an ``Auth.Authorizers`` entry was an unknown scheme."""
     template = tmp_path / "template.yaml"
-    template.write_text(REST.read_text().replace("DefaultAuthorizer: Pool", "ApiKeyRequired: false"))
+    template.write_text(
+        REST.read_text().replace("DefaultAuthorizer: Pool", "ApiKeyRequired: false")
+    )
     ours = _ours(cloudformation.load(template, IacOptions()))
     assert _authorizer(ours["GET /token"]) == "Token"
     assert _authorizer(ours["GET /plain"]) is None

@@ -349,6 +349,55 @@ class Resolver:
             return f"arn:aws:{service}:{self.region}:{self.account}:{logical}"
         return Unknown(f"{logical}.{attr} is assigned at deployment")
 
+    def partial_text(self, value: Any) -> str | None:
+        """A string value with what cannot be resolved kept as ``${...}`` placeholders.
+
+        For values read piece by piece (an ARN's account when its region or version is a
+        parameter without default): ``Fn::Sub`` keeps an unresolved variable as ``${Name}``,
+        ``Fn::Join`` an unresolved piece as ``${unresolved}``, ``Ref`` as ``${Name}``. None when
+        the value is not a string built that way.
+        """
+        if isinstance(value, str):
+            return str(value)
+        if not is_intrinsic(value):
+            return None
+        key, arg = next(iter(value.items()))
+        if key == "Ref":
+            resolved = self.ref(str(arg))
+            return resolved if isinstance(resolved, str) else "${" + str(arg) + "}"
+        if key == "Fn::Sub":
+            if isinstance(arg, list) and len(arg) == 2:
+                text, variables = arg[0], _mapping(arg[1])
+            else:
+                text, variables = arg, {}
+            if not isinstance(text, str):
+                return None
+
+            def replace(match: re.Match[str]) -> str:
+                name = match.group(1)
+                if name.startswith("!"):
+                    return "${" + name[1:] + "}"
+                if name in variables:
+                    found = self.partial_text(variables[name])
+                elif "." in name and not name.startswith("AWS::"):
+                    logical, _, attr = name.partition(".")
+                    got = self.getatt(logical, attr)
+                    found = _text(got) if not isinstance(got, Unknown) else None
+                else:
+                    got = self.ref(name)
+                    found = _text(got) if not isinstance(got, (Unknown, _NoValue)) else None
+                return found if found is not None else "${" + name + "}"
+
+            return _SUB_VAR.sub(replace, str(text))
+        if key == "Fn::Join" and isinstance(arg, list) and len(arg) == 2:
+            delim, items = self.resolve(arg[0]), arg[1]
+            if not isinstance(delim, str) or not isinstance(items, list):
+                return None
+            parts = [self.partial_text(item) for item in items]
+            return delim.join(p if p is not None else "${unresolved}" for p in parts)
+        resolved = self.resolve(value)
+        return resolved if isinstance(resolved, str) else None
+
     def _sub(self, arg: Any) -> Any:
         if isinstance(arg, list) and len(arg) == 2:
             text, variables = arg[0], _mapping(arg[1])

@@ -26,6 +26,7 @@ from fortress.sources.cloudformation.model import (
     UNRESOLVED,
     Resource,
     as_list,
+    kind_of,
     maybe_list,
     opt_str,
     str_or_unknown,
@@ -125,11 +126,7 @@ def build_functions(b: Builder) -> None:
         for fs in as_list(b.prop(res, "FileSystemConfigs", [])):
             if isinstance(fs, Mapping):
                 fn.file_systems.append(fs.get("Arn", Unknown("file system ARN not resolvable")))
-        layers = b.prop(res, "Layers", [])
-        if isinstance(layers, Unknown):
-            fn.layers = [LayerRef(layers)]
-        else:
-            fn.layers = [LayerRef(x) for x in as_list(layers)]
+        fn.layers = _layers(b, res)
         csc = b.prop(res, "CodeSigningConfigArn")
         if csc is not None:
             fn.code_signing = _code_signing(b, csc, signing)
@@ -347,3 +344,45 @@ def build_function_parts(b: Builder) -> None:
 
 
 # ------------------------------------------------------------------ network, logs, keys
+
+
+def _layers(b: Builder, res: Resource) -> list[LayerRef]:
+    """The function's layers; an ARN whose region or version cannot be resolved keeps its
+    account when that part is written literally (``${AWS::Region}``-style placeholders in the
+    rest), so the publisher is judged, not left unknown."""
+    raw = res.props.get("Layers")
+    if raw is None:
+        return []
+    layers = b.r(raw)
+    if layers is NO_VALUE:
+        return []
+    if isinstance(layers, Unknown):
+        return [LayerRef(layers)]
+    if not isinstance(layers, list):
+        b.bad_input(res.logical_id, "Layers", f"is {kind_of(layers)}, not a list", res.origin.line)
+        return [LayerRef(Unknown(f"Layers of {res.logical_id} is {kind_of(layers)}, not a list"))]
+    items = raw if isinstance(raw, list) and len(raw) == len(layers) else [None] * len(layers)
+    out: list[LayerRef] = []
+    for value, written in zip(layers, items, strict=True):
+        if isinstance(value, Unknown) and written is not None:
+            text = b.resolver.partial_text(written)
+            if text is not None and _literal_account(text):
+                out.append(LayerRef(text))
+                continue
+        if not isinstance(value, (str, Unknown)):
+            b.bad_input(res.logical_id, "Layers", f"holds {kind_of(value)}", res.origin.line)
+            value = Unknown(f"a layer of {res.logical_id} is {kind_of(value)}, not an ARN")
+        out.append(LayerRef(value))
+    return out
+
+
+def _literal_account(arn: str) -> bool:
+    """An ``arn:PARTITION:lambda:REGION:ACCOUNT:layer:...`` whose account is a written id."""
+    parts = arn.split(":")
+    return (
+        len(parts) >= 7
+        and parts[0] == "arn"
+        and parts[2] == "lambda"
+        and parts[5] == "layer"
+        and re.fullmatch(r"\d{12}", parts[4]) is not None
+    )
