@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from fortress.inventory import (
@@ -24,6 +26,13 @@ from fortress.sources.cloudformation.model import (
     kind_of,
     suppressions_of,
 )
+
+
+def stack_suffix(file: str) -> str:
+    """Six hex digits naming a template's stack, from its folder and file name (stable across
+    machines and working directories, distinct for sibling templates)."""
+    path = Path(file)
+    return hashlib.sha256(f"{path.parent.name}/{path.name}".encode()).hexdigest()[:6]
 
 
 class Builder:
@@ -50,11 +59,16 @@ class Builder:
         self.resources: dict[str, Resource] = {}
         self.inv = Inventory(scope="template", accounts=[], sources=[source])
         self.notes = self.inv.notes
+        # Each template is its own stack: identities of its unnamed resources carry a suffix of
+        # their own, so two templates with the same logical ids never share a role, function,
+        # log group or security group. (Serverless services name their resources themselves.)
+        self.stack_suffix = stack_suffix(file) if source == "cloudformation" else ""
         self.functions: dict[str, Function] = {}
         self.roles: dict[str, Role] = {}
         self.apis: dict[str, Api] = {}
         self.post_steps: list[Callable[[], None]] = []
         self._fn_index: dict[str, Function] = {}
+        self._fn_count = -1
         self._by_type: dict[str, list[Resource]] | None = None
         raw = template.get("Resources")
         assert isinstance(raw, Mapping)
@@ -125,6 +139,16 @@ class Builder:
         value = self.r(res.props[name])
         return default if value is NO_VALUE else value
 
+    def physical_name(self, res: Resource, prop: str) -> str:
+        """The name a resource is deployed under: its own name property, else (as CloudFormation
+        names unnamed resources after their stack) the logical id with this template's suffix."""
+        value = self.prop(res, prop)
+        return value if isinstance(value, str) and value else self.physical_id(res.logical_id)
+
+    def physical_id(self, logical: str) -> str:
+        """The deployed identity of a resource without a name: the logical id and stack suffix."""
+        return f"{logical}-{self.stack_suffix}" if self.stack_suffix else logical
+
     def name_of(self, res: Resource, prop: str) -> str:
         value = self.prop(res, prop)
         return value if isinstance(value, str) and value else res.logical_id
@@ -145,11 +169,13 @@ class Builder:
         """The template function a FunctionName/ARN value designates (name, ARN, qualified ARN)."""
         if not isinstance(target, str):
             return None
-        if len(self._fn_index) != 2 * len(self.functions):
+        if self._fn_count != len(self.functions):
             self._fn_index = {}
-            for fn in self.functions.values():
+            for lid, fn in self.functions.items():
                 self._fn_index[fn.name] = fn
                 self._fn_index[fn.arn] = fn
+                self._fn_index.setdefault(str(self.resolver.refs.get(lid, fn.name)), fn)
+            self._fn_count = len(self.functions)
         found = self._fn_index.get(target)
         if found is None and target.count(":") == 7:  # arn:...:function:name:qualifier
             found = self._fn_index.get(target.rsplit(":", 1)[0])
@@ -186,19 +212,19 @@ class Builder:
         for res in self.resources.values():
             lid, t = res.logical_id, res.type
             if t == "AWS::Lambda::Function":
-                name = self.name_of(res, "FunctionName")
+                name = self.physical_name(res, "FunctionName")
                 refs[lid] = name
                 attrs[(lid, "Arn")] = self.arn("lambda", f"function:{name}")
             elif t == "AWS::IAM::Role":
-                name = self.name_of(res, "RoleName")
+                name = self.physical_name(res, "RoleName")
                 refs[lid] = name
                 attrs[(lid, "Arn")] = f"arn:aws:iam::{self.account}:role/{name}"
             elif t == "AWS::IAM::ManagedPolicy":
-                name = self.name_of(res, "ManagedPolicyName")
+                name = self.physical_name(res, "ManagedPolicyName")
                 refs[lid] = f"arn:aws:iam::{self.account}:policy/{name}"
                 attrs[(lid, "PolicyArn")] = refs[lid]
             elif t == "AWS::Lambda::LayerVersion":
-                name = self.name_of(res, "LayerName")
+                name = self.physical_name(res, "LayerName")
                 refs[lid] = self.arn("lambda", f"layer:{name}:1")
                 attrs[(lid, "LayerVersionArn")] = refs[lid]
             elif t == "AWS::Lambda::Url":
@@ -221,7 +247,7 @@ class Builder:
             elif t in ("AWS::ApiGateway::Stage", "AWS::ApiGatewayV2::Stage"):
                 refs[lid] = self.name_of(res, "StageName")
             elif t == "AWS::Logs::LogGroup":
-                name = self.name_of(res, "LogGroupName")
+                name = self.physical_name(res, "LogGroupName")
                 refs[lid] = name
                 attrs[(lid, "Arn")] = self.arn("logs", f"log-group:{name}:*")
             elif t == "AWS::SecretsManager::Secret":
@@ -229,9 +255,14 @@ class Builder:
                 refs[lid] = self.arn("secretsmanager", f"secret:{name}")
                 attrs[(lid, "Id")] = refs[lid]
             elif t == "AWS::KMS::Key":
-                refs[lid] = lid
-                attrs[(lid, "KeyId")] = lid
-                attrs[(lid, "Arn")] = self.arn("kms", f"key/{lid}")
+                key_id = self.physical_id(lid)
+                refs[lid] = key_id
+                attrs[(lid, "KeyId")] = key_id
+                attrs[(lid, "Arn")] = self.arn("kms", f"key/{key_id}")
+            elif t in ("AWS::EC2::SecurityGroup", "AWS::EC2::Subnet"):
+                refs[lid] = self.physical_id(lid)
+                if t == "AWS::EC2::SecurityGroup":
+                    attrs[(lid, "GroupId")] = refs[lid]
             elif t == "AWS::KMS::Alias":
                 refs[lid] = self.name_of(res, "AliasName")
             elif t == "AWS::IAM::AccessKey":
@@ -239,21 +270,21 @@ class Builder:
                     f"secret access key of {lid}, created at deployment"
                 )
             elif t == "AWS::SQS::Queue":
-                name = self.name_of(res, "QueueName")
+                name = self.physical_name(res, "QueueName")
                 refs[lid] = f"https://sqs.{self.region_text}.amazonaws.com/{self.account}/{name}"
                 attrs[(lid, "Arn")] = self.arn("sqs", name)
                 attrs[(lid, "QueueName")] = name
             elif t == "AWS::SNS::Topic":
-                refs[lid] = self.arn("sns", self.name_of(res, "TopicName"))
+                refs[lid] = self.arn("sns", self.physical_name(res, "TopicName"))
                 attrs[(lid, "TopicArn")] = refs[lid]
             elif t == "AWS::S3::Bucket":
-                name = self.name_of(res, "BucketName")
+                name = self.physical_name(res, "BucketName")
                 refs[lid] = name
                 attrs[(lid, "Arn")] = f"arn:aws:s3:::{name}"
             elif t == "AWS::Events::Rule":
                 attrs[(lid, "Arn")] = self.arn("events", f"rule/{self.name_of(res, 'Name')}")
             elif t in ("AWS::DynamoDB::Table",):
-                name = self.name_of(res, "TableName")
+                name = self.physical_name(res, "TableName")
                 refs[lid] = name
                 attrs[(lid, "Arn")] = self.arn("dynamodb", f"table/{name}")
                 attrs[(lid, "StreamArn")] = self.arn("dynamodb", f"table/{name}/stream/*")

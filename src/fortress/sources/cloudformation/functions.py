@@ -85,8 +85,12 @@ def build_functions(b: Builder) -> None:
         for r in b.of_type("AWS::Lambda::CodeSigningConfig")
     }
     for res in b.of_type("AWS::Lambda::Function"):
-        name = b.resolver.refs[res.logical_id]
-        fn = Function(name=name, arn=b.resolver.attrs[(res.logical_id, "Arn")], origin=res.origin)
+        physical = b.resolver.refs[res.logical_id]
+        fn = Function(
+            name=b.name_of(res, "FunctionName"),
+            arn=b.resolver.attrs[(res.logical_id, "Arn")],
+            origin=res.origin,
+        )
         fn.package_type = str(b.prop(res, "PackageType", "Zip"))
         fn.runtime = b.prop(res, "Runtime")
         fn.handler = b.prop(res, "Handler")
@@ -137,6 +141,8 @@ def build_functions(b: Builder) -> None:
         arch = b.prop(res, "Architectures")
         if isinstance(arch, list):
             fn.architectures = [str(a) for a in arch]
+        if fn.log_group_name is None and physical != fn.name:
+            fn.log_group_name = f"/aws/lambda/{physical}"  # named after the deployed function
         b.functions[res.logical_id] = fn
 
 

@@ -27,10 +27,10 @@ if TYPE_CHECKING:
 def build_roles(b: Builder) -> None:
     by_name: dict[str, Role] = {}
     for res in b.of_type("AWS::IAM::Role"):
-        name = b.resolver.refs[res.logical_id]
+        name = b.resolver.refs[res.logical_id]  # what Roles: [!Ref R] of a policy names
         trust = b.prop(res, "AssumeRolePolicyDocument", {})
         role = Role(
-            name=name,
+            name=b.name_of(res, "RoleName"),
             arn=b.resolver.attrs[(res.logical_id, "Arn")],
             origin=res.origin,
             trust_policy=policy_document(trust, f"{res.logical_id} trust policy"),

@@ -37,10 +37,10 @@ def build_secrets_and_keys(b: Builder) -> None:
     for res in b.of_type("AWS::KMS::Key"):
         key = KmsKey(
             arn=b.resolver.attrs[(res.logical_id, "Arn")],
-            key_id=res.logical_id,
+            key_id=b.resolver.refs[res.logical_id],
             origin=res.origin,
         )
-        keys[res.logical_id] = key
+        keys[key.key_id] = key
         keys[key.arn] = key
         b.inv.kms_keys.append(key)
     for res in b.of_type("AWS::KMS::Alias"):

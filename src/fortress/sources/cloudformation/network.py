@@ -25,7 +25,7 @@ def build_network(b: Builder) -> None:
     groups: dict[str, SecurityGroup] = {}
     for res in b.of_type("AWS::EC2::SecurityGroup"):
         group = SecurityGroup(
-            id=res.logical_id,
+            id=b.resolver.refs[res.logical_id],
             name=b.name_of(res, "GroupName"),
             origin=res.origin,
             vpc_id=opt_str(b.prop(res, "VpcId")),
@@ -38,7 +38,7 @@ def build_network(b: Builder) -> None:
             if egress is None
             else _sg_rules(b, egress, "Destination")
         )
-        groups[res.logical_id] = group
+        groups[group.id] = group
         b.inv.security_groups.append(group)
     for res in b.of_type("AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress"):
         target = b.prop(res, "GroupId")
@@ -53,7 +53,7 @@ def build_network(b: Builder) -> None:
     for res in b.of_type("AWS::EC2::Subnet"):
         b.inv.subnets.append(
             Subnet(
-                id=res.logical_id,
+                id=b.resolver.refs[res.logical_id],
                 origin=res.origin,
                 vpc_id=opt_str(b.prop(res, "VpcId")),
                 availability_zone=b.prop(
