@@ -19,7 +19,15 @@ from fortress.inventory import (
 )
 from fortress.sources.base import IacOptions
 from fortress.sources.cfn_intrinsics import NO_VALUE, Resolver
-from fortress.sources.cloudformation import api, functions, iam, keys, network, observability
+from fortress.sources.cloudformation import (
+    api,
+    functions,
+    iam,
+    keys,
+    network,
+    observability,
+    shapes,
+)
 from fortress.sources.cloudformation.model import (
     Resource,
     key_lines,
@@ -187,6 +195,9 @@ class Builder:
     def build(self, expand: Callable[[Builder], None] | None = None) -> Inventory:
         """Map every resource family; ``expand`` first rewrites resources a transform declares
         (SAM) into the CloudFormation resources it deploys."""
+        shapes.check_globals(self)
+        for res in self.resources.values():
+            shapes.check_resource(self, res)
         if expand is not None:
             expand(self)
         self._register_identities()

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from fortress.inventory import Origin, Unknown
 from fortress.sources.cloudformation import sam_api
-from fortress.sources.cloudformation.model import LAMBDA_TRUST, Resource
+from fortress.sources.cloudformation.model import LAMBDA_TRUST, Resource, kind_of
 
 if TYPE_CHECKING:
     from fortress.sources.cloudformation.builder import Builder
@@ -243,10 +243,14 @@ def expand(b: Builder) -> None:
             )
         events = props.get("Events")
         for event_name, event in events.items() if isinstance(events, Mapping) else []:
+            where = f"Events.{event_name}"
             if not isinstance(event, Mapping):
+                b.bad_input(lid, where, f"is {kind_of(event)}, not a mapping", res.origin.line)
                 continue
             etype = str(event.get("Type", ""))
             eprops = event.get("Properties")
+            if eprops is not None and not isinstance(eprops, Mapping):
+                b.bad_input(lid, f"{where}.Properties", f"is {kind_of(eprops)}", res.origin.line)
             eprops = eprops if isinstance(eprops, Mapping) else {}
             ename = f"{lid}{event_name}"
             if etype in ("Api", "HttpApi"):
