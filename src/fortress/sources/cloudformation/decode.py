@@ -40,7 +40,8 @@ def decode_file(path: Path, notes: list[SourceNote] | None = None) -> Any:
     try:
         template, matches = decode(str(path))
     except Exception as exc:  # the decoder raises on some binary/encoding problems
-        raise InputError(str(path), f"cannot read template: {exc}") from None
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(str(path), f"cannot read template: {detail}") from None
     if template is None or matches:
         match = matches[0] if matches else None
         message = match.message if match is not None else "not a template"

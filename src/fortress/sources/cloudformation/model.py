@@ -12,7 +12,7 @@ from fortress.inventory import (
     PolicyDocument,
     Unknown,
 )
-from fortress.sources.cfn_intrinsics import NO_VALUE, first_unknown
+from fortress.sources.cfn_intrinsics import NO_VALUE, first_unknown, show
 
 LAMBDA_TRUST: PolicyDocument = {
     "Version": "2012-10-17",
@@ -119,7 +119,7 @@ def to_int(value: Any) -> Any:
     try:
         return int(str(value))
     except ValueError:
-        return Unknown(f"not a number: {value!r}")
+        return Unknown(f"not a number: {show(value)}")
 
 
 def opt_int(value: Any) -> int | None:
@@ -136,7 +136,7 @@ def to_bool(value: Any) -> Any:
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
-    return Unknown(f"not a boolean: {value!r}")
+    return Unknown(f"not a boolean: {show(value)}")
 
 
 def str_or_unknown(value: Any) -> str | Unknown:

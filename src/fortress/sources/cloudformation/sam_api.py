@@ -19,6 +19,7 @@ from fortress.sources.cloudformation.api import (
     apply_rest_stage_settings,
     usage_plans,
 )
+from fortress.sources.cloudformation.model import kind_of
 
 if TYPE_CHECKING:
     from fortress.sources.cloudformation.builder import Builder
@@ -151,6 +152,8 @@ def _authorization(
         return "NONE", None
     if authorizer == "AWS_IAM":
         return "AWS_IAM", None
+    if not isinstance(authorizer, str):
+        return Unknown(f"the authorizer is {kind_of(authorizer)}, not an authorizer name"), None
     definitions = api_auth.get("Authorizers")
     spec = definitions.get(authorizer) if isinstance(definitions, Mapping) else None
     if not isinstance(spec, Mapping):
