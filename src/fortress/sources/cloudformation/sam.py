@@ -6,7 +6,7 @@ AWS managed names, inline statements, and SAM policy templates expanded from the
 translator's own ``policy_templates.json``), permissions and event source mappings for
 ``Events``, the function URL (and its public permission when ``AuthType: NONE``), the alias for
 ``AutoPublishAlias`` and the ``EventInvokeConfig``. ``AWS::Serverless::Api``/``HttpApi`` and the
-implicit ``ServerlessRestApi``/``ServerlessHttpApi`` become Api objects with routes from the
+implicit ``ServerlessRestApi``/``ServerlessHttpApi`` become Api objects (:mod:`.sam_api`) with routes from the
 events, their authorizers (``DefaultAuthorizer`` and per-route overrides), API keys and stage
 settings. ``Globals`` are merged first (maps merged, lists appended, scalars overridden).
 """
