@@ -199,10 +199,10 @@ def _refused(tmp_path: Path, location: str, body: bool = False) -> Inventory:
     ("location", "why"),
     [
         ("s3://bucket/fragment.yaml", "the fragment is in S3"),
-        ("../outside.yaml", "outside the scanned folder"),
+        ("../outside.yaml", "outside the folder being scanned"),
         ("missing.yaml", "no such file"),
         ("sub", "not a regular file"),
-        ("link.yaml", "outside the scanned folder"),  # a symlink out of the folder
+        ("link.yaml", "outside the folder being scanned"),  # a symlink out of the folder
         ("broken.yaml", "does not parse"),
         ("template.yaml", "include cycle"),
     ],

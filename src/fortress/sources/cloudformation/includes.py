@@ -121,7 +121,12 @@ class _Expander:
         assert target is not None
         real = target.resolve()
         if real != self.root and self.root not in real.parents:
-            return self.gap(file, line, location, "it resolves outside the scanned folder")
+            return self.gap(
+                file,
+                line,
+                location,
+                "it resolves outside the folder being scanned (the template's own folder for one template)",
+            )
         try:
             info = os.stat(real)
         except OSError:
