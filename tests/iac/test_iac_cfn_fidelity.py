@@ -243,3 +243,32 @@ def test_gap_makes_the_scan_incomplete(capsys: pytest.CaptureFixture[str], tmp_p
     assert code == 3
     [source] = report["sources"]
     assert any("s3://bucket/fragment.yaml" in entry for entry in source["not_followed"])
+
+
+def test_nested_include_and_a_duplicate_key_in_a_fragment(tmp_path: Path) -> None:
+    (tmp_path / "inner.yaml").write_text(PUBLIC_URL.replace("\n  ", "\n")[2:])
+    (tmp_path / "outer.yaml").write_text(
+        "Queue:\n  Type: AWS::SQS::Queue\n  Type: AWS::SQS::Queue\n"
+        "Fn::Transform: {Name: AWS::Include, Parameters: {Location: inner.yaml}}\n"
+    )
+    (tmp_path / "template.yaml").write_text(
+        "Resources:\n  Fn::Transform: {Name: AWS::Include, Parameters: {Location: outer.yaml}}\n"
+    )
+    inventory = cloudformation.load(tmp_path / "template.yaml", IacOptions())
+    assert [f.name for f in inventory.functions] == ["open"]
+    [note] = inventory.notes
+    assert (note.kind, note.file, note.line) == (NOTE_WARNING, str(tmp_path / "outer.yaml"), 3)
+    assert note.message == "duplicate key `Type` in Queue; the last one is used"
+
+
+def test_includes_nest_at_most_five_deep(tmp_path: Path) -> None:
+    for i in range(7):
+        (tmp_path / f"f{i}.yaml").write_text(
+            f"Q{i}: {{Type: AWS::SQS::Queue}}\n"
+            f"Fn::Transform: {{Name: AWS::Include, Parameters: {{Location: f{i + 1}.yaml}}}}\n"
+        )
+    (tmp_path / "template.yaml").write_text(
+        "Resources:\n  Fn::Transform: {Name: AWS::Include, Parameters: {Location: f0.yaml}}\n"
+    )
+    [gap] = cloudformation.load(tmp_path / "template.yaml", IacOptions()).notes
+    assert gap.kind == NOTE_GAP and "nest deeper than 5" in gap.message
