@@ -592,6 +592,11 @@ class EventStore:
         row = self.con.execute("SELECT count(*) FROM events").fetchone()
         return int(row[0]) if row else 0
 
+    def untimed(self) -> int:
+        """Stored events whose ``eventTime`` did not parse as a time (``1e30``, garbage)."""
+        row = self.con.execute("SELECT count(*) FROM events WHERE event_time IS NULL").fetchone()
+        return int(row[0]) if row else 0
+
     def query(self, sql: str) -> list[dict[str, Any]]:
         cursor = self.con.execute(sql)
         names = [c[0] for c in cursor.description or []]
