@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from fortress.aws.client import AwsClient, AwsOptions
-from fortress.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INCOMPLETE
+from fortress.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INCOMPLETE, validate
 from fortress.errors import FortressError
 from fortress.forensics.acquire import AcquireOptions, AcquireResult, acquire, default_output
 from fortress.forensics.archive import ArchiveLimits
@@ -41,7 +41,9 @@ def register(sub: Any) -> None:
     acq.add_argument("--region", help="region of the function (default: the profile's region)")
     acq.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
     acq.add_argument(
-        "--endpoint-url", help="AWS endpoint (e.g. an emulator); AWS_ENDPOINT_URL is honoured"
+        "--endpoint-url",
+        type=validate.endpoint_url,
+        help="AWS endpoint (e.g. an emulator); AWS_ENDPOINT_URL is honoured",
     )
     acq.add_argument(
         "--since",
@@ -95,12 +97,12 @@ def register(sub: Any) -> None:
         "--detections",
         action="append",
         default=[],
-        type=Path,
+        type=validate.input_file,
         metavar="FILE",
         help="`fortress hunt` JSON/JSONL output: its detections about the function become marked entries",
     )
     tl.add_argument("--format", choices=("console", "jsonl", "csv"), default="console")
-    tl.add_argument("--output", type=Path, help="write to FILE instead of stdout")
+    tl.add_argument("--output", type=validate.output_file, help="write to FILE instead of stdout")
     tl.add_argument(
         "--all-logs",
         action="store_true",
