@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fortress import TOOL_NAME, __version__
+from fortress import TOOL_NAME, __version__, safeio
 from fortress.config import ScanConfig
 from fortress.errors import InputError
 from fortress.findings import CoverageGap, Finding, Severity, Status
@@ -151,6 +151,8 @@ def iac_inputs(paths: list[Path], forced: str | None) -> list[tuple[str, Path]]:
     for path in paths:
         if not path.exists():
             raise InputError(str(path), "no such file or directory")
+        if not path.is_dir() and not safeio.is_regular(path):  # a FIFO or device: never opened
+            raise InputError(str(path), safeio.not_regular_reason(path) or "not a regular file")
         if path.is_file():
             kind = forced or _detect(path)
             if kind is None:
@@ -168,7 +170,7 @@ def iac_inputs(paths: list[Path], forced: str | None) -> list[tuple[str, Path]]:
             folder = Path(root)
             for name in sorted(files):
                 file = folder / name
-                if name.endswith(".tf"):
+                if name.endswith(".tf") or not safeio.is_regular(file):
                     continue
                 kind = forced if forced and forced != "terraform" else _detect(file)
                 if kind and kind != "terraform":

@@ -296,8 +296,23 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_CLEAN if result.intact else EXIT_FINDINGS
 
 
+def _report_problems(problems: list[str], code: int) -> int:
+    """Records a command had to leave out: listed on stderr, and the run is incomplete."""
+    for problem in problems[:20]:
+        print(f"fortress: input problem: {problem}", file=sys.stderr)
+    if len(problems) > 20:
+        print(f"fortress: … and {len(problems) - 20} more input problem(s)", file=sys.stderr)
+    return EXIT_INCOMPLETE if problems and code == EXIT_CLEAN else code
+
+
 def cmd_timeline(args: argparse.Namespace) -> int:
-    entries = build_timeline(args.bundle, args.cloudtrail, args.all_logs, args.detections)
+    problems: list[str] = []
+    code = _cmd_timeline(args, problems)
+    return _report_problems(problems, code)
+
+
+def _cmd_timeline(args: argparse.Namespace, problems: list[str]) -> int:
+    entries = build_timeline(args.bundle, args.cloudtrail, args.all_logs, args.detections, problems)
     if args.format == "console" and args.output is None:
         table = Table(show_lines=False)
         for column in ("time (UTC)", "source", "action", "version", "actor", "summary"):

@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from fortress import safeio
 from fortress.errors import InputError
 from fortress.inventory import (
     Alarm,
@@ -127,7 +128,7 @@ def parse_template(path: Path) -> Mapping[str, Any]:
     which gives the very same nodes; anything else, errors included, goes through cfn-lint.
     """
     try:
-        fast = fast_decode(path.read_text(encoding="utf-8"))
+        fast = fast_decode(safeio.read_template(path))  # regular file, size cap: InputError
     except (OSError, ValueError):
         fast = None
     if isinstance(fast, Mapping) and isinstance(fast.get("Resources"), Mapping):

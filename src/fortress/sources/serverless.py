@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from fortress import safeio
 from fortress.errors import InputError
 from fortress.inventory import Inventory, Origin, Unknown
 from fortress.sources.base import IacOptions
@@ -79,6 +80,7 @@ def load(path: Path, options: IacOptions) -> Inventory:
             raise InputError(str(path), "no serverless.yml in this folder")
     if not path.is_file():
         raise InputError(str(path), "no such file")
+    safeio.check_template(path)  # a regular file under the size cap, or an InputError
     with gc_paused():
         try:
             text = path.read_text(encoding="utf-8")
