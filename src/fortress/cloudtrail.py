@@ -71,6 +71,10 @@ JSON_FIELDS = (
 )
 
 
+class TooDeep(ValueError):
+    """JSON nested deeper than the decoder can follow."""
+
+
 def loads(text: str | bytes) -> Any:
     """``json.loads`` whose nesting-depth failure is a ``ValueError`` like any bad JSON.
 
@@ -80,7 +84,7 @@ def loads(text: str | bytes) -> Any:
     try:
         return json.loads(text)
     except RecursionError:
-        raise ValueError("JSON nested too deeply") from None
+        raise TooDeep("JSON nested too deeply") from None
 
 
 def normalize_record(obj: Any) -> dict[str, Any] | None:
@@ -222,6 +226,8 @@ def iter_file(path: Path, *, strict: bool = True) -> Iterator[dict[str, Any] | N
             first = stripped.split("\n", 1)[0]
             try:
                 loads(first)
+            except TooDeep:
+                pass  # a whole line, only too deep: JSON Lines, where that line counts bad
             except ValueError:
                 # One pretty-printed document (a single event): decode it whole, capped.
                 limit = safeio.cap("json")
