@@ -72,7 +72,10 @@ def test_fifo_in_a_hunt_folder_is_unreadable_not_a_hang(tmp_path: Path) -> None:
     result = run_hunt(tmp_path)
     assert detected_ids(result) == {"g1"}
     assert result.unreadable == [
-        {"path": str(tmp_path / "trap.json"), "reason": "a FIFO (named pipe), not a regular file; not read"}
+        {
+            "path": str(tmp_path / "trap.json"),
+            "reason": "a FIFO (named pipe), not a regular file; not read",
+        }
     ]
 
 
@@ -133,7 +136,9 @@ def test_deeply_nested_line_does_not_abort_the_hunt(tmp_path: Path) -> None:
     assert {"f1", "f2", "g1"} <= detected_ids(result)
     reasons = {u["path"]: u["reason"] for u in result.unreadable}
     assert "nested too deeply" in reasons[str(tmp_path / "pretty.json")]
-    assert reasons[str(tmp_path / "first.jsonl")] == "1 part(s) are not CloudTrail records (skipped)"
+    assert (
+        reasons[str(tmp_path / "first.jsonl")] == "1 part(s) are not CloudTrail records (skipped)"
+    )
 
 
 def test_python_reader_counts_a_deep_line_bad_and_reads_the_rest(tmp_path: Path) -> None:
