@@ -57,7 +57,7 @@ _CfnLoader.add_multi_constructor("!", _tag)
 
 
 def _load(path: Path) -> Any:
-    return yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    return yaml.load(path.read_text(), Loader=_CfnLoader)
 
 
 # format -> (fixture, file name to write, serialization)
@@ -113,9 +113,13 @@ def mutated_docs(draw: st.DrawFn, fmt: str) -> Any:
         doc = replace_at(doc, path, draw(_values()))
     if isinstance(doc, dict) and draw(st.booleans()):
         # sizes: one of the mapping sections repeated many times under new names
-        section = next((k for k in ("Resources", "functions") if isinstance(doc.get(k), dict)), None)
+        section = next(
+            (k for k in ("Resources", "functions") if isinstance(doc.get(k), dict)), None
+        )
         if section and doc[section]:
-            key, value = draw(st.sampled_from(sorted(doc[section].items(), key=lambda kv: str(kv[0]))))
+            key, value = draw(
+                st.sampled_from(sorted(doc[section].items(), key=lambda kv: str(kv[0])))
+            )
             for i in range(draw(st.integers(min_value=2, max_value=25))):
                 doc[section][f"{key}Copy{i}"] = copy.deepcopy(value)
     return doc
@@ -336,7 +340,9 @@ def test_reads_stay_inside_terraform(case: tuple[str, int]) -> None:
         (fence / "canary.txt").write_text("OUTSIDE-SECRET")
         root = fence / "project"
         root.mkdir()
-        (root / "main.tf").write_text(text.replace(f"__OUTSIDE_{index}__", _outside_targets(fence)[index]))
+        (root / "main.tf").write_text(
+            text.replace(f"__OUTSIDE_{index}__", _outside_targets(fence)[index])
+        )
         with ReadAudit().watching() as audit:
             code, out, err = run_cli(["scan", str(root), "--format", "json", *AS_OF])
         assert_input_error_path(code, err, "terraform outside reference")
