@@ -120,7 +120,7 @@ class ReadAudit:
         audit = cls._active
         if audit is None or event != "open" or not args:
             return
-        path, mode, flags = (list(args) + [None, None])[:3]
+        path, mode, flags = [*args, None, None][:3]
         if isinstance(path, int) or path is None:
             return
         if isinstance(mode, str) and any(c in mode for c in "wax+"):
