@@ -215,3 +215,30 @@ def test_intact_bundle_still_verifies(tmp_path: Path) -> None:
     assert verify_bundle(root).intact
     zip_bundle(root, tmp_path / "b.zip")
     assert verify_bundle(tmp_path / "b.zip").intact
+
+
+def test_diff_with_a_refused_package_is_incomplete_not_clean(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    def package(names: dict[str, bytes]) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as zf:
+            for name, data in names.items():
+                zf.writestr(name, data)
+        return buffer.getvalue()
+
+    bundle = BundleWriter(tmp_path / "b")
+    for version in ("1", "2"):
+        config = {"Configuration": {"Version": version, "Handler": "app.handler"}}
+        bundle.add_json(f"versions/{version}/function.json", config, "test")
+    bundle.add_bytes("versions/1/code.zip", package({"app.py": b"print(1)\n"}), "test")
+    bundle.add_bytes("versions/2/code.zip", package({"../../evil.py": b"x"}), "test")
+    bundle.finalize({"function": {"name": FN, "versions": ["1", "2"]}})
+    code, out, _ = cli(capsys, "diff", str(tmp_path / "b"), "--from", "1", "--to", "2")
+    assert code == 3
+    assert "refused: path traversal" in out
+    assert "no differences found in what could be read" in out
+    code, out, _ = cli(capsys, "diff", str(tmp_path / "b"), "--from", "1", "--to", "1")
+    assert code == 0

@@ -103,13 +103,18 @@ def scan_text(name: str, data: bytes, extra: list[str] | None = None) -> tuple[i
 # ------------------------------------------------------------------ wrong types, nesting, sizes
 
 
+_FOCUS = {"Properties", "functions", "provider", "Globals"}
+
+
 @st.composite
 def mutated_docs(draw: st.DrawFn, fmt: str) -> Any:
     doc = copy.deepcopy(DOCS[fmt])
     spots = paths_of(doc)
     for _ in range(draw(st.integers(min_value=1, max_value=3))):
         spots = paths_of(doc)
-        path = draw(st.sampled_from(spots))
+        # mostly where the sources read fields: resource properties, functions, provider
+        focus = [p for p in spots if _FOCUS.intersection(map(str, p[:3])) and len(p) <= 4]
+        path = draw(st.sampled_from(focus if focus and draw(st.integers(0, 4)) else spots))
         doc = replace_at(doc, path, draw(_values()))
     if isinstance(doc, dict) and draw(st.booleans()):
         # sizes: one of the mapping sections repeated many times under new names

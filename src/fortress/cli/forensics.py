@@ -364,9 +364,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
     result: DiffResult = diff_bundle(
         args.bundle, args.from_version, args.to_version, args.show_values, _limits(args)
     )
+    code = EXIT_FINDINGS if result.changed else EXIT_INCOMPLETE if result.incomplete else EXIT_CLEAN
     if args.format == "json":
         print(json.dumps(result.to_dict(), indent=2, default=str))
-        return EXIT_FINDINGS if result.changed else EXIT_CLEAN
+        return code
     console = Console(highlight=False, soft_wrap=True)
     console.print(
         f"[bold]{escape(result.function)}[/]: version {escape(result.from_version)} -> {escape(result.to_version)}"
@@ -389,8 +390,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
     for note in result.notes:
         console.print(f"[yellow]note[/]: {escape(note)}")
     if not result.changed:
-        console.print("no differences")
-    return EXIT_FINDINGS if result.changed else EXIT_CLEAN
+        console.print(
+            "no differences" + (" found in what could be read" if result.incomplete else "")
+        )
+    return code
 
 
 __all__ = ["EXIT_ERROR", "parse_when", "register"]

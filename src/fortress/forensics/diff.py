@@ -87,6 +87,8 @@ class DiffResult:
     config: list[ConfigChange] = field(default_factory=list)
     code: list[FileChange] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # a code package could not be read (refused as hostile or corrupt): code drift unknown
+    incomplete: bool = False
 
     @property
     def changed(self) -> bool:
@@ -100,6 +102,7 @@ class DiffResult:
             "config": [c.to_dict() for c in self.config],
             "code": [c.to_dict() for c in self.code],
             "notes": self.notes,
+            "incomplete": self.incomplete,
         }
 
 
@@ -356,6 +359,7 @@ def diff_bundle(
         for side in (old, new):
             if isinstance(side, str):
                 result.notes.append(side)
+                result.incomplete = result.incomplete or " refused: " in side
         if not isinstance(old, str) and not isinstance(new, str):
             result.code = code_changes(old, new)
         return result
