@@ -157,8 +157,16 @@ def read_template(path: str | os.PathLike[str]) -> str:
 
 
 def read_template_bytes(path: str | os.PathLike[str]) -> bytes:
-    """A template's bytes (for parsers that take bytes, such as HCL)."""
-    return read_bytes(path, cap("template"), what="template")
+    """A template's bytes (for parsers that take bytes, such as HCL), which must be UTF-8 as
+    the language requires: anything else is an :class:`InputError` naming the offset."""
+    data = read_bytes(path, cap("template"), what="template")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = data[exc.start : exc.start + 1].hex()
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(os.fspath(path), f"not UTF-8 text (byte 0x{bad})", line) from None
+    return data
 
 
 def check_template(path: str | os.PathLike[str]) -> None:

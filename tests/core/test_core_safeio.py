@@ -102,3 +102,12 @@ def test_within_resolves_symlinks(tmp_path: Path) -> None:
     assert not safeio.within(root, "/etc/passwd")
     assert not safeio.within(root, "escape/passwd")
     assert not safeio.within(root, str(tmp_path / "rootx"))  # a sibling sharing the prefix
+
+
+def test_template_bytes_must_be_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "main.tf"
+    path.write_bytes(b'locals {\n  a = "caf\xe9"\n}\n')
+    with pytest.raises(InputError, match=r"main\.tf:2: not UTF-8 text \(byte 0xe9\)"):
+        safeio.read_template_bytes(path)
+    path.write_bytes('locals {\n  a = "café"\n}\n'.encode())
+    assert safeio.read_template_bytes(path).startswith(b"locals")

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from fortress.cli import main
 
-EXAMPLES = int(os.environ.get("FORTRESS_FUZZ_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("FORTRESS_FUZZ_EXAMPLES", "6"))
 _PHASES = [Phase.explicit, Phase.reuse, Phase.generate]
 if os.environ.get("FORTRESS_FUZZ_SHRINK"):
     _PHASES.append(Phase.shrink)

@@ -1,8 +1,10 @@
-"""Fuzzing `fortress scan` with mutated copies of the IaC test fixtures (CloudFormation and SAM
+"""Strategies and property factories for fuzzing `fortress scan` with mutated copies of the IaC test fixtures (CloudFormation and SAM
 in YAML and JSON, Serverless, Terraform HCL): wrong types, deep nesting, sizes, encodings and
 broken bytes, and references to files outside the scanned folder.
 
-Each property asserts that the CLI answers 0/1/2/3 with no ``internal error`` (no exception
+The properties themselves live in ``test_fuzz_cfn.py`` (CloudFormation, SAM) and
+``test_fuzz_sls_tf.py`` (Serverless, Terraform), two files so that ``pytest -n 2`` runs them
+side by side. Each property asserts that the CLI answers 0/1/2/3 with no ``internal error`` (no exception
 escapes the input-error path) and, for the references, that nothing outside the scanned root
 is opened. Fixed seed, bounded examples: see ``fuzz_support``.
 """
@@ -16,7 +18,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from fuzz_support import (
     FUZZ,
@@ -130,7 +131,7 @@ def mutated_docs(draw: st.DrawFn, fmt: str) -> Any:
     return doc
 
 
-def _structure_property(fmt: str) -> Any:
+def structure_property(fmt: str) -> Any:
     fixture, name, how = FORMATS[fmt]
 
     @FUZZ
@@ -140,28 +141,6 @@ def _structure_property(fmt: str) -> Any:
         assert_input_error_path(code, err, f"{fmt} ({fixture.name}) mutated")
 
     return prop
-
-
-_SOURCE_CRASH = (
-    "wrong-typed field crashes inside the source module (internal error); the cfn/sam/sls "
-    "helpers fix these in their own branches"
-)
-
-test_types_cfn_yaml = pytest.mark.xfail(strict=False, reason=_SOURCE_CRASH)(
-    _structure_property("cfn-yaml")
-)
-test_types_cfn_json = pytest.mark.xfail(strict=False, reason=_SOURCE_CRASH)(
-    _structure_property("cfn-json")
-)
-test_types_sam_yaml = pytest.mark.xfail(strict=False, reason=_SOURCE_CRASH)(
-    _structure_property("sam-yaml")
-)
-test_types_sam_json = pytest.mark.xfail(strict=False, reason=_SOURCE_CRASH)(
-    _structure_property("sam-json")
-)
-test_types_serverless = pytest.mark.xfail(strict=False, reason=_SOURCE_CRASH)(
-    _structure_property("serverless")
-)
 
 
 # ------------------------------------------------------------------ encodings and broken bytes
@@ -189,7 +168,7 @@ def mangled_bytes(draw: st.DrawFn, text: str) -> bytes:
     return data[:at] + junk + data[at:]
 
 
-def _bytes_property(fmt: str) -> Any:
+def bytes_property(fmt: str) -> Any:
     fixture, name, how = FORMATS[fmt]
     text = serialize(copy.deepcopy(DOCS[fmt]), how)
 
@@ -200,12 +179,6 @@ def _bytes_property(fmt: str) -> Any:
         assert_input_error_path(code, err, f"{fmt} ({fixture.name}) bytes")
 
     return prop
-
-
-test_bytes_cfn_yaml = _bytes_property("cfn-yaml")
-test_bytes_cfn_json = _bytes_property("cfn-json")
-test_bytes_sam_yaml = _bytes_property("sam-yaml")
-test_bytes_serverless = _bytes_property("serverless")
 
 
 # ------------------------------------------------------------------ Terraform HCL
@@ -232,29 +205,15 @@ def mutated_hcl(draw: st.DrawFn) -> bytes:
     for index in chosen:
         m = matches[index]
         text = text[: m.start(2)] + draw(hcl_values) + text[m.end(2) :]
-    if draw(st.booleans()):
-        return draw(mangled_bytes(text))
     return text.encode()
 
 
-def _scan_hcl(data: bytes) -> tuple[int, str, str]:
+def scan_hcl(data: bytes) -> tuple[int, str, str]:
     with tempfile.TemporaryDirectory(prefix="fortress-fuzz-") as tmp:
         root = Path(tmp) / "project"
         root.mkdir()
         (root / "main.tf").write_bytes(data)
         return run_cli(["scan", str(root), "--format", "json", *AS_OF])
-
-
-@pytest.mark.xfail(
-    strict=False,
-    reason="wrong types or non-UTF-8 bytes crash inside sources/terraform or hcl (internal "
-    "error); the tf helper fixes these in its own branch",
-)
-@FUZZ
-@given(data=mutated_hcl())
-def test_types_and_bytes_terraform(data: bytes) -> None:
-    code, _, err = _scan_hcl(data)
-    assert_input_error_path(code, err, "terraform main.tf mutated")
 
 
 # ------------------------------------------------------------------ reads stay inside the root
@@ -265,7 +224,7 @@ OUTSIDE_REFS: dict[str, list[str]] = {
 }
 
 
-def _outside_targets(tmp: Path) -> list[str]:
+def outside_targets(tmp: Path) -> list[str]:
     canary = tmp / "canary.txt"
     return ["../canary.txt", str(canary), "../../" + canary.name, "../"]
 
@@ -291,7 +250,7 @@ def outside_refs(draw: st.DrawFn, fmt: str) -> tuple[Any, int]:
     return doc, target_index
 
 
-def _outside_property(fmt: str) -> Any:
+def outside_property(fmt: str) -> Any:
     _, name, how = FORMATS[fmt]
 
     @FUZZ
@@ -304,7 +263,7 @@ def _outside_property(fmt: str) -> Any:
             root = fence / "project"
             root.mkdir()
             text = serialize(doc, how).replace(
-                f"__OUTSIDE_{index}__", _outside_targets(fence)[index]
+                f"__OUTSIDE_{index}__", outside_targets(fence)[index]
             )
             (root / name).write_text(text)
             with ReadAudit().watching() as audit:
@@ -316,10 +275,6 @@ def _outside_property(fmt: str) -> Any:
     return prop
 
 
-test_reads_stay_inside_sam = _outside_property("sam-yaml")
-test_reads_stay_inside_cfn = _outside_property("cfn-yaml")
-
-
 @st.composite
 def outside_hcl(draw: st.DrawFn) -> tuple[str, int]:
     call = draw(st.sampled_from(["file", "filebase64", "templatefile", "fileexists"]))
@@ -329,27 +284,3 @@ def outside_hcl(draw: st.DrawFn) -> tuple[str, int]:
     text = HCL.replace("    variables = {", f"    variables = {{\n      LEAK = {call}({arg})", 1)
     assert text != HCL
     return text, index
-
-
-@pytest.mark.xfail(
-    strict=False,
-    reason="Terraform file()/templatefile() read paths outside the scanned root; the tf "
-    "helper makes these reads stay inside in its own branch",
-)
-@FUZZ
-@given(case=outside_hcl())
-def test_reads_stay_inside_terraform(case: tuple[str, int]) -> None:
-    text, index = case
-    with tempfile.TemporaryDirectory(prefix="fortress-fuzz-") as tmp:
-        fence = Path(tmp)
-        (fence / "canary.txt").write_text("OUTSIDE-SECRET")
-        root = fence / "project"
-        root.mkdir()
-        (root / "main.tf").write_text(
-            text.replace(f"__OUTSIDE_{index}__", _outside_targets(fence)[index])
-        )
-        with ReadAudit().watching() as audit:
-            code, out, err = run_cli(["scan", str(root), "--format", "json", *AS_OF])
-        assert_input_error_path(code, err, "terraform outside reference")
-        assert audit.outside(root, fence) == []
-        assert "OUTSIDE-SECRET" not in out + err
