@@ -169,3 +169,20 @@ def test_sigterm_during_a_hunt_removes_its_temp_folders(tmp_path: Path) -> None:
     assert proc.returncode == 143, err
     assert b"fortress: terminated" in err
     assert list(private.iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", ["fifo", "deep", "binary"])
+def test_hostile_snapshot_is_a_one_line_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, kind: str
+) -> None:
+    snapshot = tmp_path / "snap.json"
+    if kind == "fifo":
+        os.mkfifo(snapshot)
+    elif kind == "deep":
+        snapshot.write_text("[" * 100_000 + "]" * 100_000)
+    else:
+        snapshot.write_bytes(b"\xff\xfe\x00garbage")
+    code, err = _run(capsys, "scan", "--snapshot", str(snapshot))
+    assert code == 2
+    assert err.startswith(f"fortress: error: {snapshot}: ")
+    assert len(err.strip().splitlines()) == 1
