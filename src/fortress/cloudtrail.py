@@ -26,6 +26,7 @@ from fortress.errors import InputError
 
 CHUNK = 1024 * 1024
 SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".gz")
+_SEPARATORS = re.compile(r"[ \t\r\n,]*")
 _ARRAY_HEAD = re.compile(r'\s*\{\s*"(Records|Events)"\s*:\s*\[')
 
 # CloudTrail field names, for exports that lowercased them (Athena, some SIEM exports).
@@ -148,8 +149,7 @@ def _stream_array(handle: IO[str], buffer: str, label: str) -> Iterator[Any]:
     eof = False
     limit = safeio.cap("json")
     while True:
-        while pos < len(buffer) and buffer[pos] in " \t\r\n,":
-            pos += 1
+        pos = _SEPARATORS.match(buffer, pos).end()  # type: ignore[union-attr]  # always matches
         if pos >= len(buffer):
             if eof:
                 raise InputError(label, "unterminated JSON array")

@@ -138,7 +138,7 @@ def _gunzip(path: str, out_dir: str) -> tuple[str, bool]:
                 inflate = zlib.decompressobj(47)
                 size = 0
                 while chunk := fh.read(CHUNK):
-                    data = inflate.decompress(chunk)
+                    data = inflate.decompress(chunk, CHUNK * 8)  # bounded: bombs inflate 1000x
                     while data:
                         size += len(data)
                         if size > RECORDS_MAX_BYTES:
