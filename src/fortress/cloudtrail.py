@@ -21,10 +21,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from fortress import safeio
 from fortress.errors import InputError
 
 CHUNK = 1024 * 1024
 SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".gz")
+_SEPARATORS = re.compile(r"[ \t\r\n,]*")
 _ARRAY_HEAD = re.compile(r'\s*\{\s*"(Records|Events)"\s*:\s*\[')
 
 # CloudTrail field names, for exports that lowercased them (Athena, some SIEM exports).
@@ -70,11 +72,27 @@ JSON_FIELDS = (
 )
 
 
+class TooDeep(ValueError):
+    """JSON nested deeper than the decoder can follow."""
+
+
+def loads(text: str | bytes) -> Any:
+    """``json.loads`` whose nesting-depth failure is a ``ValueError`` like any bad JSON.
+
+    The C decoder recurses once per nesting level; past Python's recursion limit it raises
+    ``RecursionError``, which one hostile line must not turn into an aborted run.
+    """
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise TooDeep("JSON nested too deeply") from None
+
+
 def normalize_record(obj: Any) -> dict[str, Any] | None:
     """A CloudTrail record with camelCase keys and nested JSON fields as objects, or None."""
     if isinstance(obj, dict) and isinstance(obj.get("CloudTrailEvent"), str):
         try:  # a LookupEvents item wraps the record as JSON text
-            obj = json.loads(obj["CloudTrailEvent"])
+            obj = loads(obj["CloudTrailEvent"])
         except ValueError:
             return None
     if not isinstance(obj, dict):
@@ -86,8 +104,8 @@ def normalize_record(obj: Any) -> dict[str, Any] | None:
     for name in JSON_FIELDS:
         value = out.get(name)
         if isinstance(value, str) and value[:1] in ("{", "["):
-            with contextlib.suppress(ValueError):
-                out[name] = json.loads(value)
+            with contextlib.suppress(ValueError):  # else kept as the text it is
+                out[name] = loads(value)
     if "eventName" not in out and "eventID" not in out:
         return None
     return out
@@ -108,16 +126,20 @@ def files_under(path: Path) -> Iterator[Path]:
                 yield child
     elif path.is_file():
         yield path
+    elif path.exists():
+        raise InputError(str(path), safeio.not_regular_reason(path) or "not a file or folder")
     else:
         raise InputError(str(path), "no such CloudTrail file or folder")
 
 
 def _open_text(path: Path) -> IO[str]:
-    with path.open("rb") as probe:
-        magic = probe.read(2)
-    if magic == b"\x1f\x8b":
-        return io.TextIOWrapper(gzip.GzipFile(path, "rb"), encoding="utf-8", errors="replace")
-    return path.open("r", encoding="utf-8", errors="replace")
+    """Regular files only (a FIFO never blocks); gzip is decompressed under a cap."""
+    return io.TextIOWrapper(safeio.open_maybe_gzip(path), encoding="utf-8", errors="replace")
+
+
+def _too_large(label: str) -> InputError:
+    limit = safeio.cap("json")
+    return InputError(label, f"a JSON value is larger than the {safeio.describe(limit)} cap")
 
 
 def _stream_array(handle: IO[str], buffer: str, label: str) -> Iterator[Any]:
@@ -125,9 +147,9 @@ def _stream_array(handle: IO[str], buffer: str, label: str) -> Iterator[Any]:
     decoder = json.JSONDecoder()
     pos = 0
     eof = False
+    limit = safeio.cap("json")
     while True:
-        while pos < len(buffer) and buffer[pos] in " \t\r\n,":
-            pos += 1
+        pos = _SEPARATORS.match(buffer, pos).end()  # type: ignore[union-attr]  # always matches
         if pos >= len(buffer):
             if eof:
                 raise InputError(label, "unterminated JSON array")
@@ -139,10 +161,14 @@ def _stream_array(handle: IO[str], buffer: str, label: str) -> Iterator[Any]:
             return
         try:
             value, end = decoder.raw_decode(buffer, pos)
+        except RecursionError:
+            raise InputError(label, "bad JSON: nested too deeply") from None
         except json.JSONDecodeError as exc:
             more = "" if eof else handle.read(CHUNK)
             if not more:
                 raise InputError(label, f"bad JSON: {exc.msg}") from exc
+            if len(buffer) - pos > limit:
+                raise _too_large(label) from None
             buffer = buffer[pos:] + more
             pos = 0
             continue
@@ -199,11 +225,17 @@ def iter_file(path: Path, *, strict: bool = True) -> Iterator[dict[str, Any] | N
                 return
             first = stripped.split("\n", 1)[0]
             try:
-                json.loads(first)
+                loads(first)
+            except TooDeep:
+                pass  # a whole line, only too deep: JSON Lines, where that line counts bad
             except ValueError:
-                # One pretty-printed document (a single event): decode it whole.
+                # One pretty-printed document (a single event): decode it whole, capped.
+                limit = safeio.cap("json")
+                text = stripped + handle.read(limit + 1)
+                if len(text) > limit:
+                    raise _too_large(label) from None
                 try:
-                    document = json.loads(stripped + handle.read())
+                    document = loads(text)
                 except ValueError as exc:
                     raise InputError(label, f"bad JSON ({exc})") from None
                 for item in _items(document):
@@ -216,18 +248,23 @@ def iter_file(path: Path, *, strict: bool = True) -> Iterator[dict[str, Any] | N
             # JSON Lines: one JSON value per line.
             rest = stripped
             number = 0
+            limit = safeio.cap("json")
             while True:
                 lines = rest.split("\n")
                 more = handle.read(CHUNK)
-                rest = lines.pop() + more if more else ""  # keep a partial last line
+                if more:  # keep a partial last line for the next round
+                    tail = lines.pop()
+                    if len(tail) > limit:
+                        raise _too_large(label)
+                    rest = tail + more
                 for line in lines:
                     number += 1
                     if not line.strip():
                         continue
                     try:
-                        value = json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        yield from bad(f"bad JSON ({exc.msg})", number)
+                        value = loads(line)
+                    except ValueError as exc:
+                        yield from bad(f"bad JSON ({getattr(exc, 'msg', exc)})", number)
                         continue
                     for item in _items(value):
                         record = normalize_record(item)

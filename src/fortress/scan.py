@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fortress import TOOL_NAME, __version__
+from fortress import TOOL_NAME, __version__, safeio
 from fortress.config import ScanConfig
 from fortress.errors import InputError
 from fortress.findings import CoverageGap, Finding, Severity, Status
@@ -218,6 +218,8 @@ def iac_inputs(paths: list[Path], forced: str | None) -> list[IacInput]:
     for path in paths:
         if not path.exists():
             raise InputError(str(path), "no such file or directory")
+        if not path.is_dir() and not safeio.is_regular(path):  # a FIFO or device: never opened
+            raise InputError(str(path), safeio.not_regular_reason(path) or "not a regular file")
         if path.is_file():
             kind = forced or _detect(path)
             if kind is None:
@@ -237,7 +239,11 @@ def iac_inputs(paths: list[Path], forced: str | None) -> list[IacInput]:
             folder = Path(root)
             for name in sorted(files):
                 file = folder / name
-                if name.endswith(".tf") or skipped_when_walking(name):
+                if (
+                    name.endswith(".tf")
+                    or skipped_when_walking(name)
+                    or not safeio.is_regular(file)
+                ):
                     continue
                 if not file.is_file() or file.stat().st_size == 0:
                     continue  # empty files and sockets, fifos, dangling links

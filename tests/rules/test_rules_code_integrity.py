@@ -117,6 +117,13 @@ def test_003_layers() -> None:
     assert _one("FTR-CODE-003", unknown).status is Status.UNKNOWN
 
 
+def test_003_wrong_typed_layer_arn_is_unknown_not_a_crash() -> None:
+    """Found by the fuzz suite: ``Layers: [5]`` in a template reached the rule as an int and
+    raised AttributeError (internal error)."""
+    f = _one("FTR-CODE-003", _inv(_fn(layers=[LayerRef(5)])))  # type: ignore[arg-type]
+    assert f.status is Status.UNKNOWN and "layer ARN is not text: 5" in f.message
+
+
 def test_003_template_account_is_self() -> None:
     tpl = Origin(source="cloudformation", account=TEMPLATE_ACCOUNT, file="t.yaml", line=3)
     layer = LayerRef(f"arn:aws:lambda:us-east-1:{TEMPLATE_ACCOUNT}:layer:mine:1")

@@ -210,3 +210,15 @@ def test_network_rule_metadata_is_complete() -> None:
         assert set(r.meta.snippets) <= {"cli", "cloudformation", "terraform"}
     (net2,) = [x for x in engine._REGISTRY.values() if x.meta.id == "FTR-NET-002"]
     assert net2.meta.references["securityhub"] == ["Lambda.5"]
+
+
+def test_net002_wrong_typed_zone_is_unknown_not_a_crash() -> None:
+    """Found by the fuzz suite: a template's AvailabilityZone of 1.5 next to a real name made
+    ``sorted(zones)`` raise (internal error)."""
+    inv = Inventory(
+        functions=[fn(vpc=VpcConfig(subnet_ids=["subnet-a", "subnet-b"]))],
+        subnets=[subnet("subnet-a", "us-east-1a"), subnet("subnet-b", 1.5)],
+    )
+    f = one(run(inv, "FTR-NET-002"))
+    assert f.status is Status.UNKNOWN
+    assert "subnet-b is not a name: 1.5" in f.message

@@ -7,10 +7,14 @@ sub-commands and sets ``func`` (a callable taking the parsed args and returning 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from types import FrameType
 
 from fortress import __version__
 from fortress.errors import FortressError
@@ -20,6 +24,35 @@ EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 EXIT_INCOMPLETE = 3
+EXIT_TERMINATED = 128 + signal.SIGTERM  # 143, as a shell reports a SIGTERM death
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every ``finally`` and ``with`` cleans up (temp
+    folders of hunts and acquisitions are removed) before the process exits 143."""
+
+
+_terminated = threading.Event()
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # Remembered as well as raised: a library may turn the exception into its own error
+    # (DuckDB reports "Query interrupted"), and the exit code must still say SIGTERM.
+    _terminated.set()
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
 
 COMMAND_MODULES = (
     "fortress.cli.posture",
@@ -50,15 +83,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_ERROR
+    _terminated.clear()
+    with _sigterm_as_interrupt():
+        code = _run(args)
+    if _terminated.is_set() and code != EXIT_TERMINATED:
+        print("fortress: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
+    return code
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args))
     except FortressError as exc:
         print(f"fortress: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except Terminated:
+        print("fortress: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("fortress: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # a write that failed (full disk, closed pipe): one line, exit 2
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"fortress: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR
     except Exception as exc:  # a bug: one line for the user, the traceback on request
+        if _terminated.is_set():
+            return EXIT_TERMINATED  # a library's own error for the interrupt
         if os.environ.get("FORTRESS_DEBUG"):
             raise
         print(

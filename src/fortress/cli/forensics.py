@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from fortress.aws.client import AwsClient, AwsOptions
-from fortress.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INCOMPLETE
+from fortress.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INCOMPLETE, validate
 from fortress.errors import FortressError
 from fortress.forensics.acquire import AcquireOptions, AcquireResult, acquire, default_output
 from fortress.forensics.archive import ArchiveLimits
@@ -41,7 +41,9 @@ def register(sub: Any) -> None:
     acq.add_argument("--region", help="region of the function (default: the profile's region)")
     acq.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
     acq.add_argument(
-        "--endpoint-url", help="AWS endpoint (e.g. an emulator); AWS_ENDPOINT_URL is honoured"
+        "--endpoint-url",
+        type=validate.endpoint_url,
+        help="AWS endpoint (e.g. an emulator); AWS_ENDPOINT_URL is honoured",
     )
     acq.add_argument(
         "--since",
@@ -95,12 +97,12 @@ def register(sub: Any) -> None:
         "--detections",
         action="append",
         default=[],
-        type=Path,
+        type=validate.input_file,
         metavar="FILE",
         help="`fortress hunt` JSON/JSONL output: its detections about the function become marked entries",
     )
     tl.add_argument("--format", choices=("console", "jsonl", "csv"), default="console")
-    tl.add_argument("--output", type=Path, help="write to FILE instead of stdout")
+    tl.add_argument("--output", type=validate.output_file, help="write to FILE instead of stdout")
     tl.add_argument(
         "--all-logs",
         action="store_true",
@@ -294,8 +296,23 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_CLEAN if result.intact else EXIT_FINDINGS
 
 
+def _report_problems(problems: list[str], code: int) -> int:
+    """Records a command had to leave out: listed on stderr, and the run is incomplete."""
+    for problem in problems[:20]:
+        print(f"fortress: input problem: {problem}", file=sys.stderr)
+    if len(problems) > 20:
+        print(f"fortress: … and {len(problems) - 20} more input problem(s)", file=sys.stderr)
+    return EXIT_INCOMPLETE if problems and code == EXIT_CLEAN else code
+
+
 def cmd_timeline(args: argparse.Namespace) -> int:
-    entries = build_timeline(args.bundle, args.cloudtrail, args.all_logs, args.detections)
+    problems: list[str] = []
+    code = _cmd_timeline(args, problems)
+    return _report_problems(problems, code)
+
+
+def _cmd_timeline(args: argparse.Namespace, problems: list[str]) -> int:
+    entries = build_timeline(args.bundle, args.cloudtrail, args.all_logs, args.detections, problems)
     if args.format == "console" and args.output is None:
         table = Table(show_lines=False)
         for column in ("time (UTC)", "source", "action", "version", "actor", "summary"):
@@ -347,9 +364,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
     result: DiffResult = diff_bundle(
         args.bundle, args.from_version, args.to_version, args.show_values, _limits(args)
     )
+    code = EXIT_FINDINGS if result.changed else EXIT_INCOMPLETE if result.incomplete else EXIT_CLEAN
     if args.format == "json":
         print(json.dumps(result.to_dict(), indent=2, default=str))
-        return EXIT_FINDINGS if result.changed else EXIT_CLEAN
+        return code
     console = Console(highlight=False, soft_wrap=True)
     console.print(
         f"[bold]{escape(result.function)}[/]: version {escape(result.from_version)} -> {escape(result.to_version)}"
@@ -372,8 +390,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
     for note in result.notes:
         console.print(f"[yellow]note[/]: {escape(note)}")
     if not result.changed:
-        console.print("no differences")
-    return EXIT_FINDINGS if result.changed else EXIT_CLEAN
+        console.print(
+            "no differences" + (" found in what could be read" if result.incomplete else "")
+        )
+    return code
 
 
 __all__ = ["EXIT_ERROR", "parse_when", "register"]

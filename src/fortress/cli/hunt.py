@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fortress.cli import validate
 from fortress.errors import FortressError
 from fortress.findings import Severity
 
@@ -46,7 +47,12 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--no-builtin", action="store_true", help="run only the Sigma rules")
     p.add_argument("--format", choices=("console", "json", "jsonl", "ocsf"), default="console")
-    p.add_argument("--output", metavar="FILE", help="write the JSON/JSONL report there")
+    p.add_argument(
+        "--output",
+        type=validate.output_file,
+        metavar="FILE",
+        help="write the JSON/JSONL/OCSF report there",
+    )
     p.add_argument(
         "--fail-on",
         default="medium",
@@ -66,10 +72,17 @@ def register(subparsers: Any) -> None:
         metavar="TEXT",
         help="extra user-agent substring of your CI/deployment tooling (repeatable)",
     )
-    p.add_argument("--memory-limit", default="2GB", help="DuckDB memory limit (default 2GB)")
+    p.add_argument(
+        "--memory-limit",
+        type=validate.memory_limit,
+        default="2GB",
+        help="DuckDB memory limit (default 2GB)",
+    )
     p.add_argument("--profile", help="AWS profile (S3, LookupEvents, Athena)")
     p.add_argument("--region", help="AWS region")
-    p.add_argument("--endpoint-url", help="AWS endpoint URL (e.g. an emulator)")
+    p.add_argument(
+        "--endpoint-url", type=validate.endpoint_url, help="AWS endpoint URL (e.g. an emulator)"
+    )
     p.add_argument("--athena-database", help="run the detections on Athena in this database")
     p.add_argument("--athena-table", help="the CloudTrail table in --athena-database")
     p.add_argument("--athena-output", help="s3:// location for Athena query results")

@@ -15,7 +15,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from fortress.aws.client import AwsClient, AwsOptions
-from fortress.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INCOMPLETE, governance
+from fortress.cli import (
+    EXIT_CLEAN,
+    EXIT_ERROR,
+    EXIT_FINDINGS,
+    EXIT_INCOMPLETE,
+    governance,
+    validate,
+)
 from fortress.config import ScanConfig
 from fortress.errors import FortressError, InputError
 from fortress.findings import Severity
@@ -57,7 +64,11 @@ def register(sub: Any) -> None:
     _add_rule_options(scan)
     governance.add_scan_options(scan)
     scan.add_argument("--format", choices=FORMATS, default="console")
-    scan.add_argument("--output", type=Path, help="write the report to FILE (console output stays)")
+    scan.add_argument(
+        "--output",
+        type=validate.output_file,
+        help="write the report to FILE (console output stays)",
+    )
     scan.add_argument(
         "--fail-on",
         default="high",
@@ -73,7 +84,9 @@ def register(sub: Any) -> None:
         "collect", help="save the live account's inventory as a snapshot (JSON)"
     )
     _add_aws_options(collect)
-    collect.add_argument("--output", type=Path, required=True, help="snapshot file to write")
+    collect.add_argument(
+        "--output", type=validate.output_file, required=True, help="snapshot file to write"
+    )
     collect.add_argument(
         "--show-secrets",
         action="store_true",
@@ -112,7 +125,9 @@ def _add_aws_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--region", action="append", default=[], help="region to scan (repeatable)")
     group.add_argument("--all-regions", action="store_true", help="scan every enabled region")
     group.add_argument(
-        "--endpoint-url", help="AWS endpoint (e.g. an emulator); AWS_ENDPOINT_URL is honoured"
+        "--endpoint-url",
+        type=validate.endpoint_url,
+        help="AWS endpoint (e.g. an emulator); AWS_ENDPOINT_URL is honoured",
     )
     group.add_argument("--workers", type=int, default=8, help="parallel API calls (default: 8)")
 

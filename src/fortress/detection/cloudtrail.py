@@ -21,8 +21,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from fortress import safeio
 from fortress.aws.client import AwsClient
-from fortress.cloudtrail import iter_file, normalize_record
+from fortress.cloudtrail import iter_file, loads, normalize_record
 from fortress.errors import InputError
 
 SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".gz")
@@ -42,7 +43,12 @@ class Unreadable(Exception):
 
 
 def discover(paths: Iterable[str]) -> tuple[list[InputFile], list[dict[str, str]]]:
-    """Every CloudTrail file under ``paths`` (files or folders), classified; and the unreadable."""
+    """Every CloudTrail file under ``paths`` (files or folders), classified; and the unreadable.
+
+    A named input that is neither a folder nor a regular file (a FIFO, a device), a folder
+    that cannot be listed, and a folder holding no CloudTrail file are listed as unreadable,
+    never skipped in silence.
+    """
     found: list[InputFile] = []
     unreadable: list[dict[str, str]] = []
     for raw in paths:
@@ -50,7 +56,20 @@ def discover(paths: Iterable[str]) -> tuple[list[InputFile], list[dict[str, str]
         if not path.exists():
             unreadable.append({"path": raw, "reason": "no such file or directory"})
             continue
-        candidates = [path] if path.is_file() else sorted(_walk(path))
+        if not path.is_dir() and not path.is_file():
+            reason = safeio.not_regular_reason(path) or "not a regular file"
+            unreadable.append({"path": raw, "reason": reason})
+            continue
+        if path.is_file():
+            candidates = [path]
+        else:
+            walk_errors: list[OSError] = []
+            candidates = sorted(_walk(path, walk_errors.append))
+            for err in walk_errors:
+                where = err.filename or raw
+                unreadable.append({"path": str(where), "reason": err.strerror or str(err)})
+            if not candidates and not walk_errors:
+                unreadable.append({"path": raw, "reason": "no CloudTrail files in this folder"})
         for file in candidates:
             try:
                 found.append(InputFile(str(file), sniff(str(file))))
@@ -61,8 +80,8 @@ def discover(paths: Iterable[str]) -> tuple[list[InputFile], list[dict[str, str]
     return found, unreadable
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    for dirpath, dirnames, filenames in os.walk(root):
+def _walk(root: Path, onerror: Any = None) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_PARTS)
         for name in filenames:
             if name.endswith(SUFFIXES) and not name.startswith("."):
@@ -70,11 +89,11 @@ def _walk(root: Path) -> Iterator[Path]:
 
 
 def _open(path: str) -> Any:
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
-    if magic == b"\x1f\x8b":
-        return gzip.open(path, "rb")
-    return open(path, "rb")
+    """Regular files only, opened without blocking (a FIFO is refused, not waited on)."""
+    try:
+        return safeio.open_maybe_gzip(path)
+    except InputError as exc:
+        raise Unreadable(exc.message) from None
 
 
 def sniff(path: str) -> str:
@@ -84,6 +103,8 @@ def sniff(path: str) -> str:
             head = fh.read(SNIFF_BYTES)
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise Unreadable(f"corrupt gzip data ({exc})") from None
+    except InputError as exc:
+        raise Unreadable(exc.message) from None
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not text:
         raise Unreadable("empty file")
@@ -95,7 +116,7 @@ def sniff(path: str) -> str:
         raise Unreadable("not CloudTrail JSON (expected an object, an array or JSON Lines)")
     first = text.split(b"\n", 1)[0].strip()
     try:
-        obj = json.loads(first)
+        obj = loads(first)
     except ValueError:
         return "fallback"  # pretty-printed document, or garbage: the fallback decides
     if not isinstance(obj, dict):
@@ -136,7 +157,12 @@ def convert_fallback(path: str, out_dir: str) -> tuple[str, int, int]:
                 if record is None:
                     bad += 1
                     continue
-                out.write(json.dumps(record, separators=(",", ":")))
+                try:
+                    line = json.dumps(record, separators=(",", ":"), default=str)
+                except (RecursionError, ValueError):  # nested too deeply to write back
+                    bad += 1
+                    continue
+                out.write(line)
                 out.write("\n")
                 good += 1
         if good == 0:

@@ -120,7 +120,7 @@ def _loads(data: bytes) -> Any:
         if _orjson is not None:
             return _orjson.loads(data)
         return json.loads(data)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise OddFile(f"invalid JSON ({exc})") from None
 
 

@@ -14,7 +14,7 @@ from fortress.detection import cloudtrail, rules
 from fortress.detection.model import Detection, HuntResult
 from fortress.detection.sql import DUCKDB, HuntSettings
 from fortress.detection.store import EventStore
-from fortress.findings import Severity
+from fortress.findings import CoverageGap, Severity
 
 MAX_EVENT_IDS = 500
 
@@ -81,6 +81,37 @@ def run_detections(
     return found
 
 
+def _input_gaps(
+    request: HuntRequest, store: EventStore, result: HuntResult
+) -> list[dict[str, Any]]:
+    """What makes a hunt's "no detections" meaningless: no events read at all, or events
+    whose time is not a time (kept, but no window or order can place them)."""
+    gaps: list[dict[str, Any]] = []
+    if result.events == 0 and not (request.since or request.until):
+        where = ", ".join(result.inputs) or "the input"
+        gaps.append(
+            CoverageGap(
+                "cloudtrail",
+                "read",
+                "NoEvents",
+                f"{where}: no CloudTrail events were read; nothing was hunted",
+                resource=where,
+            ).to_dict()
+        )
+    untimed = store.untimed()
+    if untimed:
+        gaps.append(
+            CoverageGap(
+                "cloudtrail",
+                "read",
+                "BadEventTime",
+                f"{untimed} event(s) have an eventTime that is not a valid time "
+                "(kept without a time)",
+            ).to_dict()
+        )
+    return gaps
+
+
 def hunt(
     request: HuntRequest,
     aws: AwsClient | None = None,
@@ -132,6 +163,7 @@ def hunt(
         store.load(files, request.since, request.until, on_load)
         result.unreadable.extend(store.unreadable)
         result.events = store.scanned
+        result.coverage_gaps.extend(_input_gaps(request, store, result))
         for i, rule in enumerate(chosen):
             if progress:
                 progress("detect", i, len(chosen))

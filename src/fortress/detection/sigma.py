@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fortress import safeio
 from fortress.detection.hunt import row_to_detection
 from fortress.detection.model import Detection, SigmaSkip
 from fortress.detection.sql import SIGMA_JSON_ROOTS, SIGMA_TOP_LEVEL, lit
 from fortress.detection.store import EventStore
+from fortress.errors import InputError
 from fortress.findings import Severity
 
 LEVELS = {
@@ -164,8 +166,43 @@ def _files(paths: list[str]) -> list[Path]:
     return out
 
 
+# What pySigma raises on malformed input besides its own errors (wrong types reach code that
+# assumes a mapping or a string); each becomes a skip with the reason, never an aborted hunt.
+_MALFORMED = (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError)
+
+
+def _read_rule_text(file: Path) -> str:
+    """The text of a Sigma file: a regular file, under the cap, UTF-8, YAML mappings only."""
+    import yaml
+
+    data = safeio.read_bytes(file, safeio.cap("sigma"), what="Sigma file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8 text") from None
+    try:
+        documents = list(yaml.safe_load_all(text))
+    except yaml.YAMLError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ValueError(f"not YAML: {first}{where}") from None
+    documents = [d for d in documents if d is not None]
+    if not documents:
+        raise ValueError("no Sigma rule in the file")
+    for document in documents:
+        if not isinstance(document, dict):
+            raise ValueError(f"a YAML document is a {type(document).__name__}, not a mapping")
+    return text
+
+
 def load_rules(paths: list[str]) -> tuple[list[CompiledSigma], list[SigmaSkip]]:
-    """Compile every Sigma rule under ``paths``; rules that cannot run are returned as skips."""
+    """Compile every Sigma rule under ``paths``; rules that cannot run are returned as skips.
+
+    A malformed file (not YAML, not a mapping, binary, too large, not a regular file) or rule
+    (no detection, an unknown modifier, a bad condition) is skipped with its reason; the
+    others still run.
+    """
     from sigma.collection import SigmaCollection
     from sigma.exceptions import SigmaError
 
@@ -173,9 +210,12 @@ def load_rules(paths: list[str]) -> tuple[list[CompiledSigma], list[SigmaSkip]]:
     skipped: list[SigmaSkip] = []
     for file in _files(paths):
         try:
-            text = file.read_text(encoding="utf-8")
+            text = _read_rule_text(file)
             collection = SigmaCollection.from_yaml(text, collect_errors=True)
-        except (OSError, UnicodeDecodeError, SigmaError, ValueError) as exc:
+        except InputError as exc:
+            skipped.append(SigmaSkip(str(file), "", exc.message))
+            continue
+        except (SigmaError, *_MALFORMED) as exc:
             skipped.append(SigmaSkip(str(file), "", f"cannot parse: {exc}"))
             continue
         for item in collection.rules:
@@ -193,7 +233,7 @@ def load_rules(paths: list[str]) -> tuple[list[CompiledSigma], list[SigmaSkip]]:
                 compiled.append(compile_rule(item, str(file)))
             except Unsupported as exc:
                 skipped.append(SigmaSkip(str(file), title, str(exc)))
-            except SigmaError as exc:
+            except (SigmaError, *_MALFORMED) as exc:
                 skipped.append(SigmaSkip(str(file), title, f"invalid rule: {exc}"))
     return compiled, skipped
 

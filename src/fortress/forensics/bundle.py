@@ -19,13 +19,15 @@ import shutil
 import stat
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from fortress.errors import FortressError
+from fortress import safeio
+from fortress.errors import FortressError, InputError
 
 MANIFEST = "manifest.json"
 MANIFEST_HASH = "manifest.sha256"
@@ -246,6 +248,39 @@ def zip_bundle(directory: Path, target: Path) -> None:
 
 # --------------------------------------------------------------------------- reading
 
+# A bundle comes from someone we may not trust: every member read is capped while it streams
+# (a zip member that unpacks to gigabytes stops at the cap), JSON documents and JSON Lines
+# lines have a size cap and a nesting limit, and a folder bundle's files are opened only if
+# they are regular files (no symlink, FIFO or device).
+MEMBER_MAX_BYTES = 2048 * safeio.MB
+
+
+def member_cap() -> int:
+    """The cap on one member's (decompressed) size: ``FORTRESS_MAX_BUNDLE_MEMBER_MB``."""
+    raw = os.environ.get("FORTRESS_MAX_BUNDLE_MEMBER_MB", "").strip()
+    try:
+        value = float(raw) if raw else 0.0
+    except ValueError:
+        value = 0.0
+    return int(value * safeio.MB) if value > 0 else MEMBER_MAX_BYTES
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else ``{}`` (bundle files can hold anything)."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    """``value`` if it is a JSON array, else ``[]``."""
+    return value if isinstance(value, list) else []
+
+
+def _readline(handle: IO[bytes], size: int, label: str) -> bytes:
+    try:
+        return handle.readline(size)
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise FortressError(f"{label}: cannot read ({exc})") from None
+
 
 class BundleReader:
     """Read access to a bundle directory or a bundle zip."""
@@ -298,34 +333,64 @@ class BundleReader:
         return target.is_file() and not target.is_symlink()
 
     def open(self, path: str) -> IO[bytes]:
+        """A member as a stream, capped at :func:`member_cap` bytes while it is read."""
         rel = safe_relpath(path)
+        label = f"{self.location}: {rel}"
         if self._zip is not None:
-            return self._zip.open(rel)
+            try:
+                inner: IO[bytes] = self._zip.open(rel)
+            except (KeyError, zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
+                raise FortressError(f"{label}: cannot read ({exc})") from None
+            return safeio.capped(inner, member_cap(), label, "bundle member")
         target = self.location / rel
         if target.is_symlink():
             raise FortressError(f"{self.location}: {rel} is a symbolic link")
-        return target.open("rb")
+        try:
+            handle = safeio.open_regular(target, nofollow=True)
+        except InputError as exc:
+            raise FortressError(f"{label}: {exc.message}") from None
+        return safeio.capped(handle, member_cap(), label, "bundle member")
 
-    def read_bytes(self, path: str) -> bytes:
+    def read_bytes(self, path: str, max_bytes: int | None = None) -> bytes:
+        limit = max_bytes if max_bytes is not None else member_cap()
         with self.open(path) as handle:
-            return handle.read()
+            data = handle.read(limit + 1)
+        if len(data) > limit:
+            raise FortressError(
+                f"{self.location}: {path} is larger than the {safeio.describe(limit)} cap"
+            )
+        return data
 
     def read_json(self, path: str) -> Any:
         try:
-            return json.loads(self.read_bytes(path))
-        except (OSError, KeyError, ValueError) as exc:
+            return json.loads(self.read_bytes(path, safeio.cap("json")))
+        except RecursionError:
+            raise FortressError(f"{self.location}: cannot read {path}: nested too deeply") from None
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
             raise FortressError(f"{self.location}: cannot read {path}: {exc}") from exc
 
     def iter_jsonl(self, path: str) -> Iterator[dict[str, Any]]:
+        """The JSON objects of a JSON Lines member; a bad, huge or deep line is an error
+        naming the member and line (lines that are not objects are skipped)."""
+        limit = safeio.cap("json")
         with self.open(path) as handle:
-            for number, line in enumerate(handle, 1):
+            number = 0
+            while line := _readline(handle, limit + 1, f"{self.location}: {path}"):
+                number += 1
+                if len(line) > limit and not line.endswith(b"\n"):
+                    raise FortressError(
+                        f"{self.location}: {path}:{number}: line larger than the "
+                        f"{safeio.describe(limit)} cap"
+                    )
                 if line.strip():
                     try:
-                        yield json.loads(line)
-                    except ValueError as exc:
+                        value = json.loads(line)
+                    except (ValueError, RecursionError) as exc:
                         raise FortressError(
                             f"{self.location}: {path}:{number}: bad JSON line"
                         ) from exc
+                    if isinstance(value, dict):
+                        yield value
 
     def hash_file(self, path: str) -> tuple[int, str]:
         digest = hashlib.sha256()
@@ -356,6 +421,8 @@ class BundleReader:
         data = self.read_json(MANIFEST)
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise FortressError(f"{self.location}: {MANIFEST} is not a Fortress bundle manifest")
+        if not isinstance(data.get("function", {}), dict):
+            raise FortressError(f"{self.location}: {MANIFEST}: 'function' is not an object")
         return data
 
 
@@ -393,21 +460,21 @@ def verify_bundle(location: str | Path) -> VerifyResult:
     """Recompute every hash; report modified, missing and unexpected files."""
     with BundleReader(location) as reader:
         result = VerifyResult(bundle=str(location), manifest_ok=True)
-        manifest_bytes = reader.read_bytes(MANIFEST)
+        manifest_bytes = reader.read_bytes(MANIFEST, safeio.cap("json"))
         actual = hashlib.sha256(manifest_bytes).hexdigest()
         if not reader.exists(MANIFEST_HASH):
             result.manifest_ok = False
             result.manifest_problem = f"{MANIFEST_HASH} is missing"
             result.missing.append(MANIFEST_HASH)
         else:
-            recorded = reader.read_bytes(MANIFEST_HASH).decode("utf-8", "replace").split()
+            recorded = reader.read_bytes(MANIFEST_HASH, 4096).decode("utf-8", "replace").split()
             if not recorded or recorded[0].lower() != actual:
                 result.manifest_ok = False
                 result.manifest_problem = f"{MANIFEST} does not match {MANIFEST_HASH}"
                 result.modified.append(MANIFEST)
         manifest = reader.manifest()
         listed: dict[str, dict[str, Any]] = {}
-        for entry in manifest.get("artifacts", []):
+        for entry in as_list(manifest.get("artifacts")):
             if isinstance(entry, dict) and isinstance(entry.get("path"), str):
                 listed[entry["path"]] = entry
         present = set(reader.files())
@@ -420,7 +487,12 @@ def verify_bundle(location: str | Path) -> VerifyResult:
             if path not in present:
                 result.missing.append(path)
                 continue
-            size, sha = reader.hash_file(path)
+            try:
+                size, sha = reader.hash_file(path)
+            except (FortressError, OSError, EOFError, zipfile.BadZipFile, zlib.error):
+                # over the cap, corrupt, unreadable, not a regular file: not intact
+                result.modified.append(path)
+                continue
             result.checked += 1
             if sha != entry.get("sha256") or size != entry.get("size"):
                 result.modified.append(path)

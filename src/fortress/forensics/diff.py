@@ -11,7 +11,7 @@ from typing import Any
 from fortress.errors import FortressError
 from fortress.forensics.acquire import REDACTED
 from fortress.forensics.archive import ArchiveLimits, Member, UnsafeArchive, iter_members
-from fortress.forensics.bundle import BundleReader, version_dir
+from fortress.forensics.bundle import BundleReader, as_dict, as_list, version_dir
 
 TEXT_DIFF_LIMIT = 64 * 1024
 MAX_DIFF_LINES = 400
@@ -87,6 +87,8 @@ class DiffResult:
     config: list[ConfigChange] = field(default_factory=list)
     code: list[FileChange] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # a code package could not be read (refused as hostile or corrupt): code drift unknown
+    incomplete: bool = False
 
     @property
     def changed(self) -> bool:
@@ -100,6 +102,7 @@ class DiffResult:
             "config": [c.to_dict() for c in self.config],
             "code": [c.to_dict() for c in self.code],
             "notes": self.notes,
+            "incomplete": self.incomplete,
         }
 
 
@@ -114,13 +117,13 @@ def _dig(data: Any, path: tuple[str, ...]) -> Any:
 def resolve_version(reader: BundleReader, wanted: str) -> str:
     """A version number, ``$LATEST`` (also ``LATEST``), or an alias name -> a bundle version."""
     manifest = reader.manifest()
-    versions = [str(v) for v in (manifest.get("function") or {}).get("versions") or []]
+    versions = [str(v) for v in as_list(as_dict(manifest.get("function")).get("versions"))]
     if wanted.upper() in ("$LATEST", "LATEST"):
         wanted = "$LATEST"
     if wanted in versions:
         return wanted
     if reader.exists("function/aliases.json"):
-        for alias in reader.read_json("function/aliases.json") or []:
+        for alias in as_list(reader.read_json("function/aliases.json")):
             if isinstance(alias, dict) and alias.get("Name") == wanted:
                 return str(alias.get("FunctionVersion"))
     known = ", ".join(versions) or "none"
@@ -142,7 +145,7 @@ def _statements(reader: BundleReader, version: str) -> dict[str, dict[str, Any]]
     path = f"versions/{version_dir(version)}/policy.json"
     if not reader.exists(path):
         return {}
-    policy = (reader.read_json(path) or {}).get("Policy") or {}
+    policy = as_dict(reader.read_json(path)).get("Policy") or {}
     statements = policy.get("Statement") if isinstance(policy, dict) else None
     if isinstance(statements, dict):
         statements = [statements]
@@ -162,12 +165,16 @@ def _urls(reader: BundleReader, version: str) -> dict[str, Any]:
     )
     names = {version} | {
         str(a.get("Name"))
-        for a in aliases or []
+        for a in as_list(aliases)
         if isinstance(a, dict) and str(a.get("FunctionVersion")) == version
     }
     out: dict[str, Any] = {}
-    for url in reader.read_json("function/url_configs.json") or []:
-        if isinstance(url, dict) and url.get("qualifier") in names:
+    for url in as_list(reader.read_json("function/url_configs.json")):
+        if (
+            isinstance(url, dict)
+            and isinstance(url.get("qualifier"), str)
+            and url["qualifier"] in names
+        ):
             out[str(url["qualifier"])] = {
                 "AuthType": url.get("AuthType"),
                 "Cors": url.get("Cors"),
@@ -186,6 +193,7 @@ def _env_changes(
     def shown(value: Any) -> Any:
         return value if show_values else HIDDEN
 
+    b, a = as_dict(b), as_dict(a)
     for key in sorted(set(b) | set(a)):
         label = f"environment.{key}"
         if key not in b:
@@ -221,8 +229,8 @@ def config_changes(
                 "added" if b in (None, "", []) else "removed" if a in (None, "", []) else "changed"
             )
             changes.append(ConfigChange(label, kind, b, a))
-    b_layers = [str(x.get("Arn")) for x in before.get("Layers") or [] if isinstance(x, dict)]
-    a_layers = [str(x.get("Arn")) for x in after.get("Layers") or [] if isinstance(x, dict)]
+    b_layers = [str(x.get("Arn")) for x in as_list(before.get("Layers")) if isinstance(x, dict)]
+    a_layers = [str(x.get("Arn")) for x in as_list(after.get("Layers")) if isinstance(x, dict)]
     for arn in a_layers:
         if arn not in b_layers:
             changes.append(ConfigChange("layers", "added", None, arn))
@@ -324,7 +332,7 @@ def diff_bundle(
     with BundleReader(bundle) as reader:
         v1 = resolve_version(reader, from_version)
         v2 = resolve_version(reader, to_version)
-        name = str((reader.manifest().get("function") or {}).get("name") or "")
+        name = str(as_dict(reader.manifest().get("function")).get("name") or "")
         result = DiffResult(function=name, from_version=v1, to_version=v2)
         before, after = _config(reader, v1), _config(reader, v2)
         result.config = config_changes(before, after, show_values, result.notes)
@@ -351,6 +359,7 @@ def diff_bundle(
         for side in (old, new):
             if isinstance(side, str):
                 result.notes.append(side)
+                result.incomplete = result.incomplete or " refused: " in side
         if not isinstance(old, str) and not isinstance(new, str):
             result.code = code_changes(old, new)
         return result

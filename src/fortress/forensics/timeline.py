@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from fortress import safeio
 from fortress.errors import InputError
-from fortress.forensics.bundle import BundleReader, version_dir
+from fortress.forensics.bundle import BundleReader, as_dict, as_list, version_dir
 from fortress.forensics.cloudtrail import (
     concerns_function,
     event_matches_prefix,
@@ -176,12 +177,22 @@ def cloudtrail_entry(event: dict[str, Any]) -> Entry | None:
     )
 
 
+def from_millis(stamp: float) -> datetime | None:
+    """A log event's epoch-milliseconds as UTC, or None for values no calendar holds (1e30)."""
+    try:
+        return datetime.fromtimestamp(stamp / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 def log_entry(event: dict[str, Any], include_all: bool = False) -> Entry | None:
     message = str(event.get("message") or "").rstrip()
     stamp = event.get("timestamp")
-    if not isinstance(stamp, int | float) or not message:
+    if not isinstance(stamp, int | float) or isinstance(stamp, bool) or not message:
         return None
-    when = datetime.fromtimestamp(stamp / 1000, UTC)
+    when = from_millis(stamp)
+    if when is None:
+        return None
     stream = str(event.get("logStreamName") or "")
     match = _STREAM_VERSION.search(stream)
     version = match.group(1) if match else None
@@ -218,7 +229,7 @@ def version_entries(reader: BundleReader, versions: Iterable[str]) -> Iterator[E
         path = f"versions/{version_dir(version)}/function.json"
         if not reader.exists(path):
             continue
-        config = (reader.read_json(path) or {}).get("Configuration") or {}
+        config = as_dict(as_dict(reader.read_json(path)).get("Configuration"))
         when = parse_time(config.get("LastModified"))
         if when is None:
             continue
@@ -241,13 +252,16 @@ def version_entries(reader: BundleReader, versions: Iterable[str]) -> Iterator[E
 
 def read_detections(path: Path) -> list[dict[str, Any]]:
     """Detections written by ``fortress hunt`` (``--format json`` or ``jsonl``)."""
+    data = safeio.read_bytes(path, safeio.cap("json"), what="detections file")
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(str(path), exc.strerror or "cannot read") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(
+            str(path), "not a `fortress hunt` JSON or JSONL output (not UTF-8 text)"
+        ) from None
     try:
         document = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         document = None
     if isinstance(document, dict) and isinstance(document.get("detections"), list):
         return [d for d in document["detections"] if isinstance(d, dict)]
@@ -257,7 +271,7 @@ def read_detections(path: Path) -> list[dict[str, Any]]:
             continue
         try:
             item = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise InputError(
                 str(path), "not a `fortress hunt` JSON or JSONL output", number
             ) from None
@@ -288,7 +302,7 @@ def detection_entry(detection: dict[str, Any]) -> Entry | None:
             "marked": True,
             "rule_id": rule_id,
             "severity": severity,
-            "event_ids": list(detection.get("event_ids") or []),
+            "event_ids": [str(i) for i in as_list(detection.get("event_ids"))],
         },
     )
 
@@ -298,19 +312,22 @@ def build_timeline(
     extra_cloudtrail: Iterable[Path] = (),
     include_all_logs: bool = False,
     detections: Iterable[Path] = (),
+    problems: list[str] | None = None,
 ) -> list[Entry]:
     """Every timeline entry of the bundle (plus extra CloudTrail files), in time order.
 
     Detections from ``fortress hunt`` outputs are added as marked entries when they name the
-    bundle's function or one of the CloudTrail events on the timeline.
+    bundle's function or one of the CloudTrail events on the timeline. Records left out
+    because their time is not a time (``1e30``, garbage) are listed in ``problems``.
     """
+    problems = problems if problems is not None else []
     entries: list[Entry] = []
     seen_ids: set[str] = set()
     with BundleReader(bundle) as reader:
         manifest = reader.manifest()
-        function = manifest.get("function") or {}
+        function = as_dict(manifest.get("function"))
         name = str(function.get("name") or "")
-        versions = [str(v) for v in function.get("versions") or []]
+        versions = [str(v) for v in as_list(function.get("versions"))]
 
         def add_event(event: dict[str, Any]) -> None:
             event_id = event.get("eventID")
@@ -321,6 +338,13 @@ def build_timeline(
             entry = cloudtrail_entry(event)
             if entry is not None:
                 entries.append(entry)
+            elif parse_time(event.get("eventTime")) is None and event_matches_prefix(
+                str(event.get("eventName") or "")
+            ):
+                problems.append(
+                    f"CloudTrail event {event_id or '?'}: eventTime "
+                    f"{str(event.get('eventTime'))[:40]!r} is not a time; left out"
+                )
 
         if reader.exists("cloudtrail/events.jsonl"):
             for event in reader.iter_jsonl("cloudtrail/events.jsonl"):
@@ -333,7 +357,7 @@ def build_timeline(
         for path in detections:
             for detection in read_detections(path):
                 about = str(detection.get("function") or "")
-                ids = {str(i) for i in detection.get("event_ids") or []}
+                ids = {str(i) for i in as_list(detection.get("event_ids"))}
                 if (name and function_name_of(about)[0] == name) or ids & seen_ids:
                     entry = detection_entry(detection)
                     if entry is not None:
@@ -343,6 +367,12 @@ def build_timeline(
                 entry = log_entry(record, include_all_logs)
                 if entry is not None:
                     entries.append(entry)
+                    continue
+                stamp = record.get("timestamp")
+                if isinstance(stamp, int | float) and from_millis(stamp) is None:
+                    problems.append(
+                        f"log event timestamp {str(stamp)[:40]!r} is not a time; left out"
+                    )
     order = {"lambda": 0, "cloudtrail": 1, "detection": 2, "logs": 3}
     entries.sort(key=lambda e: (e.time, order.get(e.source, 9)))
     return entries

@@ -169,8 +169,11 @@ def function_untrusted_layer(fn: Function, ctx: Context) -> Verdict:
     unresolved: list[str] = []
     for layer in fn.layers:
         arn = layer.arn
-        if not isinstance(arn, str):
+        if isinstance(arn, Unknown):
             unresolved.append(arn.reason)
+            continue
+        if not isinstance(arn, str):  # a template can put any type there
+            unresolved.append(f"layer ARN is not text: {arn!r}")
             continue
         account = _layer_account(arn)
         if account is None:

@@ -450,6 +450,22 @@ def evaluate(
         return _evaluate(Context(inventory, config), rules)
 
 
+# What a rule raises when a template put a value of another type where the model expects a
+# string or a list (sources pass such values through as they found them).
+_WRONG_TYPE = (TypeError, AttributeError, ValueError, KeyError, IndexError)
+
+
+def _judge(r: Rule, obj: Any, ctx: Context) -> Verdict:
+    """The rule's verdict; a wrong-typed value it trips on makes the answer unknown (with
+    the reason), never a crash of the whole scan and never a pass."""
+    try:
+        return r.func(obj, ctx)
+    except _WRONG_TYPE as exc:
+        return Verdict.unknown(
+            f"cannot evaluate: a value of an unexpected type ({type(exc).__name__}: {exc})"
+        )
+
+
 def _evaluate(ctx: Context, rules: list[Rule]) -> list[Finding]:
     inventory = ctx.inventory
     findings: list[Finding] = []
@@ -458,7 +474,7 @@ def _evaluate(ctx: Context, rules: list[Rule]) -> list[Finding]:
         if inventory.scope == "template" and not meta.template:
             continue
         for obj, ref in ctx.objects(meta.target):
-            verdict = r.func(obj, ctx)
+            verdict = _judge(r, obj, ctx)
             if verdict.status is None:
                 continue
             status = verdict.status

@@ -173,7 +173,9 @@ def vpc_single_az(fn: Function, ctx: Context) -> Verdict:
         if isinstance(az, Unknown) or az is None:
             why = _why(az) if isinstance(az, Unknown) else "not recorded"
             return Verdict.unknown(f"Availability Zone of subnet {subnet_id} is unknown ({why})")
-        zones.setdefault(az, []).append(subnet_id)
+        if not isinstance(az, str):  # a template can put any type there
+            return Verdict.unknown(f"Availability Zone of subnet {subnet_id} is not a name: {az!r}")
+        zones.setdefault(az, []).append(str(subnet_id))
     if len(zones) < 2:
         (az, subnets), *_ = zones.items()
         return Verdict.fail(

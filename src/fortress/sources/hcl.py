@@ -20,6 +20,7 @@ from typing import Any
 import tree_sitter_hcl
 from tree_sitter import Language, Node, Parser
 
+from fortress import safeio
 from fortress.errors import InputError
 from fortress.inventory import Unknown
 
@@ -65,7 +66,7 @@ class Body:
 
 def parse_file(path: Path) -> Body:
     try:
-        data = path.read_bytes()
+        data = safeio.read_template_bytes(path)  # regular files only, size-capped
     except OSError as exc:
         raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from None
     return parse_bytes(data, str(path))

@@ -37,6 +37,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from fortress import safeio
 from fortress.errors import InputError
 from fortress.inventory import (
     NOTE_ERROR,
@@ -139,6 +140,7 @@ def load(path: Path, options: IacOptions) -> Inventory:
             raise InputError(str(path), "no serverless.yml in this folder")
     if not path.is_file():
         raise InputError(str(path), "no such file")
+    safeio.check_template(path)  # a regular file under the size cap, or an InputError
     with gc_paused():
         try:
             doc = decode(path.read_text(encoding="utf-8"), str(path))

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fortress import __version__
+from fortress import __version__, safeio
 from fortress.errors import InputError
 from fortress.findings import CoverageGap
 from fortress.inventory import WITHHELD, Inventory, Unknown
@@ -109,12 +109,16 @@ def save(path: Path, inventory: Inventory, gaps: list[CoverageGap], collected_at
 
 
 def load(path: Path) -> tuple[Inventory, list[CoverageGap]]:
+    if path.exists() and not safeio.is_regular(path):  # a FIFO or device: never opened
+        raise InputError(str(path), safeio.not_regular_reason(path) or "not a regular file")
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(str(path), "no such snapshot file") from None
     except json.JSONDecodeError as exc:
         raise InputError(str(path), f"not valid JSON ({exc.msg})", exc.lineno) from None
+    except (RecursionError, UnicodeDecodeError):
+        raise InputError(str(path), "not a Fortress snapshot (undecodable JSON)") from None
     except OSError as exc:
         raise InputError(str(path), exc.strerror or "cannot read") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from fortress import safeio
 from fortress.errors import InputError
 from fortress.inventory import TEMPLATE_ACCOUNT, Inventory, Origin, Unknown
 from fortress.sources.base import IacOptions
@@ -93,7 +94,7 @@ def root_modules(folder: Path, cache: dict[Path, Body] | None = None) -> list[Pa
     for d in dirs:
         for tf in sorted(d.glob("*.tf")):
             try:
-                if b"module" not in tf.read_bytes():
+                if b"module" not in safeio.read_template_bytes(tf):
                     continue
                 body = cache.get(tf) or parse_file(tf)
             except (InputError, OSError):

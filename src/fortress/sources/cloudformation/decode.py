@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from fortress import safeio
 from fortress.errors import InputError
 from fortress.inventory import NOTE_WARNING, SourceNote
 
@@ -28,7 +29,7 @@ def decode_file(path: Path, notes: list[SourceNote] | None = None) -> Any:
     """A YAML/JSON file (a template, or a fragment it includes) as line-aware nodes."""
     duplicates: list[tuple[Mapping[str, Any], Any]] | None = [] if notes is not None else None
     try:
-        fast = fast_decode(path.read_text(encoding="utf-8"), duplicates)
+        fast = fast_decode(safeio.read_template(path), duplicates)  # regular file, capped
     except (OSError, ValueError):
         fast = None
     if isinstance(fast, Mapping):

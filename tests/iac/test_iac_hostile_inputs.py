@@ -1,0 +1,127 @@
+"""`fortress scan` on hostile files: FIFOs, device symlinks and oversized templates are refused
+or skipped with a clear line, never opened, never read whole; the rest is scanned."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fortress.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+AS_OF = ["--as-of", "2026-03-01"]
+
+
+def bounded(fn: Callable[[], Any]) -> Any:
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(120)
+    assert not thread.is_alive(), "the scan blocked"
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def scan(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = bounded(lambda: main(["scan", *argv, *AS_OF]))
+    out, err = capsys.readouterr()
+    assert "internal error" not in err and "Traceback" not in err
+    return code, out, err
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    shutil.copy(FIXTURES / "sam" / "hardened.yaml", tmp_path / "template.yaml")
+    return tmp_path
+
+
+def _files(report: dict[str, Any]) -> set[str]:
+    return {Path(s["target"]).name for s in report["sources"]}
+
+
+def test_fifo_and_dev_zero_in_a_folder_are_skipped(
+    capsys: pytest.CaptureFixture[str], project: Path
+) -> None:
+    os.mkfifo(project / "pipe.yaml")
+    os.mkfifo(project / "main.tf")
+    (project / "zero.yaml").symlink_to("/dev/zero")
+    (project / "serverless.yml").symlink_to("/dev/zero")
+    code, out, _ = scan(capsys, str(project), "--format", "json")
+    report = json.loads(out)
+    assert _files(report) == {"template.yaml"}
+    # the walk skips pipe.yaml, zero.yaml and serverless.yml; the Terraform source finds
+    # main.tf in the folder and reports that it did not read it (exit 3, incomplete)
+    assert report["input_errors"] == [
+        {
+            "file": str(project / "main.tf"),
+            "line": None,
+            "message": "a FIFO (named pipe), not a regular file; not read",
+        }
+    ]
+    assert code == 3
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_named_non_regular_file_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, kind: str
+) -> None:
+    target = tmp_path / "x.yaml"
+    if kind == "fifo":
+        os.mkfifo(target)
+    else:
+        target.symlink_to("/dev/zero")
+    code, _, err = scan(capsys, str(target))
+    assert code == 2
+    reason = "a FIFO (named pipe)" if kind == "fifo" else "a character device"
+    assert err.strip() == f"fortress: error: {target}: {reason}, not a regular file"
+
+
+@pytest.mark.parametrize(
+    ("name", "source"),
+    [
+        ("template.yaml", FIXTURES / "sam" / "vulnerable.yaml"),
+        ("serverless.yml", FIXTURES / "serverless" / "serverless.yml"),
+        ("main.tf", FIXTURES / "terraform" / "vulnerable" / "main.tf"),
+    ],
+)
+def test_template_over_the_size_cap_is_an_input_error(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    source: Path,
+) -> None:
+    """The cap is lowered (default 20 MB) so that a padded copy of a fixture exceeds it."""
+    big = tmp_path / "big"
+    big.mkdir()
+    text = source.read_text()
+    comment = "//" if name.endswith(".tf") else "#"
+    (big / name).write_text(text + "\n" + (comment + " padding " + "x" * 100 + "\n") * 400)
+    assert (big / name).stat().st_size > 32 * 1024 > 6 * len(text)
+    good = tmp_path / "good"
+    shutil.copytree(FIXTURES / "cloudformation", good)
+    monkeypatch.setenv("FORTRESS_MAX_TEMPLATE_MB", str(32 / 1024))  # 32 KB
+    code, out, err = scan(capsys, str(big), str(good), "--format", "json")
+    report = json.loads(out)
+    assert f"{big / name}: template is larger than the" in err
+    assert [e["file"] for e in report["input_errors"]] == [str(big / name)]
+    assert _files(report) == {"hardened.yaml", "vulnerable.yaml"}  # the rest was scanned
+    assert code in (1, 3)
+    monkeypatch.delenv("FORTRESS_MAX_TEMPLATE_MB")
+    code, out, _ = scan(capsys, str(big), "--format", "json")
+    assert json.loads(out)["input_errors"] == []
