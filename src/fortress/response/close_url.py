@@ -22,18 +22,18 @@ def _label(name: str, qualifier: str | None) -> str:
 
 def plan(ctx: PlanContext) -> list[Step]:
     steps: list[Step] = []
-    urls = 0
+    seen: set[str] = set()
     name = ctx.target.name
     for qualifier in [None] + [str(a["Name"]) for a in ctx.target.aliases]:
         resource = {"function": name, "qualifier": qualifier}
         try:
-            current = read(ctx.ops, resource)
+            current, address = _read_url(ctx.ops, resource)
         except Unreadable as exc:
             ctx.gaps.append(str(exc))
             continue
-        if current["AuthType"] is None:
-            continue
-        urls += 1
+        if current["AuthType"] is None or address in seen:
+            continue  # no URL here, or the same URL answered for another qualifier
+        seen.add(address)
         label = _label(name, qualifier)
         if current["AuthType"] == "AWS_IAM":
             ctx.notes.append(f"{label}: function URL already requires AWS_IAM")
@@ -57,12 +57,12 @@ def plan(ctx: PlanContext) -> list[Step]:
                 summary=f"AuthType {current['AuthType']} → AWS_IAM (the address stays)",
             )
         )
-    if not urls:
+    if not seen:
         ctx.notes.append(f"{name}: no function URL")
     return steps
 
 
-def read(ops: Ops, resource: dict[str, Any]) -> dict[str, Any]:
+def _read_url(ops: Ops, resource: dict[str, Any]) -> tuple[dict[str, Any], str]:
     name, qualifier = str(resource["function"]), resource.get("qualifier")
     kwargs: dict[str, Any] = {"FunctionName": name}
     if qualifier:
@@ -70,7 +70,13 @@ def read(ops: Ops, resource: dict[str, Any]) -> dict[str, Any]:
     answer = ops.read(
         "lambda", "get_function_url_config", resource=_label(name, qualifier), **kwargs
     )
-    return {"AuthType": answer.get("AuthType") if answer else None}
+    if not answer:
+        return {"AuthType": None}, ""
+    return {"AuthType": answer.get("AuthType")}, str(answer.get("FunctionUrl", qualifier))
+
+
+def read(ops: Ops, resource: dict[str, Any]) -> dict[str, Any]:
+    return _read_url(ops, resource)[0]
 
 
 def _read_step(ops: Ops, step: Step) -> dict[str, Any]:

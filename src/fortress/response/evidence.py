@@ -13,7 +13,7 @@ from typing import Any
 from fortress.aws.client import AwsClient
 from fortress.forensics.acquire import AcquireOptions, acquire
 from fortress.response.context import PlanContext
-from fortress.response.model import Step
+from fortress.response.model import ResponseError, Step
 from fortress.response.ops import Ops, StepKind
 
 KIND = "evidence"
@@ -48,7 +48,14 @@ def plan(ctx: PlanContext, output: Path) -> list[Step]:
 
 
 def secure(ops: Ops, step: Step, options: EvidenceOptions) -> dict[str, Any]:
-    """Publish the version and acquire the bundle; raises if either fails."""
+    """Publish the version and acquire the bundle; raises if either fails.
+
+    Where the bundle goes is checked first, so that a bad path changes nothing at all.
+    """
+    if options.output.exists():
+        raise ResponseError(f"{options.output}: already exists; bundles are never overwritten")
+    if not options.output.parent.is_dir():
+        raise ResponseError(f"{options.output.parent}: no such directory for the bundle")
     published = ops.call(step.call, step.target)
     result = acquire(
         AwsClient(ops.aws.options),

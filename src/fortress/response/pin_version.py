@@ -27,6 +27,13 @@ def plan(ctx: PlanContext) -> list[Step]:
     resource = {"function": target.name, "alias": target.qualifier}
     current = read(ctx.ops, resource)
     after = {"FunctionVersion": version, "AdditionalVersionWeights": {}}
+    params: dict[str, Any] = {
+        "FunctionName": target.name,
+        "Name": target.qualifier,
+        "FunctionVersion": version,
+    }
+    if current["AdditionalVersionWeights"]:
+        params["RoutingConfig"] = {"AdditionalVersionWeights": {}}  # all traffic to `version`
     if current == after:
         ctx.notes.append(f"{target.name}:{target.qualifier} already points at version {version}")
         return []
@@ -39,12 +46,7 @@ def plan(ctx: PlanContext) -> list[Step]:
             call={
                 "service": "lambda",
                 "operation": "update_alias",
-                "params": {
-                    "FunctionName": target.name,
-                    "Name": target.qualifier,
-                    "FunctionVersion": version,
-                    "RoutingConfig": {"AdditionalVersionWeights": {}},
-                },
+                "params": params,
             },
             before=current,
             after=after,
@@ -73,9 +75,12 @@ def _forward(ops: Ops, step: Step) -> dict[str, Any]:
 
 
 def _undo_call(step: Step) -> dict[str, Any]:
-    params = dict(step.call["params"])
+    params = {k: v for k, v in step.call["params"].items() if k != "RoutingConfig"}
     params["FunctionVersion"] = step.before["FunctionVersion"]
-    params["RoutingConfig"] = {"AdditionalVersionWeights": step.before["AdditionalVersionWeights"]}
+    if step.before["AdditionalVersionWeights"]:
+        params["RoutingConfig"] = {
+            "AdditionalVersionWeights": step.before["AdditionalVersionWeights"]
+        }
     return {"service": "lambda", "operation": "update_alias", "params": params}
 
 
