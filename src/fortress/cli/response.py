@@ -327,7 +327,10 @@ def _hunt_functions(path: Path) -> dict[str, list[str]]:
     for det in detections:
         if not isinstance(det, dict) or not isinstance(det.get("function"), str):
             continue
-        rules = flagged.setdefault(det["function"], [])
+        function = det["function"]
+        if function.startswith("arn:") and function.count(":") > 6:
+            function = function.rsplit(":", 1)[0]  # the whole function, not one qualifier
+        rules = flagged.setdefault(function, [])
         if det.get("rule_id") not in rules:
             rules.append(str(det.get("rule_id")))
     return flagged
