@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from response_env import FOREIGN, compromised, records, snapshot
 
 from fortress.cli import main
-from response_env import FOREIGN, compromised, records, snapshot
 
 
 def respond(aws: str, *args: str) -> int:

@@ -10,13 +10,13 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+from response_env import records, snapshot
 
 from conftest import reset_emulator
 from fortress.cli import main
 from fortress.demo import cloudtrail as demo_trail
 from fortress.demo import package_mirror
 from fortress.demo.seed import Seeded, seed
-from response_env import records, snapshot
 
 
 @pytest.fixture(scope="module")

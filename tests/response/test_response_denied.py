@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
+from response_env import compromised, records, snapshot
 
 from fortress.aws.client import AwsClient
 from fortress.cli import main
-from response_env import compromised, records, snapshot
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from response_env import compromised, records, snapshot
 
 from fortress.cli import main
-from response_env import compromised, records, snapshot
 
 
 def respond(aws: str, *args: str) -> int:
@@ -293,4 +293,21 @@ def test_from_hunt_proposes_plans_for_flagged_functions(
     (tmp_path / "bad.json").write_text("[1, 2]")
     assert respond(aws, "--from-hunt", str(tmp_path / "bad.json")) == 2
     assert "not a `fortress hunt --format json` report" in one_error_line(capsys)
+    assert snapshot(client, "victim", "victim-role") == before
+
+
+def test_crash_between_intent_and_result_is_recovered_by_resume_and_undo(
+    applied: tuple[Path, dict[str, Any], dict[str, Any]], client: Any, aws: str, tmp_path: Path
+) -> None:
+    """A process killed right after a change (its intent is on disk, its result is not)."""
+    journal, before, contained = applied
+    lines = journal.read_text().splitlines(keepends=True)
+    last_intent = max(i for i, line in enumerate(lines) if json.loads(line)["type"] == "intent")
+    crashed = tmp_path / "crashed.jsonl"
+    crashed.write_text("".join(lines[: last_intent + 1]))
+    assert respond(aws, "--resume", str(crashed), "--apply") == 0
+    resumed = records(crashed)
+    assert resumed[last_intent + 2]["status"] == "already", "the change had been made"
+    assert snapshot(client, "victim", "victim-role") == contained
+    assert undo(aws, str(crashed), "--apply") == 0
     assert snapshot(client, "victim", "victim-role") == before
