@@ -10,6 +10,7 @@ output, a data source) is an :class:`Unknown` carrying the reason. Rules must tr
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeAlias, TypeVar
@@ -37,6 +38,18 @@ PolicyDocument = dict[str, Any]
 # object and the account part of ARNs built from AWS::AccountId / data.aws_caller_identity.
 # Rules compare accounts by equality, so "self" stays self and a literal foreign id stays foreign.
 TEMPLATE_ACCOUNT = "${AWS::AccountId}"
+
+# A colon outside ``${...}``: template placeholders such as ``${AWS::Region}`` hold colons.
+_ARN_SEPARATOR = re.compile(r":(?![^{}]*\})")
+
+
+def arn_parts(arn: str) -> list[str]:
+    """An ARN's colon-separated parts, a placeholder (``${AWS::Region}``) staying one part.
+
+    ``arn:aws:lambda:${AWS::Region}:017000801446:layer:L:7`` → account ``017000801446``: a
+    template that leaves the region to deployment still names the publisher.
+    """
+    return _ARN_SEPARATOR.split(arn)
 
 
 # The reason of the Unknown that replaces a secret value withheld from a snapshot.
@@ -92,7 +105,7 @@ class LayerRef:
     @property
     def account(self) -> str | None:
         if isinstance(self.arn, str) and self.arn.startswith("arn:"):
-            parts = self.arn.split(":")
+            parts = arn_parts(self.arn)
             return parts[4] if len(parts) > 4 else None
         return None
 
@@ -429,6 +442,9 @@ class RegionStatus:
 
 NOTE_GAP = "gap"  # something the source could not read or follow: the scan is incomplete (exit 3)
 NOTE_WARNING = "warning"  # accepted as the deploy tool would, but worth telling (duplicate keys)
+# A part of the input that is malformed (a field of the wrong type): an input error naming file
+# and property; the source leaves that part out and the rest is scanned (exit 3, not clean).
+NOTE_ERROR = "error"
 
 
 @dataclass(frozen=True)
@@ -439,7 +455,7 @@ class SourceNote:
     include location); ``message`` says what happened and, for gaps, the fix.
     """
 
-    kind: str  # NOTE_GAP | NOTE_WARNING
+    kind: str  # NOTE_GAP | NOTE_WARNING | NOTE_ERROR
     file: str
     message: str
     line: int | None = None

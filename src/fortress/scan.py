@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,8 +16,9 @@ from fortress import TOOL_NAME, __version__
 from fortress.config import ScanConfig
 from fortress.errors import InputError
 from fortress.findings import CoverageGap, Finding, Severity, Status
-from fortress.inventory import NOTE_GAP, NOTE_WARNING, Inventory
+from fortress.inventory import NOTE_ERROR, NOTE_GAP, NOTE_WARNING, Inventory
 from fortress.rules.engine import Rule, all_rules, evaluate
+from fortress.scope import Identities
 from fortress.sources.base import IacOptions
 
 # IaC source modules, in detection order (the first whose detect() accepts a file wins).
@@ -37,6 +39,67 @@ SKIP_DIRS = {
     ".serverless",
     ".aws-sam",
 }
+# Files found by walking a folder that are never templates, even when a detector would take them
+# (a package.json with a "Transform" key, CDK's cdk.json, linters' and compilers' settings).
+# A file named on the command line is still loaded (and refused if it is not a template).
+SKIP_FILES = frozenset(
+    {
+        "package.json",
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "composer.json",
+        "composer.lock",
+        "tsconfig.json",
+        "jsconfig.json",
+        "cdk.json",
+        "cdk.context.json",
+        "tslint.json",
+        "angular.json",
+        "lerna.json",
+        "nx.json",
+        "renovate.json",
+        "pyproject.toml",
+        "Pipfile.lock",
+        "poetry.lock",
+        "docker-compose.yml",
+        "docker-compose.yaml",
+        "mkdocs.yml",
+        "codecov.yml",
+        "buildspec.yml",
+        ".pre-commit-config.yaml",
+        ".travis.yml",
+        ".gitlab-ci.yml",
+    }
+)
+SKIP_PATTERNS = (
+    re.compile(r"^\.(eslintrc|prettierrc|babelrc|stylelintrc|markdownlint)"),
+    re.compile(r"\.(deps|runtimeconfig|assets)\.json$"),  # .NET build outputs
+    re.compile(r"^(appsettings|launchSettings)(\..*)?\.json$"),
+    # Vendored AWS service models (aws-sdk's apis/*.normal.json, botocore's data/*/service-2.json).
+    re.compile(r"\.(normal|min|paginators|waiters2?|examples|schema)\.json$"),
+    re.compile(
+        r"^(service|paginators|waiters|examples|endpoint-rule-set)-\d+(\.sdk-extras)?\.json$"
+    ),
+)
+
+
+def skipped_when_walking(name: str) -> bool:
+    """True for a file name that is never a template (skipped silently when walking)."""
+    return name in SKIP_FILES or any(p.search(name) for p in SKIP_PATTERNS)
+
+
+class IacInput(tuple[str, Path]):
+    """``(format, path)``, and whether it was found by walking a folder: such an input that
+    holds nothing to scan (no resources, no functions) is skipped silently."""
+
+    walked: bool
+
+    def __new__(cls, kind: str, path: Path, walked: bool = False) -> IacInput:
+        made = super().__new__(cls, (kind, path))
+        made.walked = walked
+        return made
 
 
 @dataclass
@@ -72,6 +135,9 @@ class ScanResult:
     inventory_counts: dict[str, int] = field(default_factory=dict)
     tool: str = TOOL_NAME
     version: str = __version__
+    # Asked-for report sections (fortress.cli.governance): per-control compliance, baseline.
+    compliance: dict[str, Any] | None = None
+    baseline: dict[str, Any] | None = None
 
     def failing(self, threshold: Severity) -> list[Finding]:
         return [f for f in self.findings if f.status is Status.FAIL and f.severity >= threshold]
@@ -141,13 +207,14 @@ def counts(inventory: Inventory) -> dict[str, int]:
 # --------------------------------------------------------------------------- IaC inputs
 
 
-def iac_inputs(paths: list[Path], forced: str | None) -> list[tuple[str, Path]]:
+def iac_inputs(paths: list[Path], forced: str | None) -> list[IacInput]:
     """Expand files and folders into (format, path) pairs.
 
     A Terraform configuration is a folder; every other format is a file. Folders are walked;
-    files no source recognises are ignored unless named explicitly.
+    files no source recognises, and files that are never templates (``SKIP_FILES``), are
+    ignored unless named explicitly.
     """
-    found: list[tuple[str, Path]] = []
+    found: list[IacInput] = []
     for path in paths:
         if not path.exists():
             raise InputError(str(path), "no such file or directory")
@@ -158,23 +225,39 @@ def iac_inputs(paths: list[Path], forced: str | None) -> list[tuple[str, Path]]:
                     str(path), "not a recognised CloudFormation, SAM, Serverless or Terraform file"
                 )
             found.append(
-                (kind, path.parent if kind == "terraform" and path.suffix == ".tf" else path)
+                IacInput(
+                    kind, path.parent if kind == "terraform" and path.suffix == ".tf" else path
+                )
             )
             continue
         if forced in (None, "terraform"):
-            found.extend(("terraform", root) for root in _terraform_roots(path))
+            found.extend(IacInput("terraform", root, True) for root in _terraform_roots(path))
         for root, dirs, files in os.walk(path):
             dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
             folder = Path(root)
             for name in sorted(files):
                 file = folder / name
-                if name.endswith(".tf"):
+                if name.endswith(".tf") or skipped_when_walking(name):
                     continue
+                if not file.is_file() or file.stat().st_size == 0:
+                    continue  # empty files and sockets, fifos, dangling links
                 kind = forced if forced and forced != "terraform" else _detect(file)
                 if kind and kind != "terraform":
-                    found.append((kind, file))
+                    found.append(IacInput(kind, file, True))
+    # Files a Serverless service includes with ${file(...)} are part of it, not inputs of their
+    # own (a resources.yml fragment looks like a template).
+    included: set[Path] = set()
+    serverless = _source_module(IAC_SOURCES["serverless"])
+    for item in found:
+        if item[0] == "serverless" and serverless is not None:
+            included |= serverless.included_files(item[1])
+    kept = [
+        item
+        for item in found
+        if not (item.walked and item[0] != "serverless" and item[1].resolve() in included)
+    ]
     # De-duplicate while keeping order.
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(kept))
 
 
 def _detect(path: Path) -> str | None:
@@ -223,9 +306,17 @@ def load_iac(
     options: IacOptions,
     on_file: Callable[[Path], None] | None = None,
 ) -> IacLoad:
-    """Load every input on its own; a source's gap notes become coverage gaps (exit 3)."""
+    """Load every input on its own, each its own scope (see :mod:`fortress.scope`).
+
+    A source's gap notes become coverage gaps (exit 3), its error notes input errors (the rest
+    of that input is still scanned), its warnings input warnings. An input found by walking a
+    folder that holds nothing to scan and says nothing is skipped silently.
+    """
     result = IacLoad(Inventory(scope="template"))
-    for kind, path in inputs:
+    identities = Identities()
+    labels = _labels([path for _, path in inputs])
+    for item in inputs:
+        kind, path = item
         module = _source_module(IAC_SOURCES[kind])
         if module is None:
             result.errors.append(InputError(str(path), f"{kind} support is not installed"))
@@ -240,10 +331,15 @@ def load_iac(
         except RecursionError:
             result.errors.append(InputError(str(path), "too deeply nested to resolve"))
             continue
+        if getattr(item, "walked", False) and _empty(part):
+            continue
         not_followed: list[str] = []
         for note in part.notes:
             if note.kind == NOTE_WARNING:
                 result.warnings.append(InputError(note.file, note.message, note.line))
+                continue
+            if note.kind == NOTE_ERROR:
+                result.errors.append(InputError(note.file, note.message, note.line))
                 continue
             if note.kind != NOTE_GAP:
                 continue
@@ -260,6 +356,43 @@ def load_iac(
         result.sources.append(
             SourceInfo(kind, str(path), functions=len(part.functions), not_followed=not_followed)
         )
+        identities.separate(part, labels[path])
         result.inventory.extend(part)
     result.inventory.scope = "template"
     return result
+
+
+def _empty(part: Inventory) -> bool:
+    """Nothing to scan and nothing to tell (a detector matched a file that is no template)."""
+    return not part.notes and not any(
+        getattr(part, name)
+        for name in (
+            "functions",
+            "roles",
+            "layers",
+            "apis",
+            "security_groups",
+            "subnets",
+            "log_groups",
+            "trails",
+            "alarms",
+            "secrets",
+            "kms_keys",
+        )
+    )
+
+
+def _labels(paths: list[Path]) -> dict[Path, str]:
+    """A short, stable name per input: its path relative to the folder all inputs share."""
+    if not paths:
+        return {}
+    absolute = [p.absolute() for p in paths]
+    try:
+        common = Path(os.path.commonpath(absolute))
+    except ValueError:  # different drives
+        return {p: str(p) for p in paths}
+    out: dict[Path, str] = {}
+    for path, full in zip(paths, absolute, strict=True):
+        rel = full.relative_to(common) if full != common else Path(full.name)
+        out[path] = str(rel) if str(rel) != "." else full.name
+    return out

@@ -12,6 +12,7 @@ from fortress.inventory import TEMPLATE_ACCOUNT, Unknown
 from fortress.sources import cloudformation
 from fortress.sources.base import IacOptions
 from fortress.sources.cfn_intrinsics import NO_VALUE, Resolver
+from fortress.sources.cloudformation.builder import stack_suffix
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cloudformation"
 VULNERABLE = FIXTURES / "vulnerable.yaml"
@@ -78,7 +79,10 @@ def test_parameters_defaults_and_overrides() -> None:
     assert fn.name == "orders-prod"
     assert {e.name: e.value for e in fn.environment}["MODE"] == "strict"
     assert fn.origin.account == "111122223333"
-    assert fn.role_arn == "arn:aws:iam::111122223333:role/OrderRole"
+    # An unnamed role is named after its stack, as CloudFormation does: the template's suffix.
+    assert (
+        fn.role_arn == f"arn:aws:iam::111122223333:role/OrderRole-{stack_suffix(str(VULNERABLE))}"
+    )
     # A parameter without default is Unknown with the reason, never a safe value.
     layer = fn.layers[1].arn
     assert isinstance(layer, Unknown) and "ExternalLayer" in layer.reason
@@ -111,9 +115,10 @@ def test_lines_links_and_references() -> None:
     assert route.function_arns == [fn.arn]
     assert api.stages[0].name == "dev" and api.stages[0].variables["dbPassword"]
     vpc_fn = _fn(inv, "VpcFunction")
-    assert vpc_fn.vpc is not None and vpc_fn.vpc.security_group_ids == ["OrderSg"]
+    suffix = stack_suffix(str(VULNERABLE))
+    assert vpc_fn.vpc is not None and vpc_fn.vpc.security_group_ids == [f"OrderSg-{suffix}"]
     group = inv.security_groups[0]
-    assert group.id == "OrderSg" and group.egress[0].cidrs == ["0.0.0.0/0"]  # type: ignore[index]
+    assert group.id == f"OrderSg-{suffix}" and group.egress[0].cidrs == ["0.0.0.0/0"]  # type: ignore[index]
 
 
 def test_hardened_links_log_group_key_trail_and_waf() -> None:

@@ -18,8 +18,9 @@ import yaml
 from cfnlint.decode import cfn_yaml
 
 from fortress.errors import InputError
-from fortress.sources import cloudformation, sam, serverless
+from fortress.sources import cloudformation, serverless
 from fortress.sources.base import IacOptions
+from fortress.sources.cloudformation import sam
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TEMPLATES = sorted(
@@ -200,9 +201,9 @@ def test_gc_paused_only_while_loading(tmp_path: Path) -> None:
     seen: list[bool] = []
     original = cloudformation.load_file
 
-    def spy(path: Path, options: IacOptions) -> Any:
+    def spy(path: Path, options: IacOptions, *root: Path) -> Any:
         seen.append(gc.isenabled())
-        return original(path, options)
+        return original(path, options, *root)
 
     good = FIXTURES / "cloudformation" / "vulnerable.yaml"
     bad = tmp_path / "bad.yaml"

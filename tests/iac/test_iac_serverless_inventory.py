@@ -33,7 +33,9 @@ def test_variables_stage_self_ssm_env() -> None:
 def test_shared_role_log_groups_and_events() -> None:
     inv = serverless.load(FIXTURES, IacOptions())
     assert serverless.detect(FIXTURES)
-    role = next(r for r in inv.roles if r.name == "IamRoleLambdaExecution")
+    role = next(r for r in inv.roles if r.origin.logical_id == "IamRoleLambdaExecution")
+    # Named as the framework names it: <service>-<stage>-<region>-lambdaRole.
+    assert role.name == "goat-dev-us-east-1-lambdaRole"
     assert role.origin.line == 13
     assert {f.name for f in inv.functions if f.role_arn == role.arn} == {
         "goat-dev-admin",

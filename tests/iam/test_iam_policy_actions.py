@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -114,15 +113,13 @@ def test_not_action_expansion() -> None:
     )
 
 
-def test_catalogue_load_is_fast(tmp_path: Path) -> None:
+def test_catalogue_builds_from_the_dataset(tmp_path: Path) -> None:
+    # Its speed is measured by the benchmarks (bench/), never by a timed assertion here.
     definition, overrides = __import__(
         "fortress.iam.actions", fromlist=["_datastore_paths"]
     )._datastore_paths()
-    start = time.perf_counter()
     built = build_catalogue(definition, overrides)
-    elapsed = time.perf_counter() - start
     assert len(built) > 15000
-    assert elapsed < 1.5, f"catalogue took {elapsed:.2f}s"
 
 
 def test_broken_catalogue_is_one_clear_error(tmp_path: Path) -> None:

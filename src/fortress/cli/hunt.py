@@ -45,7 +45,7 @@ def register(subparsers: Any) -> None:
         help="Sigma rule file or folder (repeatable)",
     )
     p.add_argument("--no-builtin", action="store_true", help="run only the Sigma rules")
-    p.add_argument("--format", choices=("console", "json", "jsonl"), default="console")
+    p.add_argument("--format", choices=("console", "json", "jsonl", "ocsf"), default="console")
     p.add_argument("--output", metavar="FILE", help="write the JSON/JSONL report there")
     p.add_argument(
         "--fail-on",
@@ -201,6 +201,11 @@ def _emit(args: argparse.Namespace, result: Any) -> None:
         text = json.dumps(data, indent=2) + "\n"
     elif args.format == "jsonl":
         text = "".join(json.dumps(d) + "\n" for d in data["detections"])
+    elif args.format == "ocsf":  # OCSF Detection Findings (class 2004), as scan --format ocsf
+        from fortress import __version__
+        from fortress.report import ocsf
+
+        text = ocsf.render_detections(result.detections, datetime.now(UTC), __version__)
     else:
         text = ""
     if args.output:

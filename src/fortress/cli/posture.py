@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from fortress.aws.client import AwsClient, AwsOptions
-from fortress.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INCOMPLETE
+from fortress.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INCOMPLETE, governance
 from fortress.config import ScanConfig
 from fortress.errors import FortressError, InputError
 from fortress.findings import Severity
@@ -24,7 +24,7 @@ from fortress.rules.engine import Rule, all_rules, select_rules
 from fortress.scan import ScanResult, SourceInfo, iac_inputs, load_iac, run_rules
 from fortress.sources.base import IacOptions
 
-FORMATS = ("console", "json", "sarif")
+FORMATS = ("console", "json", "sarif", *governance.FORMATS)
 IAC_FORMATS = ("cloudformation", "serverless", "terraform", "terraform-plan")
 
 
@@ -55,6 +55,7 @@ def register(sub: Any) -> None:
     )
     _add_aws_options(scan)
     _add_rule_options(scan)
+    governance.add_scan_options(scan)
     scan.add_argument("--format", choices=FORMATS, default="console")
     scan.add_argument("--output", type=Path, help="write the report to FILE (console output stays)")
     scan.add_argument(
@@ -89,6 +90,7 @@ def register(sub: Any) -> None:
 
     rules = sub.add_parser("rules", help="print the rule catalogue")
     rules.add_argument("--format", choices=("console", "json", "markdown"), default="console")
+    governance.add_rules_options(rules)
     rules.set_defaults(func=cmd_rules)
 
     demo = sub.add_parser("demo", help="scan a built-in, deliberately vulnerable demo account")
@@ -245,6 +247,8 @@ def emit(result: ScanResult, fmt: str, output: Path | None, show_passed: bool = 
         from fortress.report import sarif
 
         text = sarif.render(result)
+    elif fmt in governance.FORMATS:
+        text = governance.render(fmt, result)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(
@@ -282,6 +286,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
     started = datetime.now(UTC)
     if args.paths and args.snapshot:
         raise FortressError("give IaC paths or --snapshot, not both")
+    gov, rules = governance.prepare(args, config, rules)
+    if gov.nothing_to_scan:
+        print("fortress: no IaC files among the given paths", file=sys.stderr)
+        return EXIT_CLEAN
+    client: AwsClient | None = None
     if args.snapshot:
         from fortress.sources import snapshot
 
@@ -298,6 +307,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
         result = run_rules(
             inventory, rules, config, list(client.gaps), [SourceInfo("aws", target)], started
         )
+    governance.finish(gov, result, config, rules)
+    if args.push_securityhub:
+        governance.push_securityhub(args, result, client or aws_client(args))
     for warning in result.input_warnings:
         print(f"fortress: warning: {warning}", file=sys.stderr)
     for error in result.input_errors:
@@ -307,7 +319,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
             emit(result, args.format, args.output, args.show_passed)
         return EXIT_ERROR
     emit(result, args.format, args.output, args.show_passed)
-    return exit_code(result, threshold)
+    governance.show(gov, result, args.format)
+    return governance.exit_code(gov, result, threshold, exit_code(result, threshold))
 
 
 def _scan_iac(
@@ -372,6 +385,8 @@ def catalogue() -> list[dict[str, Any]]:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
+    if args.compliance:
+        return governance.rules_compliance(args.compliance, args.format)
     entries = catalogue()
     if args.format == "json":
         sys.stdout.write(json.dumps({"rules": entries}, indent=2) + "\n")

@@ -22,7 +22,7 @@ from typing import Any
 
 from fortress.iam.actions import expand_all
 from fortress.iam.policy import Condition, ParsedPolicy, Principal, Statement, parse_policy
-from fortress.inventory import TEMPLATE_ACCOUNT, Unknown
+from fortress.inventory import TEMPLATE_ACCOUNT, Unknown, arn_parts
 
 PUBLIC = "public"
 ACCOUNT = "account"
@@ -78,7 +78,7 @@ def account_of(value: str) -> str | None:
     if _ACCOUNT_RE.match(value):
         return value
     if value.startswith("arn:"):
-        parts = value.split(":")
+        parts = arn_parts(value)
         if len(parts) > 4 and parts[4]:
             return parts[4]
     return None

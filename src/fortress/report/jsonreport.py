@@ -6,8 +6,9 @@ import json
 from typing import Any, Protocol
 
 from fortress.findings import CoverageGap, Finding
+from fortress.report import governance
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: optional `compliance` and `baseline` sections
 
 
 class ScanLike(Protocol):
@@ -65,6 +66,8 @@ def build(result: Any) -> dict[str, Any]:
         ],
         "summary": result.summary(),
         "findings": [f.to_dict() for f in result.findings],
+        # Governance sections, present when asked for (--compliance, --baseline).
+        **governance.sections(result),
     }
 
 

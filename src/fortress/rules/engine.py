@@ -478,6 +478,10 @@ def _evaluate(ctx: Context, rules: list[Rule]) -> list[Finding]:
                         # A suppression must say why; without a reason it is reported, not honoured.
                         message += " (in-code suppression ignored: it gives no reason)"
                         evidence = {**evidence, "ignored_suppression": "no reason given"}
+            if status is Status.FAIL and ctx.config.suppressions:
+                status, suppression, message, evidence = _config_suppression(
+                    ctx.config, meta.id, ref, message, evidence
+                )
             findings.append(
                 Finding(
                     rule_id=meta.id,
@@ -495,6 +499,35 @@ def _evaluate(ctx: Context, rules: list[Rule]) -> list[Finding]:
                 )
             )
     return findings
+
+
+def _config_suppression(
+    config: ScanConfig, rule_id: str, ref: ResourceRef, message: str, evidence: dict[str, Any]
+) -> tuple[Status, str | None, str, dict[str, Any]]:
+    """Apply the config file's suppressions to one failure.
+
+    The first live suppression matching the rule and resource wins. One that matches but has
+    expired does not apply: the finding fails, and its message says which suppression expired.
+    """
+    expired = None
+    for s in config.suppressions:
+        if not s.matches(rule_id, ref.id, ref.name, ref.logical_id):
+            continue
+        if s.expired(config.as_of):
+            expired = expired or s
+            continue
+        detail = s.reason
+        if s.owner:
+            detail += f" (owner: {s.owner}"
+            detail += f", until {s.expires.isoformat()})" if s.expires else ")"
+        elif s.expires:
+            detail += f" (until {s.expires.isoformat()})"
+        return Status.SUPPRESSED, detail, message, evidence
+    if expired is not None and expired.expires is not None:
+        when = expired.expires.isoformat()
+        message += f" (suppression at {expired.where()} expired on {when}: {expired.reason})"
+        evidence = {**evidence, "expired_suppression": {"where": expired.where(), "expired": when}}
+    return Status.FAIL, None, message, evidence
 
 
 __all__ = [

@@ -179,7 +179,7 @@ class Resolver:
             return value
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"
-        return Unknown(f"unsupported condition expression {plain(expr)!r}")
+        return Unknown(f"unsupported condition expression {show(expr)}")
 
     # ------------------------------------------------------------------ values
 
@@ -232,13 +232,13 @@ class Resolver:
                 if isinstance(attr, Unknown):
                     return attr
             else:
-                return Unknown(f"malformed Fn::GetAtt {plain(arg)!r}")
+                return Unknown(f"malformed Fn::GetAtt {show(arg)}")
             return self.getatt(logical, str(attr))
         if key == "Fn::Sub":
             return self._sub(arg)
         if key == "Fn::Join":
             if not (isinstance(arg, list) and len(arg) == 2):
-                return Unknown(f"malformed Fn::Join {plain(arg)!r}")
+                return Unknown(f"malformed Fn::Join {show(arg)}")
             delim, items = self.resolve(arg[0]), self.resolve(arg[1])
             bad = first_unknown([delim, items])
             if bad is not None:
@@ -248,7 +248,7 @@ class Resolver:
             return str(delim).join(_text(i) for i in items)
         if key == "Fn::If":
             if not (isinstance(arg, list) and len(arg) == 3):
-                return Unknown(f"malformed Fn::If {plain(arg)!r}")
+                return Unknown(f"malformed Fn::If {show(arg)}")
             cond = self.condition(str(arg[0]))
             if isinstance(cond, Unknown):
                 a, b = self.resolve(arg[1]), self.resolve(arg[2])
@@ -262,7 +262,7 @@ class Resolver:
             return self.resolve(arg[1] if cond else arg[2])
         if key == "Fn::Select":
             if not (isinstance(arg, list) and len(arg) == 2):
-                return Unknown(f"malformed Fn::Select {plain(arg)!r}")
+                return Unknown(f"malformed Fn::Select {show(arg)}")
             index, items = self.resolve(arg[0]), self.resolve(arg[1])
             if isinstance(index, Unknown):
                 return index
@@ -274,7 +274,7 @@ class Resolver:
                 return Unknown(f"Fn::Select index {index} out of range")
         if key == "Fn::Split":
             if not (isinstance(arg, list) and len(arg) == 2):
-                return Unknown(f"malformed Fn::Split {plain(arg)!r}")
+                return Unknown(f"malformed Fn::Split {show(arg)}")
             delim, text = self.resolve(arg[0]), self.resolve(arg[1])
             bad = first_unknown([delim, text])
             if bad is not None:
@@ -282,7 +282,7 @@ class Resolver:
             return str(text).split(str(delim))
         if key == "Fn::FindInMap":
             if not (isinstance(arg, list) and len(arg) in (3, 4)):
-                return Unknown(f"malformed Fn::FindInMap {plain(arg)!r}")
+                return Unknown(f"malformed Fn::FindInMap {show(arg)}")
             keys = [self.resolve(a) for a in arg[:3]]
             bad = first_unknown(keys)
             if bad is not None:
@@ -292,7 +292,7 @@ class Resolver:
             except (KeyError, TypeError):
                 if len(arg) == 4 and isinstance(arg[3], Mapping) and "DefaultValue" in arg[3]:
                     return self.resolve(arg[3]["DefaultValue"])
-                return Unknown(f"Fn::FindInMap: no entry {keys}")
+                return Unknown(f"Fn::FindInMap: no entry {'/'.join(_text(k) for k in keys)}")
         if key == "Fn::ImportValue":
             name = self.resolve(arg)
             shown = name.reason if isinstance(name, Unknown) else name
@@ -349,6 +349,55 @@ class Resolver:
             return f"arn:aws:{service}:{self.region}:{self.account}:{logical}"
         return Unknown(f"{logical}.{attr} is assigned at deployment")
 
+    def partial_text(self, value: Any) -> str | None:
+        """A string value with what cannot be resolved kept as ``${...}`` placeholders.
+
+        For values read piece by piece (an ARN's account when its region or version is a
+        parameter without default): ``Fn::Sub`` keeps an unresolved variable as ``${Name}``,
+        ``Fn::Join`` an unresolved piece as ``${unresolved}``, ``Ref`` as ``${Name}``. None when
+        the value is not a string built that way.
+        """
+        if isinstance(value, str):
+            return str(value)
+        if not is_intrinsic(value):
+            return None
+        key, arg = next(iter(value.items()))
+        if key == "Ref":
+            resolved = self.ref(str(arg))
+            return resolved if isinstance(resolved, str) else "${" + str(arg) + "}"
+        if key == "Fn::Sub":
+            if isinstance(arg, list) and len(arg) == 2:
+                text, variables = arg[0], _mapping(arg[1])
+            else:
+                text, variables = arg, {}
+            if not isinstance(text, str):
+                return None
+
+            def replace(match: re.Match[str]) -> str:
+                name = match.group(1)
+                if name.startswith("!"):
+                    return "${" + name[1:] + "}"
+                if name in variables:
+                    found = self.partial_text(variables[name])
+                elif "." in name and not name.startswith("AWS::"):
+                    logical, _, attr = name.partition(".")
+                    got = self.getatt(logical, attr)
+                    found = _text(got) if not isinstance(got, Unknown) else None
+                else:
+                    got = self.ref(name)
+                    found = _text(got) if not isinstance(got, (Unknown, _NoValue)) else None
+                return found if found is not None else "${" + name + "}"
+
+            return _SUB_VAR.sub(replace, str(text))
+        if key == "Fn::Join" and isinstance(arg, list) and len(arg) == 2:
+            delim, items = self.resolve(arg[0]), arg[1]
+            if not isinstance(delim, str) or not isinstance(items, list):
+                return None
+            parts = [self.partial_text(item) for item in items]
+            return delim.join(p if p is not None else "${unresolved}" for p in parts)
+        resolved = self.resolve(value)
+        return resolved if isinstance(resolved, str) else None
+
     def _sub(self, arg: Any) -> Any:
         if isinstance(arg, list) and len(arg) == 2:
             text, variables = arg[0], _mapping(arg[1])
@@ -356,7 +405,7 @@ class Resolver:
             text, variables = arg, {}
         text = self.resolve(text)
         if not isinstance(text, str):
-            return Unknown(f"malformed Fn::Sub {plain(arg)!r}")
+            return Unknown(f"malformed Fn::Sub {show(arg)}")
         missing: list[str] = []
 
         def replace(match: re.Match[str]) -> str:
@@ -377,7 +426,7 @@ class Resolver:
 
         result = _SUB_VAR.sub(replace, text)
         if missing:
-            return Unknown(f"Fn::Sub {text!r}: {missing[0]}")
+            return Unknown(f"Fn::Sub {text}: {missing[0]}")
         return result
 
 
@@ -404,4 +453,16 @@ def _norm(value: Any) -> Any:
 def _show(value: Any) -> str:
     if value is NO_VALUE:
         return "absent"
-    return repr(plain(value))
+    return show(value)
+
+
+def show(value: Any, limit: int = 120) -> str:
+    """A template value as written for a message: text as is, the rest as compact JSON (never a
+    Python repr), cut at ``limit`` characters."""
+    if isinstance(value, str):
+        text = str(value)
+    elif isinstance(value, Unknown):
+        text = f"(unresolved: {value.reason})"
+    else:
+        text = json.dumps(plain(value), default=_text, separators=(", ", ": "))
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -81,7 +81,9 @@ def _scheme_auth(scheme: Any) -> tuple[str | Unknown, bool]:
         return "CUSTOM", False
     if scheme.get("type") == "apiKey":
         return "NONE", True  # a plain API key: usage plans, not authorization
-    return Unknown(f"security scheme of type {scheme.get('type')!r} is not recognised"), False
+    declared = scheme.get("type")
+    shown = declared if isinstance(declared, str) else "unknown"
+    return Unknown(f"security scheme of type {shown} is not recognised"), False
 
 
 def _auth(requirements: Any, schemes: Mapping[str, Any]) -> tuple[str | Unknown, bool]:

@@ -1,19 +1,24 @@
 """Serverless Framework ``serverless.yml`` → Inventory, modelling what the framework deploys.
 
 The file is parsed with cfn-lint's YAML loader (line numbers, ``!Ref``-style tags in
-``resources``), variables are resolved (``${self:...}``, ``${opt:name, default}``,
-``${sls:stage}``, ``${env:NAME, default}``; ``${ssm:...}``, ``${cf:...}``, ``${file(...)}`` and
-other remote sources become Unknown), and the service is compiled to the template the framework
-would deploy: one shared execution role ``IamRoleLambdaExecution`` (the logs statement,
-``provider.iam.role.statements`` / ``iamRoleStatements``, ``managedPolicies``), one function
-``<Name>LambdaFunction`` and one log group ``<Name>LogGroup`` (``provider.logRetentionInDays``)
-per function, the REST API ``ApiGatewayRestApi`` for ``http`` events and ``HttpApi`` for
-``httpApi`` events, then ``resources.Resources`` merged on top. That template goes through the
-CloudFormation/SAM mapper, with origins pointing at serverless.yml lines.
+``resources``), variables are resolved by :mod:`fortress.sources.serverless_vars` (``self``,
+``opt``, ``sls``, ``env`` from ``--parameter`` only, ``param``, ``aws:region``, ``file(...)``
+inside the service folder; remote sources such as ``ssm``/``cf`` become Unknown), and the service
+is compiled to the template the framework would deploy: one shared execution role
+``IamRoleLambdaExecution`` named ``<service>-<stage>-<region>-lambdaRole`` (the logs statement,
+``provider.iam.role.statements`` / ``iamRoleStatements``, ``managedPolicies``) serving every
+function without its own ``role``, one function ``<Name>LambdaFunction`` and one log group
+``<Name>LogGroup`` (``provider.logRetentionInDays``) per function, the REST API
+``ApiGatewayRestApi`` for ``http`` events and ``HttpApi`` for ``httpApi`` events, then
+``resources.Resources`` merged on top. That template goes through the CloudFormation/SAM
+mapper, with origins pointing at serverless.yml lines (or the included file's lines, for
+``functions``/``resources`` given as ``${file(...)}``).
 
 ``opt:`` variables come from ``IacOptions.parameters`` (``--parameter stage=prod``); ``stage``
-defaults to ``dev``. ``env:`` variables use their default, or stay Unknown: a scan does not read
-the deploying machine's environment.
+defaults to ``dev``. What the scan cannot follow (a ``${file()}`` outside the folder or
+missing) is a gap note; a field of the wrong type is an error note naming file, function and
+property, and the rest of the service is scanned. A service whose ``provider.name`` is not
+``aws`` is skipped with a warning note.
 
 ``resources.Resources`` entries named like a generated resource extend it, as the framework
 does: ``ListLambdaFunction``/``ListLogGroup`` properties are merged, and the stage overrides
@@ -26,28 +31,47 @@ framework generates; resources under ``resources.Resources`` use CloudFormation 
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from fortress.errors import InputError
-from fortress.inventory import Inventory, Origin, Unknown
+from fortress.inventory import (
+    NOTE_ERROR,
+    NOTE_WARNING,
+    Inventory,
+    Origin,
+    SourceNote,
+    Unknown,
+)
 from fortress.sources.base import IacOptions
-from fortress.sources.cfn_intrinsics import first_unknown, plain
+from fortress.sources.cfn_intrinsics import first_unknown
 from fortress.sources.cloudformation import (
     LAMBDA_TRUST,
     build_inventory,
-    fast_decode,
     gc_paused,
     key_line,
     suppressions_of,
 )
+from fortress.sources.serverless_schema import (
+    FUNCTION_FIELDS,
+    PROVIDER_FIELDS,
+    ROLE_FIELDS,
+    is_intrinsic,
+    line_of_item,
+    name_text,
+    wrong_fields,
+)
+from fortress.sources.serverless_vars import MAX_FILES, Variables, decode, kind_of
 
 FORMAT = "serverless"
 FILENAMES = ("serverless.yml", "serverless.yaml")
-_VAR = re.compile(r"\$\{((?:self|opt|env|sls|file|ssm|cf|aws|param|s3|sls|strToBool)[:(][^${}]*)\}")
 VPC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+# A top-level ``service:`` key: what makes a serverless.yml a service (not a plugin's snippet).
+_SERVICE_KEY = re.compile(rb"^service\s*:", re.M)
+_INCLUDE = re.compile(r"\$\{file\(([^)]*)\)")
 # The framework's stage resources (``ApiGatewayStage`` for the REST API, ``HttpApiStage`` for the
 # HTTP API); a service overrides them under ``resources.Resources`` (stage variables, method or
 # route settings, logs), and those settings land on the generated API's stage.
@@ -64,9 +88,45 @@ STAGE_OVERRIDES = {
 
 
 def detect(path: Path) -> bool:
+    """A ``serverless.yml`` (or a folder holding one) with a top-level ``service`` key."""
     if path.is_dir():
-        return any((path / name).is_file() for name in FILENAMES)
-    return path.name in FILENAMES
+        return any(_is_service(path / name) for name in FILENAMES)
+    return path.name in FILENAMES and _is_service(path)
+
+
+def _is_service(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(1024 * 1024)
+    except OSError:
+        return False
+    return _SERVICE_KEY.search(head) is not None
+
+
+def included_files(path: Path) -> set[Path]:
+    """The files a service includes with a literal ``${file(...)}`` path, directly or from an
+    included file (real paths, inside its folder): fragments of the service, not templates of
+    their own when a folder is walked."""
+    file = path / FILENAMES[0] if path.is_dir() else path
+    if path.is_dir() and not file.is_file():
+        file = path / FILENAMES[1]
+    root = Path(os.path.realpath(file.parent))
+    found: set[Path] = set()
+    pending = [file]
+    while pending and len(found) < MAX_FILES:
+        try:
+            text = pending.pop().read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        for match in _INCLUDE.finditer(text):
+            name = match.group(1).strip().strip("'\"").strip()
+            if not name or "${" in name:
+                continue
+            real = Path(os.path.realpath(root / name))
+            if real.is_relative_to(root) and real not in found and real.is_file():
+                found.add(real)
+                pending.append(real)
+    return found
 
 
 def load(path: Path, options: IacOptions) -> Inventory:
@@ -81,13 +141,9 @@ def load(path: Path, options: IacOptions) -> Inventory:
         raise InputError(str(path), "no such file")
     with gc_paused():
         try:
-            text = path.read_text(encoding="utf-8")
-            # The same nodes as cfn-lint's loader, faster; cfn-lint for the rest (and errors).
-            doc = fast_decode(text)
-            if doc is None:
-                from cfnlint.decode import cfn_yaml
-
-                doc = cfn_yaml.loads(text, str(path))
+            doc = decode(path.read_text(encoding="utf-8"), str(path))
+        except UnicodeDecodeError:
+            raise InputError(str(path), "serverless.yml is not UTF-8 text") from None
         except Exception as exc:
             mark = getattr(exc, "problem_mark", None)
             line = int(mark.line) + 1 if mark is not None else None
@@ -96,114 +152,6 @@ def load(path: Path, options: IacOptions) -> Inventory:
         if not isinstance(doc, Mapping) or "service" not in doc:
             raise InputError(str(path), "not a Serverless Framework file (no 'service')", 1)
         return _Compiler(doc, str(path), options).compile()
-
-
-# --------------------------------------------------------------------------- variables
-
-
-class _Variables:
-    def __init__(self, doc: Mapping[str, Any], options: IacOptions) -> None:
-        self.doc = doc
-        self.options = options
-        self.depth = 0
-
-    def stage(self) -> Any:
-        if "stage" in self.options.parameters:
-            return self.options.parameters["stage"]
-        provider = self.doc.get("provider")
-        stage = provider.get("stage") if isinstance(provider, Mapping) else None
-        return self.resolve(stage) if stage is not None else "dev"
-
-    def resolve(self, value: Any) -> Any:
-        if isinstance(value, Mapping):
-            return {str(k): self.resolve(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.resolve(v) for v in value]
-        if not isinstance(value, str):
-            return value
-        text = str(value)
-        for _ in range(20):
-            match = _VAR.search(text)
-            if match is None:
-                return text
-            resolved = self.variable(match.group(1))
-            if match.group(0) == text:
-                return (
-                    self.resolve(resolved)
-                    if isinstance(resolved, str) and resolved != text
-                    else resolved
-                )
-            if isinstance(resolved, Unknown):
-                return resolved
-            if resolved is None:
-                resolved = ""
-            text = text[: match.start()] + str(resolved) + text[match.end() :]
-        return Unknown(f"variables in {value!r} nest too deeply")
-
-    def variable(self, expr: str) -> Any:
-        ref, default = _split_default(expr)
-        value = self._lookup(ref)
-        if (value is None or isinstance(value, Unknown)) and default is not None:
-            return _literal(default)
-        if value is None:
-            return Unknown(f"${{{ref}}} has no value")
-        return value
-
-    def _lookup(self, ref: str) -> Any:
-        source, _, address = ref.partition(":")
-        address = address.strip()
-        if source == "self":
-            node: Any = self.doc
-            for part in address.split(".") if address else []:
-                if isinstance(node, Mapping) and part in node:
-                    node = node[part]
-                else:
-                    return None
-            self.depth += 1
-            try:
-                return (
-                    self.resolve(plain(node))
-                    if self.depth < 30
-                    else Unknown(f"${{self:{address}}} is circular")
-                )
-            finally:
-                self.depth -= 1
-        if source == "opt":
-            if address == "stage":
-                return self.stage() if "stage" in self.options.parameters else None
-            if address == "region":
-                return self.options.parameters.get("region", self.options.region)
-            return self.options.parameters.get(address)
-        if source == "sls":
-            if address == "stage":
-                return self.stage()
-            return Unknown(f"${{sls:{address}}} is known only at deployment")
-        if source == "env":
-            return None
-        return Unknown(f"${{{ref}}} is read from {source} at deployment")
-
-
-def _split_default(expr: str) -> tuple[str, str | None]:
-    depth = 0
-    for i, ch in enumerate(expr):
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            return expr[:i].strip(), expr[i + 1 :].strip()
-    return expr.strip(), None
-
-
-def _literal(text: str) -> Any:
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-        return text[1:-1]
-    if text in ("true", "false"):
-        return text == "true"
-    try:
-        return int(text)
-    except ValueError:
-        return text
 
 
 # --------------------------------------------------------------------------- compilation
@@ -220,20 +168,25 @@ class _Compiler:
         self.raw = doc
         self.file = file
         self.options = options
-        self.vars = _Variables(doc, options)
+        self.vars = Variables(doc, options, file)
+        self.notes: list[SourceNote] = self.vars.notes
         self.resources: dict[str, Any] = {}
         self.origins: dict[str, Origin] = {}
         custom = doc.get("custom")
         self.shared_skips = suppressions_of(custom) if isinstance(custom, Mapping) else ()
 
     def origin(
-        self, logical: str, line: int | None, skips: tuple[tuple[str, str], ...] = ()
+        self,
+        logical: str,
+        line: int | None,
+        skips: tuple[tuple[str, str], ...] = (),
+        file: str | None = None,
     ) -> Origin:
         return Origin(
             source=FORMAT,
             account=self.options.account or "${AWS::AccountId}",
             region=self.options.region,
-            file=self.file,
+            file=file or self.file,
             line=line,
             logical_id=logical,
             suppressions=(*skips, *self.shared_skips),
@@ -243,57 +196,98 @@ class _Compiler:
         self.resources[logical] = {"Type": rtype, "Properties": dict(props)}
         self.origins[logical] = origin
 
+    def error(self, line: int | None, message: str, file: str | None = None) -> None:
+        """A malformed part: an input error note; the caller leaves the part out."""
+        with self.vars.within(file or self.vars.current):
+            self.vars.note(NOTE_ERROR, line, message)
+
+    def checked(
+        self,
+        values: Mapping[str, Any],
+        raw: Any,
+        fields: Mapping[str, tuple[type, ...]],
+        what: str,
+        file: str | None = None,
+    ) -> dict[str, Any]:
+        """``values`` without the fields of the wrong type, each reported as an input error."""
+        out = dict(values)
+        for key, expected in wrong_fields(values, fields):
+            line = key_line(raw, key) if isinstance(raw, Mapping) else None
+            self.error(line, f"{what}: {key} must be {expected}, not {kind_of(out.pop(key))}", file)
+        return out
+
     def compile(self) -> Inventory:
         r = self.vars.resolve
-        service = r(plain(self.raw.get("service")))
+        raw_service = self.raw.get("service")
+        service = r(raw_service)
         if isinstance(service, Mapping):
+            raw_service = raw_service.get("name") if isinstance(raw_service, Mapping) else None
             service = service.get("name", "service")
+        service = name_text(service, raw_service, "service")
         stage = self.vars.stage()
-        prefix = f"{service}-{stage}"
-        raw_provider = self.raw.get("provider")
-        raw_provider = raw_provider if isinstance(raw_provider, Mapping) else {}
-        provider = r(plain(raw_provider))
+        stage_text = name_text(stage, None, "dev")
+        prefix = f"{service}-{stage_text}"
         provider_line = key_line(self.raw, "provider") or 1
-        raw_functions = self.raw.get("functions")
-        raw_functions = raw_functions if isinstance(raw_functions, Mapping) else {}
-        functions = {str(k): r(plain(v)) for k, v in raw_functions.items()}
+        provider = self._provider(provider_line)
+        name = provider.get("name")
+        if isinstance(name, str) and name.strip().lower() != "aws":
+            self.vars.note(
+                NOTE_WARNING,
+                provider_line,
+                f"provider {name} is not AWS Lambda; skipped",
+                subject=f"service {service}",
+            )
+            return Inventory(scope="template", sources=[FORMAT], notes=list(self.notes))
+        functions, function_files = self._functions()
 
         iam = provider.get("iam") if isinstance(provider.get("iam"), Mapping) else {}
         role_cfg = iam.get("role") if isinstance(iam, Mapping) else None
-        custom_role = role_cfg if isinstance(role_cfg, (str, Unknown)) else provider.get("role")
+        # ``iam.role`` is the framework's role's settings, or another role (a name, an ARN, a
+        # ``!GetAtt Role.Arn``) that then serves every function instead.
+        custom_role = (
+            role_cfg
+            if isinstance(role_cfg, (str, Unknown)) or is_intrinsic(role_cfg)
+            else provider.get("role")
+        )
         role_ref: Any = (
             custom_role
             if custom_role is not None
             else {"Fn::GetAtt": ["IamRoleLambdaExecution", "Arn"]}
         )
-        if custom_role is None:
-            self._shared_role(provider, role_cfg, prefix, provider_line)
+        # The framework creates its role only for functions that name no role of their own.
+        if custom_role is None and any(fn.get("role") is None for fn in functions.values()):
+            region = name_text(self.vars.region(), None, "${AWS::Region}")
+            default_name = f"{prefix}-{region}-lambdaRole"
+            self._shared_role(provider, role_cfg, prefix, provider_line, default_name)
 
         rest_events: list[Any] = []
         http_events: list[Any] = []
         for key, fn in functions.items():
-            if not isinstance(fn, Mapping):
-                continue
-            line = key_line(raw_functions, key)
+            raw_fn, file, line = function_files[key]
             skips = suppressions_of(fn)
             lid = f"{_normalize(key)}LambdaFunction"
-            name = fn.get("name", f"{prefix}-{key}")
+            name = name_text(fn.get("name"), raw_fn.get("name"), f"{prefix}-{key}")
             props = self._function_props(fn, provider, name, role_ref)
             events: dict[str, Any] = {}
+            raw_events = raw_fn.get("events")
             for i, event in enumerate(fn.get("events") or []):
-                converted = self._event(event, i, fn, functions, rest_events, http_events)
+                where = line_of_item(raw_events, i) or line
+                converted = self._event(event, i, key, rest_events, http_events, where, file)
                 if converted is not None:
                     events[f"Event{i}"] = converted
             props["Events"] = events
-            self.add(lid, "AWS::Serverless::Function", props, self.origin(lid, line, skips))
+            origin = self.origin(lid, line, skips, file)
+            self.add(lid, "AWS::Serverless::Function", props, origin)
             if not fn.get("disableLogs"):
                 group: dict[str, Any] = {"LogGroupName": f"/aws/lambda/{name}"}
                 if provider.get("logRetentionInDays") is not None:
                     group["RetentionInDays"] = provider["logRetentionInDays"]
                 log_id = f"{_normalize(key)}LogGroup"
-                self.add(log_id, "AWS::Logs::LogGroup", group, self.origin(log_id, line, skips))
+                self.add(
+                    log_id, "AWS::Logs::LogGroup", group, self.origin(log_id, line, skips, file)
+                )
         if rest_events:
-            self._rest_api(provider, prefix, stage, provider_line, functions)
+            self._rest_api(provider, prefix, stage_text, provider_line, functions)
         if http_events:
             self._http_api(provider, prefix, provider_line)
 
@@ -301,46 +295,157 @@ class _Compiler:
             "Transform": "AWS::Serverless-2016-10-31",
             "Resources": self.resources,
         }
-        raw_resources = self.raw.get("resources")
-        if isinstance(raw_resources, Mapping):
-            user = raw_resources.get("Resources")
-            if isinstance(user, Mapping):
-                for lid, res in user.items():
-                    resolved = r(plain(res))
-                    api_id, stage_keys = STAGE_OVERRIDES.get(str(lid), ("", ()))
-                    if api_id in self.resources:
-                        override = (
-                            resolved.get("Properties") if isinstance(resolved, Mapping) else None
-                        )
-                        if isinstance(override, Mapping):
-                            api = self.resources[api_id]["Properties"]
-                            api.update({k: override[k] for k in stage_keys if k in override})
-                        continue
-                    if lid in self.resources and isinstance(resolved, Mapping):
-                        merged = dict(self.resources[lid])
-                        merged["Properties"] = {
-                            **merged.get("Properties", {}),
-                            **resolved.get("Properties", {}),
-                        }
-                        self.resources[lid] = merged
-                        continue
-                    self.resources[str(lid)] = resolved
-                    meta = res.get("Metadata") if isinstance(res, Mapping) else None
-                    self.origins[str(lid)] = self.origin(
-                        str(lid), key_line(user, lid), suppressions_of(meta)
-                    )
-            for section in ("Conditions", "Parameters", "Mappings"):
-                if isinstance(raw_resources.get(section), Mapping):
-                    template[section] = r(plain(raw_resources[section]))
+        self._user_resources(template)
         inventory = build_inventory(template, self.file, FORMAT, self.options, self.origins)
         inventory.sources = [FORMAT]
+        inventory.notes = [*inventory.notes, *self.notes]
         return inventory
+
+    def _provider(self, line: int) -> dict[str, Any]:
+        raw = self.raw.get("provider")
+        if raw is None:
+            return {}
+        provider = self.vars.resolve(raw)
+        if isinstance(provider, Unknown):
+            return {}
+        if not isinstance(provider, Mapping):
+            self.error(
+                line, f"provider must be a mapping (name: aws, ...), not {kind_of(provider)}"
+            )
+            return {}
+        provider = self.checked(provider, raw, PROVIDER_FIELDS, "provider")
+        iam = provider.get("iam")
+        if isinstance(iam, Mapping):
+            raw_iam = raw.get("iam") if isinstance(raw, Mapping) else None
+            role = iam.get("role")
+            if role is not None and not isinstance(role, (str, Mapping, Unknown)):
+                self.error(
+                    key_line(raw_iam or {}, "role") or line,
+                    f"provider.iam: role must be a role name, ARN or mapping, not {kind_of(role)}",
+                )
+                iam = {k: v for k, v in iam.items() if k != "role"}
+            elif isinstance(role, Mapping):
+                raw_role = raw_iam.get("role") if isinstance(raw_iam, Mapping) else None
+                role = self.checked(
+                    role,
+                    raw_role,
+                    ROLE_FIELDS,
+                    "provider.iam.role",
+                )
+                iam = {**iam, "role": role}
+            provider["iam"] = iam
+        return provider
+
+    def _functions(
+        self,
+    ) -> tuple[dict[str, Any], dict[str, tuple[Mapping[str, Any], str, int | None]]]:
+        """The resolved functions, and per function its raw node, file and line."""
+        raw = self.raw.get("functions")
+        if raw is None:
+            return {}, {}
+        functions: dict[str, Any] = {}
+        where: dict[str, tuple[Mapping[str, Any], str, int | None]] = {}
+        line = key_line(self.raw, "functions")
+        for part, file in self.vars.sections(raw, line):
+            if isinstance(part, Unknown):
+                continue
+            if not isinstance(part, Mapping):
+                self.error(line, f"functions must be a mapping of functions, not {kind_of(part)}")
+                continue
+            with self.vars.within(file):
+                for key, raw_fn in part.items():
+                    name, fn_line = str(key), key_line(part, key)
+                    fn = self.vars.resolve(raw_fn)
+                    if isinstance(fn, Unknown):
+                        continue
+                    if not isinstance(fn, Mapping):
+                        self.error(
+                            fn_line,
+                            f"function {name} must be a mapping (handler: ...), not {kind_of(fn)}",
+                        )
+                        continue
+                    raw_map = raw_fn if isinstance(raw_fn, Mapping) else {}
+                    functions[name] = self.checked(
+                        fn, raw_map, FUNCTION_FIELDS, f"function {name}", file
+                    )
+                    where[name] = (raw_map, file, fn_line)
+        return functions, where
+
+    def _user_resources(self, template: dict[str, Any]) -> None:
+        """``resources`` (a mapping, a ``${file()}`` or a list of them) merged on top."""
+        raw = self.raw.get("resources")
+        if raw is None:
+            return
+        line = key_line(self.raw, "resources")
+        for part, file in self.vars.sections(raw, line):
+            if isinstance(part, Unknown):
+                continue
+            if not isinstance(part, Mapping):
+                self.error(
+                    line, f"resources must be a mapping (Resources: ...), not {kind_of(part)}"
+                )
+                continue
+            with self.vars.within(file):
+                self._resource_part(template, part, file, line)
+
+    def _resource_part(
+        self, template: dict[str, Any], part: Mapping[str, Any], file: str, line: int | None
+    ) -> None:
+        r = self.vars.resolve
+        user = part.get("Resources")
+        if user is not None and not isinstance(user, Mapping):
+            self.error(
+                key_line(part, "Resources") or line,
+                f"resources.Resources must be a mapping, not {kind_of(user)}",
+            )
+            user = None
+        user = user or {}
+        for lid, res in user.items():
+            resolved = r(res)
+            res_line = key_line(user, lid)
+            if isinstance(resolved, Unknown):
+                continue
+            api_id, stage_keys = STAGE_OVERRIDES.get(str(lid), ("", ()))
+            if api_id in self.resources:
+                override = resolved.get("Properties") if isinstance(resolved, Mapping) else None
+                if isinstance(override, Mapping):
+                    api = self.resources[api_id]["Properties"]
+                    api.update({k: override[k] for k in stage_keys if k in override})
+                continue
+            if not isinstance(resolved, Mapping):
+                self.error(
+                    res_line,
+                    f"resource {lid} must be a mapping (Type: ...), not {kind_of(resolved)}",
+                )
+                continue
+            props = resolved.get("Properties", {})
+            if not isinstance(props, Mapping):
+                self.error(
+                    res_line, f"resource {lid}: Properties must be a mapping, not {kind_of(props)}"
+                )
+                continue
+            if lid in self.resources:
+                merged = dict(self.resources[lid])
+                merged["Properties"] = {**merged.get("Properties", {}), **props}
+                self.resources[lid] = merged
+                continue
+            if not isinstance(resolved.get("Type"), str):
+                self.error(res_line, f"resource {lid} has no Type")
+                continue
+            self.resources[str(lid)] = resolved
+            meta = res.get("Metadata") if isinstance(res, Mapping) else None
+            self.origins[str(lid)] = self.origin(str(lid), res_line, suppressions_of(meta), file)
+        for section in ("Conditions", "Parameters", "Mappings"):
+            value = part.get(section)
+            if isinstance(value, Mapping):
+                template.setdefault(section, {}).update(r(value))
 
     # ------------------------------------------------------------------ parts
 
     def _shared_role(
-        self, provider: Mapping[str, Any], role_cfg: Any, prefix: str, line: int
+        self, provider: Mapping[str, Any], role_cfg: Any, prefix: str, line: int, name: str
     ) -> None:
+        """The framework's one execution role for every function that names no ``role``."""
         statements: list[Any] = [
             {
                 "Effect": "Allow",
@@ -371,7 +476,9 @@ class _Compiler:
         managed = list(managed) if isinstance(managed, list) else [managed]
         if provider.get("vpc"):
             managed.append(VPC_EXECUTION)
+        role_name = role_cfg.get("name")
         props: dict[str, Any] = {
+            "RoleName": role_name if isinstance(role_name, str) and role_name else name,
             "AssumeRolePolicyDocument": LAMBDA_TRUST,
             "Policies": [
                 {
@@ -478,14 +585,31 @@ class _Compiler:
         self,
         event: Any,
         index: int,
-        fn: Mapping[str, Any],
-        functions: Mapping[str, Any],
+        key: str,
         rest_events: list[Any],
         http_events: list[Any],
+        line: int | None,
+        file: str,
     ) -> dict[str, Any] | None:
+        if isinstance(event, Unknown):
+            return None
         if not isinstance(event, Mapping) or len(event) != 1:
+            self.error(
+                line,
+                f"function {key}: events[{index}] must be a mapping with one event type "
+                f"(- http: ...), not {kind_of(event)}",
+                file,
+            )
             return None
         etype, spec = next(iter(event.items()))
+        if etype in ("http", "httpApi") and not isinstance(spec, (str, Mapping, Unknown)):
+            self.error(
+                line,
+                f"function {key}: events[{index}].{etype} must be a mapping or "
+                f"'METHOD /path', not {kind_of(spec)}",
+                file,
+            )
+            return None
         if etype == "http":
             if isinstance(spec, str):
                 method, _, path = spec.partition(" ")
@@ -677,4 +801,4 @@ def _authorizer_name(authorizer: Any) -> Any:
             return Unknown("authorizer without name or arn")
         bad = first_unknown(name)
         return bad if bad is not None else str(name)
-    return Unknown(f"unsupported authorizer {authorizer!r}")
+    return Unknown(f"an authorizer given as {kind_of(authorizer)} is not understood")

@@ -6,7 +6,7 @@ AWS managed names, inline statements, and SAM policy templates expanded from the
 translator's own ``policy_templates.json``), permissions and event source mappings for
 ``Events``, the function URL (and its public permission when ``AuthType: NONE``), the alias for
 ``AutoPublishAlias`` and the ``EventInvokeConfig``. ``AWS::Serverless::Api``/``HttpApi`` and the
-implicit ``ServerlessRestApi``/``ServerlessHttpApi`` become Api objects with routes from the
+implicit ``ServerlessRestApi``/``ServerlessHttpApi`` become Api objects (:mod:`.sam_api`) with routes from the
 events, their authorizers (``DefaultAuthorizer`` and per-route overrides), API keys and stage
 settings. ``Globals`` are merged first (maps merged, lists appended, scalars overridden).
 """
@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import re
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fortress.inventory import Api, ApiRoute, ApiStage, Origin, Unknown
-from fortress.sources.cfn_intrinsics import NO_VALUE
+from fortress.inventory import Origin, Unknown
+from fortress.sources.cloudformation import sam_api
+from fortress.sources.cloudformation.model import LAMBDA_TRUST, Resource, kind_of
 
 if TYPE_CHECKING:
-    from fortress.sources.cloudformation import _Builder
+    from fortress.sources.cloudformation.builder import Builder
 
 BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 VPC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
@@ -144,9 +144,7 @@ def _merge(base: Any, over: Any) -> Any:
     return over
 
 
-def expand(b: _Builder) -> None:
-    from fortress.sources.cloudformation import Resource
-
+def expand(b: Builder) -> None:
     globals_ = b.template.get("Globals")
     globals_ = globals_ if isinstance(globals_, Mapping) else {}
     api_specs: dict[str, tuple[str, Mapping[str, Any], Origin]] = {}
@@ -245,10 +243,14 @@ def expand(b: _Builder) -> None:
             )
         events = props.get("Events")
         for event_name, event in events.items() if isinstance(events, Mapping) else []:
+            where = f"Events.{event_name}"
             if not isinstance(event, Mapping):
+                b.bad_input(lid, where, f"is {kind_of(event)}, not a mapping", res.origin.line)
                 continue
             etype = str(event.get("Type", ""))
             eprops = event.get("Properties")
+            if eprops is not None and not isinstance(eprops, Mapping):
+                b.bad_input(lid, f"{where}.Properties", f"is {kind_of(eprops)}", res.origin.line)
             eprops = eprops if isinstance(eprops, Mapping) else {}
             ename = f"{lid}{event_name}"
             if etype in ("Api", "HttpApi"):
@@ -343,7 +345,7 @@ def expand(b: _Builder) -> None:
             add(role_id, "AWS::IAM::Role", role_props, res.origin)
             res.props = {**res.props, "Role": {"Fn::GetAtt": [role_id, "Arn"]}}
 
-    b.post_steps.append(lambda: _build_apis(b, api_specs, routes))
+    b.post_steps.append(lambda: sam_api.build_apis(b, api_specs, routes))
 
 
 def _add_policy(role_props: dict[str, Any], item: Any, name: str) -> None:
@@ -377,8 +379,6 @@ def _add_policy(role_props: dict[str, Any], item: Any, name: str) -> None:
 
 
 def _lambda_trust() -> dict[str, Any]:
-    from fortress.sources.cloudformation import LAMBDA_TRUST
-
     return LAMBDA_TRUST
 
 
@@ -397,148 +397,3 @@ def _with_id(origin: Origin, logical: str, force: bool = False) -> Origin:
         logical_id=logical if force or origin.logical_id is None else origin.logical_id,
         suppressions=origin.suppressions,
     )
-
-
-# --------------------------------------------------------------------------- APIs
-
-
-def _build_apis(
-    b: _Builder,
-    specs: Mapping[str, tuple[str, Mapping[str, Any], Origin]],
-    routes: list[tuple[str, str, Mapping[str, Any], str, Origin]],
-) -> None:
-    from fortress.sources import openapi
-    from fortress.sources.cloudformation import apply_http_stage_settings, apply_rest_stage_settings
-
-    apis: dict[str, Api] = {}
-    auths: dict[str, Mapping[str, Any]] = {}
-    for lid, (kind, raw, origin) in specs.items():
-        props = b.r(raw)
-        props = props if isinstance(props, Mapping) else {}
-        name = props.get("Name")
-        api = Api(id=lid, name=name if isinstance(name, str) else lid, kind=kind, origin=origin)
-        endpoint = props.get("EndpointConfiguration")
-        if isinstance(endpoint, Mapping):
-            endpoint = endpoint.get("Type")
-        api.endpoint_type = endpoint if isinstance(endpoint, str) else None
-        if "DefinitionUri" in props:
-            api.opaque_reason = "routes are defined by an OpenAPI file (DefinitionUri)"
-        elif "DefinitionBody" in props:
-            found = openapi.routes(props["DefinitionBody"], origin)
-            if isinstance(found, Unknown):
-                api.opaque_reason = found.reason
-            else:
-                api.routes.extend(found)
-        auth = props.get("Auth")
-        auths[lid] = auth if isinstance(auth, Mapping) else {}
-        if kind == "rest":
-            stage_name = props.get("StageName", "Prod")
-            stage = ApiStage(
-                name=str(stage_name) if not isinstance(stage_name, Unknown) else "(unresolved)",
-                origin=origin,
-            )
-            apply_rest_stage_settings(stage, props)
-            plan = auths[lid].get("UsagePlan")
-            if isinstance(plan, Mapping) and plan.get("CreateUsagePlan", "NONE") != "NONE":
-                throttle = plan.get("Throttle")
-                if isinstance(throttle, Mapping) and throttle:
-                    stage.usage_plan_throttling = True
-        else:
-            stage_name = props.get("StageName", "$default")
-            stage = ApiStage(
-                name=str(stage_name) if not isinstance(stage_name, Unknown) else "(unresolved)",
-                origin=origin,
-            )
-            apply_http_stage_settings(stage, props)
-        api.stages.append(stage)
-        apis[lid] = api
-    for api_id, etype, raw_event, fn_lid, origin in routes:
-        target = apis.get(api_id)
-        if target is None:
-            continue
-        resolved = b.r(raw_event)
-        event: Mapping[str, Any] = resolved if isinstance(resolved, Mapping) else {}
-        fn = b.functions.get(fn_lid)
-        arns: list[Any] = [fn.arn] if fn is not None else []
-        api_auth = auths.get(api_id, {})
-        auth_value = event.get("Auth")
-        event_auth: Mapping[str, Any] = auth_value if isinstance(auth_value, Mapping) else {}
-        authorizer = event_auth.get("Authorizer", api_auth.get("DefaultAuthorizer"))
-        auth_type, authorizer_id = _authorization(authorizer, api_auth, etype)
-        if etype == "Api":
-            key_required = event_auth.get("ApiKeyRequired", api_auth.get("ApiKeyRequired", False))
-            model = event.get("RequestModel")
-            validator = None
-            if isinstance(model, Mapping) and (
-                model.get("ValidateBody") is True or model.get("ValidateParameters") is True
-            ):
-                validator = "sam-request-validator"
-            method = str(event.get("Method", "ANY")).upper()
-            path = str(event.get("Path", "/"))
-        else:
-            key_required = False
-            validator = None
-            if "Path" in event or "Method" in event:
-                method = str(event.get("Method", "ANY")).upper().replace("*", "ANY")
-                path = str(event.get("Path", "/"))
-            else:
-                method, path = "$default", ""
-        target.routes.append(
-            ApiRoute(
-                method=method,
-                path=path,
-                authorization_type=auth_type,
-                authorizer_id=authorizer_id,
-                api_key_required=key_required
-                if isinstance(key_required, (bool, Unknown))
-                else str(key_required).lower() == "true",
-                request_validator=validator,
-                function_arns=arns,
-                origin=origin,
-            )
-        )
-    # A route both written in a DefinitionBody and declared by a function event is one route:
-    # SAM merges the event into the definition, so the event's settings win.
-    for api in apis.values():
-        unique: dict[tuple[str, str], ApiRoute] = {}
-        for route in api.routes:
-            unique[(route.method, route.path.rstrip("/") or "/")] = route
-        api.routes = list(unique.values())
-    # Usage plans and WAF associations declared as plain CloudFormation resources that point
-    # at a SAM API's stage (how SAM apps attach them) apply to that stage as well.
-    stages = {(api.id, stage.name): stage for api in apis.values() for stage in api.stages}
-    b._usage_plans(stages)
-    for res in b.of_type("AWS::WAFv2::WebACLAssociation"):
-        target = b.prop(res, "ResourceArn")
-        match = (
-            re.search(r"/restapis/([^/]+)/stages/([^/]+)", target)
-            if isinstance(target, str)
-            else None
-        )
-        if match and (match.group(1), match.group(2)) in stages:
-            stages[(match.group(1), match.group(2))].web_acl_arn = b.prop(res, "WebACLArn")
-    b.apis.update(apis)
-
-
-def _authorization(
-    authorizer: Any, api_auth: Mapping[str, Any], etype: str
-) -> tuple[Any, str | None]:
-    if isinstance(authorizer, Unknown):
-        return authorizer, None
-    if authorizer is None or authorizer is NO_VALUE or authorizer == "NONE":
-        return "NONE", None
-    if authorizer == "AWS_IAM":
-        return "AWS_IAM", None
-    definitions = api_auth.get("Authorizers")
-    spec = definitions.get(authorizer) if isinstance(definitions, Mapping) else None
-    if not isinstance(spec, Mapping):
-        return Unknown(f"authorizer {authorizer} is not defined in Auth.Authorizers"), str(
-            authorizer
-        )
-    if "JwtConfiguration" in spec:
-        return "JWT", str(authorizer)
-    if "UserPoolArn" in spec:
-        return "COGNITO_USER_POOLS", str(authorizer)
-    if "FunctionArn" in spec:
-        return "CUSTOM", str(authorizer)
-    return Unknown(f"authorizer {authorizer} has an unrecognised definition"), str(authorizer)

@@ -1,0 +1,394 @@
+"""Lambda: functions, layers, permissions, URLs, event source mappings, versions and aliases."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from fortress.inventory import (
+    Alias,
+    CodeSigning,
+    EnvVar,
+    EventSourceMapping,
+    Function,
+    FunctionUrl,
+    FunctionVersion,
+    InvokeConfig,
+    LayerRef,
+    LayerVersion,
+    Unknown,
+    VpcConfig,
+)
+from fortress.sources.cfn_intrinsics import NO_VALUE, first_unknown
+from fortress.sources.cloudformation.iam import principal as principal_of
+from fortress.sources.cloudformation.model import (
+    UNRESOLVED,
+    Resource,
+    as_list,
+    kind_of,
+    maybe_list,
+    opt_str,
+    str_or_unknown,
+    tags_of,
+    to_bool,
+    to_int,
+)
+
+if TYPE_CHECKING:
+    from fortress.sources.cloudformation.builder import Builder
+
+
+def build_layers(b: Builder) -> None:
+    layers: dict[str, LayerVersion] = {}
+    for res in b.of_type("AWS::Lambda::LayerVersion"):
+        arn = b.resolver.refs[res.logical_id]
+        runtimes = b.prop(res, "CompatibleRuntimes", [])
+        layer = LayerVersion(
+            arn=arn,
+            name=b.name_of(res, "LayerName"),
+            version=1,
+            origin=res.origin,
+            compatible_runtimes=[x for x in as_list(runtimes) if isinstance(x, str)],
+        )
+        layers[arn] = layer
+        b.inv.layers.append(layer)
+    for res in b.of_type("AWS::Lambda::LayerVersionPermission"):
+        target = b.prop(res, "LayerVersionArn")
+        if not isinstance(target, str) or target not in layers:
+            continue
+        layer = layers[target]
+        principal = b.prop(res, "Principal")
+        statement: dict[str, Any] = {
+            "Sid": res.logical_id,
+            "Effect": "Allow",
+            "Principal": principal_of(principal),
+            "Action": b.prop(res, "Action", "lambda:GetLayerVersion"),
+            "Resource": target,
+        }
+        org = b.prop(res, "OrganizationId")
+        if org is not None:
+            statement["Condition"] = {"StringEquals": {"aws:PrincipalOrgID": org}}
+        if isinstance(layer.policy, Unknown):
+            continue
+        bad = first_unknown(statement)
+        if bad is not None:
+            layer.policy = Unknown(f"layer permission {res.logical_id}: {bad.reason}")
+            continue
+        layer.policy = layer.policy or {"Version": "2012-10-17", "Statement": []}
+        layer.policy["Statement"].append(statement)
+
+
+def build_functions(b: Builder) -> None:
+    signing = {
+        b.resolver.attrs[(r.logical_id, "CodeSigningConfigArn")]: r
+        for r in b.of_type("AWS::Lambda::CodeSigningConfig")
+    }
+    for res in b.of_type("AWS::Lambda::Function"):
+        physical = b.resolver.refs[res.logical_id]
+        fn = Function(
+            name=b.name_of(res, "FunctionName"),
+            arn=b.resolver.attrs[(res.logical_id, "Arn")],
+            origin=res.origin,
+        )
+        fn.package_type = str(b.prop(res, "PackageType", "Zip"))
+        fn.runtime = b.prop(res, "Runtime")
+        fn.handler = b.prop(res, "Handler")
+        if fn.package_type == "Image":
+            fn.runtime = None
+        fn.role_arn = b.prop(res, "Role")
+        fn.memory_size = to_int(b.prop(res, "MemorySize", 128))
+        fn.timeout = to_int(b.prop(res, "Timeout", 3))
+        fn.environment = _environment(b, res)
+        fn.kms_key_arn = b.prop(res, "KmsKeyArn")
+        vpc = b.prop(res, "VpcConfig")
+        if isinstance(vpc, Mapping) and (vpc.get("SubnetIds") or vpc.get("SecurityGroupIds")):
+            fn.vpc = VpcConfig(
+                subnet_ids=maybe_list(vpc.get("SubnetIds")),
+                security_group_ids=maybe_list(vpc.get("SecurityGroupIds")),
+            )
+        elif isinstance(vpc, Unknown):
+            fn.vpc = VpcConfig(subnet_ids=[vpc], security_group_ids=[vpc])
+        tracing = b.prop(res, "TracingConfig", {})
+        fn.tracing_mode = (
+            tracing.get("Mode", "PassThrough") if isinstance(tracing, Mapping) else tracing
+        )
+        dlq = b.prop(res, "DeadLetterConfig")
+        if isinstance(dlq, Mapping):
+            fn.dead_letter_target = dlq.get("TargetArn")
+        elif isinstance(dlq, Unknown):
+            fn.dead_letter_target = dlq
+        logging = b.prop(res, "LoggingConfig", {})
+        if isinstance(logging, Mapping):
+            group = logging.get("LogGroup")
+            fn.log_group_name = group if group is not None else None
+            fmt = logging.get("LogFormat")
+            fn.log_format = fmt if isinstance(fmt, str) else None
+        storage = b.prop(res, "EphemeralStorage", {})
+        if isinstance(storage, Mapping) and "Size" in storage:
+            fn.ephemeral_storage_mb = to_int(storage["Size"])
+        for fs in as_list(b.prop(res, "FileSystemConfigs", [])):
+            if isinstance(fs, Mapping):
+                fn.file_systems.append(fs.get("Arn", Unknown("file system ARN not resolvable")))
+        fn.layers = _layers(b, res)
+        csc = b.prop(res, "CodeSigningConfigArn")
+        if csc is not None:
+            fn.code_signing = _code_signing(b, csc, signing)
+        reserved = b.prop(res, "ReservedConcurrentExecutions")
+        fn.reserved_concurrency = to_int(reserved) if reserved is not None else None
+        tags = b.prop(res, "Tags", [])
+        fn.tags = tags_of(tags)
+        arch = b.prop(res, "Architectures")
+        if isinstance(arch, list):
+            fn.architectures = [str(a) for a in arch]
+        if fn.log_group_name is None and physical != fn.name:
+            fn.log_group_name = f"/aws/lambda/{physical}"  # named after the deployed function
+        b.functions[res.logical_id] = fn
+
+
+def _code_signing(b: Builder, arn: Any, signing: Mapping[str, Resource]) -> CodeSigning | Unknown:
+    if isinstance(arn, Unknown):
+        return arn
+    config = signing.get(str(arn))
+    if config is None:
+        return CodeSigning(
+            arn=str(arn),
+            untrusted_artifact_on_deployment=Unknown(
+                f"code signing config {arn} is defined outside the template"
+            ),
+        )
+    policies = b.prop(config, "CodeSigningPolicies", {})
+    untrusted: Any = "Warn"
+    if isinstance(policies, Mapping):
+        untrusted = policies.get("UntrustedArtifactOnDeployment", "Warn")
+    elif isinstance(policies, Unknown):
+        untrusted = policies
+    publishers = b.prop(config, "AllowedPublishers", {})
+    profiles = (
+        publishers.get("SigningProfileVersionArns", []) if isinstance(publishers, Mapping) else []
+    )
+    return CodeSigning(
+        arn=str(arn),
+        untrusted_artifact_on_deployment=untrusted,
+        allowed_publishers=[p for p in as_list(profiles) if isinstance(p, str)],
+    )
+
+
+def _environment(b: Builder, res: Resource) -> list[EnvVar]:
+    env = res.props.get("Environment")
+    if not isinstance(env, Mapping):
+        return []
+    raw_vars = env.get("Variables")
+    if not isinstance(raw_vars, Mapping):
+        resolved = b.r(raw_vars) if raw_vars is not None else {}
+        if isinstance(resolved, Mapping):
+            return [EnvVar(str(k), str_or_unknown(v)) for k, v in resolved.items()]
+        return []
+    out: list[EnvVar] = []
+    for key, raw in raw_vars.items():
+        value = b.r(raw)
+        if value is NO_VALUE:
+            continue
+        out.append(EnvVar(str(key), str_or_unknown(value), reference=secret_reference(b, raw)))
+    return out
+
+
+def secret_reference(b: Builder, raw: Any) -> str | None:
+    """Name the secret-bearing thing an environment value is wired from, if any."""
+    found: list[str] = []
+
+    def visit(node: Any) -> None:
+        if isinstance(node, str):
+            if "{{resolve:secretsmanager:" in node:
+                found.append("AWS::SecretsManager::Secret.SecretString")
+            elif "{{resolve:ssm-secure:" in node:
+                found.append("AWS::SSM::Parameter.SecureString")
+            for var in re.findall(r"\$\{([^}!]+)\}", node):
+                visit_target(var.partition(".")[0], var.partition(".")[2])
+        elif isinstance(node, Mapping):
+            if len(node) == 1 and "Ref" in node:
+                visit_target(str(node["Ref"]), "")
+            elif len(node) == 1 and "Fn::GetAtt" in node:
+                arg = node["Fn::GetAtt"]
+                if isinstance(arg, list) and len(arg) == 2:
+                    visit_target(str(arg[0]), str(arg[1]))
+                elif isinstance(arg, str):
+                    visit_target(arg.partition(".")[0], arg.partition(".")[2])
+            else:
+                for v in node.values():
+                    visit(v)
+        elif isinstance(node, list):
+            for v in node:
+                visit(v)
+
+    def visit_target(logical: str, attr: str) -> None:
+        rtype = b.resolver.resource_types.get(logical)
+        if rtype == "AWS::IAM::AccessKey" and attr == "SecretAccessKey":
+            found.append("AWS::IAM::AccessKey.SecretAccessKey")
+        elif rtype == "AWS::ApiGateway::ApiKey":
+            found.append("AWS::ApiGateway::ApiKey")
+        elif rtype == "AWS::SecretsManager::Secret" and attr == "SecretString":
+            found.append("AWS::SecretsManager::Secret.SecretString")
+        elif logical in b.resolver.no_echo:
+            found.append(f"AWS::CloudFormation::Parameter.{logical} (NoEcho)")
+
+    visit(raw)
+    return found[0] if found else None
+
+
+def build_permissions(b: Builder) -> None:
+    for res in b.of_type("AWS::Lambda::Permission"):
+        fn = b.function_for(b.prop(res, "FunctionName"))
+        if fn is None or isinstance(fn.resource_policy, Unknown):
+            continue
+        principal = b.prop(res, "Principal")
+        statement: dict[str, Any] = {
+            "Sid": res.logical_id,
+            "Effect": "Allow",
+            "Principal": principal_of(principal),
+            "Action": b.prop(res, "Action", "lambda:InvokeFunction"),
+            "Resource": fn.arn,
+        }
+        conditions: dict[str, dict[str, Any]] = {}
+        for prop_name, op, key in (
+            ("SourceArn", "ArnLike", "AWS:SourceArn"),
+            ("SourceAccount", "StringEquals", "AWS:SourceAccount"),
+            ("PrincipalOrgID", "StringEquals", "aws:PrincipalOrgID"),
+            ("FunctionUrlAuthType", "StringEquals", "lambda:FunctionUrlAuthType"),
+            ("EventSourceToken", "StringEquals", "lambda:EventSourceToken"),
+        ):
+            value = b.prop(res, prop_name)
+            if value is not None:
+                conditions.setdefault(op, {})[key] = (
+                    UNRESOLVED if isinstance(value, Unknown) else value
+                )
+        if conditions:
+            statement["Condition"] = conditions
+        bad = first_unknown({k: statement[k] for k in ("Principal", "Action")})
+        if bad is not None:
+            fn.resource_policy = Unknown(f"permission {res.logical_id}: {bad.reason}")
+            continue
+        if fn.resource_policy is None:
+            fn.resource_policy = {"Version": "2012-10-17", "Id": "default", "Statement": []}
+        fn.resource_policy["Statement"].append(statement)
+
+
+def build_function_parts(b: Builder) -> None:
+    for res in b.of_type("AWS::Lambda::Url"):
+        fn = b.function_for(b.prop(res, "TargetFunctionArn"))
+        if fn is None:
+            continue
+        cors = b.prop(res, "Cors", {})
+        origins: list[str] | Unknown = []
+        credentials = False
+        if isinstance(cors, Mapping):
+            allow = cors.get("AllowOrigins", [])
+            origins = allow if isinstance(allow, Unknown) else [str(o) for o in as_list(allow)]
+            credentials = to_bool(cors.get("AllowCredentials", False)) is True
+        elif isinstance(cors, Unknown):
+            origins = cors
+        qualifier = b.prop(res, "Qualifier")
+        fn.urls.append(
+            FunctionUrl(
+                auth_type=b.prop(res, "AuthType", Unknown("AuthType missing")),
+                url=b.resolver.attrs.get((res.logical_id, "FunctionUrl")),
+                qualifier=qualifier if isinstance(qualifier, str) else None,
+                cors_allow_origins=origins,
+                cors_allow_credentials=credentials,
+            )
+        )
+    for res in b.of_type("AWS::Lambda::EventSourceMapping"):
+        fn = b.function_for(b.prop(res, "FunctionName"))
+        if fn is None:
+            continue
+        dest = b.prop(res, "DestinationConfig", {})
+        on_failure = None
+        if isinstance(dest, Mapping) and isinstance(dest.get("OnFailure"), Mapping):
+            value = dest["OnFailure"].get("Destination")
+            on_failure = value if isinstance(value, str) else None
+        enabled = to_bool(b.prop(res, "Enabled", True))
+        fn.event_source_mappings.append(
+            EventSourceMapping(
+                uuid=res.logical_id,
+                event_source_arn=b.prop(res, "EventSourceArn", Unknown("no EventSourceArn")),
+                state="Disabled" if enabled is False else "Enabled",
+                on_failure_destination=on_failure,
+            )
+        )
+    for res in b.of_type("AWS::Lambda::EventInvokeConfig"):
+        fn = b.function_for(b.prop(res, "FunctionName"))
+        if fn is None:
+            continue
+        dest = b.prop(res, "DestinationConfig", {})
+        config = InvokeConfig(qualifier=opt_str(b.prop(res, "Qualifier")))
+        if isinstance(dest, Mapping):
+            for key, attr in (("OnFailure", "on_failure"), ("OnSuccess", "on_success")):
+                part = dest.get(key)
+                if isinstance(part, Mapping) and "Destination" in part:
+                    setattr(config, attr, part["Destination"])
+        retries = b.prop(res, "MaximumRetryAttempts")
+        config.maximum_retry_attempts = retries if isinstance(retries, int) else None
+        fn.invoke_configs.append(config)
+    for res in b.of_type("AWS::Lambda::Version"):
+        fn = b.function_for(b.prop(res, "FunctionName"))
+        if fn is not None:
+            fn.versions.append(
+                FunctionVersion(
+                    version=res.logical_id, description=str(b.prop(res, "Description", ""))
+                )
+            )
+    for res in b.of_type("AWS::Lambda::Alias"):
+        fn = b.function_for(b.prop(res, "FunctionName"))
+        if fn is not None:
+            version = b.prop(res, "FunctionVersion", "")
+            fn.aliases.append(
+                Alias(
+                    name=b.name_of(res, "Name"),
+                    function_version=version if isinstance(version, str) else "?",
+                )
+            )
+
+
+# ------------------------------------------------------------------ network, logs, keys
+
+
+def _layers(b: Builder, res: Resource) -> list[LayerRef]:
+    """The function's layers; an ARN whose region or version cannot be resolved keeps its
+    account when that part is written literally (``${AWS::Region}``-style placeholders in the
+    rest), so the publisher is judged, not left unknown."""
+    raw = res.props.get("Layers")
+    if raw is None:
+        return []
+    layers = b.r(raw)
+    if layers is NO_VALUE:
+        return []
+    if isinstance(layers, Unknown):
+        return [LayerRef(layers)]
+    if not isinstance(layers, list):
+        b.bad_input(res.logical_id, "Layers", f"is {kind_of(layers)}, not a list", res.origin.line)
+        return [LayerRef(Unknown(f"Layers of {res.logical_id} is {kind_of(layers)}, not a list"))]
+    items = raw if isinstance(raw, list) and len(raw) == len(layers) else [None] * len(layers)
+    out: list[LayerRef] = []
+    for value, written in zip(layers, items, strict=True):
+        if isinstance(value, Unknown) and written is not None:
+            text = b.resolver.partial_text(written)
+            if text is not None and _literal_account(text):
+                out.append(LayerRef(text))
+                continue
+        if not isinstance(value, (str, Unknown)):
+            b.bad_input(res.logical_id, "Layers", f"holds {kind_of(value)}", res.origin.line)
+            value = Unknown(f"a layer of {res.logical_id} is {kind_of(value)}, not an ARN")
+        out.append(LayerRef(value))
+    return out
+
+
+def _literal_account(arn: str) -> bool:
+    """An ``arn:PARTITION:lambda:REGION:ACCOUNT:layer:...`` whose account is a written id."""
+    parts = arn.split(":")
+    return (
+        len(parts) >= 7
+        and parts[0] == "arn"
+        and parts[2] == "lambda"
+        and parts[5] == "layer"
+        and re.fullmatch(r"\d{12}", parts[4]) is not None
+    )

@@ -1,0 +1,187 @@
+"""IAM: roles, their inline and attached policies, managed policies, policy documents."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from fortress.inventory import (
+    Policy,
+    PolicyDocument,
+    Role,
+    Unknown,
+)
+from fortress.sources.cfn_intrinsics import first_unknown
+from fortress.sources.cloudformation.model import (
+    UNRESOLVED,
+    as_list,
+)
+
+if TYPE_CHECKING:
+    from fortress.sources.cloudformation.builder import Builder
+
+
+def build_roles(b: Builder) -> None:
+    by_name: dict[str, Role] = {}
+    for res in b.of_type("AWS::IAM::Role"):
+        name = b.resolver.refs[res.logical_id]  # what Roles: [!Ref R] of a policy names
+        trust = b.prop(res, "AssumeRolePolicyDocument", {})
+        role = Role(
+            name=b.name_of(res, "RoleName"),
+            arn=b.resolver.attrs[(res.logical_id, "Arn")],
+            origin=res.origin,
+            trust_policy=policy_document(trust, f"{res.logical_id} trust policy"),
+        )
+        boundary = b.prop(res, "PermissionsBoundary")
+        role.permissions_boundary_arn = boundary if isinstance(boundary, str) else None
+        for i, pol in enumerate(as_list(b.prop(res, "Policies", []))):
+            if isinstance(pol, Mapping):
+                pname = pol.get("PolicyName")
+                role.inline_policies.append(
+                    Policy(
+                        name=pname if isinstance(pname, str) else f"{res.logical_id}-policy-{i}",
+                        document=policy_document(
+                            pol.get("PolicyDocument"), f"{res.logical_id} policy"
+                        ),
+                        inline=True,
+                    )
+                )
+        for arn in as_list(b.prop(res, "ManagedPolicyArns", [])):
+            role.attached_policies.append(managed(b, arn))
+        b.roles[res.logical_id] = role
+        by_name[name] = role
+    for res in b.of_type("AWS::IAM::Policy", "AWS::IAM::RolePolicy"):
+        doc = policy_document(b.prop(res, "PolicyDocument"), res.logical_id)
+        name = b.name_of(res, "PolicyName")
+        targets = as_list(b.prop(res, "Roles", [])) + as_list(b.prop(res, "RoleName", []))
+        for target in targets:
+            if isinstance(target, str) and target in by_name:
+                by_name[target].inline_policies.append(Policy(name=name, document=doc, inline=True))
+    for res in b.of_type("AWS::IAM::ManagedPolicy"):
+        policy = Policy(
+            name=b.name_of(res, "ManagedPolicyName"),
+            document=policy_document(b.prop(res, "PolicyDocument"), res.logical_id),
+            arn=b.resolver.refs[res.logical_id],
+        )
+        for target in as_list(b.prop(res, "Roles", [])):
+            if isinstance(target, str) and target in by_name:
+                role = by_name[target]
+                if not any(p.arn == policy.arn for p in role.attached_policies):
+                    role.attached_policies.append(policy)
+
+
+def managed(b: Builder, arn: Any) -> Policy:
+    """A policy attached by ARN: AWS managed (real document), in-template, or unknown."""
+    if isinstance(arn, Unknown):
+        return Policy(name="(unresolved)", document=arn)
+    text = str(arn)
+    for res in b.of_type("AWS::IAM::ManagedPolicy"):
+        if b.resolver.refs.get(res.logical_id) == text:
+            return Policy(
+                name=b.name_of(res, "ManagedPolicyName"),
+                document=policy_document(b.prop(res, "PolicyDocument"), res.logical_id),
+                arn=text,
+            )
+    return aws_managed_policy(text)
+
+
+# ------------------------------------------------------------------ Lambda
+
+
+def policy_document(value: Any, what: str) -> PolicyDocument | Unknown:
+    """A resolved policy document; Unknown if an effect/action/principal cannot be resolved.
+
+    Unresolvable resources and condition values become the placeholder ``${unresolved}``,
+    which never equals ``*`` nor a real ARN.
+    """
+    if isinstance(value, Unknown):
+        return Unknown(f"{what}: {value.reason}")
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return Unknown(f"{what}: policy is not JSON")
+    if not isinstance(value, Mapping):
+        return Unknown(f"{what}: no policy document")
+    statements = value.get("Statement", [])
+    if isinstance(statements, Mapping):
+        statements = [statements]
+    if not isinstance(statements, list):
+        return Unknown(f"{what}: {getattr(statements, 'reason', 'malformed Statement')}")
+    out: list[dict[str, Any]] = []
+    for st in statements:
+        if not isinstance(st, Mapping):
+            return Unknown(f"{what}: statement cannot be resolved")
+        for key in ("Effect", "Action", "NotAction", "Principal", "NotPrincipal"):
+            bad = first_unknown(st.get(key))
+            if bad is not None:
+                return Unknown(f"{what}: {key} of a statement cannot be resolved ({bad.reason})")
+        out.append(_replace_unknown(dict(st)))
+    doc = dict(value)
+    doc["Statement"] = out
+    return doc
+
+
+def _replace_unknown(value: Any) -> Any:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Unknown):
+        return UNRESOLVED
+    if isinstance(value, (dict, Mapping)):
+        return {k: _replace_unknown(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_unknown(v) for v in value]
+    return value
+
+
+@lru_cache(maxsize=1)
+def _managed_data() -> dict[str, Any]:
+    # moto's dataset read on its own file (importing moto.iam costs ~0.35 s and ~50 MB), and
+    # parsed once per process for every source and rule.
+    from fortress.iam import managed
+
+    return managed.dataset()
+
+
+def aws_managed_policy(arn_or_name: str) -> Policy:
+    """An AWS managed policy judged by its real document (moto's bundled offline dataset)."""
+    text = arn_or_name.strip()
+    name = text.rsplit("/", 1)[-1]
+    arn = text if text.startswith("arn:") else f"arn:aws:iam::aws:policy/{name}"
+    if text.startswith("arn:") and ":iam::aws:policy/" not in text:
+        return Policy(
+            name=name, arn=arn, document=Unknown(f"policy {arn} is defined outside the template")
+        )
+    entry = _managed_data().get(name)
+    if entry is None:
+        return Policy(
+            name=name,
+            arn=arn,
+            aws_managed=True,
+            document=Unknown(f"AWS managed policy {name} is not in the offline dataset"),
+        )
+    path = entry.get("Path", "/")
+    return Policy(
+        name=name,
+        arn=f"arn:aws:iam::aws:policy{path}{name}",
+        aws_managed=True,
+        document=entry["Document"],
+    )
+
+
+def principal(value: Any) -> Any:
+    if isinstance(value, Unknown) or value is None:
+        return value if value is not None else Unknown("no Principal")
+    text = str(value)
+    if text == "*":
+        return "*"
+    if re.fullmatch(r"\d{12}", text):
+        return {"AWS": f"arn:aws:iam::{text}:root"}
+    if text.startswith("arn:"):
+        return {"AWS": text}
+    if text.endswith(".amazonaws.com") or text.endswith(".amazon.com"):
+        return {"Service": text}
+    return {"AWS": text}
