@@ -8,11 +8,15 @@ unknown prior state must never be mistaken for an empty one. Writes raise
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from fortress.aws.client import AwsClient, iam_action
 from fortress.errors import FortressError
 from fortress.findings import CoverageGap
+
+if TYPE_CHECKING:
+    from fortress.response.model import Step
 
 
 class Unreadable(FortressError):
@@ -78,10 +82,10 @@ class StepKind:
 
     def __init__(
         self,
-        read: Any,
-        forward: Any,
-        backward: Any,
-        undo_call: Any,
+        read: Callable[[Ops, Step], dict[str, Any]],
+        forward: Callable[[Ops, Step], dict[str, Any]],
+        backward: Callable[[Ops, Step], None],
+        undo_call: Callable[[Step], dict[str, Any]],
         reversible: bool = True,
     ) -> None:
         self.read = read
