@@ -479,6 +479,22 @@ COLLECTION_APIS = "apis"
 COLLECTION_LAYERS = "layers"
 
 
+# The Inventory's lists of resources (everything but account/region status and bookkeeping).
+RESOURCE_LISTS = (
+    "functions",
+    "roles",
+    "layers",
+    "apis",
+    "security_groups",
+    "subnets",
+    "log_groups",
+    "trails",
+    "alarms",
+    "secrets",
+    "kms_keys",
+)
+
+
 @dataclass
 class Inventory:
     functions: list[Function] = field(default_factory=list)
@@ -507,20 +523,7 @@ class Inventory:
 
     def extend(self, other: Inventory) -> None:
         """Merge another inventory into this one (several regions, files or accounts)."""
-        for name in (
-            "functions",
-            "roles",
-            "layers",
-            "apis",
-            "security_groups",
-            "subnets",
-            "log_groups",
-            "trails",
-            "alarms",
-            "secrets",
-            "kms_keys",
-            "regions",
-        ):
+        for name in (*RESOURCE_LISTS, "regions"):
             getattr(self, name).extend(getattr(other, name))
         for account in other.accounts:
             if account not in self.accounts:

@@ -16,7 +16,7 @@ from fortress import TOOL_NAME, __version__
 from fortress.config import ScanConfig
 from fortress.errors import InputError
 from fortress.findings import CoverageGap, Finding, Severity, Status
-from fortress.inventory import NOTE_ERROR, NOTE_GAP, NOTE_WARNING, Inventory
+from fortress.inventory import NOTE_ERROR, NOTE_GAP, NOTE_WARNING, RESOURCE_LISTS, Inventory
 from fortress.rules.engine import Rule, all_rules, evaluate
 from fortress.scope import Identities
 from fortress.sources.base import IacOptions
@@ -364,22 +364,7 @@ def load_iac(
 
 def _empty(part: Inventory) -> bool:
     """Nothing to scan and nothing to tell (a detector matched a file that is no template)."""
-    return not part.notes and not any(
-        getattr(part, name)
-        for name in (
-            "functions",
-            "roles",
-            "layers",
-            "apis",
-            "security_groups",
-            "subnets",
-            "log_groups",
-            "trails",
-            "alarms",
-            "secrets",
-            "kms_keys",
-        )
-    )
+    return not part.notes and not any(getattr(part, name) for name in RESOURCE_LISTS)
 
 
 def _labels(paths: list[Path]) -> dict[Path, str]:

@@ -13,8 +13,12 @@ parse; the scan records it and goes on with the other inputs. The Inventory it r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from fortress.inventory import Unknown
 
 
 @dataclass
@@ -28,3 +32,22 @@ class IacOptions:
     # account is the placeholder inventory.TEMPLATE_ACCOUNT, which rules treat as "self".
     account: str | None = None
     region: str | None = None
+
+
+def kind_of(value: Any) -> str:
+    """What a value is, in words for a message (never its repr): "a string", "a list", …"""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "empty"
+    if isinstance(value, Unknown):
+        return "unresolved"
+    return "a value of another type"

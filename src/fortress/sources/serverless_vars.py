@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from fortress.inventory import NOTE_GAP, SourceNote, Unknown
-from fortress.sources.base import IacOptions
+from fortress.sources.base import IacOptions, kind_of
 
 # The innermost variable: no ``$``, ``{`` or ``}`` inside.
 VARIABLE = re.compile(r"\$\{((?:self|opt|env|sls|file|ssm|cf|aws|param|s3|strToBool)[:(][^${}]*)\}")
@@ -51,23 +51,6 @@ SCRIPT_SUFFIXES = (".js", ".cjs", ".mjs", ".ts")
 class Unresolved(Unknown):
     """An Unknown that means "the scan could not follow this" (a coverage gap, unless the
     variable has a default)."""
-
-
-def kind_of(value: Any) -> str:
-    """How a value's type reads in a message (never a Python repr)."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "empty"
-    return "a value of another type"
 
 
 def line_of(value: Any) -> int | None:

@@ -17,7 +17,7 @@ from fortress.inventory import (
     SourceNote,
     Unknown,
 )
-from fortress.sources.base import IacOptions
+from fortress.sources.base import IacOptions, kind_of
 from fortress.sources.cfn_intrinsics import NO_VALUE, Resolver
 from fortress.sources.cloudformation import (
     api,
@@ -31,7 +31,6 @@ from fortress.sources.cloudformation import (
 from fortress.sources.cloudformation.model import (
     Resource,
     key_lines,
-    kind_of,
     suppressions_of,
 )
 

@@ -20,13 +20,13 @@ from fortress.inventory import (
     Unknown,
     VpcConfig,
 )
+from fortress.sources.base import kind_of
 from fortress.sources.cfn_intrinsics import NO_VALUE, first_unknown
 from fortress.sources.cloudformation.iam import principal as principal_of
 from fortress.sources.cloudformation.model import (
     UNRESOLVED,
     Resource,
     as_list,
-    kind_of,
     maybe_list,
     opt_str,
     str_or_unknown,

@@ -78,25 +78,6 @@ def key_lines(mapping: Mapping[str, Any]) -> dict[Any, int]:
     return out
 
 
-def kind_of(value: Any) -> str:
-    """What a value is, in words for a message (never its repr)."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "empty"
-    if isinstance(value, Unknown):
-        return "unresolved"
-    return "a " + type(value).__name__
-
-
 def as_list(value: Any) -> list[Any]:
     if value is None or value is NO_VALUE:
         return []

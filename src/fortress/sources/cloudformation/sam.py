@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fortress.inventory import Origin, Unknown
+from fortress.sources.base import kind_of
 from fortress.sources.cloudformation import sam_api
-from fortress.sources.cloudformation.model import LAMBDA_TRUST, Resource, kind_of
+from fortress.sources.cloudformation.model import LAMBDA_TRUST, Resource
 
 if TYPE_CHECKING:
     from fortress.sources.cloudformation.builder import Builder

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from fortress.inventory import Api, ApiRoute, ApiStage, Origin, Unknown
 from fortress.sources import openapi
+from fortress.sources.base import kind_of
 from fortress.sources.cfn_intrinsics import NO_VALUE
 from fortress.sources.cloudformation.api import (
     apply_http_stage_settings,
     apply_rest_stage_settings,
     usage_plans,
 )
-from fortress.sources.cloudformation.model import kind_of
 
 if TYPE_CHECKING:
     from fortress.sources.cloudformation.builder import Builder

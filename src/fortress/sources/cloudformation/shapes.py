@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from fortress.inventory import Unknown
+from fortress.sources.base import kind_of
 from fortress.sources.cfn_intrinsics import NO_VALUE
-from fortress.sources.cloudformation.model import kind_of
 
 if TYPE_CHECKING:
     from fortress.sources.cloudformation.builder import Builder
