@@ -4,6 +4,6 @@ Sources, packages, forensics, detection, response and the demo talk to AWS only 
 :class:`fortress.aws.client.AwsClient`.
 """
 
-from fortress.aws.client import AwsClient, AwsOptions, Outcome
+from fortress.aws.client import AwsCallError, AwsClient, AwsOptions, Outcome, iam_action
 
-__all__ = ["AwsClient", "AwsOptions", "Outcome"]
+__all__ = ["AwsCallError", "AwsClient", "AwsOptions", "Outcome", "iam_action"]

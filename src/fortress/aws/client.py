@@ -45,6 +45,25 @@ class Outcome:
         return self.gap is not None
 
 
+class AwsCallError(FortressError):
+    """A call that must succeed did not (a write of ``respond``/``undo``): its gap, as an error."""
+
+    def __init__(self, gap: CoverageGap) -> None:
+        self.gap = gap
+        self.action = iam_action(gap.service, gap.operation)
+        hint = f" (needs {self.action})" if gap.error_code == "AccessDenied" else ""
+        super().__init__(
+            f"{self.action} on {gap.resource or 'the account'} failed: "
+            f"{gap.error_code}: {gap.message}{hint}"
+        )
+
+
+def iam_action(service: str, operation: str) -> str:
+    """The IAM action behind a boto3 operation: ``("lambda", "put_function_concurrency")`` →
+    ``lambda:PutFunctionConcurrency`` (true for the Lambda, IAM and STS calls Fortress makes)."""
+    return f"{service}:{''.join(part.capitalize() for part in operation.split('_'))}"
+
+
 @dataclass
 class AwsOptions:
     profile: str | None = None
@@ -203,6 +222,19 @@ class AwsClient:
             return Outcome(dict(getattr(self.client(service, region), operation)(**kwargs)), None)
         except Exception as exc:  # every failure becomes data; see _gap_from
             return Outcome(None, self._gap_from(exc, service, region, operation, resource))
+
+    def write(
+        self, service: str, region: str | None, operation: str, *, resource: str, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Call an operation that changes the account; any failure raises :class:`AwsCallError`.
+
+        Writes are never turned into coverage gaps: a change that did not happen must stop the
+        caller (``respond --apply``, ``undo --apply``), which journals it.
+        """
+        outcome = self._invoke(service, region, operation, resource, kwargs)
+        if outcome.gap is not None:
+            raise AwsCallError(outcome.gap)
+        return outcome.value or {}
 
     def paginate(
         self,

@@ -58,6 +58,7 @@ COMMAND_MODULES = (
     "fortress.cli.posture",
     "fortress.cli.forensics",
     "fortress.cli.hunt",
+    "fortress.cli.response",
 )
 
 
