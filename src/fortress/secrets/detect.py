@@ -15,8 +15,10 @@ value looks like.
 
 Allow-listed (never a secret): values matching an ``ignore`` regular expression (searched in the
 name and in the value), ARNs, URLs without credentials, booleans, numbers, values shorter than
-6 characters, common placeholders (``none``, ``null``; a weak password such as ``changeme`` is still reported) and templated
-references (``${...}``, ``{{resolve:...}}``). Names that point at a secret rather than hold it
+6 characters, common placeholders (``none``, ``null``, ``REPLACE_ME``, ``YOUR-KEY-HERE``,
+``<token>``, ``CHANGEME``, ``xxx…``, ``DUMMY…``, ``EXAMPLE…``, ``TODO``, ``placeholder``, AWS's
+documented example keys; see :func:`is_placeholder`) and templated references (``${...}``,
+``{{resolve:...}}``); only the literal part of a partly templated value is judged. Names that point at a secret rather than hold it
 (``DB_SECRET_ARN``, ``API_KEY_NAME``, ``TOKEN_URL``) escape the name and keyword heuristics but not
 the token detectors.
 
@@ -137,7 +139,37 @@ _DIGEST_NAME = re.compile(r"SHA|HASH|DIGEST|CHECKSUM|COMMIT|REVISION|VERSION|ETA
 _BOOLEANS = frozenset({"true", "false", "yes", "no", "on", "off", "enabled", "disabled"})
 _PLACEHOLDERS = frozenset(
     {"none", "null", "nil", "undefined", "empty", "default", "unset", "n/a", "na", "todo", "xxx"}
+    # what is left of "Bearer ${TOKEN}" once the template is taken out
+    | {"bearer", "basic", "digest", "token", "apikey"}
 )
+# AWS's documented example credentials (IAM user guide, CLI and SDK docs): never real.
+AWS_EXAMPLE_KEYS = frozenset(
+    {
+        "AKIAIOSFODNN7EXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "AKIAI44QH8DHBEXAMPLE",
+        "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+        "ASIAIOSFODNN7EXAMPLE",
+    }
+)
+# Values a person is meant to replace: "REPLACE_ME", "YOUR-API-KEY-HERE", "<token>",
+# "CHANGEME", "xxxxxxxx-1234", "DUMMY_SECRET", "EXAMPLE-TOKEN", "TODO: set", "placeholder".
+_PLACEHOLDER_RX = re.compile(
+    r"""^(?:
+        replace(?:[\s_.:-]?me\b|[\s_.:-]?with\b|[\s_.:-]?this\b|[\s_.:-])  # REPLACE_ME, replace-with-…
+      | replaceme
+      | (?:insert|enter|put|add|set)[\s_.-]+your\b   # insert-your-token
+      | your[\s_.-]                                     # YOUR-…, your_api_key
+      | change[\s_.-]?(?:me|it|this)\b                  # CHANGEME, change_me, changeit
+      | x{3,}                                          # xxxxxx, xxx-123 (case folded)
+      | dummy | fake[\s_.-] | example | sample[\s_.-] | placeholder | todo\b | tbd\b | fixme\b
+      | <[^<>]+>$                                      # <your-token>
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_PLACEHOLDER_ANYWHERE = re.compile(r"placeholder|[_-]here$|(?<![a-z])example(?:key)?$", re.I)
+# Template expressions filled in at deploy or run time: ${…}, {{…}}, $(…), %(…)s, #{…}.
+_TEMPLATE_EXPR = re.compile(r"\$\{[^}]*\}|\{\{[^}]*\}\}|\$\([^)]*\)|%\([^)]*\)s?|#\{[^}]*\}")
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*://([^/?#\s]*)")
 _TEMPLATED = re.compile(r"^(?:\$\{[^}]*\}|\{\{[^}]*\}\}|<[^>]*>|%\([^)]*\)s?)$")
@@ -152,10 +184,36 @@ def looks_like_secret_name(name: str) -> bool:
     return bool(_SECRET_NAME.search(name)) and not _POINTER_SUFFIX.search(name)
 
 
+def is_placeholder(value: str) -> bool:
+    """A value meant to be replaced, or a documented example, never a real secret.
+
+    ``REPLACE…``, ``YOUR-…-HERE``, ``<…>``, ``CHANGEME``, ``xxx…``, ``DUMMY…``, ``EXAMPLE…``,
+    ``TODO``, ``placeholder``, AWS's documented example keys, and values that are wholly a
+    template (``${DB_PASSWORD}``, ``{{resolve:ssm:/x}}``). Real-looking test values of the
+    detectors (``ghp_…``, ``sk_live_…``, ``AKIA…`` other than AWS's examples) are not.
+    """
+    text = value.strip().strip("'\"")
+    if not text:
+        return True
+    if text in AWS_EXAMPLE_KEYS:
+        return True
+    if _PLACEHOLDER_RX.match(text) or _PLACEHOLDER_ANYWHERE.search(text):
+        return True
+    return not _TEMPLATE_EXPR.sub("", text).strip(" :/@._-")
+
+
+def strip_templates(value: str) -> str:
+    """``value`` without its template expressions (what is literal in it)."""
+    return _TEMPLATE_EXPR.sub("", value)
+
+
 def is_allowlisted(value: str) -> bool:
-    """Values that are never secrets: ARNs, plain URLs, booleans, numbers, short/common values."""
+    """Values that are never secrets: ARNs, plain URLs, booleans, numbers, short/common values,
+    placeholders and templates (see :func:`is_placeholder`)."""
     text = value.strip()
     if len(text) < MIN_LENGTH:
+        return True
+    if is_placeholder(text):
         return True
     low = text.lower()
     if low in _BOOLEANS or low in _PLACEHOLDERS or _NUMBER.match(text):
@@ -251,15 +309,21 @@ def scan_value(name: str, value: str, ignore: Sequence[str] = ()) -> list[Secret
     """
     if not isinstance(value, str) or is_ignored(name, value, ignore) or is_allowlisted(value):
         return []
+    fp = fingerprint(value)
+    literal = strip_templates(value)
+    if literal != value:
+        # Only the literal part can hold a secret: "Bearer ${TOKEN}" holds none.
+        value = literal
+        if is_allowlisted(value):
+            return []
     regex, keyword, _, _ = _plugins()
     assignment = f'{name}="{_quote(value)}"'
     specific: dict[str, str] = {}
     for cls_name, plugin in regex:
         for text in (value, assignment):
             for match in plugin.analyze_string(text):
-                if match:
+                if match and not is_placeholder(str(match)):
                     specific.setdefault(_label(plugin, str(match)), cls_name)
-    fp = fingerprint(value)
     if specific:
         return [SecretHit(kind, det, fp) for kind, det in specific.items()]
 
@@ -294,7 +358,7 @@ def scan_text(path_label: str, text: str, ignore: Sequence[str] = ()) -> list[Se
     seen: set[tuple[int, str, str]] = set()
 
     def add(lineno: int, kind: str, det: str, secret: str) -> None:
-        if is_ignored(path_label, secret, ignore):
+        if is_ignored(path_label, secret, ignore) or is_placeholder(secret):
             return
         fp = fingerprint(secret)
         if (lineno, kind, fp) not in seen:
@@ -336,13 +400,16 @@ def scan_text(path_label: str, text: str, ignore: Sequence[str] = ()) -> list[Se
 
 
 __all__ = [
+    "AWS_EXAMPLE_KEYS",
     "PASSWORD_LIKE",
     "SecretHit",
     "fingerprint",
     "is_allowlisted",
     "is_ignored",
+    "is_placeholder",
     "looks_like_secret_name",
     "redact",
     "scan_text",
     "scan_value",
+    "strip_templates",
 ]
