@@ -37,6 +37,7 @@ from fortress.inventory import (
     Subnet,
     Trail,
 )
+from fortress.secrets.redact import scrub
 
 # --------------------------------------------------------------------------- verdicts
 
@@ -472,8 +473,9 @@ def _evaluate(ctx: Context, rules: list[Rule]) -> list[Finding]:
             if verdict.status is None:
                 continue
             status = verdict.status
-            message = verdict.message or _default_message(status, meta)
-            evidence = verdict.evidence
+            # Values a rule quotes (a URL, a connection string) never carry a password out.
+            message = scrub(verdict.message or _default_message(status, meta))
+            evidence = scrub(verdict.evidence) if verdict.evidence else verdict.evidence
             suppression = None
             origin = getattr(obj, "origin", None)
             if isinstance(obj, StageTarget):

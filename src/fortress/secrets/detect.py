@@ -202,6 +202,46 @@ def is_placeholder(value: str) -> bool:
     return not _TEMPLATE_EXPR.sub("", text).strip(" :/@._-")
 
 
+# --------------------------------------------------------------------------- credentials in text
+
+# scheme://user:password@host — the password is group "pw" (user may be empty: redis://:pw@h).
+URL_CREDENTIALS = re.compile(
+    r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^:@/\s?#'\"]*:)(?P<pw>[^@/\s?#'\"]+)(?P<tail>@)"
+)
+# Password=…; Pwd=…; password=… in ADO.NET/JDBC/libpq connection strings and query strings.
+CONNECTION_PASSWORD = re.compile(
+    r"(?P<head>(?<![A-Za-z0-9_])(?:password|passwd|pwd|pass|accountkey|sharedaccesskey|"
+    r"client_secret|secret)\s*=\s*)(?P<pw>\"[^\"]*\"|'[^']*'|[^;&\s'\"]+)",
+    re.IGNORECASE,
+)
+URL_CREDENTIAL_KIND = "password in a URL"
+CONNECTION_STRING_KIND = "password in a connection string"
+
+
+def _real_password(pw: str) -> bool:
+    text = pw.strip("'\"")
+    return bool(text) and not is_placeholder(text) and set(text) != {"*"}
+
+
+def credential_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, kind) of every literal password inside a URL or connection string.
+
+    Placeholders (``${DB_PASSWORD}``, ``<password>``, ``****``) are not passwords.
+    """
+    spans: list[tuple[int, int, str]] = []
+    if "://" in text:
+        for m in URL_CREDENTIALS.finditer(text):
+            if _real_password(m.group("pw")):
+                spans.append((m.start("pw"), m.end("pw"), URL_CREDENTIAL_KIND))
+    if "=" in text:
+        for m in CONNECTION_PASSWORD.finditer(text):
+            if _real_password(m.group("pw")) and not any(
+                a <= m.start("pw") < b for a, b, _ in spans
+            ):
+                spans.append((m.start("pw"), m.end("pw"), CONNECTION_STRING_KIND))
+    return sorted(spans)
+
+
 def strip_templates(value: str) -> str:
     """``value`` without its template expressions (what is literal in it)."""
     return _TEMPLATE_EXPR.sub("", value)
@@ -324,6 +364,10 @@ def scan_value(name: str, value: str, ignore: Sequence[str] = ()) -> list[Secret
             for match in plugin.analyze_string(text):
                 if match and not is_placeholder(str(match)):
                     specific.setdefault(_label(plugin, str(match)), cls_name)
+    for _, _, kind in credential_spans(value):
+        if kind == URL_CREDENTIAL_KIND and "credentials in a URL (basic auth)" in specific:
+            continue
+        specific.setdefault(kind, "credential-in-text")
     if specific:
         return [SecretHit(kind, det, fp) for kind, det in specific.items()]
 
@@ -337,6 +381,24 @@ def scan_value(name: str, value: str, ignore: Sequence[str] = ()) -> list[Secret
         for det, kind in _entropy_hits(name, value.strip()):
             generic.setdefault(kind, det)
     return [SecretHit(kind, det, fp) for kind, det in generic.items()]
+
+
+def regex_matches(text: str) -> list[tuple[str, str]]:
+    """(kind, matched secret) for every token-format detector hit in free text."""
+    regex, _, _, _ = _plugins()
+    found: list[tuple[str, str]] = []
+    for line in text.splitlines() or [text]:
+        line = line[:MAX_LINE]
+        for _, plugin in regex:
+            for rx in getattr(plugin, "denylist", ()):
+                for m in rx.finditer(line):
+                    # Some patterns capture only a prefix ("ghp"); others the secret inside an
+                    # assignment. Take the group when it is the secret, else the whole match.
+                    group = m.group(1) if m.groups() and m.group(1) else ""
+                    secret = group if len(group) >= 16 else m.group(0)
+                    if secret:
+                        found.append((_label(plugin, secret), secret))
+    return found
 
 
 def scan_text(path_label: str, text: str, ignore: Sequence[str] = ()) -> list[SecretHit]:
@@ -401,14 +463,18 @@ def scan_text(path_label: str, text: str, ignore: Sequence[str] = ()) -> list[Se
 
 __all__ = [
     "AWS_EXAMPLE_KEYS",
+    "CONNECTION_STRING_KIND",
     "PASSWORD_LIKE",
+    "URL_CREDENTIAL_KIND",
     "SecretHit",
+    "credential_spans",
     "fingerprint",
     "is_allowlisted",
     "is_ignored",
     "is_placeholder",
     "looks_like_secret_name",
     "redact",
+    "regex_matches",
     "scan_text",
     "scan_value",
     "strip_templates",
