@@ -36,7 +36,10 @@ SEEDED = (GITHUB, DB_PW, TAG_TOKEN)
         (DB_URL, f"postgres://admin:{MASK}@orders.db.internal:5432/orders"),
         ("redis://:s3cretZ@cache:6379/0", f"redis://:{MASK}@cache:6379/0"),
         (CONN, f"Server=sql.internal;Database=orders;User Id=app;Password={MASK};"),
-        ("jdbc:mysql://db/app?user=u&password=Qw3rty12", f"jdbc:mysql://db/app?user=u&password={MASK}"),
+        (
+            "jdbc:mysql://db/app?user=u&password=Qw3rty12",
+            f"jdbc:mysql://db/app?user=u&password={MASK}",
+        ),
     ],
 )
 def test_credentials_are_masked_and_the_rest_kept(value: str, expected: str) -> None:

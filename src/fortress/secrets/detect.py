@@ -162,7 +162,8 @@ _PLACEHOLDER_RX = re.compile(
       | your[\s_.-]                                     # YOUR-…, your_api_key
       | change[\s_.-]?(?:me|it|this)\b                  # CHANGEME, change_me, changeit
       | x{3,}                                          # xxxxxx, xxx-123 (case folded)
-      | dummy | fake[\s_.-] | example | sample[\s_.-] | placeholder | todo\b | tbd\b | fixme\b
+      | dummy | fake[\s_.-] | example(?:[\s_.:-]|key\b|$) | sample[\s_.-] | placeholder
+      | todo\b | tbd\b | fixme\b
       | <[^<>]+>$                                      # <your-token>
     )""",
     re.IGNORECASE | re.VERBOSE,
@@ -199,7 +200,12 @@ def is_placeholder(value: str) -> bool:
         return True
     if _PLACEHOLDER_RX.match(text) or _PLACEHOLDER_ANYWHERE.search(text):
         return True
-    return not _TEMPLATE_EXPR.sub("", text).strip(" :/@._-")
+    literal = _TEMPLATE_EXPR.sub("", text)
+    if literal == text:
+        return False
+    # Wholly a template, or a template with a scheme word around it ("Bearer ${TOKEN}").
+    rest = literal.strip(" :/@._-")
+    return len(rest) < MIN_LENGTH or rest.lower() in _PLACEHOLDERS
 
 
 # --------------------------------------------------------------------------- credentials in text
