@@ -192,3 +192,55 @@ def test_acquire_redact_withholds_tags_and_descriptions(
     assert config["Environment"]["Variables"]["DATABASE_URL"] == "***REDACTED***"
     for secret in SEEDED:
         assert secret.encode() not in raw
+
+
+# --------------------------------------------------------------------------- snapshot pass (unit)
+
+
+def test_withhold_secrets_covers_stage_variables_and_descriptions() -> None:
+    from fortress.inventory import (
+        Api,
+        ApiStage,
+        EnvVar,
+        Function,
+        FunctionVersion,
+        Inventory,
+        Origin,
+    )
+    from fortress.rules import engine
+    from fortress.sources.snapshot import withhold_secrets
+
+    origin = Origin(source="aws", account="123456789012", region="us-east-1")
+    fn = Function(
+        name="orders",
+        arn="arn:aws:lambda:us-east-1:123456789012:function:orders",
+        origin=origin,
+        environment=[EnvVar("CONN", CONN), EnvVar("TOKEN", GITHUB), EnvVar("TABLE", "orders")],
+        tags={"deploy": TAG_TOKEN, "owner": "team-orders"},
+        versions=[FunctionVersion("1", description=f"release 1, db {DB_URL}")],
+    )
+    api = Api(
+        id="a1",
+        name="orders-api",
+        kind="rest",
+        origin=origin,
+        stages=[ApiStage(name="prod", variables={"backend": GITHUB, "env": "prod"})],
+    )
+    inv = Inventory(functions=[fn], apis=[api])
+    withhold_secrets(inv)
+    env = {v.name: v for v in fn.environment}
+    assert env["CONN"].value == f"Server=sql.internal;Database=orders;User Id=app;Password={MASK};"
+    assert env["CONN"].redacted == "password in a connection string"
+    assert not isinstance(env["TOKEN"].value, str) and env["TOKEN"].redacted == "GitHub token"
+    assert env["TABLE"].value == "orders" and env["TABLE"].redacted is None
+    assert isinstance(fn.tags, dict) and fn.tags["owner"] == "team-orders"
+    assert fn.tags["deploy"].startswith("[withheld: Slack token")
+    assert DB_PW not in fn.versions[0].description
+    stage = api.stages[0]
+    assert not isinstance(stage.variables["backend"], str) and stage.variables["env"] == "prod"
+    # The rules still report what was withheld, by kind.
+    sec2 = engine.evaluate(inv, [engine.get_rule("FTR-SEC-002")])[0]
+    assert sec2.status.value == "fail" and "backend (GitHub token)" in sec2.message
+    sec1 = engine.evaluate(inv, [engine.get_rule("FTR-SEC-001")])[0]
+    assert "CONN (password in a connection string)" in sec1.message
+    assert "TOKEN (GitHub token)" in sec1.message
