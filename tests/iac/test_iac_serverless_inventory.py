@@ -21,7 +21,7 @@ def test_variables_stage_self_ssm_env() -> None:
     env = {e.name: e.value for e in inv.functions[0].environment}
     assert env["TABLE"] == "goat-dev"  # ${self:custom.tableName} → ${sls:stage}
     assert isinstance(env["API_TOKEN"], Unknown) and "ssm" in env["API_TOKEN"].reason
-    assert env["SIGNING_SECRET"] == "changeme-not-secret"  # ${env:..., default}
+    assert env["SIGNING_SECRET"] == "dev-Kq7Rv2mXtL4pZ8wN"  # ${env:..., default}
     prod = serverless.load(FIXTURES / "serverless.yml", IacOptions(parameters={"stage": "prod"}))
     assert sorted(f.name for f in prod.functions) == [
         "goat-prod-admin",

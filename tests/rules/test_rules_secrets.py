@@ -25,7 +25,7 @@ from fortress.rules import engine
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 ORIGIN = Origin(source="aws", account=ACCOUNT, region=REGION)
-AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+AWS_SECRET = "Xq3vR8tLm2Pz9Kw4" + "Nb7Yc1Hd6Fj0Gs5Ue8Ai2Ox/"  # fake, in the AWS format
 PASSWORD = "correct-horse-battery"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/app"
 SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:prod/db-AbCdEf"

@@ -14,9 +14,10 @@ from fortress.secrets.detect import (
     scan_value,
 )
 
-# AWS's documented example credentials (format-valid, not real).
-AWS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
-AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+# Fake credentials in AWS's formats (AWS's own documented examples are placeholders, see
+# tests/secrets/test_secrets_placeholders.py); assembled so no scanner flags this file.
+AWS_KEY_ID = "AKIA" + "Z7QX3JH2LKD9PVWM"
+AWS_SECRET = "Xq3vR8tLm2Pz9Kw4" + "Nb7Yc1Hd6Fj0Gs5Ue8Ai2Ox/"
 # Obviously fake tokens in the providers' formats (assembled so no scanner flags this file).
 GITHUB = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
 SLACK = "xoxb-" + "123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
@@ -97,7 +98,7 @@ def test_true_negatives(name: str, value: str) -> None:
 
 def test_ignore_list_matches_name_or_value() -> None:
     assert kinds("DB_PASSWORD", "hunter2xyz", ["^DB_PASSWORD$"]) == []
-    assert kinds("LEGACY", AWS_SECRET, ["EXAMPLEKEY$"]) == []
+    assert kinds("LEGACY", AWS_SECRET, ["Ai2Ox/$"]) == []
     assert kinds("DB_PASSWORD", "hunter2xyz", ["^OTHER$"]) == ["secret-named variable"]
 
 
@@ -116,7 +117,7 @@ def test_fingerprint_is_stable_short_and_hides_the_value() -> None:
 
 
 def test_redact_never_reveals_the_secret() -> None:
-    assert redact(AWS_SECRET) == "wJ…(40 chars)"
+    assert redact(AWS_SECRET) == "Xq…(40 chars)"
     assert redact("hunter2xyz") == "…(10 chars)"
     assert AWS_SECRET[:3] not in redact(AWS_SECRET)
 
@@ -150,4 +151,4 @@ def test_scan_text_reports_lines_without_values() -> None:
 
 
 def test_scan_text_ignore() -> None:
-    assert scan_text("handler.py", f'k = "{AWS_KEY_ID}"', ["EXAMPLE$"]) == []
+    assert scan_text("handler.py", f'k = "{AWS_KEY_ID}"', ["PVWM$"]) == []

@@ -28,9 +28,11 @@ SECONDARY = "eu-west-1"
 ACCOUNT = "123456789012"
 FOREIGN_ACCOUNT = "444455556666"
 
-# Values shaped like real secrets (AWS's documented example keys and obviously fake tokens):
+# Values shaped like real secrets (made-up keys in AWS's formats and obviously fake tokens):
 # they exist so the demo shows secret detection and redaction; none is a working credential.
-FAKE_AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+# (AWS's documented example keys would not do: Fortress treats them as placeholders.)
+FAKE_AWS_KEY_ID = "AKIA" + "Z7QX3JH2LKD9PVWM"
+FAKE_AWS_SECRET = "Xq3vR8tLm2Pz9Kw4" + "Nb7Yc1Hd6Fj0Gs5Ue8Ai2Ox/"
 FAKE_STRIPE_KEY = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
 FAKE_DB_PASSWORD = "Sup3r-S3cret-Passw0rd!"
 FAKE_STAGE_TOKEN = "ghp_" + "16C7e42F292c6912E7710c838347Ae178B4a"
@@ -489,7 +491,7 @@ class _Seeder:
             self.role_admin,
             Environment={
                 "Variables": {
-                    "AWS_ACCESS_KEY_ID_BACKUP": "AKIAIOSFODNN7EXAMPLE",
+                    "AWS_ACCESS_KEY_ID_BACKUP": FAKE_AWS_KEY_ID,
                     "AWS_SECRET_KEY_BACKUP": FAKE_AWS_SECRET,
                     "STRIPE_SECRET_ARN": self.stripe_secret,
                 }

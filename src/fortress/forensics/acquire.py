@@ -37,6 +37,7 @@ from fortress.forensics.bundle import (
     zip_bundle,
 )
 from fortress.forensics.cloudtrail import concerns_function, iter_function_events
+from fortress.secrets.redact import redact_mapping, redact_text
 
 REDACTED = "***REDACTED***"
 DEFAULT_WINDOW = timedelta(days=7)
@@ -144,13 +145,21 @@ def stream_response(response: Any, writer: StreamWriter, max_bytes: int) -> str:
 
 
 def _redact_config(config: Any, redact: bool) -> Any:
+    """With ``--redact``: every environment value withheld (names kept), and the shared
+    redaction pass (:mod:`fortress.secrets.redact`) over the description and the tags."""
     if not redact or not isinstance(config, dict):
         return config
     out = dict(config)
     env = out.get("Environment")
     if isinstance(env, dict) and isinstance(env.get("Variables"), dict):
         out["Environment"] = {**env, "Variables": dict.fromkeys(env["Variables"], REDACTED)}
+    if isinstance(out.get("Description"), str):
+        out["Description"] = redact_text(out["Description"])
     return out
+
+
+def _redact_tags(tags: Any, redact: bool) -> Any:
+    return redact_mapping(tags) if redact and isinstance(tags, dict) else tags
 
 
 def _clean(answer: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -321,6 +330,8 @@ class _Acquisition:
             code = dict(got.get("Code") or {})
             stored = dict(got)
             stored["Configuration"] = _redact_config(cfg, opts.redact)
+            if "Tags" in stored:
+                stored["Tags"] = _redact_tags(stored["Tags"], opts.redact)
             if code.get("Location"):
                 stored["Code"] = {**code, "Location": strip_query(str(code["Location"]))}
             base = f"versions/{version_dir(version)}"
@@ -419,7 +430,11 @@ class _Acquisition:
         if self.arn:
             tags = self.call("lambda", "list_tags", Resource=self.arn)
             if tags is not None:
-                self.save("function/tags.json", tags.get("Tags", {}), "lambda:ListTags")
+                self.save(
+                    "function/tags.json",
+                    _redact_tags(tags.get("Tags", {}), self.options.redact),
+                    "lambda:ListTags",
+                )
 
         self.acquire_layers(configs)
         self.acquire_roles(configs)

@@ -16,6 +16,7 @@ from fortress.inventory import (
     Unknown,
 )
 from fortress.rules.engine import Context, Verdict, rule
+from fortress.rules.trusted_layers import parse_layer_arn, publisher_table
 
 _CI = Practice.CODE_INTEGRITY
 
@@ -136,6 +137,9 @@ def function_env_cmk(fn: Function, ctx: Context) -> Verdict:
 
 
 def _layer_account(arn: str) -> str | None:
+    parsed = parse_layer_arn(arn)
+    if parsed is not None:
+        return parsed.account
     if TEMPLATE_ACCOUNT in arn:
         return TEMPLATE_ACCOUNT
     return exposure.account_of(arn)
@@ -150,10 +154,12 @@ def _layer_account(arn: str) -> str | None:
     rationale="""A layer's code runs inside the function with its role and sees its data and
         secrets. A layer published by an account you do not control can change with a new
         version, or carry malicious code; pinning a version only helps while that version is
-        what you reviewed.""",
+        what you reviewed. Layers of AWS and well-known vendors (Powertools for AWS Lambda,
+        Lambda Insights, the AppConfig and Parameters and Secrets extensions, ADOT, Datadog,
+        New Relic, Sentry, Dynatrace, Elastic) are trusted by default from a dated data file
+        listing their accounts and layer names.""",
     remediation="""Copy the layer into your own account (after review), or add its publisher to
-        the trusted accounts of the scan configuration if you trust it (for example an AWS-
-        published extension).""",
+        the trusted accounts of the scan configuration (--trusted-account) if you trust it.""",
     snippets={
         "cli": (
             "aws lambda get-layer-version-by-arn --arn LAYER_ARN  # download Content.Location\n"
@@ -165,8 +171,10 @@ def _layer_account(arn: str) -> str | None:
 def function_untrusted_layer(fn: Function, ctx: Context) -> Verdict:
     if not fn.layers:
         return Verdict.not_applicable()
+    table = publisher_table()
     foreign: list[tuple[str, str]] = []
     unresolved: list[str] = []
+    why: list[str] = []  # why each layer is trusted, for the pass message
     for layer in fn.layers:
         arn = layer.arn
         if isinstance(arn, Unknown):
@@ -176,19 +184,32 @@ def function_untrusted_layer(fn: Function, ctx: Context) -> Verdict:
             unresolved.append(f"layer ARN is not text: {arn!r}")
             continue
         account = _layer_account(arn)
+        parsed = parse_layer_arn(arn)
+        label = parsed.name if parsed is not None else arn
+        publisher = table.publisher_of(parsed) if parsed is not None else None
         if account is None:
             unresolved.append(f"no account in layer ARN {arn}")
-        elif not ctx.is_trusted_account(account, fn.account):
+        elif publisher is not None:
+            why.append(f"{label} is published by {publisher.name} (account {account})")
+        elif account in (fn.account, TEMPLATE_ACCOUNT):
+            why.append(f"{label} is from the function's own account")
+        elif ctx.is_trusted_account(account, fn.account):
+            why.append(f"{label} is from trusted account {account}")
+        else:
             foreign.append((arn, account))
     if foreign:
-        described = [f"{arn} (account {acct})" for arn, acct in foreign]
+        described = []
+        for arn, acct in foreign:
+            known = table.known_account(acct)
+            note = f", an account of {known.name} but not one of its layers" if known else ""
+            described.append(f"{arn} (account {acct}{note})")
         return Verdict.fail(
             f"function {fn.name} uses layers from untrusted accounts: {_listing(described)}",
             layers=[{"arn": arn, "account": acct} for arn, acct in foreign],
         )
     if unresolved:
         return Verdict.unknown(f"layer of {fn.name} is not resolvable: {unresolved[0]}")
-    return Verdict.passed()
+    return Verdict.passed(f"every layer of {fn.name} is trusted: {'; '.join(why)}")
 
 
 @rule(
@@ -215,7 +236,7 @@ def layer_shared(layer: LayerVersion, ctx: Context) -> Verdict:
     if isinstance(policy, Unknown):
         return Verdict.unknown(f"layer version policy is not resolvable: {policy.reason}")
     if policy is None:
-        return Verdict.passed("layer version is not shared")
+        return Verdict.passed(f"layer {layer.name}:{layer.version} is not shared")
     home = layer.origin.account
     result = exposure.analyse(policy, home)
     public = result.public
@@ -244,4 +265,6 @@ def layer_shared(layer: LayerVersion, ctx: Context) -> Verdict:
         )
     if result.unknown:
         return Verdict.unknown(result.unknown[0])
-    return Verdict.passed()
+    return Verdict.passed(
+        f"layer {layer.name}:{layer.version} is shared with no public or untrusted principal"
+    )

@@ -37,6 +37,7 @@ from fortress.inventory import (
     Subnet,
     Trail,
 )
+from fortress.secrets.redact import scrub
 
 # --------------------------------------------------------------------------- verdicts
 
@@ -400,6 +401,16 @@ class Context:
                 yield AccountTarget(account, origin), _ref(account, "AWS::Account", account, origin)
 
 
+def _default_message(status: Status, meta: RuleMeta) -> str:
+    """A rule's message when its verdict gave none: the title states the problem, so it is
+    only right for a failure; a pass or an unknown must not read like one."""
+    if status is Status.FAIL:
+        return meta.title
+    if status is Status.PASS:
+        return f"{meta.id} passed"
+    return f"{meta.id} could not be decided"
+
+
 def _api_type(api: Api) -> str:
     return "AWS::ApiGateway::RestApi" if api.kind == "rest" else "AWS::ApiGatewayV2::Api"
 
@@ -478,8 +489,9 @@ def _evaluate(ctx: Context, rules: list[Rule]) -> list[Finding]:
             if verdict.status is None:
                 continue
             status = verdict.status
-            message = verdict.message or meta.title
-            evidence = verdict.evidence
+            # Values a rule quotes (a URL, a connection string) never carry a password out.
+            message = scrub(verdict.message or _default_message(status, meta))
+            evidence = scrub(verdict.evidence) if verdict.evidence else verdict.evidence
             suppression = None
             origin = getattr(obj, "origin", None)
             if isinstance(obj, StageTarget):

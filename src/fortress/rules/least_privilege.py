@@ -207,7 +207,12 @@ def role_admin_access(role: Role, ctx: Context) -> Verdict:
     reason = _unknown_reason(parsed)
     if reason:
         return Verdict.unknown(reason)
-    return Verdict.passed(f"role {role.name} allows {len(broad)} actions on every resource")
+    return Verdict.passed(
+        f"role {role.name} is not administrator-level: it allows {len(broad)} of {total} "
+        "actions on every resource",
+        allowed_actions=len(broad),
+        catalogue_actions=total,
+    )
 
 
 # --------------------------------------------------------------------------- 002 wildcards
@@ -253,7 +258,7 @@ def role_wildcard_actions(role: Role, ctx: Context) -> Verdict:
     reason = _unknown_reason(parsed)
     if reason:
         return Verdict.unknown(reason)
-    return Verdict.passed()
+    return Verdict.passed(f"role {role.name} allows no wildcard actions")
 
 
 # --------------------------------------------------------------------------- 003 write on *
@@ -312,7 +317,9 @@ def role_write_on_all_resources(role: Role, ctx: Context) -> Verdict:
     reason = _unknown_reason(parsed)
     if reason:
         return Verdict.unknown(reason)
-    return Verdict.passed()
+    return Verdict.passed(
+        f'role {role.name} allows no write or permissions-management action on Resource "*"'
+    )
 
 
 # --------------------------------------------------------------------------- 004 privesc
@@ -349,7 +356,7 @@ def role_privilege_escalation(role: Role, ctx: Context) -> Verdict:
     reason = _unknown_reason(parsed)
     if reason:
         return Verdict.unknown(reason)
-    return Verdict.passed()
+    return Verdict.passed(f"role {role.name} allows none of the known privilege-escalation paths")
 
 
 # --------------------------------------------------------------------------- 005 shared
@@ -375,7 +382,9 @@ def role_shared(role: Role, ctx: Context) -> Verdict:
             f"role {role.name} is used by {len(names)} functions: {_listing(names)}",
             functions=names,
         )
-    return Verdict.passed()
+    if not users:
+        return Verdict.passed(f"role {role.name} is used by no function")
+    return Verdict.passed(f"role {role.name} is used by one function only ({users[0].name})")
 
 
 # --------------------------------------------------------------------------- 006 trust
@@ -418,7 +427,7 @@ def role_trust_beyond_lambda(role: Role, ctx: Context) -> Verdict:
         )
     if unknown:
         return Verdict.unknown(f"trust policy of {role.name}: {unknown[0]}")
-    return Verdict.passed()
+    return Verdict.passed(f"role {role.name} can be assumed only by the Lambda service")
 
 
 # --------------------------------------------------------------------------- resource policy
@@ -480,7 +489,7 @@ def function_public_policy(fn: Function, ctx: Context) -> Verdict:
     if blocked:
         return blocked
     if fn.resource_policy is None:
-        return Verdict.passed("no resource policy")
+        return Verdict.passed(f"function {fn.name} has no resource policy")
     result = _analysis(fn, ctx)
     public = result.public
     if public:
@@ -497,7 +506,7 @@ def function_public_policy(fn: Function, ctx: Context) -> Verdict:
         )
     if result.unknown:
         return Verdict.unknown(result.unknown[0])
-    return Verdict.passed()
+    return Verdict.passed(f"resource policy of {fn.name} allows no anonymous (Principal *) access")
 
 
 @rule(
@@ -519,7 +528,7 @@ def function_untrusted_account(fn: Function, ctx: Context) -> Verdict:
     if blocked:
         return blocked
     if fn.resource_policy is None:
-        return Verdict.passed("no resource policy")
+        return Verdict.passed(f"function {fn.name} has no resource policy")
     result = _analysis(fn, ctx)
     foreign = [
         g
@@ -545,7 +554,7 @@ def function_untrusted_account(fn: Function, ctx: Context) -> Verdict:
         )
     if result.unknown:
         return Verdict.unknown(result.unknown[0])
-    return Verdict.passed()
+    return Verdict.passed(f"resource policy of {fn.name} grants no untrusted account")
 
 
 @rule(
@@ -575,7 +584,7 @@ def function_confused_deputy(fn: Function, ctx: Context) -> Verdict:
     if blocked:
         return blocked
     if fn.resource_policy is None:
-        return Verdict.passed("no resource policy")
+        return Verdict.passed(f"function {fn.name} has no resource policy")
     result = _analysis(fn, ctx)
     services = [g for g in result.grants if g.kind == exposure.SERVICE]
     loose = [g for g in services if not g.source_restricted and not g.restriction_unknown]
@@ -594,7 +603,11 @@ def function_confused_deputy(fn: Function, ctx: Context) -> Verdict:
         )
     if result.unknown:
         return Verdict.unknown(result.unknown[0])
-    return Verdict.passed()
+    return Verdict.passed(
+        f"every service permission of {fn.name} is pinned by aws:SourceArn or aws:SourceAccount"
+        if services
+        else f"resource policy of {fn.name} grants no service principal"
+    )
 
 
 @rule(
@@ -618,7 +631,7 @@ def function_policy_beyond_invoke(fn: Function, ctx: Context) -> Verdict:
     if blocked:
         return blocked
     if fn.resource_policy is None:
-        return Verdict.passed("no resource policy")
+        return Verdict.passed(f"function {fn.name} has no resource policy")
     result = _analysis(fn, ctx)
     cat = catalogue()
     offending: dict[str, list[str]] = {}
@@ -642,4 +655,4 @@ def function_policy_beyond_invoke(fn: Function, ctx: Context) -> Verdict:
         )
     if result.unknown:
         return Verdict.unknown(result.unknown[0])
-    return Verdict.passed()
+    return Verdict.passed(f"resource policy of {fn.name} grants only invocation")

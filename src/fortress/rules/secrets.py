@@ -27,6 +27,7 @@ _RESOLVED_SECRET = re.compile(r"\{\{resolve:secretsmanager:", re.IGNORECASE)
 
 # The collector (``fortress collect``) replaces secret values by Unknown with this reason.
 _WITHHELD = WITHHELD.lower()
+_WITHHELD_DETAIL = re.compile(r"\((.+), (sha256:[0-9a-f]+)\)$")
 
 # (name, value, IaC reference, kind recorded by the collector, fingerprint by the collector)
 Variable = tuple[str, str | Unknown, str | None, str | None, str | None]
@@ -67,9 +68,15 @@ def _scan_variables(
             # The collector already judged the value a secret and withheld it (snapshots).
             if is_ignored(name, "", ignore):
                 continue
+            kind = redacted_kind
+            if not kind and isinstance(value, Unknown):
+                # "secret value withheld from the snapshot (GitHub token, sha256:…)"
+                inner = _WITHHELD_DETAIL.search(value.reason)
+                kind = inner.group(1) if inner else None
+                fp = fp or (inner.group(2) if inner else None)
             item: dict[str, Any] = {
                 "name": name,
-                "kind": redacted_kind or "secret (value withheld at collection)",
+                "kind": kind or "secret (value withheld at collection)",
                 "detector": "collector",
             }
             if fp:

@@ -15,8 +15,10 @@ value looks like.
 
 Allow-listed (never a secret): values matching an ``ignore`` regular expression (searched in the
 name and in the value), ARNs, URLs without credentials, booleans, numbers, values shorter than
-6 characters, common placeholders (``none``, ``null``; a weak password such as ``changeme`` is still reported) and templated
-references (``${...}``, ``{{resolve:...}}``). Names that point at a secret rather than hold it
+6 characters, common placeholders (``none``, ``null``, ``REPLACE_ME``, ``YOUR-KEY-HERE``,
+``<token>``, ``CHANGEME``, ``xxx…``, ``DUMMY…``, ``EXAMPLE…``, ``TODO``, ``placeholder``, AWS's
+documented example keys; see :func:`is_placeholder`) and templated references (``${...}``,
+``{{resolve:...}}``); only the literal part of a partly templated value is judged. Names that point at a secret rather than hold it
 (``DB_SECRET_ARN``, ``API_KEY_NAME``, ``TOKEN_URL``) escape the name and keyword heuristics but not
 the token detectors.
 
@@ -137,7 +139,38 @@ _DIGEST_NAME = re.compile(r"SHA|HASH|DIGEST|CHECKSUM|COMMIT|REVISION|VERSION|ETA
 _BOOLEANS = frozenset({"true", "false", "yes", "no", "on", "off", "enabled", "disabled"})
 _PLACEHOLDERS = frozenset(
     {"none", "null", "nil", "undefined", "empty", "default", "unset", "n/a", "na", "todo", "xxx"}
+    # what is left of "Bearer ${TOKEN}" once the template is taken out
+    | {"bearer", "basic", "digest", "token", "apikey"}
 )
+# AWS's documented example credentials (IAM user guide, CLI and SDK docs): never real.
+AWS_EXAMPLE_KEYS = frozenset(
+    {
+        "AKIAIOSFODNN7EXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "AKIAI44QH8DHBEXAMPLE",
+        "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+        "ASIAIOSFODNN7EXAMPLE",
+    }
+)
+# Values a person is meant to replace: "REPLACE_ME", "YOUR-API-KEY-HERE", "<token>",
+# "CHANGEME", "xxxxxxxx-1234", "DUMMY_SECRET", "EXAMPLE-TOKEN", "TODO: set", "placeholder".
+_PLACEHOLDER_RX = re.compile(
+    r"""^(?:
+        replace(?:[\s_.:-]?me\b|[\s_.:-]?with\b|[\s_.:-]?this\b|[\s_.:-])  # REPLACE_ME, replace-with-…
+      | replaceme
+      | (?:insert|enter|put|add|set)[\s_.-]+your\b   # insert-your-token
+      | your[\s_.-]                                     # YOUR-…, your_api_key
+      | change[\s_.-]?(?:me|it|this)\b                  # CHANGEME, change_me, changeit
+      | x{3,}                                          # xxxxxx, xxx-123 (case folded)
+      | dummy | fake[\s_.-] | example(?:[\s_.:-]|key\b|$) | sample[\s_.-] | placeholder
+      | todo\b | tbd\b | fixme\b
+      | <[^<>]+>$                                      # <your-token>
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_PLACEHOLDER_ANYWHERE = re.compile(r"placeholder|[_-]here$|(?<![a-z])example(?:key)?$", re.I)
+# Template expressions filled in at deploy or run time: ${…}, {{…}}, $(…), %(…)s, #{…}.
+_TEMPLATE_EXPR = re.compile(r"\$\{[^}]*\}|\{\{[^}]*\}\}|\$\([^)]*\)|%\([^)]*\)s?|#\{[^}]*\}")
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*://([^/?#\s]*)")
 _TEMPLATED = re.compile(r"^(?:\$\{[^}]*\}|\{\{[^}]*\}\}|<[^>]*>|%\([^)]*\)s?)$")
@@ -152,10 +185,81 @@ def looks_like_secret_name(name: str) -> bool:
     return bool(_SECRET_NAME.search(name)) and not _POINTER_SUFFIX.search(name)
 
 
+def is_placeholder(value: str) -> bool:
+    """A value meant to be replaced, or a documented example, never a real secret.
+
+    ``REPLACE…``, ``YOUR-…-HERE``, ``<…>``, ``CHANGEME``, ``xxx…``, ``DUMMY…``, ``EXAMPLE…``,
+    ``TODO``, ``placeholder``, AWS's documented example keys, and values that are wholly a
+    template (``${DB_PASSWORD}``, ``{{resolve:ssm:/x}}``). Real-looking test values of the
+    detectors (``ghp_…``, ``sk_live_…``, ``AKIA…`` other than AWS's examples) are not.
+    """
+    text = value.strip().strip("'\"")
+    if not text:
+        return True
+    if text in AWS_EXAMPLE_KEYS:
+        return True
+    if _PLACEHOLDER_RX.match(text) or _PLACEHOLDER_ANYWHERE.search(text):
+        return True
+    literal = _TEMPLATE_EXPR.sub("", text)
+    if literal == text:
+        return False
+    # Wholly a template, or a template with a scheme word around it ("Bearer ${TOKEN}").
+    rest = literal.strip(" :/@._-")
+    return len(rest) < MIN_LENGTH or rest.lower() in _PLACEHOLDERS
+
+
+# --------------------------------------------------------------------------- credentials in text
+
+# scheme://user:password@host — the password is group "pw" (user may be empty: redis://:pw@h).
+URL_CREDENTIALS = re.compile(
+    r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^:@/\s?#'\"]*:)(?P<pw>[^@/\s?#'\"]+)(?P<tail>@)"
+)
+# Password=…; Pwd=…; password=… in ADO.NET/JDBC/libpq connection strings and query strings.
+CONNECTION_PASSWORD = re.compile(
+    r"(?P<head>(?<![A-Za-z0-9_])(?:password|passwd|pwd|pass|accountkey|sharedaccesskey|"
+    r"client_secret|secret)\s*=\s*)(?P<pw>\"[^\"]*\"|'[^']*'|[^;&\s'\"]+)",
+    re.IGNORECASE,
+)
+URL_CREDENTIAL_KIND = "password in a URL"
+CONNECTION_STRING_KIND = "password in a connection string"
+
+
+def _real_password(pw: str) -> bool:
+    text = pw.strip("'\"")
+    return bool(text) and not is_placeholder(text) and set(text) != {"*"}
+
+
+def credential_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, kind) of every literal password inside a URL or connection string.
+
+    Placeholders (``${DB_PASSWORD}``, ``<password>``, ``****``) are not passwords.
+    """
+    spans: list[tuple[int, int, str]] = []
+    if "://" in text:
+        for m in URL_CREDENTIALS.finditer(text):
+            if _real_password(m.group("pw")):
+                spans.append((m.start("pw"), m.end("pw"), URL_CREDENTIAL_KIND))
+    if "=" in text:
+        for m in CONNECTION_PASSWORD.finditer(text):
+            if _real_password(m.group("pw")) and not any(
+                a <= m.start("pw") < b for a, b, _ in spans
+            ):
+                spans.append((m.start("pw"), m.end("pw"), CONNECTION_STRING_KIND))
+    return sorted(spans)
+
+
+def strip_templates(value: str) -> str:
+    """``value`` without its template expressions (what is literal in it)."""
+    return _TEMPLATE_EXPR.sub("", value)
+
+
 def is_allowlisted(value: str) -> bool:
-    """Values that are never secrets: ARNs, plain URLs, booleans, numbers, short/common values."""
+    """Values that are never secrets: ARNs, plain URLs, booleans, numbers, short/common values,
+    placeholders and templates (see :func:`is_placeholder`)."""
     text = value.strip()
     if len(text) < MIN_LENGTH:
+        return True
+    if is_placeholder(text):
         return True
     low = text.lower()
     if low in _BOOLEANS or low in _PLACEHOLDERS or _NUMBER.match(text):
@@ -251,15 +355,25 @@ def scan_value(name: str, value: str, ignore: Sequence[str] = ()) -> list[Secret
     """
     if not isinstance(value, str) or is_ignored(name, value, ignore) or is_allowlisted(value):
         return []
+    fp = fingerprint(value)
+    literal = strip_templates(value)
+    if literal != value:
+        # Only the literal part can hold a secret: "Bearer ${TOKEN}" holds none.
+        value = literal
+        if is_allowlisted(value):
+            return []
     regex, keyword, _, _ = _plugins()
     assignment = f'{name}="{_quote(value)}"'
     specific: dict[str, str] = {}
     for cls_name, plugin in regex:
         for text in (value, assignment):
             for match in plugin.analyze_string(text):
-                if match:
+                if match and not is_placeholder(str(match)):
                     specific.setdefault(_label(plugin, str(match)), cls_name)
-    fp = fingerprint(value)
+    for _, _, kind in credential_spans(value):
+        if kind == URL_CREDENTIAL_KIND and "credentials in a URL (basic auth)" in specific:
+            continue
+        specific.setdefault(kind, "credential-in-text")
     if specific:
         return [SecretHit(kind, det, fp) for kind, det in specific.items()]
 
@@ -273,6 +387,24 @@ def scan_value(name: str, value: str, ignore: Sequence[str] = ()) -> list[Secret
         for det, kind in _entropy_hits(name, value.strip()):
             generic.setdefault(kind, det)
     return [SecretHit(kind, det, fp) for kind, det in generic.items()]
+
+
+def regex_matches(text: str) -> list[tuple[str, str]]:
+    """(kind, matched secret) for every token-format detector hit in free text."""
+    regex, _, _, _ = _plugins()
+    found: list[tuple[str, str]] = []
+    for line in text.splitlines() or [text]:
+        line = line[:MAX_LINE]
+        for _, plugin in regex:
+            for rx in getattr(plugin, "denylist", ()):
+                for m in rx.finditer(line):
+                    # Some patterns capture only a prefix ("ghp"); others the secret inside an
+                    # assignment. Take the group when it is the secret, else the whole match.
+                    group = m.group(1) if m.groups() and m.group(1) else ""
+                    secret = group if len(group) >= 16 else m.group(0)
+                    if secret:
+                        found.append((_label(plugin, secret), secret))
+    return found
 
 
 def scan_text(path_label: str, text: str, ignore: Sequence[str] = ()) -> list[SecretHit]:
@@ -294,7 +426,7 @@ def scan_text(path_label: str, text: str, ignore: Sequence[str] = ()) -> list[Se
     seen: set[tuple[int, str, str]] = set()
 
     def add(lineno: int, kind: str, det: str, secret: str) -> None:
-        if is_ignored(path_label, secret, ignore):
+        if is_ignored(path_label, secret, ignore) or is_placeholder(secret):
             return
         fp = fingerprint(secret)
         if (lineno, kind, fp) not in seen:
@@ -336,13 +468,20 @@ def scan_text(path_label: str, text: str, ignore: Sequence[str] = ()) -> list[Se
 
 
 __all__ = [
+    "AWS_EXAMPLE_KEYS",
+    "CONNECTION_STRING_KIND",
     "PASSWORD_LIKE",
+    "URL_CREDENTIAL_KIND",
     "SecretHit",
+    "credential_spans",
     "fingerprint",
     "is_allowlisted",
     "is_ignored",
+    "is_placeholder",
     "looks_like_secret_name",
     "redact",
+    "regex_matches",
     "scan_text",
     "scan_value",
+    "strip_templates",
 ]

@@ -136,20 +136,58 @@ def load(path: Path) -> tuple[Inventory, list[CoverageGap]]:
 
 
 def withhold_secrets(inventory: Inventory, ignore: list[str] | None = None) -> None:
-    """Replace secret-looking values by their kind and fingerprint before they are saved."""
-    from fortress.secrets.detect import scan_value
+    """Redact secrets in place before the inventory is saved (``collect`` without
+    ``--show-secrets``), with the redaction pass every output shares
+    (:mod:`fortress.secrets.redact`).
+
+    * environment variables: a secret value becomes ``Unknown`` (withheld) and keeps its kind
+      and fingerprint, so that FTR-SEC-001 still reports it from the snapshot; a password
+      inside a URL or connection string is masked in place (``postgres://admin:****@db``) and
+      the kind is kept the same way;
+    * stage variables: a secret value is withheld whole (FTR-SEC-002 reads the withheld marker);
+    * tags (of every object that has them) and descriptions: secret values are replaced by a
+      marker naming kind and fingerprint; passwords in URLs are masked.
+    """
+    from fortress.secrets.redact import redact_mapping, redact_text, redact_value
 
     ignore = ignore or []
     for fn in inventory.functions:
         for var in fn.environment:
             if isinstance(var.value, str):
-                hits = scan_value(var.name, var.value, ignore)
-                if hits:
-                    var.redacted = hits[0].kind
-                    var.fingerprint = hits[0].fingerprint
-                    var.value = Unknown(WITHHELD)
+                done = redact_value(var.name, var.value, ignore)
+                if done.changed:
+                    var.redacted = done.kind
+                    var.fingerprint = done.fingerprint
+                    var.value = Unknown(WITHHELD) if done.whole else done.value
     for api in inventory.apis:
         for stage in api.stages:
             for name, value in list(stage.variables.items()):
-                if isinstance(value, str) and scan_value(name, value, ignore):
-                    stage.variables[name] = Unknown(WITHHELD)
+                if isinstance(value, str):
+                    done = redact_value(name, value, ignore)
+                    if done.changed:
+                        stage.variables[name] = Unknown(
+                            f"{WITHHELD} ({done.kind}, {done.fingerprint})"
+                        )
+    for obj in _objects(inventory):
+        tags = getattr(obj, "tags", None)
+        if isinstance(tags, dict):
+            obj.tags = redact_mapping(tags, ignore)
+        description = getattr(obj, "description", None)
+        if isinstance(description, str) and description:
+            obj.description = redact_text(description)
+
+
+def _objects(value: Any) -> list[Any]:
+    """Every dataclass object reachable from ``value`` (the Inventory's tree)."""
+    found: list[Any] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if dataclasses.is_dataclass(item) and not isinstance(item, type):
+            found.append(item)
+            stack.extend(getattr(item, f.name) for f in dataclasses.fields(item))
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+    return found
