@@ -13,9 +13,11 @@ from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from fortress.aws.client import AwsClient, AwsOptions
 from fortress.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INCOMPLETE
+from fortress.cli.sanitize import clean, eprint, terminal
 from fortress.config import ScanConfig
 from fortress.errors import FortressError, InputError
 from fortress.findings import Severity
@@ -24,7 +26,7 @@ from fortress.rules.engine import Rule, all_rules, select_rules
 from fortress.scan import ScanResult, SourceInfo, iac_inputs, load_iac, run_rules
 from fortress.sources.base import IacOptions
 
-FORMATS = ("console", "json", "sarif")
+FORMATS = ("console", "json", "sarif", "html")
 IAC_FORMATS = ("cloudformation", "serverless", "terraform", "terraform-plan")
 
 
@@ -56,7 +58,16 @@ def register(sub: Any) -> None:
     _add_aws_options(scan)
     _add_rule_options(scan)
     scan.add_argument("--format", choices=FORMATS, default="console")
-    scan.add_argument("--output", type=Path, help="write the report to FILE (console output stays)")
+    scan.add_argument(
+        "--output",
+        type=Path,
+        help="write the report to FILE; stdout then carries only the summary and the path",
+    )
+    scan.add_argument(
+        "--details",
+        action="store_true",
+        help="console: list every resource (default: failures grouped by rule)",
+    )
     scan.add_argument(
         "--fail-on",
         default="high",
@@ -148,7 +159,7 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _stderr() -> Console:
-    return Console(stderr=True)
+    return terminal(stderr=True)  # type: ignore[no-any-return]
 
 
 @contextlib.contextmanager
@@ -232,37 +243,65 @@ def exit_code(result: ScanResult, threshold: Severity) -> int:
     return EXIT_CLEAN
 
 
-def emit(result: ScanResult, fmt: str, output: Path | None, show_passed: bool = False) -> None:
-    """Print the report; with --output write the chosen format to the file as well."""
+def emit(
+    result: ScanResult,
+    fmt: str,
+    output: Path | None,
+    show_passed: bool = False,
+    details: bool = False,
+) -> None:
+    """Print the report, or write it to ``output`` and print only the summary and the path."""
     from fortress.report import console as console_report
 
-    text: str | None = None
+    if fmt == "console" and output is None:
+        terminal().print(console_report.render(result, show_passed, details=details, clean=clean))
+        return
+    data = render_report(result, fmt, show_passed, details)
+    if output is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    write_report(output, data)
+    out = terminal()
+    out.print(console_report.render_summary(result, clean=clean))
+    out.print(Text(clean(f"Report written to {output}")))
+
+
+def render_report(result: ScanResult, fmt: str, show_passed: bool, details: bool) -> bytes:
+    """The report in ``fmt`` as bytes, ready to write (each format in one pass)."""
     if fmt == "json":
         from fortress.report import jsonreport
 
-        text = jsonreport.render(result)
-    elif fmt == "sarif":
+        return jsonreport.render_bytes(result)
+    if fmt == "sarif":
         from fortress.report import sarif
 
-        text = sarif.render(result)
-    if output is not None:
+        return sarif.render_bytes(result)
+    if fmt == "html":
+        from fortress.report import html, jsonreport
+
+        return html.render(jsonreport.build(result)).encode("utf-8")
+    return _console_text(result, show_passed, details).encode("utf-8")
+
+
+def write_report(output: Path, data: bytes) -> None:
+    try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(
-            text if text is not None else _console_text(result, show_passed), encoding="utf-8"
-        )
-        Console().print(console_report.render(result, show_passed))
-        print(f"Report written to {output}", file=sys.stderr)
-    elif text is not None:
-        sys.stdout.write(text)
-    else:
-        Console().print(console_report.render(result, show_passed))
+        output.write_bytes(data)
+    except OSError as exc:
+        raise FortressError(f"{output}: cannot write the report ({exc.strerror or exc})") from None
 
 
-def _console_text(result: ScanResult, show_passed: bool) -> str:
+def _console_text(result: ScanResult, show_passed: bool, details: bool) -> str:
+    """The console report as plain text for a file (no colours, at most 100 columns)."""
+    import io
+
+    from fortress.cli.sanitize import PIPED_WIDTH
     from fortress.report import console as console_report
 
-    capture = Console(width=140, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
-    capture.print(console_report.render(result, show_passed))
+    capture = Console(width=PIPED_WIDTH, file=io.StringIO(), record=True, highlight=False)
+    capture.print(console_report.render(result, show_passed, details=details, clean=clean))
     return capture.export_text()
 
 
@@ -299,14 +338,14 @@ def cmd_scan(args: argparse.Namespace) -> int:
             inventory, rules, config, list(client.gaps), [SourceInfo("aws", target)], started
         )
     for warning in result.input_warnings:
-        print(f"fortress: warning: {warning}", file=sys.stderr)
+        eprint(f"fortress: warning: {warning}")
     for error in result.input_errors:
-        print(f"fortress: error: {error}", file=sys.stderr)
+        eprint(f"fortress: error: {error}")
     if result.input_errors and not result.sources:
         if args.format != "console":  # machine-readable output still records the errors
-            emit(result, args.format, args.output, args.show_passed)
+            emit(result, args.format, args.output, args.show_passed, args.details)
         return EXIT_ERROR
-    emit(result, args.format, args.output, args.show_passed)
+    emit(result, args.format, args.output, args.show_passed, args.details)
     return exit_code(result, threshold)
 
 
@@ -354,10 +393,9 @@ def cmd_collect(args: argparse.Namespace) -> int:
     if not args.show_secrets:
         snapshot.withhold_secrets(inventory, args.secret_ignore)
     snapshot.save(args.output, inventory, list(client.gaps), started)
-    print(
+    eprint(
         f"Snapshot of account {client.account_id()}: {len(inventory.functions)} functions, "
-        f"{len(client.gaps)} coverage gaps -> {args.output}",
-        file=sys.stderr,
+        f"{len(client.gaps)} coverage gaps -> {args.output}"
     )
     return EXIT_INCOMPLETE if client.gaps else EXIT_CLEAN
 
@@ -392,7 +430,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
                 e.get("practice") or ", ".join(e.get("techniques") or []),
                 Text(e["title"]),
             )
-        Console().print(table)
+        terminal().print(table)
     return EXIT_CLEAN
 
 
@@ -435,13 +473,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"Seeded {len(seeded.functions)} functions in {time.monotonic() - t0:.1f}s; scanning…"
         )
         result = scan_demo(endpoint)
-        Console().print(console_report.render(result))
+        terminal().print(console_report.render(result, clean=clean))
         trail_dir = write_outputs(result, args.output_dir)
         out = args.output_dir
         err.print(
-            f"Demo finished in {time.monotonic() - t0:.1f}s. Reports: {out / 'report.json'}, "
-            f"{out / 'report.sarif'}; the demo's CloudTrail (with an intrusion in it): "
-            f"{trail_dir} — try `fortress hunt {trail_dir}`."
+            Text(
+                clean(
+                    f"Demo finished in {time.monotonic() - t0:.1f}s. Reports: "
+                    f"{out / 'report.json'}, {out / 'report.sarif'}, {out / 'report.html'} "
+                    "(open it in a browser); the demo's CloudTrail (with an intrusion in it): "
+                    f"{trail_dir} — try `fortress hunt {trail_dir}`."
+                )
+            )
         )
         if not args.serve:
             return EXIT_CLEAN

@@ -154,11 +154,13 @@ def package_mirror(packages: dict[str, bytes]) -> Iterator[str]:
 
 def write_outputs(result: ScanResult, output_dir: Path) -> Path:
     """The demo's reports and its CloudTrail export; returns the CloudTrail folder."""
-    from fortress.report import jsonreport, sarif
+    from fortress.report import html, jsonreport, sarif
 
     output_dir.mkdir(parents=True, exist_ok=True)
-    (output_dir / "report.json").write_text(jsonreport.render(result), encoding="utf-8")
-    (output_dir / "report.sarif").write_text(sarif.render(result), encoding="utf-8")
+    document = jsonreport.build(result)
+    (output_dir / "report.json").write_bytes(jsonreport.dumps(document))
+    (output_dir / "report.sarif").write_bytes(sarif.render_bytes(result))
+    (output_dir / "report.html").write_text(html.render(document), encoding="utf-8")
     trail_dir = output_dir / "cloudtrail"
     if trail_dir.exists():
         shutil.rmtree(trail_dir)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Protocol
+
+import orjson
 
 from fortress.findings import CoverageGap, Finding
 
@@ -68,5 +69,24 @@ def build(result: Any) -> dict[str, Any]:
     }
 
 
+def _default(value: Any) -> Any:
+    """What orjson cannot serialize itself: sets as sorted lists, anything else as text."""
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    return str(value)
+
+
+_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE
+
+
+def dumps(document: Any) -> bytes:
+    """One orjson pass over a report document (indented, newline-terminated UTF-8)."""
+    return orjson.dumps(document, default=_default, option=_OPTIONS)
+
+
+def render_bytes(result: Any) -> bytes:
+    return dumps(build(result))
+
+
 def render(result: Any) -> str:
-    return json.dumps(build(result), indent=2, sort_keys=False, default=str) + "\n"
+    return render_bytes(result).decode("utf-8")

@@ -9,10 +9,10 @@ dismissed. Template findings carry file/line regions; live findings carry a logi
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from fortress.findings import Finding, Severity, Status
+from fortress.report.jsonreport import dumps
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/fortress-security/fortress"
@@ -126,5 +126,9 @@ def build(result: Any) -> dict[str, Any]:
     }
 
 
+def render_bytes(result: Any) -> bytes:
+    return dumps(build(result))
+
+
 def render(result: Any) -> str:
-    return json.dumps(build(result), indent=2) + "\n"
+    return render_bytes(result).decode("utf-8")
