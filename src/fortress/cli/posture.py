@@ -281,7 +281,8 @@ def render_report(result: ScanResult, fmt: str, show_passed: bool, details: bool
     if fmt == "html":
         from fortress.report import html, jsonreport
 
-        return html.render(jsonreport.build(result)).encode("utf-8")
+        snippets = {r.meta.id: dict(r.meta.snippets) for r in all_rules() if r.meta.snippets}
+        return html.render(jsonreport.build(result), snippets).encode("utf-8")
     return _console_text(result, show_passed, details).encode("utf-8")
 
 

@@ -64,6 +64,17 @@ def eprint(message: str, file: TextIO | None = None) -> None:
     print(clean(message), file=file if file is not None else sys.stderr)
 
 
+def clean_data(value: Any) -> Any:
+    """Every string inside plain data (dicts, lists) sanitized; other values unchanged."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, dict):
+        return {clean(k) if isinstance(k, str) else k: clean_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean_data(v) for v in value]
+    return value
+
+
 def clean_row(values: list[Any]) -> list[str]:
     """A CSV/table row: every cell sanitized (a spreadsheet or ``column -t`` is a terminal too)."""
     return [clean(v) for v in values]
@@ -89,4 +100,12 @@ def terminal(stderr: bool = False) -> Any:
     return Console(stderr=stderr, highlight=False, width=width)
 
 
-__all__ = ["PIPED_WIDTH", "clean", "clean_multiline", "clean_row", "eprint", "terminal"]
+__all__ = [
+    "PIPED_WIDTH",
+    "clean",
+    "clean_data",
+    "clean_multiline",
+    "clean_row",
+    "eprint",
+    "terminal",
+]

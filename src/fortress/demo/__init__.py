@@ -25,6 +25,7 @@ from fortress.config import ScanConfig
 from fortress.demo import cloudtrail as demo_trail
 from fortress.demo.seed import PRIMARY, SECONDARY
 from fortress.findings import Status
+from fortress.rules.engine import all_rules
 from fortress.scan import ScanResult, SourceInfo, run_rules
 from fortress.sources import aws
 
@@ -160,7 +161,8 @@ def write_outputs(result: ScanResult, output_dir: Path) -> Path:
     document = jsonreport.build(result)
     (output_dir / "report.json").write_bytes(jsonreport.dumps(document))
     (output_dir / "report.sarif").write_bytes(sarif.render_bytes(result))
-    (output_dir / "report.html").write_text(html.render(document), encoding="utf-8")
+    snippets = {r.meta.id: dict(r.meta.snippets) for r in all_rules() if r.meta.snippets}
+    (output_dir / "report.html").write_text(html.render(document, snippets), encoding="utf-8")
     trail_dir = output_dir / "cloudtrail"
     if trail_dir.exists():
         shutil.rmtree(trail_dir)
