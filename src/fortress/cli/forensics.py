@@ -11,21 +11,22 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from fortress.aws.client import AwsClient, AwsOptions
 from fortress.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INCOMPLETE
 from fortress.cli.sanitize import clean, clean_data, clean_multiline, eprint
 from fortress.errors import FortressError
-from fortress.forensics.acquire import AcquireOptions, AcquireResult, acquire, default_output
 from fortress.forensics.archive import ArchiveLimits
 from fortress.forensics.bundle import verify_bundle
-from fortress.forensics.diff import DiffResult, diff_bundle
 from fortress.forensics.timeline import build_timeline, to_csv, to_jsonl
+
+if TYPE_CHECKING:  # boto3 is imported by the commands that call AWS, not at start-up
+    from fortress.forensics.acquire import AcquireResult
+    from fortress.forensics.diff import DiffResult
 
 MB = 1024 * 1024
 _RELATIVE = re.compile(r"^(\d+)([mhdw])$")
@@ -187,6 +188,9 @@ def acquire_exit_code(result: AcquireResult) -> int:
 
 
 def cmd_acquire(args: argparse.Namespace) -> int:
+    from fortress.aws.client import AwsClient, AwsOptions
+    from fortress.forensics.acquire import AcquireOptions, acquire, default_output
+
     now = datetime.now(UTC)
     until = parse_when(args.until, now, "--until") or now
     since = parse_when(args.since, until, "--since")
@@ -368,6 +372,8 @@ def _render_value(value: Any) -> str:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    from fortress.forensics.diff import diff_bundle
+
     result: DiffResult = diff_bundle(
         args.bundle, args.from_version, args.to_version, args.show_values, _limits(args)
     )

@@ -13,7 +13,7 @@ do not import the CLI — so it cannot carry terminal escapes or bidi overrides 
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -81,7 +81,16 @@ def _table(title: str, *, expand: bool = False) -> Table:
     )
 
 
-def practice_table(findings: list[Finding]) -> Table:
+def worst_by_practice(findings: list[Finding]) -> dict[Practice, Severity]:
+    worst: dict[Practice, Severity] = {}
+    for f in findings:
+        if f.status is Status.FAIL and (f.practice not in worst or f.severity > worst[f.practice]):
+            worst[f.practice] = f.severity
+    return worst
+
+
+def practice_table(summary: dict[str, Any], findings: list[Finding]) -> Table:
+    """Status counts per practice (from ``summary()``), and the worst failing severity."""
     table = _table("Posture by practice")
     table.add_column("Practice")
     table.add_column("Fail", justify="right", style="red")
@@ -89,24 +98,18 @@ def practice_table(findings: list[Finding]) -> Table:
     table.add_column("Unknown", justify="right", style="yellow")
     table.add_column("Suppressed", justify="right", style="dim")
     table.add_column("Worst", justify="left")
-    counts: dict[Practice, dict[Status, int]] = {p: defaultdict(int) for p in Practice}
-    worst: dict[Practice, Severity | None] = dict.fromkeys(Practice)
-    for f in findings:
-        counts[f.practice][f.status] += 1
-        if f.status is Status.FAIL:
-            current = worst[f.practice]
-            if current is None or f.severity > current:
-                worst[f.practice] = f.severity
+    by_practice = summary.get("by_practice", {})
+    worst = worst_by_practice(findings)
     for practice in Practice:
-        c = counts[practice]
-        w = worst[practice]
+        c = by_practice.get(practice.value, {})
+        sev = worst.get(practice)
         table.add_row(
             practice.heading,
-            str(c[Status.FAIL]),
-            str(c[Status.PASS]),
-            str(c[Status.UNKNOWN]),
-            str(c[Status.SUPPRESSED]),
-            Text(w.label, style=SEVERITY_STYLE[w]) if w is not None else Text("-"),
+            str(c.get("fail", 0)),
+            str(c.get("pass", 0)),
+            str(c.get("unknown", 0)),
+            str(c.get("suppressed", 0)),
+            Text(sev.label, style=SEVERITY_STYLE[sev]) if sev is not None else Text("-"),
         )
     return table
 
@@ -279,13 +282,15 @@ def _capped(lines: list[Text], details: bool) -> list[Text]:
     return [*lines[:LIST_LIMIT], more]
 
 
-def header(result: Any, clean: Clean = _identity) -> list[RenderableType]:
+def header(
+    result: Any, clean: Clean = _identity, summary: dict[str, Any] | None = None
+) -> list[RenderableType]:
     sources = ", ".join(
         clean(f"{s.kind}: {s.target}")
         + (f" ({_count(s.functions, 'functions')})" if s.functions is not None else "")
         for s in result.sources
     )
-    summary = result.summary()
+    summary = summary or result.summary()
     resources = ", ".join(_count(v, k) for k, v in summary["resources"].items() if v)
     return [
         Text(f"Fortress {result.version} — {sources}", style="bold"),
@@ -293,8 +298,8 @@ def header(result: Any, clean: Clean = _identity) -> list[RenderableType]:
     ]
 
 
-def result_line(result: Any) -> Text:
-    summary = result.summary()
+def result_line(result: Any, summary: dict[str, Any] | None = None) -> Text:
+    summary = summary or result.summary()
     failing = summary["failures_by_severity"]
     line = ", ".join(f"{n} {sev}" for sev, n in failing.items() if n) or "no failures"
     return Text(
@@ -309,8 +314,13 @@ def render(
     *,
     details: bool = False,
     clean: Clean = _identity,
+    summary: dict[str, Any] | None = None,
 ) -> RenderableType:
-    parts: list[RenderableType] = [*header(result, clean), practice_table(result.findings)]
+    summary = summary or result.summary()
+    parts: list[RenderableType] = [
+        *header(result, clean, summary),
+        practice_table(summary, result.findings),
+    ]
     statuses = [
         (Status.FAIL, "Failures"),
         (Status.UNKNOWN, "Could not decide (inputs unknown)"),
@@ -344,14 +354,20 @@ def render(
     parts.extend(_capped(notes, details))
     if not details and any(f.status is not Status.PASS for f in result.findings):
         parts.append(Text("Every resource: --details; every field: --format json/html.", "dim"))
-    parts.append(result_line(result))
+    parts.append(result_line(result, summary))
     return Group(*parts)
 
 
-def render_summary(result: Any, clean: Clean = _identity) -> RenderableType:
+def render_summary(
+    result: Any, clean: Clean = _identity, summary: dict[str, Any] | None = None
+) -> RenderableType:
     """What stdout carries when the report goes to a file: the summary, nothing per resource."""
-    parts: list[RenderableType] = [*header(result, clean), practice_table(result.findings)]
+    summary = summary or result.summary()
+    parts: list[RenderableType] = [
+        *header(result, clean, summary),
+        practice_table(summary, result.findings),
+    ]
     if result.input_errors:
         parts.append(Text(f"{_count(len(result.input_errors), 'input errors')}", style="red"))
-    parts.append(result_line(result))
+    parts.append(result_line(result, summary))
     return Group(*parts)

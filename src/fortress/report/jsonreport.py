@@ -47,7 +47,8 @@ def gap_groups(gaps: list[CoverageGap]) -> list[dict[str, Any]]:
     return sorted(groups.values(), key=lambda g: (str(g["region"]), g["service"], g["operation"]))
 
 
-def build(result: Any) -> dict[str, Any]:
+def build(result: Any, summary: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The report document; ``summary`` is ``result.summary()`` when the caller has it."""
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": result.tool, "version": result.version},
@@ -64,7 +65,7 @@ def build(result: Any) -> dict[str, Any]:
         "input_warnings": [
             {"file": e.file, "line": e.line, "message": e.message} for e in result.input_warnings
         ],
-        "summary": result.summary(),
+        "summary": summary if summary is not None else result.summary(),
         "findings": [f.to_dict() for f in result.findings],
     }
 
@@ -84,8 +85,8 @@ def dumps(document: Any) -> bytes:
     return orjson.dumps(document, default=_default, option=_OPTIONS)
 
 
-def render_bytes(result: Any) -> bytes:
-    return dumps(build(result))
+def render_bytes(result: Any, summary: dict[str, Any] | None = None) -> bytes:
+    return dumps(build(result, summary))
 
 
 def render(result: Any) -> str:
