@@ -119,3 +119,15 @@ def test_hunt_console_groups_detections(tmp_path: Path, capsys: Any) -> None:
     assert main(["hunt", str(trail), "--details"]) == 1
     listed = capsys.readouterr().out
     assert sum(1 for line in listed.splitlines() if "FTR-DET-" in line) == len(detections)
+
+
+def test_the_demo_writes_an_html_report(seeded: Seeded, tmp_path: Path) -> None:
+    from fortress.demo import scan_demo, write_outputs
+
+    result = scan_demo(seeded.endpoint)
+    write_outputs(result, tmp_path)
+    page = (tmp_path / "report.html").read_text()
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert page.startswith("<!DOCTYPE html>") and "Fortress posture report" in page
+    assert report["findings"][0]["rule_id"] in page
+    assert '"snippets":{"FTR-' in page  # the rules' fix snippets travel with the findings

@@ -72,5 +72,7 @@ def test_sarif_results_and_escaping() -> None:
     run = doc["runs"][0]
     reported = [f for f in result.findings if str(f.status) != "pass"]
     assert len(run["results"]) == len(reported)
-    assert {r["ruleId"] for r in run["results"]} == {d["id"] for d in run["tool"]["driver"]["rules"]}
+    assert {r["ruleId"] for r in run["results"]} == {
+        d["id"] for d in run["tool"]["driver"]["rules"]
+    }
     assert any(BREAKOUT in r["message"]["text"] for r in run["results"])  # data kept, as JSON
