@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -264,13 +264,17 @@ def emit(
         )
         terminal().print(report)
         return
-    data = _without_gc(render_report, result, fmt, show_passed, details, summary)
     if output is None:
         sys.stdout.flush()
-        sys.stdout.buffer.write(data)
+        _without_gc(write_format, sys.stdout.buffer, result, fmt, show_passed, details, summary)
         sys.stdout.flush()
         return
-    write_report(output, data)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with output.open("wb") as fh:
+            _without_gc(write_format, fh, result, fmt, show_passed, details, summary)
+    except OSError as exc:
+        raise FortressError(f"{output}: cannot write the report ({exc.strerror or exc})") from None
     out = terminal()
     out.print(console_report.render_summary(result, clean=clean, summary=summary))
     out.print(Text(clean(f"Report written to {output}")))
@@ -291,36 +295,31 @@ def _without_gc(func: Any, *args: Any) -> Any:
             gc.enable()
 
 
-def render_report(
+def write_format(
+    out: BinaryIO,
     result: ScanResult,
     fmt: str,
     show_passed: bool = False,
     details: bool = False,
     summary: dict[str, Any] | None = None,
-) -> bytes:
-    """The report in ``fmt`` as bytes, ready to write (each format in one pass)."""
+) -> None:
+    """Write the report in ``fmt`` to ``out``; JSON, SARIF and HTML stream their findings."""
     if fmt == "json":
         from fortress.report import jsonreport
 
-        return jsonreport.render_bytes(result, summary)
-    if fmt == "sarif":
+        jsonreport.write(out, result, summary)
+    elif fmt == "sarif":
         from fortress.report import sarif
 
-        return sarif.render_bytes(result)
-    if fmt == "html":
+        sarif.write(out, result)
+    elif fmt == "html":
         from fortress.report import html, jsonreport
 
         snippets = {r.meta.id: dict(r.meta.snippets) for r in all_rules() if r.meta.snippets}
-        return html.render(jsonreport.build(result, summary), snippets).encode("utf-8")
-    return _console_text(result, show_passed, details, summary).encode("utf-8")
-
-
-def write_report(output: Path, data: bytes) -> None:
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_bytes(data)
-    except OSError as exc:
-        raise FortressError(f"{output}: cannot write the report ({exc.strerror or exc})") from None
+        findings = (f.to_dict() for f in result.findings)
+        html.write(out, jsonreport.head(result, summary), findings, snippets)
+    else:
+        out.write(_console_text(result, show_passed, details, summary).encode("utf-8"))
 
 
 def _console_text(

@@ -158,11 +158,15 @@ def write_outputs(result: ScanResult, output_dir: Path) -> Path:
     from fortress.report import html, jsonreport, sarif
 
     output_dir.mkdir(parents=True, exist_ok=True)
-    document = jsonreport.build(result)
-    (output_dir / "report.json").write_bytes(jsonreport.dumps(document))
-    (output_dir / "report.sarif").write_bytes(sarif.render_bytes(result))
+    summary = result.summary()
+    with (output_dir / "report.json").open("wb") as fh:
+        jsonreport.write(fh, result, summary)
+    with (output_dir / "report.sarif").open("wb") as fh:
+        sarif.write(fh, result)
     snippets = {r.meta.id: dict(r.meta.snippets) for r in all_rules() if r.meta.snippets}
-    (output_dir / "report.html").write_text(html.render(document, snippets), encoding="utf-8")
+    with (output_dir / "report.html").open("wb") as fh:
+        findings = (f.to_dict() for f in result.findings)
+        html.write(fh, jsonreport.head(result, summary), findings, snippets)
     trail_dir = output_dir / "cloudtrail"
     if trail_dir.exists():
         shutil.rmtree(trail_dir)

@@ -17,15 +17,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from fortress.findings import Practice, Severity
+from fortress.report.jsonreport import new_marker, stream
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -101,25 +104,35 @@ def _score(summary: dict[str, Any]) -> int | None:
     return None if not decided else round(100 * by_status.get("pass", 0) / decided)
 
 
-def _facets(findings: list[dict[str, Any]]) -> dict[str, list[str]]:
-    accounts = sorted({str(f["resource"].get("account") or "") for f in findings} - {""})
-    regions = sorted({str(f["resource"].get("region") or "") for f in findings} - {""})
-    return {"accounts": accounts, "regions": regions}
+def _escape_chunk(chunk: bytes) -> bytes:
+    return (
+        chunk.replace(b"<", b"\\u003c")
+        .replace(b">", b"\\u003e")
+        .replace(b"&", b"\\u0026")
+        .replace("\u2028".encode(), b"\\u2028")
+        .replace("\u2029".encode(), b"\\u2029")
+    )
 
 
-def render(document: dict[str, Any], snippets: dict[str, dict[str, str]] | None = None) -> str:
-    """The posture report page for a JSON report document (``jsonreport.build``).
+def write(
+    out: BinaryIO,
+    head: dict[str, Any],
+    findings: Iterable[dict[str, Any]],
+    snippets: dict[str, dict[str, str]] | None = None,
+) -> None:
+    """The posture report page, streamed: ``head`` is the JSON report document without its
+    findings (``jsonreport.head``), ``findings`` its finding dicts, serialized one by one into
+    the page's data block (escaped as :func:`embed_json` does).
 
     ``snippets`` (rule id → {"cli"|"cloudformation"|"terraform": text}) adds the rules'
     remediation snippets to each finding's details; the CLI passes them from the catalogue.
     A top-level ``compliance`` key (per-framework control summaries) fills the compliance tab.
     """
-    summary = document.get("summary", {})
-    findings = document.get("findings", [])
-    data = {"findings": findings, "snippets": snippets or {}, "severities": SEVERITIES}
+    summary = head.get("summary", {})
     failures = summary.get("failures_by_severity", {})
+    marker = new_marker()
     context = {
-        "doc": document,
+        "doc": head,
         "summary": summary,
         "score": _score(summary),
         "practices": _practices(summary),
@@ -128,14 +141,27 @@ def render(document: dict[str, Any], snippets: dict[str, dict[str, str]] | None 
         "colours": SEVERITY_COLOURS,
         "failures": failures,
         "max_failures": max([1, *failures.values()]),
-        "facets": _facets(findings),
+        "total": summary.get("total", 0),
         "practice_options": [(p.value, p.heading) for p in Practice],
-        "compliance": document.get("compliance"),
-        "gaps": document.get("coverage_gaps", []),
-        "data_json": embed_json(data),
+        "compliance": head.get("compliance"),
+        "gaps": head.get("coverage_gaps", []),
+        "data_json": Markup(marker),
         **_script(),
     }
-    return _environment().get_template("report.html.j2").render(context)
+    page = _environment().get_template("report.html.j2").render(context)
+    before, after = page.split(marker, 1)  # random: no data can contain it
+    out.write(before.encode("utf-8"))
+    data = {"snippets": snippets or {}, "severities": SEVERITIES}
+    stream(out, data, "findings", findings, pretty=False, transform=_escape_chunk)
+    out.write(after.encode("utf-8"))
+
+
+def render(document: dict[str, Any], snippets: dict[str, dict[str, str]] | None = None) -> str:
+    """The posture report page for a whole JSON report document (``jsonreport.build``)."""
+    head = {k: v for k, v in document.items() if k != "findings"}
+    buffer = io.BytesIO()
+    write(buffer, head, document.get("findings", []), snippets)
+    return buffer.getvalue().decode("utf-8")
 
 
 def render_hunt(document: dict[str, Any]) -> str:

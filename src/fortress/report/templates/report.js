@@ -173,7 +173,28 @@
     document.body.dataset.ready = "1";
   }
 
+  function addOptions(id, values) {
+    var select = document.getElementById(id);
+    values.sort().forEach(function (v) {
+      var option = el("option", null, v);
+      option.value = v;
+      select.appendChild(option);
+    });
+  }
+
+  function facet(field) {
+    var seen = {};
+    findings.forEach(function (f) {
+      var v = (f.resource || {})[field];
+      if (v) { seen[String(v)] = true; }
+    });
+    return Object.keys(seen);
+  }
+
   function onChange() { writeHash(stateFromControls()); }
+
+  addOptions("f-account", facet("account"));
+  addOptions("f-region", facet("region"));
 
   Array.prototype.forEach.call(document.querySelectorAll(".filters input, .filters select"), function (i) {
     i.addEventListener(i.type === "search" ? "input" : "change", onChange);
