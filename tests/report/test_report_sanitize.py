@@ -146,3 +146,25 @@ def test_error_messages_are_sanitized(tmp_path: Path, capsys: Any) -> None:
     assert main(["hunt", "--since", f"x{ESC}"]) == 2
     err = capsys.readouterr().err
     assert "\x1b" not in err and "x\\x1b]0;pwned" in err
+
+
+def test_timeline_csv_and_text_rows_are_sanitized() -> None:
+    from datetime import UTC, datetime
+
+    from fortress.cli.forensics import _clean_entry
+    from fortress.forensics.timeline import Entry, to_csv
+
+    entry = Entry(
+        time=datetime(2024, 8, 1, 13, 0, tzinfo=UTC),
+        source="cloudtrail",
+        action=f"UpdateFunctionCode{ESC}",
+        summary=f"code of orders{BIDI} replaced",
+        principal=f"arn:aws:iam::111122223333:user/{ESC}",
+        user_agent=f"curl{ESC}",
+        details={"note": f"x{ESC}", "list": [BIDI]},
+    )
+    rows = "".join(to_csv([_clean_entry(entry)]))
+    assert "\x1b" not in rows and BIDI not in rows
+    assert "UpdateFunctionCode\\x1b]0;pwned" in rows and "\\u202e replaced" in rows
+    raw = "".join(to_csv([entry]))
+    assert "\x1b" in raw  # the CSV writer itself keeps them: the CLI must clean first
