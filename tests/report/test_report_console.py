@@ -17,6 +17,13 @@ from fortress.demo import cloudtrail as demo_trail
 from fortress.demo.seed import Seeded, seed
 from fortress.report import console as console_report
 
+
+@pytest.fixture(autouse=True)
+def _piped_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Output is piped here: 100 columns, whatever $COLUMNS the test runner inherited."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+
+
 DEMO_SCAN = ["--region", "us-east-1", "--region", "eu-west-1", "--as-of", "2026-11-27"]
 
 

@@ -18,6 +18,13 @@ from reportdata import BREAKOUT, XSS, sample_result
 from fortress.cli import main
 from fortress.report import html, jsonreport
 
+
+@pytest.fixture(autouse=True)
+def _piped_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Output is piped here: 100 columns, whatever $COLUMNS the test runner inherited."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+
+
 COMPLIANCE = {
     "frameworks": [
         {

@@ -19,6 +19,12 @@ BIDI = "\u202e"  # right-to-left override
 HOSTILE = f"fn{ESC}x{BIDI}hs.exe"
 
 
+@pytest.fixture(autouse=True)
+def _piped_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Output is piped here: 100 columns, whatever $COLUMNS the test runner inherited."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+
+
 @pytest.mark.parametrize(
     ("raw", "shown"),
     [

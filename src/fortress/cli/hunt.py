@@ -230,7 +230,7 @@ def _emit(args: argparse.Namespace, result: Any) -> None:
         except OSError as exc:
             raise FortressError(f"{args.output}: cannot write ({exc.strerror})") from None
         _print_summary(result)
-        _console().print(_text(f"Report written to {args.output}"))
+        _console().print(_text(f"Report written to {args.output}"), soft_wrap=True)
     elif args.format == "console":
         _print_console(result, details=bool(getattr(args, "details", False)))
     else:

@@ -277,7 +277,7 @@ def emit(
         raise FortressError(f"{output}: cannot write the report ({exc.strerror or exc})") from None
     out = terminal()
     out.print(console_report.render_summary(result, clean=clean, summary=summary))
-    out.print(Text(clean(f"Report written to {output}")))
+    out.print(Text(clean(f"Report written to {output}")), soft_wrap=True)  # a path: never wrapped
 
 
 def _without_gc(func: Any, *args: Any) -> Any:

@@ -66,12 +66,23 @@ def _script() -> dict[str, Any]:
     return {"script": Markup(text), "script_hash": f"sha256-{digest}"}
 
 
+def _escape_chunk(chunk: bytes) -> bytes:
+    """JSON text made inert inside a <script> element: ``<``, ``>``, ``&`` and the JS line
+    separators as ``\\u`` escapes (the same JSON value)."""
+    return (
+        chunk.replace(b"<", b"\\u003c")
+        .replace(b">", b"\\u003e")
+        .replace(b"&", b"\\u0026")
+        .replace("\u2028".encode(), b"\\u2028")
+        .replace("\u2029".encode(), b"\\u2029")
+    )
+
+
 def embed_json(value: Any) -> Markup:
     """JSON safe to place inside ``<script type="application/json">``: no ``<``, ``>`` or ``&``
     survive, so no value can close the element or open an HTML comment."""
-    text = orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    data = orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS)
+    return Markup(_escape_chunk(data).decode("utf-8"))
 
 
 def _practice_heading(value: str) -> str:
@@ -102,16 +113,6 @@ def _score(summary: dict[str, Any]) -> int | None:
     by_status = summary.get("by_status", {})
     decided = by_status.get("pass", 0) + by_status.get("fail", 0)
     return None if not decided else round(100 * by_status.get("pass", 0) / decided)
-
-
-def _escape_chunk(chunk: bytes) -> bytes:
-    return (
-        chunk.replace(b"<", b"\\u003c")
-        .replace(b">", b"\\u003e")
-        .replace(b"&", b"\\u0026")
-        .replace("\u2028".encode(), b"\\u2028")
-        .replace("\u2029".encode(), b"\\u2029")
-    )
 
 
 def write(
