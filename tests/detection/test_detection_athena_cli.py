@@ -129,6 +129,8 @@ def test_cli_json_output_and_exit_codes(tmp_path: Path, capsys: Any) -> None:
     ):
         assert key in det
     assert det["rule_id"] == "FTR-DET-001" and det["event_ids"] == [bad["eventID"]]
+    # with --output, stdout carries only the summary and the path
+    assert capsys.readouterr().out.strip().splitlines()[-1] == f"Report written to {out}"
     assert run_cli(["hunt", str(path), "--fail-on", "critical", "--format", "jsonl"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert json.loads(lines[0])["severity"] == "high"

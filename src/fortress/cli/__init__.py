@@ -19,6 +19,14 @@ from types import FrameType
 from fortress import __version__
 from fortress.errors import FortressError
 
+
+def eprint(message: str) -> None:
+    """One sanitized line on stderr (errors can quote hostile names and paths)."""
+    from fortress.cli.sanitize import eprint as _eprint
+
+    _eprint(message)
+
+
 # Exit codes shared by every command.
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -65,7 +73,7 @@ COMMAND_MODULES = (
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
-        print(f"fortress: error: {message}", file=sys.stderr)
+        eprint(f"fortress: error: {message}")
         raise SystemExit(EXIT_ERROR)
 
 
@@ -97,7 +105,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args))
     except FortressError as exc:
-        print(f"fortress: error: {exc}", file=sys.stderr)
+        eprint(f"fortress: error: {exc}")
         return EXIT_ERROR
     except Terminated:
         print("fortress: terminated", file=sys.stderr)
@@ -114,10 +122,9 @@ def _run(args: argparse.Namespace) -> int:
             return EXIT_TERMINATED  # a library's own error for the interrupt
         if os.environ.get("FORTRESS_DEBUG"):
             raise
-        print(
+        eprint(
             f"fortress: internal error: {type(exc).__name__}: {exc} "
-            "(set FORTRESS_DEBUG=1 for the traceback, and please report it)",
-            file=sys.stderr,
+            "(set FORTRESS_DEBUG=1 for the traceback, and please report it)"
         )
         return EXIT_ERROR
 

@@ -4,26 +4,29 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import re
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from fortress.aws.client import AwsClient, AwsOptions
 from fortress.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INCOMPLETE, validate
+from fortress.cli.sanitize import clean, clean_data, clean_multiline, eprint
 from fortress.errors import FortressError
-from fortress.forensics.acquire import AcquireOptions, AcquireResult, acquire, default_output
 from fortress.forensics.archive import ArchiveLimits
 from fortress.forensics.bundle import verify_bundle
-from fortress.forensics.diff import DiffResult, diff_bundle
 from fortress.forensics.timeline import build_timeline, to_csv, to_jsonl
+
+if TYPE_CHECKING:  # boto3 is imported by the commands that call AWS, not at start-up
+    from fortress.forensics.acquire import AcquireResult
+    from fortress.forensics.diff import DiffResult
 
 MB = 1024 * 1024
 _RELATIVE = re.compile(r"^(\d+)([mhdw])$")
@@ -173,7 +176,7 @@ def _progress() -> Iterator[Callable[[str], None] | None]:
     with console.status("acquiring") as status:
 
         def update(message: str) -> None:
-            status.update(escape(message))
+            status.update(_e(message))
 
         yield update
 
@@ -187,6 +190,9 @@ def acquire_exit_code(result: AcquireResult) -> int:
 
 
 def cmd_acquire(args: argparse.Namespace) -> int:
+    from fortress.aws.client import AwsClient, AwsOptions
+    from fortress.forensics.acquire import AcquireOptions, acquire, default_output
+
     now = datetime.now(UTC)
     until = parse_when(args.until, now, "--until") or now
     since = parse_when(args.since, until, "--since")
@@ -239,10 +245,8 @@ def cmd_acquire(args: argparse.Namespace) -> int:
         )
         return code
     console = Console(highlight=False, soft_wrap=True)
-    console.print(f"[bold]Evidence bundle[/]: {escape(str(result.bundle))}")
-    console.print(
-        f"function {escape(result.function_arn)}, versions {escape(', '.join(result.versions))}"
-    )
+    console.print(f"[bold]Evidence bundle[/]: {_e(str(result.bundle))}")
+    console.print(f"function {_e(result.function_arn)}, versions {_e(', '.join(result.versions))}")
     console.print(f"{result.artifacts} artifacts, manifest sha256 {result.manifest_sha256}")
     console.print(f"{result.log_events} log events, {result.cloudtrail_events} CloudTrail events")
     for check in result.code_checks:
@@ -250,24 +254,22 @@ def cmd_acquire(args: argparse.Namespace) -> int:
         status = check["status"]
         if status == "MISMATCH":
             console.print(
-                f"[bold red]INTEGRITY FAILURE[/]: {escape(label)}: downloaded package hash "
+                f"[bold red]INTEGRITY FAILURE[/]: {_e(label)}: downloaded package hash "
                 f"{check['actual_code_sha256']} != CodeSha256 {check['expected_code_sha256']}"
             )
         elif status == "match":
-            console.print(f"[green]ok[/] {escape(label)}: package matches CodeSha256")
+            console.print(f"[green]ok[/] {_e(label)}: package matches CodeSha256")
         else:
-            console.print(
-                f"[yellow]{escape(status)}[/] {escape(label)}: {escape(str(check.get('error', '')))}"
-            )
+            console.print(f"[yellow]{_e(status)}[/] {_e(label)}: {_e(str(check.get('error', '')))}")
     for package in result.refused_packages:
         console.print(
-            f"[bold red]package refused[/]: {escape(package['artifact'])}: {escape(package['reason'])}"
+            f"[bold red]package refused[/]: {_e(package['artifact'])}: {_e(package['reason'])}"
         )
     if result.gaps:
         console.print(f"[yellow]{len(result.gaps)} gap(s) recorded in the manifest[/]:")
         for gap in result.gaps:
             console.print(
-                f"  {escape(gap.service)}:{escape(gap.operation)} {escape(gap.error_code)} {escape(gap.resource or '')}"
+                f"  {_e(gap.service)}:{_e(gap.operation)} {_e(gap.error_code)} {_e(gap.resource or '')}"
             )
     return code
 
@@ -280,19 +282,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
         console = Console(highlight=False, soft_wrap=True)
         if result.intact:
             console.print(
-                f"[green]intact[/]: {escape(str(args.bundle))} ({result.checked} artifacts verified)"
+                f"[green]intact[/]: {_e(str(args.bundle))} ({result.checked} artifacts verified)"
             )
         else:
-            console.print(f"[bold red]NOT INTACT[/]: {escape(str(args.bundle))}")
+            console.print(f"[bold red]NOT INTACT[/]: {_e(str(args.bundle))}")
             if result.manifest_problem:
-                console.print(f"  manifest: {escape(result.manifest_problem)}")
+                console.print(f"  manifest: {_e(result.manifest_problem)}")
             for label, paths in (
                 ("modified", result.modified),
                 ("missing", result.missing),
                 ("unexpected", result.unexpected),
             ):
                 for path in paths:
-                    console.print(f"  {label}: {escape(path)}")
+                    console.print(f"  {label}: {_e(path)}")
     return EXIT_CLEAN if result.intact else EXIT_FINDINGS
 
 
@@ -320,19 +322,22 @@ def _cmd_timeline(args: argparse.Namespace, problems: list[str]) -> int:
         for e in entries:
             actor = " ".join(x for x in (e.principal, e.source_ip) if x)
             table.add_row(
-                e.iso_time,
-                e.source,
-                escape(e.action),
-                escape(e.version or ""),
-                escape(actor),
-                escape(e.summary),
+                _e(e.iso_time),
+                _e(e.source),
+                _e(e.action),
+                _e(e.version or ""),
+                _e(actor),
+                _e(e.summary),
             )
-        console = Console()
+        console = Console(highlight=False)
         if not console.is_terminal:
-            console = Console(width=200)
+            console = Console(width=200, highlight=False)
         console.print(table)
-        print(f"{len(entries)} entries", file=sys.stderr)
+        eprint(f"{len(entries)} entries")
         return EXIT_CLEAN
+    # CSV and text go to terminals and spreadsheets: every field sanitized (JSONL escapes itself).
+    if args.format != "jsonl":
+        entries = [_clean_entry(e) for e in entries]
     if args.format == "csv":
         lines = to_csv(entries)
     elif args.format == "jsonl":
@@ -348,10 +353,33 @@ def _cmd_timeline(args: argparse.Namespace, problems: list[str]) -> int:
                 handle.writelines(lines)
         except OSError as exc:
             raise FortressError(f"{args.output}: cannot write: {exc.strerror}") from exc
-        print(f"{len(entries)} entries written to {args.output}", file=sys.stderr)
+        eprint(f"{len(entries)} entries written to {args.output}")
     else:
         sys.stdout.writelines(lines)
     return EXIT_CLEAN
+
+
+def _e(value: Any) -> str:
+    """Account data for a Rich markup string: terminal-sanitized, then markup-escaped."""
+    return escape(clean(value))
+
+
+def _multiline(value: Any) -> str:
+    return escape(clean_multiline(value))
+
+
+def _clean_entry(entry: Any) -> Any:
+    return dataclasses.replace(
+        entry,
+        source=clean(entry.source),
+        action=clean(entry.action),
+        summary=clean(entry.summary),
+        version=clean(entry.version) if entry.version is not None else None,
+        principal=clean(entry.principal) if entry.principal is not None else None,
+        source_ip=clean(entry.source_ip) if entry.source_ip is not None else None,
+        user_agent=clean(entry.user_agent) if entry.user_agent is not None else None,
+        details=clean_data(entry.details),
+    )
 
 
 def _render_value(value: Any) -> str:
@@ -361,6 +389,8 @@ def _render_value(value: Any) -> str:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    from fortress.forensics.diff import diff_bundle
+
     result: DiffResult = diff_bundle(
         args.bundle, args.from_version, args.to_version, args.show_values, _limits(args)
     )
@@ -370,25 +400,25 @@ def cmd_diff(args: argparse.Namespace) -> int:
         return code
     console = Console(highlight=False, soft_wrap=True)
     console.print(
-        f"[bold]{escape(result.function)}[/]: version {escape(result.from_version)} -> {escape(result.to_version)}"
+        f"[bold]{_e(result.function)}[/]: version {_e(result.from_version)} -> {_e(result.to_version)}"
     )
     if result.config:
         console.print("[bold]Configuration drift[/]")
         for change in result.config:
             console.print(
-                f"  {change.change:<8} {escape(change.field)}: {escape(_render_value(change.before))} -> "
-                f"{escape(_render_value(change.after))}"
+                f"  {change.change:<8} {_e(change.field)}: {_e(_render_value(change.before))} -> "
+                f"{_e(_render_value(change.after))}"
             )
     if result.code:
         console.print("[bold]Code drift[/]")
         for fc in result.code:
             hashes = f"{(fc.before_sha256 or '-')[:12]} -> {(fc.after_sha256 or '-')[:12]}"
-            console.print(f"  {fc.change:<8} {escape(fc.path)}  ({hashes})")
+            console.print(f"  {fc.change:<8} {_e(fc.path)}  ({hashes})")
         for fc in result.code:
             if fc.diff:
-                console.print(escape(fc.diff), end="", soft_wrap=True)
+                console.print(_multiline(fc.diff), end="", soft_wrap=True)
     for note in result.notes:
-        console.print(f"[yellow]note[/]: {escape(note)}")
+        console.print(f"[yellow]note[/]: {_e(note)}")
     if not result.changed:
         console.print(
             "no differences" + (" found in what could be read" if result.incomplete else "")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from datetime import UTC, datetime, timedelta
@@ -46,12 +45,19 @@ def register(subparsers: Any) -> None:
         help="Sigma rule file or folder (repeatable)",
     )
     p.add_argument("--no-builtin", action="store_true", help="run only the Sigma rules")
-    p.add_argument("--format", choices=("console", "json", "jsonl", "ocsf"), default="console")
+    p.add_argument(
+        "--format", choices=("console", "json", "jsonl", "ocsf", "html"), default="console"
+    )
     p.add_argument(
         "--output",
         type=validate.output_file,
         metavar="FILE",
-        help="write the JSON/JSONL/OCSF report there",
+        help="write the report there (console format: JSON); stdout then carries the summary",
+    )
+    p.add_argument(
+        "--details",
+        action="store_true",
+        help="console: one row per detection (default: grouped by detection id)",
     )
     p.add_argument(
         "--fail-on",
@@ -203,75 +209,167 @@ def _exit_code(result: Any, fail_on: Severity) -> int:
 
 
 def _console(stderr: bool = False) -> Any:
-    from rich.console import Console
+    from fortress.cli.sanitize import terminal
 
-    return Console(stderr=stderr, highlight=False)
+    return terminal(stderr=stderr)
 
 
-def _emit(args: argparse.Namespace, result: Any) -> None:
-    data = result.to_dict()
-    if args.format == "json" or (args.output and args.format == "console"):
-        text = json.dumps(data, indent=2) + "\n"
-    elif args.format == "jsonl":
-        text = "".join(json.dumps(d) + "\n" for d in data["detections"])
-    elif args.format == "ocsf":  # OCSF Detection Findings (class 2004), as scan --format ocsf
+def _render(args: argparse.Namespace, data: dict[str, Any], result: Any) -> bytes:
+    """The report file's (or stdout's) bytes for a machine format; console + --output is JSON."""
+    from fortress.report.jsonreport import dumps
+
+    if args.format == "html":
+        from fortress.report import html
+
+        return html.render_hunt(data).encode("utf-8")
+    if args.format == "jsonl":
+        import orjson
+
+        return b"".join(orjson.dumps(d) + b"\n" for d in data["detections"])
+    if args.format == "ocsf":  # OCSF Detection Findings (class 2004), as scan --format ocsf
         from fortress import __version__
         from fortress.report import ocsf
 
-        text = ocsf.render_detections(result.detections, datetime.now(UTC), __version__)
-    else:
-        text = ""
+        return ocsf.render_detections(result.detections, datetime.now(UTC), __version__).encode()
+    return dumps(data)
+
+
+def _emit(args: argparse.Namespace, result: Any) -> None:
+    from fortress.cli.sanitize import eprint
+
+    data = result.to_dict()
     if args.output:
+        payload = _render(args, data, result)
         try:
-            with open(args.output, "w", encoding="utf-8") as fh:
-                fh.write(text)
+            with open(args.output, "wb") as fh:
+                fh.write(payload)
         except OSError as exc:
             raise FortressError(f"{args.output}: cannot write ({exc.strerror})") from None
-    elif text:
-        sys.stdout.write(text)
-    if args.format == "console":
-        _print_console(result)
+        _print_summary(result)
+        _console().print(_text(f"Report written to {args.output}"), soft_wrap=True)
+    elif args.format == "console":
+        _print_console(result, details=bool(getattr(args, "details", False)))
+    else:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(_render(args, data, result))
+        sys.stdout.flush()
     for bad in result.unreadable:
-        print(f"fortress: unreadable input {bad['path']}: {bad['reason']}", file=sys.stderr)
+        eprint(f"fortress: unreadable input {bad['path']}: {bad['reason']}")
     for gap in result.coverage_gaps:
-        print(
+        eprint(
             f"fortress: {gap['service']}:{gap['operation']} failed ({gap['error_code']}): "
-            f"{gap.get('message', '')}",
-            file=sys.stderr,
+            f"{gap.get('message', '')}"
         )
     for skip in result.sigma_skipped:
-        print(
-            f"fortress: sigma rule skipped {skip.file} {skip.title!r}: {skip.reason}",
-            file=sys.stderr,
-        )
+        eprint(f"fortress: sigma rule skipped {skip.file} {skip.title!r}: {skip.reason}")
 
 
 _STYLES = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
+EXAMPLES = 3
 
 
-def _print_console(result: Any) -> None:
-    from rich.markup import escape
+def _text(value: Any, style: str = "") -> Any:
+    """Account/trail data as Rich ``Text``: sanitized, never parsed as markup."""
+    from rich.text import Text
+
+    from fortress.cli.sanitize import clean
+
+    return Text(clean(value), style=style)
+
+
+def _function_name(arn: str | None) -> str:
+    return (arn or "").rsplit(":function:", 1)[-1]
+
+
+def _principal_name(arn: str | None) -> str:
+    """``user/contractor-dana`` for an IAM ARN: the part a reader recognises."""
+    text = arn or ""
+    return text.split(":", 5)[-1] if text.startswith("arn:") else text
+
+
+def _few(values: list[str]) -> Any:
+    names = list(dict.fromkeys(v for v in values if v))
+    text = _text(", ".join(names[:EXAMPLES]))
+    if len(names) > EXAMPLES:
+        text.append(f" +{len(names) - EXAMPLES} more", style="dim")
+    return text
+
+
+def _headline(result: Any) -> str:
+    counts: dict[str, int] = {}
+    for d in result.detections:
+        counts[d.severity.label] = counts.get(d.severity.label, 0) + 1
+    by = ", ".join(f"{counts[s.label]} {s.label}" for s in reversed(Severity) if s.label in counts)
+    n = len(result.detections)
+    return f"{n} detection{'s' if n != 1 else ''} in {result.events} events" + (
+        f" ({by})" if by else ""
+    )
+
+
+def _print_summary(result: Any) -> None:
+    _console().print(_text(_headline(result) + "."))
+
+
+def _print_console(result: Any, details: bool = False) -> None:
+    """Detections grouped by detection id (default) or one row each (``--details``)."""
+    from rich import box
     from rich.table import Table
 
     console = _console()
-    if result.detections:
-        table = Table(title=f"{len(result.detections)} detection(s) in {result.events} events")
+    if not result.detections:
+        console.print(_text(f"No detections in {result.events} events."))
+        return
+    if details:
+        table = Table(title=_headline(result), title_justify="left", box=box.SIMPLE_HEAD)
         for col in ("time", "severity", "rule", "title", "principal", "function", "source ip"):
             table.add_column(col, overflow="fold")
         for d in result.detections:
             sev = d.severity.label
             table.add_row(
-                escape(d.time or ""),
-                f"[{_STYLES[sev]}]{sev}[/]",
-                escape(d.rule_id),
-                escape(d.message or d.title),
-                escape(d.principal or ""),
-                escape((d.function or "").rsplit(":function:", 1)[-1]),
-                escape(d.source_ip or ""),
+                _text(d.time or ""),
+                _text(sev, _STYLES[sev]),
+                _text(d.rule_id),
+                _text(d.message or d.title),
+                _text(d.principal or ""),
+                _text(_function_name(d.function)),
+                _text(d.source_ip or ""),
             )
         console.print(table)
-    else:
-        console.print(f"No detections in {result.events} events.")
+        return
+    groups: dict[str, list[Any]] = {}
+    for d in result.detections:
+        groups.setdefault(d.rule_id, []).append(d)
+    table = Table(
+        title=_headline(result), title_justify="left", box=box.SIMPLE_HEAD, show_edge=False
+    )
+    table.add_column("Severity", no_wrap=True, min_width=8)
+    table.add_column("Detection", no_wrap=True, min_width=11)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("First seen", no_wrap=True, min_width=16)
+    table.add_column("Detection and who/what", overflow="fold")
+    ordered = sorted(groups.values(), key=lambda g: (-g[0].severity, g[0].rule_id))
+    for group in ordered:
+        first = group[0]
+        times = sorted(d.time for d in group if d.time)
+        sev = first.severity.label
+        cell = _text(first.title)
+        functions = _few([_function_name(d.function) for d in group])
+        principals = _few([_principal_name(d.principal) for d in group])
+        if principals.plain:
+            cell.append("\nby ", style="dim")
+            cell.append_text(principals)
+        if functions.plain:
+            cell.append(" on " if principals.plain else "\non ", style="dim")
+            cell.append_text(functions)
+        table.add_row(
+            _text(sev, _STYLES[sev]),
+            _text(first.rule_id),
+            str(len(group)),
+            _text(times[0][:16].replace("T", " ") if times else "?"),
+            cell,
+        )
+    console.print(table)
+    console.print(_text("Every detection: --details; every field: --format json or html.", "dim"))
 
 
 def _run_athena(
@@ -289,7 +387,7 @@ def _run_athena(
     chosen = rules.select(args.rules)
     if args.show_sql:
         for rule in chosen:
-            print(f"-- {rule.id} {rule.title}")
+            print(f"-- {rule.id} {rule.title}")  # our own rule metadata, not input
             print(detection_sql(rule, target, settings, since, until) + ";\n")
         return EXIT_CLEAN
     if not args.athena_output and not args.athena_workgroup:

@@ -9,12 +9,12 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
-from fortress.aws.client import AwsClient, AwsOptions
 from fortress.cli import (
     EXIT_CLEAN,
     EXIT_ERROR,
@@ -23,6 +23,7 @@ from fortress.cli import (
     governance,
     validate,
 )
+from fortress.cli.sanitize import clean, eprint, terminal
 from fortress.config import ScanConfig
 from fortress.errors import FortressError, InputError
 from fortress.findings import Severity
@@ -31,7 +32,10 @@ from fortress.rules.engine import Rule, all_rules, select_rules
 from fortress.scan import ScanResult, SourceInfo, iac_inputs, load_iac, run_rules
 from fortress.sources.base import IacOptions
 
-FORMATS = ("console", "json", "sarif", *governance.FORMATS)
+if TYPE_CHECKING:  # boto3 (~0.3 s to import) only when a command reads AWS
+    from fortress.aws.client import AwsClient
+
+FORMATS = ("console", "json", "sarif", "html", *governance.FORMATS)
 IAC_FORMATS = ("cloudformation", "serverless", "terraform", "terraform-plan")
 
 
@@ -67,7 +71,12 @@ def register(sub: Any) -> None:
     scan.add_argument(
         "--output",
         type=validate.output_file,
-        help="write the report to FILE (console output stays)",
+        help="write the report to FILE; stdout then carries only the summary and the path",
+    )
+    scan.add_argument(
+        "--details",
+        action="store_true",
+        help="console: list every resource (default: failures grouped by rule)",
     )
     scan.add_argument(
         "--fail-on",
@@ -165,7 +174,7 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _stderr() -> Console:
-    return Console(stderr=True)
+    return terminal(stderr=True)  # type: ignore[no-any-return]
 
 
 @contextlib.contextmanager
@@ -222,6 +231,8 @@ def scan_config(args: argparse.Namespace) -> ScanConfig:
 
 
 def aws_client(args: argparse.Namespace) -> AwsClient:
+    from fortress.aws.client import AwsClient, AwsOptions
+
     return AwsClient(
         AwsOptions(
             profile=args.profile,
@@ -249,39 +260,96 @@ def exit_code(result: ScanResult, threshold: Severity) -> int:
     return EXIT_CLEAN
 
 
-def emit(result: ScanResult, fmt: str, output: Path | None, show_passed: bool = False) -> None:
-    """Print the report; with --output write the chosen format to the file as well."""
+def emit(
+    result: ScanResult,
+    fmt: str,
+    output: Path | None,
+    show_passed: bool = False,
+    details: bool = False,
+) -> None:
+    """Print the report, or write it to ``output`` and print only the summary and the path."""
     from fortress.report import console as console_report
 
-    text: str | None = None
+    summary = result.summary()
+    if fmt == "console" and output is None:
+        report = console_report.render(
+            result, show_passed, details=details, clean=clean, summary=summary
+        )
+        terminal().print(report)
+        return
+    if output is None:
+        sys.stdout.flush()
+        _without_gc(write_format, sys.stdout.buffer, result, fmt, show_passed, details, summary)
+        sys.stdout.flush()
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with output.open("wb") as fh:
+            _without_gc(write_format, fh, result, fmt, show_passed, details, summary)
+    except OSError as exc:
+        raise FortressError(f"{output}: cannot write the report ({exc.strerror or exc})") from None
+    out = terminal()
+    out.print(console_report.render_summary(result, clean=clean, summary=summary))
+    out.print(Text(clean(f"Report written to {output}")), soft_wrap=True)  # a path: never wrapped
+
+
+def _without_gc(func: Any, *args: Any) -> Any:
+    """Run ``func`` with the cyclic collector paused: a report of 26,000 findings creates
+    ~100,000 acyclic dicts, and the collections they trigger walk the whole heap (the
+    findings, the inventory) again and again; reference counting frees them all the same."""
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return func(*args)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def write_format(
+    out: BinaryIO,
+    result: ScanResult,
+    fmt: str,
+    show_passed: bool = False,
+    details: bool = False,
+    summary: dict[str, Any] | None = None,
+) -> None:
+    """Write the report in ``fmt`` to ``out``; JSON, SARIF and HTML stream their findings."""
     if fmt == "json":
         from fortress.report import jsonreport
 
-        text = jsonreport.render(result)
+        jsonreport.write(out, result, summary)
     elif fmt == "sarif":
         from fortress.report import sarif
 
-        text = sarif.render(result)
+        sarif.write(out, result)
+    elif fmt == "html":
+        from fortress.report import html, jsonreport
+
+        snippets = {r.meta.id: dict(r.meta.snippets) for r in all_rules() if r.meta.snippets}
+        findings = (f.to_dict() for f in result.findings)
+        html.write(out, jsonreport.head(result, summary), findings, snippets)
     elif fmt in governance.FORMATS:
-        text = governance.render(fmt, result)
-    if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(
-            text if text is not None else _console_text(result, show_passed), encoding="utf-8"
-        )
-        Console().print(console_report.render(result, show_passed))
-        print(f"Report written to {output}", file=sys.stderr)
-    elif text is not None:
-        sys.stdout.write(text)
+        out.write(governance.render(fmt, result).encode("utf-8"))
     else:
-        Console().print(console_report.render(result, show_passed))
+        out.write(_console_text(result, show_passed, details, summary).encode("utf-8"))
 
 
-def _console_text(result: ScanResult, show_passed: bool) -> str:
+def _console_text(
+    result: ScanResult, show_passed: bool, details: bool, summary: dict[str, Any] | None = None
+) -> str:
+    """The console report as plain text for a file (no colours, at most 100 columns)."""
+    import io
+
+    from fortress.cli.sanitize import PIPED_WIDTH
     from fortress.report import console as console_report
 
-    capture = Console(width=140, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
-    capture.print(console_report.render(result, show_passed))
+    capture = Console(width=PIPED_WIDTH, file=io.StringIO(), record=True, highlight=False)
+    capture.print(
+        console_report.render(result, show_passed, details=details, clean=clean, summary=summary)
+    )
     return capture.export_text()
 
 
@@ -326,14 +394,14 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if args.push_securityhub:
         governance.push_securityhub(args, result, client or aws_client(args))
     for warning in result.input_warnings:
-        print(f"fortress: warning: {warning}", file=sys.stderr)
+        eprint(f"fortress: warning: {warning}")
     for error in result.input_errors:
-        print(f"fortress: error: {error}", file=sys.stderr)
+        eprint(f"fortress: error: {error}")
     if result.input_errors and not result.sources:
         if args.format != "console":  # machine-readable output still records the errors
-            emit(result, args.format, args.output, args.show_passed)
+            emit(result, args.format, args.output, args.show_passed, args.details)
         return EXIT_ERROR
-    emit(result, args.format, args.output, args.show_passed)
+    emit(result, args.format, args.output, args.show_passed, args.details)
     governance.show(gov, result, args.format)
     return governance.exit_code(gov, result, threshold, exit_code(result, threshold))
 
@@ -382,10 +450,9 @@ def cmd_collect(args: argparse.Namespace) -> int:
     if not args.show_secrets:
         snapshot.withhold_secrets(inventory, args.secret_ignore)
     snapshot.save(args.output, inventory, list(client.gaps), started)
-    print(
+    eprint(
         f"Snapshot of account {client.account_id()}: {len(inventory.functions)} functions, "
-        f"{len(client.gaps)} coverage gaps -> {args.output}",
-        file=sys.stderr,
+        f"{len(client.gaps)} coverage gaps -> {args.output}"
     )
     return EXIT_INCOMPLETE if client.gaps else EXIT_CLEAN
 
@@ -422,7 +489,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
                 e.get("practice") or ", ".join(e.get("techniques") or []),
                 Text(e["title"]),
             )
-        Console().print(table)
+        terminal().print(table)
     return EXIT_CLEAN
 
 
@@ -465,13 +532,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"Seeded {len(seeded.functions)} functions in {time.monotonic() - t0:.1f}s; scanning…"
         )
         result = scan_demo(endpoint)
-        Console().print(console_report.render(result))
+        terminal().print(console_report.render(result, clean=clean))
         trail_dir = write_outputs(result, args.output_dir)
         out = args.output_dir
         err.print(
-            f"Demo finished in {time.monotonic() - t0:.1f}s. Reports: {out / 'report.json'}, "
-            f"{out / 'report.sarif'}; the demo's CloudTrail (with an intrusion in it): "
-            f"{trail_dir} — try `fortress hunt {trail_dir}`."
+            Text(
+                clean(
+                    f"Demo finished in {time.monotonic() - t0:.1f}s. Reports: "
+                    f"{out / 'report.json'}, {out / 'report.sarif'}, {out / 'report.html'} "
+                    "(open it in a browser); the demo's CloudTrail (with an intrusion in it): "
+                    f"{trail_dir} — try `fortress hunt {trail_dir}`."
+                )
+            )
         )
         if not args.serve:
             return EXIT_CLEAN

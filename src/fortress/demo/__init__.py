@@ -25,6 +25,7 @@ from fortress.config import ScanConfig
 from fortress.demo import cloudtrail as demo_trail
 from fortress.demo.seed import PRIMARY, SECONDARY
 from fortress.findings import Status
+from fortress.rules.engine import all_rules
 from fortress.scan import ScanResult, SourceInfo, run_rules
 from fortress.sources import aws
 
@@ -154,11 +155,18 @@ def package_mirror(packages: dict[str, bytes]) -> Iterator[str]:
 
 def write_outputs(result: ScanResult, output_dir: Path) -> Path:
     """The demo's reports and its CloudTrail export; returns the CloudTrail folder."""
-    from fortress.report import jsonreport, sarif
+    from fortress.report import html, jsonreport, sarif
 
     output_dir.mkdir(parents=True, exist_ok=True)
-    (output_dir / "report.json").write_text(jsonreport.render(result), encoding="utf-8")
-    (output_dir / "report.sarif").write_text(sarif.render(result), encoding="utf-8")
+    summary = result.summary()
+    with (output_dir / "report.json").open("wb") as fh:
+        jsonreport.write(fh, result, summary)
+    with (output_dir / "report.sarif").open("wb") as fh:
+        sarif.write(fh, result)
+    snippets = {r.meta.id: dict(r.meta.snippets) for r in all_rules() if r.meta.snippets}
+    with (output_dir / "report.html").open("wb") as fh:
+        findings = (f.to_dict() for f in result.findings)
+        html.write(fh, jsonreport.head(result, summary), findings, snippets)
     trail_dir = output_dir / "cloudtrail"
     if trail_dir.exists():
         shutil.rmtree(trail_dir)

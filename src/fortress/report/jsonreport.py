@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any, Protocol
+import io
+import secrets
+from collections.abc import Callable, Iterable
+from typing import Any, BinaryIO, Protocol
+
+import orjson
 
 from fortress.findings import CoverageGap, Finding
 from fortress.report import governance
@@ -47,7 +51,8 @@ def gap_groups(gaps: list[CoverageGap]) -> list[dict[str, Any]]:
     return sorted(groups.values(), key=lambda g: (str(g["region"]), g["service"], g["operation"]))
 
 
-def build(result: Any) -> dict[str, Any]:
+def head(result: Any, summary: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The report document without its findings (see :func:`build`)."""
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": result.tool, "version": result.version},
@@ -64,12 +69,110 @@ def build(result: Any) -> dict[str, Any]:
         "input_warnings": [
             {"file": e.file, "line": e.line, "message": e.message} for e in result.input_warnings
         ],
-        "summary": result.summary(),
-        "findings": [f.to_dict() for f in result.findings],
+        "summary": summary if summary is not None else result.summary(),
         # Governance sections, present when asked for (--compliance, --baseline).
         **governance.sections(result),
     }
 
 
+def build(result: Any, summary: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The report document; ``summary`` is ``result.summary()`` when the caller has it."""
+    document = head(result, summary)
+    document["findings"] = [f.to_dict() for f in result.findings]
+    return document
+
+
+def _default(value: Any) -> Any:
+    """What orjson cannot serialize itself: sets as sorted lists, anything else as text."""
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    return str(value)
+
+
+_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE
+_ITEM_OPTIONS = orjson.OPT_NON_STR_KEYS
+_BATCH = 2000
+
+
+def dumps(document: Any) -> bytes:
+    """One orjson pass over a report document (indented, newline-terminated UTF-8)."""
+    return orjson.dumps(document, default=_default, option=_OPTIONS)
+
+
+def stream(
+    out: BinaryIO,
+    document: dict[str, Any],
+    key: str,
+    items: Iterable[Any],
+    *,
+    pretty: bool = True,
+    transform: Callable[[bytes], bytes] | None = None,
+) -> None:
+    """Write ``document`` with ``document[key]`` set to the list ``items``, item by item.
+
+    The big list (findings, SARIF results) is never held as one object: each item is
+    serialized as it comes and written in batches. Pretty output indents the document and
+    puts one compact item per line (greppable; the same JSON value). ``key`` must not be in
+    ``document``; a random marker stands in for the list while the rest is serialized, so no
+    value from the data can be mistaken for it. ``transform`` rewrites every chunk (the HTML
+    report escapes ``<``, ``>`` and ``&`` with it).
+    """
+    marker = new_marker()
+    stream_at(out, {**document, key: marker}, marker, items, pretty=pretty, transform=transform)
+
+
+def new_marker() -> str:
+    """A placeholder no data can contain (random), for :func:`stream_at`."""
+    return f"fortress-stream-{secrets.token_hex(16)}"
+
+
+def stream_at(
+    out: BinaryIO,
+    document: Any,
+    marker: str,
+    items: Iterable[Any],
+    *,
+    pretty: bool = True,
+    transform: Callable[[bytes], bytes] | None = None,
+) -> None:
+    """:func:`stream` with the list's place in ``document`` held by ``marker`` (any depth)."""
+    whole = (
+        dumps(document)
+        if pretty
+        else orjson.dumps(document, default=_default, option=_ITEM_OPTIONS)
+    )
+    before, after = whole.rsplit(orjson.dumps(marker), 1)
+    indent = b""
+    if pretty:
+        line = before.rsplit(b"\n", 1)[-1]
+        indent = b"\n" + line[: len(line) - len(line.lstrip(b" "))] + b"  "
+    fix = transform or (lambda chunk: chunk)
+    out.write(fix(before) + b"[")
+    separator = b"," + indent
+    batch: list[bytes] = []
+    wrote = False
+    for item in items:
+        batch.append(orjson.dumps(item, default=_default, option=_ITEM_OPTIONS))
+        if len(batch) >= _BATCH:
+            out.write(fix((separator if wrote else indent) + separator.join(batch)))
+            wrote, batch = True, []
+    if batch:
+        out.write(fix((separator if wrote else indent) + separator.join(batch)))
+        wrote = True
+    closing = (indent[:-2] if pretty else b"") if wrote else b""
+    out.write(fix(closing + b"]" + after))
+
+
+def write(out: BinaryIO, result: Any, summary: dict[str, Any] | None = None) -> None:
+    """The JSON report, streamed: findings are serialized one by one, never all held."""
+    stream(out, head(result, summary), "findings", (f.to_dict() for f in result.findings))
+
+
+def render_bytes(result: Any, summary: dict[str, Any] | None = None) -> bytes:
+    buffer = io.BytesIO()
+    write(buffer, result, summary)
+    return buffer.getvalue()
+
+
 def render(result: Any) -> str:
-    return json.dumps(build(result), indent=2, sort_keys=False, default=str) + "\n"
+    return render_bytes(result).decode("utf-8")

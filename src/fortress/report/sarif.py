@@ -9,10 +9,11 @@ dismissed. Template findings carry file/line regions; live findings carry a logi
 from __future__ import annotations
 
 import hashlib
-import json
-from typing import Any
+import io
+from typing import Any, BinaryIO
 
 from fortress.findings import Finding, Severity, Status
+from fortress.report.jsonreport import new_marker, stream_at
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/fortress-security/fortress"
@@ -85,16 +86,14 @@ def _result(f: Finding, index: int) -> dict[str, Any]:
     return result
 
 
-def build(result: Any) -> dict[str, Any]:
-    reported = [
+def _reported(result: Any) -> list[Finding]:
+    return [
         f for f in result.findings if f.status in (Status.FAIL, Status.UNKNOWN, Status.SUPPRESSED)
     ]
-    rules: dict[str, int] = {}
-    descriptors: list[dict[str, Any]] = []
-    for f in reported:
-        if f.rule_id not in rules:
-            rules[f.rule_id] = len(descriptors)
-            descriptors.append(_rule_descriptor(f))
+
+
+def _document(result: Any, descriptors: list[dict[str, Any]]) -> dict[str, Any]:
+    """The SARIF log without its results (they are the last member of the run)."""
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -109,7 +108,6 @@ def build(result: Any) -> dict[str, Any]:
                         "rules": descriptors,
                     }
                 },
-                "results": [_result(f, rules[f.rule_id]) for f in reported],
                 "invocations": [
                     {
                         "executionSuccessful": not result.input_errors,
@@ -126,5 +124,39 @@ def build(result: Any) -> dict[str, Any]:
     }
 
 
+def _rules(reported: list[Finding]) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    rules: dict[str, int] = {}
+    descriptors: list[dict[str, Any]] = []
+    for f in reported:
+        if f.rule_id not in rules:
+            rules[f.rule_id] = len(descriptors)
+            descriptors.append(_rule_descriptor(f))
+    return rules, descriptors
+
+
+def build(result: Any) -> dict[str, Any]:
+    reported = _reported(result)
+    rules, descriptors = _rules(reported)
+    document = _document(result, descriptors)
+    document["runs"][0]["results"] = [_result(f, rules[f.rule_id]) for f in reported]
+    return document
+
+
+def write(out: BinaryIO, result: Any) -> None:
+    """The SARIF log, streamed: results are serialized one by one, never all held."""
+    reported = _reported(result)
+    rules, descriptors = _rules(reported)
+    document = _document(result, descriptors)
+    marker = new_marker()
+    document["runs"][0]["results"] = marker
+    stream_at(out, document, marker, (_result(f, rules[f.rule_id]) for f in reported))
+
+
+def render_bytes(result: Any) -> bytes:
+    buffer = io.BytesIO()
+    write(buffer, result)
+    return buffer.getvalue()
+
+
 def render(result: Any) -> str:
-    return json.dumps(build(result), indent=2) + "\n"
+    return render_bytes(result).decode("utf-8")
