@@ -83,10 +83,13 @@ def test_with_output_stdout_carries_only_the_summary_and_the_path(
 
 def test_output_to_a_directory_is_a_one_line_error(tmp_path: Path, capsys: Any) -> None:
     fixture = next((Path(__file__).parents[1] / "iac" / "fixtures" / "sam").glob("*.yaml"))
-    code = main(["scan", str(fixture), "--format", "json", "--output", str(tmp_path)])
+    # Checked with the arguments, before any work starts.
+    with pytest.raises(SystemExit) as exit_:
+        main(["scan", str(fixture), "--format", "json", "--output", str(tmp_path)])
     err = capsys.readouterr().err
-    assert code == 2
-    assert err.strip().splitlines()[-1].startswith(f"fortress: error: {tmp_path}: cannot write")
+    assert exit_.value.code == 2
+    assert err.strip().splitlines()[-1].startswith("fortress: error: argument --output:")
+    assert f"{tmp_path}: is a directory" in err
 
 
 def test_unknowns_suppressions_and_gaps_are_summarised() -> None:
