@@ -18,19 +18,8 @@ from typing import Any
 from fortress.errors import InputError
 from fortress.inventory import TEMPLATE_ACCOUNT, Inventory, Origin, Unknown
 from fortress.sources.base import IacOptions
-from fortress.sources.hcl import (
-    Attribute,
-    Block,
-    Body,
-    Computed,
-    Evaluator,
-    JsonDoc,
-    Lazy,
-    Scope,
-    parse_file,
-    plain_value,
-    to_str,
-)
+from fortress.sources.hcl import Attribute, Block, Body, parse_file
+from fortress.sources.tf_expr import Evaluator, Scope
 from fortress.sources.tf_mapping import (
     REGION_PLACEHOLDER,
     Obj,
@@ -39,6 +28,7 @@ from fortress.sources.tf_mapping import (
     parse_suppressions,
     synthetic_attr,
 )
+from fortress.sources.tf_values import Computed, JsonDoc, Lazy, plain_value, to_str
 
 FORMAT = "terraform"
 

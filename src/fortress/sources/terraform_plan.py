@@ -16,7 +16,6 @@ from typing import Any
 from fortress.errors import InputError
 from fortress.inventory import TEMPLATE_ACCOUNT, Inventory, Origin, Unknown
 from fortress.sources.base import IacOptions
-from fortress.sources.hcl import Computed
 from fortress.sources.tf_mapping import (
     REGION_PLACEHOLDER,
     Obj,
@@ -24,6 +23,7 @@ from fortress.sources.tf_mapping import (
     build_inventory,
     synthetic_attr,
 )
+from fortress.sources.tf_values import Computed
 
 FORMAT = "terraform-plan"
 

@@ -43,7 +43,7 @@ from fortress.inventory import (
     VpcConfig,
 )
 from fortress.sources import openapi
-from fortress.sources.hcl import Computed, JsonDoc, first_unknown, plain_value
+from fortress.sources.tf_values import Computed, JsonDoc, first_unknown, plain_value
 
 REGION_PLACEHOLDER = "${AWS::Region}"
 
