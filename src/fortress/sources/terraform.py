@@ -11,15 +11,24 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from fortress.errors import InputError
-from fortress.inventory import TEMPLATE_ACCOUNT, Inventory, Origin, Unknown
+from fortress.inventory import (
+    NOTE_GAP,
+    NOTE_WARNING,
+    TEMPLATE_ACCOUNT,
+    Inventory,
+    Origin,
+    SourceNote,
+    Unknown,
+)
 from fortress.sources.base import IacOptions
-from fortress.sources.hcl import Attribute, Block, Body, parse_file
+from fortress.sources.hcl import MAX_TF_BYTES, Attribute, Block, Body, parse_file
 from fortress.sources.tf_expr import Evaluator, Scope
+from fortress.sources.tf_files import read_regular
 from fortress.sources.tf_mapping import (
     REGION_PLACEHOLDER,
     Obj,
@@ -28,7 +37,9 @@ from fortress.sources.tf_mapping import (
     parse_suppressions,
     synthetic_attr,
 )
-from fortress.sources.tf_values import Computed, JsonDoc, Lazy, plain_value, to_str
+from fortress.sources.tf_modules import Manifest, resolve
+from fortress.sources.tf_policy import policy_document
+from fortress.sources.tf_values import Computed, Invalid, JsonDoc, Lazy, plain_value
 
 FORMAT = "terraform"
 
@@ -64,12 +75,13 @@ def load(path: Path, options: IacOptions | None = None) -> Inventory:
             raise InputError(str(path), "no Terraform .tf files found")
     else:
         raise InputError(str(path), "no such file or folder")
-    ctx = _Ctx(options, cache)
+    ctx = _Ctx(options, path.parent if only else path, cache)
     resources: list[Res] = []
     for root in roots:
         module = _Module(ctx, root, "", None, root, only_file=only)
         resources.extend(module.all_instances())
     inventory = build_inventory(resources, ctx.account, options.region, FORMAT)
+    inventory.notes.extend(ctx.notes)
     return inventory
 
 
@@ -115,11 +127,16 @@ def _literal_string(attr: Attribute | None) -> str | None:
 
 
 class _Ctx:
-    def __init__(self, options: IacOptions, cache: dict[Path, Body] | None = None) -> None:
+    def __init__(
+        self, options: IacOptions, base: Path, cache: dict[Path, Body] | None = None
+    ) -> None:
         self.options = options
+        self.base = base  # the scanned folder: file() and friends read only inside it
         self.account = options.account or TEMPLATE_ACCOUNT
         self.region = options.region or REGION_PLACEHOLDER
         self.parsed: dict[Path, Body] = {} if cache is None else cache
+        self.notes: list[SourceNote] = []
+        self._manifests: dict[Path, Manifest] = {}
 
     def parse(self, path: Path) -> Body:
         body = self.parsed.get(path)
@@ -128,6 +145,21 @@ class _Ctx:
             self.parsed[path] = body
         return body
 
+    def manifest(self, root: Path) -> Manifest:
+        if root not in self._manifests:
+            self._manifests[root] = Manifest.load(root)
+        return self._manifests[root]
+
+    def note(self, kind: str, block: Block, message: str, subject: str) -> None:
+        note = SourceNote(kind, block.file, message, block.line, subject)
+        if note not in self.notes:
+            self.notes.append(note)
+
+
+# A module input: evaluated when the module reads the variable (as Terraform does), so that
+# modules may take each other's outputs; only a true reference cycle stays unknown.
+Thunk = Callable[[], Any]
+
 
 class _Module:
     def __init__(
@@ -135,27 +167,30 @@ class _Module:
         ctx: _Ctx,
         folder: Path,
         prefix: str,
-        inputs: dict[str, Any] | None,
+        inputs: dict[str, Thunk] | None,
         root: Path,
         only_file: Path | None = None,
         call_unknown: str | None = None,
+        key: str = "",
     ) -> None:
         self.ctx = ctx
         self.folder = folder
         self.prefix = prefix
         self.inputs = inputs  # None for a root module
         self.root = root
+        self.key = key  # the manifest key of this module call ("a.b"); "" for the root
         self.call_unknown = call_unknown
         self.variables: dict[str, Block] = {}
         self.locals: dict[str, Attribute] = {}
         self.outputs: dict[str, Attribute] = {}
         self.resources: dict[tuple[str, str, str], _ResourceBlock] = {}
         self.calls: dict[str, Block] = {}
-        self._children: dict[str, _Module | Unknown] = {}
+        self._children: dict[str, _ModuleCall] = {}
         self._local_values: dict[str, Any] = {}
         self._var_values: dict[str, Any] = {}
+        self._output_values: dict[str, Any] = {}
         self._in_progress: set[str] = set()
-        self.evaluator = Evaluator(self._lookup, folder, root)
+        self.evaluator = Evaluator(self._lookup, folder, root, read_roots=(ctx.base, folder))
         files = [only_file] if only_file else sorted(folder.glob("*.tf"))
         for tf in files:
             body = ctx.parse(tf)
@@ -179,6 +214,16 @@ class _Module:
         elif kind == "module" and labels:
             self.calls[labels[0]] = block
 
+    def _guarded(self, key: str, compute: Thunk) -> Any:
+        """``compute()``, or an unknown when ``key`` is already being evaluated (a cycle)."""
+        if key in self._in_progress:
+            return Unknown(f"{self.prefix}{key} is part of a reference cycle")
+        self._in_progress.add(key)
+        try:
+            return compute()
+        finally:
+            self._in_progress.discard(key)
+
     # names ------------------------------------------------------------------------------
 
     def _lookup(self, name: str) -> Any:
@@ -195,25 +240,30 @@ class _Module:
         if name == "terraform":
             return {"workspace": "default"}
         if name == "each":
-            return Unknown("each is used outside a for_each resource")
+            return Invalid("each is used outside a for_each resource")
         if name == "count":
-            return Unknown("count is used outside a counted resource")
+            return Invalid("count is used outside a counted resource")
         if name == "self":
             return Unknown("self is only known at apply")
         return _TypeNamespace(self, "managed", name)
 
     def variable(self, name: str) -> Any:
-        if name in self._var_values:
-            return self._var_values[name]
-        value = self._variable(name)
-        self._var_values[name] = value
-        return value
+        if name not in self._var_values:
+            self._var_values[name] = self._guarded("var." + name, lambda: self._variable(name))
+        return self._var_values[name]
 
     def _variable(self, name: str) -> Any:
         decl = self.variables.get(name)
         if self.inputs is not None:
             if name in self.inputs:
-                return self.inputs[name]
+                value = self.inputs[name]()
+                if value is not None or decl is None or "default" not in decl.body.attrs:
+                    return value
+                # null given to a variable with a default: the default (nullable = true
+                # keeps null only when the variable says so)
+                nullable = decl.body.attrs.get("nullable")
+                if nullable is not None and self.evaluator.eval(nullable.expr) is True:
+                    return value
         else:
             given = self.ctx.options.variables
             if name in given:
@@ -222,7 +272,7 @@ class _Module:
             if name in tfvars:
                 return tfvars[name]
         if decl is None:
-            return Unknown(f"variable {name!r} is not declared in {self.folder}")
+            return Invalid(f"variable {name!r} is not declared in {self.folder}")
         default = decl.body.attrs.get("default")
         if default is not None:
             return self.evaluator.eval(default.expr)
@@ -243,12 +293,15 @@ class _Module:
         plain = Evaluator(lambda n: Unknown(f"{n} cannot be used in a .tfvars file"), self.folder)
         for path in files:
             if path.suffix == ".json":
+                data = read_regular(path, MAX_TF_BYTES)
+                if isinstance(data, str):
+                    raise InputError(str(path), f"cannot read variables: {data}")
                 try:
-                    data = json.loads(path.read_text(encoding="utf-8"))
-                except (OSError, ValueError) as exc:
+                    doc = json.loads(data.decode("utf-8"))
+                except (UnicodeDecodeError, ValueError) as exc:
                     raise InputError(str(path), f"cannot read variables: {exc}") from None
-                if isinstance(data, dict):
-                    values.update(data)
+                if isinstance(doc, dict):
+                    values.update(doc)
                 continue
             body = parse_file(path)
             for attr in body.attrs.values():
@@ -261,72 +314,36 @@ class _Module:
             return self._local_values[name]
         attr = self.locals.get(name)
         if attr is None:
-            return Unknown(f"local.{name} is not defined")
-        key = "local." + name
-        if key in self._in_progress:
-            return Unknown(f"local.{name} refers to itself")
-        self._in_progress.add(key)
-        try:
-            value = self.evaluator.eval(attr.expr)
-        finally:
-            self._in_progress.discard(key)
+            return Invalid(f"local.{name} is not defined")
+        value = self._guarded("local." + name, lambda: self.evaluator.eval(attr.expr))
         self._local_values[name] = value
         return value
 
-    def module_call(self, name: str) -> Any:
-        child = self.child(name)
-        if isinstance(child, Unknown):
-            return child
-        if child is None:
-            return Unknown(f"module.{name} is not declared")
-        return _ModuleObject(child, name)
-
-    def child(self, name: str) -> _Module | Unknown | None:
-        if name in self._children:
-            return self._children[name]
-        block = self.calls.get(name)
-        if block is None:
-            return None
-        result: _Module | Unknown
-        source = _literal_string(block.body.attrs.get("source")) or ""
-        address = f"{self.prefix}module.{name}"
-        if not source.startswith(("./", "../")):
-            result = Unknown(
-                f"module {address} comes from {source or 'an unknown source'}; "
-                "its outputs are not known before apply"
-            )
-        elif not (self.folder / source).is_dir():
-            result = Unknown(f"module {address}: folder {source} does not exist")
-        else:
-            scope: Scope = {}
-            suffix = ""
-            reason = None
-            if "for_each" in block.body.attrs or "count" in block.body.attrs:
-                suffix = "[*]"
-                reason = f"{address} is instantiated with count/for_each"
-                scope = {"each": Unknown(reason), "count": Unknown(reason)}
-            inputs: dict[str, Any] = {}
-            for key, attr in block.body.attrs.items():
-                if key in ("source", "version", "providers", "count", "for_each", "depends_on"):
-                    continue
-                inputs[key] = self.evaluator.eval(attr.expr, scope)
-            self._children[name] = Unknown(f"module {address} uses itself")
-            result = _Module(
-                self.ctx,
-                (self.folder / source).resolve(),
-                f"{address}{suffix}.",
-                inputs,
-                self.root,
-                call_unknown=reason,
-            )
-        self._children[name] = result
-        return result
-
     def output(self, name: str) -> Any:
+        if name in self._output_values:
+            return self._output_values[name]
         attr = self.outputs.get(name)
         if attr is None:
-            return Unknown(f"output {name!r} is not defined in {self.folder}")
-        return self.evaluator.eval(attr.expr)
+            return Invalid(f"{self.prefix.rstrip('.')} has no output {name!r}")
+        value = self._guarded("output." + name, lambda: self.evaluator.eval(attr.expr))
+        self._output_values[name] = value
+        return value
+
+    # module calls -----------------------------------------------------------------------
+
+    def module_call(self, name: str) -> Any:
+        call = self.call(name)
+        if call is None:
+            return Invalid(f"module.{name} is not declared")
+        return call.as_value()
+
+    def call(self, name: str) -> _ModuleCall | None:
+        if name not in self._children:
+            block = self.calls.get(name)
+            if block is None:
+                return None
+            self._children[name] = _ModuleCall(self, name, block)
+        return self._children[name]
 
     # instances --------------------------------------------------------------------------
 
@@ -336,10 +353,146 @@ class _Module:
             if res.mode == "managed":
                 out.extend(res.instances())
         for name in self.calls:
-            child = self.child(name)
-            if isinstance(child, _Module):
-                out.extend(child.all_instances())
+            call = self.call(name)
+            for child in call.instances() if call is not None else []:
+                if isinstance(child, _Module):
+                    out.extend(child.all_instances())
         return out
+
+
+class _ModuleCall(Lazy):
+    """A ``module`` block: no instance (count 0), one, or one per count index / for_each key."""
+
+    def __init__(self, parent: _Module, name: str, block: Block) -> None:
+        self.parent = parent
+        self.name = name
+        self.block = block
+        self.address = f"{parent.prefix}module.{name}"
+        self.key = f"{parent.key}.{name}" if parent.key else name
+        self.expanded = "count" in block.body.attrs or "for_each" in block.body.attrs
+        self._instances: dict[str, _Module | Unknown] | None = None
+
+    def describe(self) -> str:
+        return self.address
+
+    def instances(self) -> list[_Module | Unknown]:
+        return list(self._expand().values())
+
+    def _expand(self) -> dict[str, _Module | Unknown]:
+        if self._instances is None:
+            self._instances = {}  # a call that reaches itself while expanding sees nothing
+            self._instances = self._make()
+        return self._instances
+
+    def _make(self) -> dict[str, _Module | Unknown]:
+        attrs = self.block.body.attrs
+        ev = self.parent.evaluator
+        keys: list[tuple[str, Scope]]
+        if "for_each" in attrs:
+            value = plain_value(ev.eval(attrs["for_each"].expr))
+            if isinstance(value, dict):
+                keys = [(f'["{k}"]', {"each": {"key": k, "value": v}}) for k, v in value.items()]
+            elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+                keys = [(f'["{v}"]', {"each": {"key": v, "value": v}}) for v in value]
+            else:
+                return {"[*]": self._symbolic("for_each", value)}
+        elif "count" in attrs:
+            count = ev.eval(attrs["count"].expr)
+            if isinstance(count, bool):
+                count = int(count)
+            if not isinstance(count, (int, float)) or not 0 <= count <= _MAX_INSTANCES:
+                return {"[*]": self._symbolic("count", count)}
+            keys = [(f"[{i}]", {"count": {"index": i}}) for i in range(int(count))]
+        else:
+            keys = [("", {})]
+        if not keys:
+            return {}
+        found = self._folder()
+        if found is None:
+            reason = f"{self.address} is not followed; its outputs are not known"
+            return {key: Unknown(reason) for key, _ in keys}
+        return {key: self._module(found, key, scope, None) for key, scope in keys}
+
+    def _symbolic(self, what: str, value: Any) -> _Module | Unknown:
+        reason = f"the {what} of {self.address} is not known"
+        if isinstance(value, Unknown):
+            reason += f" ({value.reason})"
+        found = self._folder()
+        if found is None:
+            return Unknown(f"{self.address} is not followed; its outputs are not known")
+        unknown = Unknown(reason)
+        return self._module(found, "[*]", {"each": unknown, "count": {"index": unknown}}, reason)
+
+    def _folder(self) -> Path | None:
+        """The module's code, or None after recording why it is not followed (a gap)."""
+        ctx = self.parent.ctx
+        source = _literal_string(self.block.body.attrs.get("source"))
+        found = resolve(
+            self.address, source, self.parent.folder, self.key, ctx.manifest(self.parent.root)
+        )
+        subject = f"{self.address} ({source or 'unknown source'})"
+        if found.warning:
+            ctx.note(NOTE_WARNING, self.block, found.warning, subject)
+        if found.gap:
+            ctx.note(NOTE_GAP, self.block, found.gap, subject)
+        return found.folder
+
+    def _module(self, folder: Path, key: str, scope: Scope, reason: str | None) -> _Module:
+        inputs: dict[str, Thunk] = {}
+        for name, attr in self.block.body.attrs.items():
+            if name in _META_ARGS:
+                continue
+            inputs[name] = self._input(attr, scope)
+        return _Module(
+            self.parent.ctx,
+            folder,
+            f"{self.address}{key}.",
+            inputs,
+            self.parent.root,
+            call_unknown=reason,
+            key=self.key,
+        )
+
+    def _input(self, attr: Attribute, scope: Scope) -> Thunk:
+        ev = self.parent.evaluator
+        return lambda: ev.eval(attr.expr, scope)
+
+    # as a value: module.x, module.x[0], module.x["k"], module.x[*]
+
+    def as_value(self) -> Any:
+        if self.expanded:
+            return self
+        instances = self.instances()
+        if not instances:
+            return Unknown(f"{self.address} is being expanded")
+        return _module_value(instances[0], self.address)
+
+    def index(self, key: Any) -> Any:
+        instances = self._expand()
+        if "[*]" in instances:
+            return _module_value(instances["[*]"], self.address)
+        wanted = f"[{int(key)}]" if isinstance(key, (int, float)) else f'["{key}"]'
+        if wanted in instances:
+            return _module_value(instances[wanted], self.address)
+        return Invalid(f"{self.address}{wanted} does not exist")
+
+    def splat(self) -> list[Any] | Unknown:
+        return [_module_value(m, self.address) for m in self.instances()]
+
+    def attr(self, name: str) -> Any:
+        return Invalid(f"{self.address} has count/for_each; index it to read {name!r}")
+
+    def materialize(self) -> Any:
+        return Unknown(f"{self.address} as a whole object is not evaluated")
+
+
+def _module_value(instance: _Module | Unknown, address: str) -> Any:
+    if isinstance(instance, Unknown):
+        return instance
+    return _ModuleObject(instance, address)
+
+
+_META_ARGS = ("source", "version", "providers", "count", "for_each", "depends_on")
 
 
 def _parse_cli_value(text: str) -> Any:
@@ -387,14 +540,16 @@ class _TypeNamespace(Lazy):
     def attr(self, name: str) -> Any:
         res = self.module.resources.get((self.mode, self.rtype, name))
         if res is None:
-            return Unknown(f"{self.module.prefix}{self.describe()}.{name} is not declared")
+            return Invalid(f"{self.module.prefix}{self.describe()}.{name} is not declared")
         return res.as_value()
 
 
 class _ModuleObject(Lazy):
-    def __init__(self, module: _Module, name: str) -> None:
+    """One instance of a module: its outputs are its attributes."""
+
+    def __init__(self, module: _Module, address: str) -> None:
         self.module = module
-        self.name = name
+        self.address = address
 
     def describe(self) -> str:
         return self.module.prefix.rstrip(".")
@@ -402,11 +557,8 @@ class _ModuleObject(Lazy):
     def attr(self, name: str) -> Any:
         return self.module.output(name)
 
-    def index(self, key: Any) -> Any:
-        return self
-
-    def splat(self) -> list[Any] | Unknown:
-        return [self]
+    def materialize(self) -> Any:
+        return {name: self.module.output(name) for name in self.module.outputs}
 
 
 class _ResourceBlock(Lazy):
@@ -481,13 +633,13 @@ class _ResourceBlock(Lazy):
                 return inst
         if isinstance(key, float) and key.is_integer():
             return self.index(int(key))
-        return Unknown(f"{self.address}{wanted} does not exist")
+        return Invalid(f"{self.address}{wanted} does not exist")
 
     def splat(self) -> list[Any] | Unknown:
         return list(self.instances())
 
     def attr(self, name: str) -> Any:
-        return Unknown(f"{self.address} has count/for_each; index it to read {name!r}")
+        return Invalid(f"{self.address} has count/for_each; index it to read {name!r}")
 
 
 class _HclObj(Obj):
@@ -709,121 +861,6 @@ def _nested_value(obj: Obj) -> dict[str, Any]:
     if isinstance(obj, _HclObj):
         return {name: obj.get(name) for name in obj.body.attrs}
     return {}
-
-
-# --------------------------------------------------------------------------- policy documents
-
-
-def policy_document(doc: Obj) -> dict[str, Any]:
-    """``data "aws_iam_policy_document"``: statement blocks (and source/override documents)."""
-    statements: list[Any] = []
-    for key in ("source_policy_documents", "source_json"):
-        sources = doc.get(key)
-        for src in sources if isinstance(sources, list) else [sources]:
-            statements.extend(_statements_of(src))
-    own: list[Any] = []
-    blocks = doc.blocks("statement")
-    if isinstance(blocks, Unknown):
-        own.append(blocks)
-    else:
-        for st in blocks:
-            own.append(_statement(st))
-    for st in own:
-        sid = st.get("Sid") if isinstance(st, dict) else None
-        if sid:
-            statements = [
-                s for s in statements if not (isinstance(s, dict) and s.get("Sid") == sid)
-            ]
-        statements.append(st)
-    overrides = doc.get("override_policy_documents")
-    for src in overrides if isinstance(overrides, list) else [overrides]:
-        for st in _statements_of(src):
-            sid = st.get("Sid") if isinstance(st, dict) else None
-            if sid:
-                statements = [
-                    s for s in statements if not (isinstance(s, dict) and s.get("Sid") == sid)
-                ]
-            statements.append(st)
-    version = doc.get("version")
-    return {
-        "Version": version if isinstance(version, str) else "2012-10-17",
-        "Statement": statements,
-    }
-
-
-def _statements_of(src: Any) -> list[Any]:
-    if src is None:
-        return []
-    if isinstance(src, JsonDoc):
-        value = src.value
-    elif isinstance(src, str):
-        try:
-            value = json.loads(src)
-        except ValueError:
-            return [Unknown("a source policy document is not valid JSON")]
-    else:
-        return [
-            src if isinstance(src, Unknown) else Unknown("a source policy document is not known")
-        ]
-    stmts = value.get("Statement", []) if isinstance(value, dict) else []
-    return stmts if isinstance(stmts, list) else [stmts]
-
-
-def _statement(st: Obj) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    sid = st.get("sid")
-    if sid is not None:
-        out["Sid"] = sid
-    effect = st.get("effect")
-    out["Effect"] = "Allow" if effect is None else effect
-    for key, name in (
-        ("actions", "Action"),
-        ("not_actions", "NotAction"),
-        ("resources", "Resource"),
-        ("not_resources", "NotResource"),
-    ):
-        value = st.get(key)
-        if value is not None:
-            out[name] = plain_value(value)
-    for key, name in (("principals", "Principal"), ("not_principals", "NotPrincipal")):
-        blocks = st.blocks(key)
-        if isinstance(blocks, Unknown):
-            out[name] = blocks
-            continue
-        if not blocks:
-            continue
-        principal: dict[str, Any] = {}
-        star = False
-        for p in blocks:
-            ptype = to_str(p.get("type"))
-            ids = plain_value(p.get("identifiers"))
-            if ptype == "*" or (ptype == "AWS" and ids == ["*"]):
-                star = True
-                continue
-            if isinstance(ptype, Unknown):
-                principal["AWS"] = ptype
-                continue
-            existing = principal.setdefault(ptype, [])
-            if isinstance(ids, list):
-                existing.extend(ids)
-            else:
-                existing.append(ids)
-        out[name] = "*" if star and not principal else principal
-        if star and principal:
-            principal.setdefault("AWS", []).append("*")
-    conditions = st.blocks("condition")
-    if isinstance(conditions, Unknown):
-        out["Condition"] = conditions
-    elif conditions:
-        cond: dict[str, Any] = {}
-        for c in conditions:
-            test, variable = to_str(c.get("test")), to_str(c.get("variable"))
-            if isinstance(test, Unknown) or isinstance(variable, Unknown):
-                cond.setdefault("Unknown", {})["?"] = "${unknown}"
-                continue
-            cond.setdefault(test, {})[variable] = plain_value(c.get("values"))
-        out["Condition"] = cond
-    return out
 
 
 __all__ = ["FORMAT", "detect", "load", "policy_document", "root_modules"]
