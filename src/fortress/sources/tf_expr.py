@@ -80,7 +80,14 @@ class Evaluator:
         return method(self, node, scope)
 
     def _expression(self, node: Node, scope: Scope) -> Any:
-        children = node.children
+        return self._chain(node.children, scope)
+
+    def _chain(self, children: list[Node], scope: Scope) -> Any:
+        """A term (or a parenthesized expression) followed by attribute/index/splat steps.
+
+        tree-sitter-hcl flattens operands of operators into the operation's children, so an
+        operand is such a chain too.
+        """
         if not children:
             return Invalid("empty expression")
         first = children[0]
@@ -351,7 +358,7 @@ class Evaluator:
 
     def _unary(self, node: Node, scope: Scope) -> Any:
         op = node.children[0].type
-        value = self._eval(node.children[1], scope)
+        value = self._chain(node.children[1:], scope)
         if op == "!":
             t = truth(value)
             return t if isinstance(t, Unknown) else not t
@@ -359,25 +366,28 @@ class Evaluator:
         return number if isinstance(number, Unknown) else -number
 
     def _binary(self, node: Node, scope: Scope) -> Any:
-        items = [c for c in node.children if c.type not in ("(", ")")]
-        if len(items) != 3:
+        kids = node.children
+        at = next(
+            (i for i, c in enumerate(kids) if not c.is_named and c.type not in ("(", ")")), None
+        )
+        if at is None or at == 0 or at == len(kids) - 1:
             return Unknown(f"the operation `{_snippet(node)}` is not evaluated")
-        left_node, op_node, right_node = items
-        op = op_node.type
-        left = self._eval(left_node, scope)
+        op = kids[at].type
+        left_nodes, right_nodes = kids[:at], kids[at + 1 :]
+        left = self._chain(left_nodes, scope)
         if op in ("&&", "||"):
             # Terraform evaluates both sides, but a known false && x is false and a known
             # true || x is true whatever x is.
             lt = truth(left)
             if not isinstance(lt, Unknown) and ((op == "&&" and not lt) or (op == "||" and lt)):
                 return lt
-            rt = truth(self._eval(right_node, scope))
+            rt = truth(self._chain(right_nodes, scope))
             if isinstance(lt, Unknown):
                 if not isinstance(rt, Unknown) and ((op == "&&" and not rt) or (op == "||" and rt)):
                     return rt
                 return lt
             return rt
-        right = self._eval(right_node, scope)
+        right = self._chain(right_nodes, scope)
         if op in ("==", "!="):
             for side in (left, right):
                 if isinstance(side, Unknown):
@@ -531,7 +541,7 @@ def _pairs(coll: Any) -> list[tuple[Any, Any]] | Unknown:
     if isinstance(coll, Unknown):
         return coll
     if isinstance(coll, dict):
-        return list(coll.items())
+        return sorted(coll.items(), key=lambda kv: str(kv[0]))  # maps iterate in key order
     if isinstance(coll, list):
         return list(enumerate(coll))
     if coll is None:

@@ -81,19 +81,20 @@ def resolve(
 ) -> Resolved:
     """Find the code of the call ``address`` (``module.a.module.b``) made from ``caller``.
 
-    ``key`` is the manifest key of the call (``a.b``); ``source`` its literal ``source``.
+    ``key`` is the manifest key of the call (``a.b``); ``source`` its literal ``source``. A gap
+    message does not repeat the address: the note's subject names the call and its source.
     """
     if source is None:
-        return Resolved(gap=f"{address}: its source is not a literal string; not followed")
+        return Resolved(gap="not followed: the module source is not a literal string")
     if is_local(source):
         folder = (caller / source).resolve()
         if not folder.is_dir():
-            return Resolved(gap=f"{address}: the folder {source} does not exist; not followed")
+            return Resolved(gap=f"not followed: the module folder {source} does not exist")
         return Resolved(folder=folder)
     fetched = manifest.dirs.get(key)
     if fetched is None:
-        why = manifest.problem or "it is not downloaded"
-        return Resolved(gap=f"{address} (source {source}) is not followed: {why}; {FIX}")
+        why = manifest.problem or f"{source} is not downloaded"
+        return Resolved(gap=f"module not followed: {why}; {FIX}")
     recorded = manifest.sources.get(key, "")
     warning = None
     if recorded and _plain(recorded) != _plain(source):
