@@ -71,6 +71,7 @@ def parse_bytes(data: bytes, file: str) -> Body:
         ) from None
     tree = _PARSER.parse(data)
     root = tree.root_node
+    _FILES[root.id] = file
     if root.has_error:
         bad = _first_error(root)
         line = bad.start_point[0] + 1 if bad is not None else None
@@ -83,6 +84,19 @@ def parse_bytes(data: bytes, file: str) -> Body:
     if body is None:
         return Body()
     return _body(body, file, [])
+
+
+# The file each parsed tree came from (by its root node), so that a note about an expression
+# (a refused file() read) can say where it is. Bodies keep their trees alive, so ids stay unique.
+_FILES: dict[int, str] = {}
+
+
+def location_of(node: Node) -> tuple[str | None, int]:
+    """The file and line of a syntax node of a parsed file."""
+    root = node
+    while root.parent is not None:
+        root = root.parent
+    return _FILES.get(root.id), node.start_point[0] + 1
 
 
 def _first_error(node: Node) -> Node | None:

@@ -151,7 +151,12 @@ class _Ctx:
         return self._manifests[root]
 
     def note(self, kind: str, block: Block, message: str, subject: str) -> None:
-        note = SourceNote(kind, block.file, message, block.line, subject)
+        self._add(SourceNote(kind, block.file, message, block.line, subject))
+
+    def refused(self, file: str | None, line: int, subject: str, message: str) -> None:
+        self._add(SourceNote(NOTE_GAP, file or str(self.base), message, line, subject))
+
+    def _add(self, note: SourceNote) -> None:
         if note not in self.notes:
             self.notes.append(note)
 
@@ -191,6 +196,7 @@ class _Module:
         self._output_values: dict[str, Any] = {}
         self._in_progress: set[str] = set()
         self.evaluator = Evaluator(self._lookup, folder, root, read_roots=(ctx.base, folder))
+        self.evaluator.on_refused = ctx.refused
         files = [only_file] if only_file else sorted(folder.glob("*.tf"))
         for tf in files:
             body = ctx.parse(tf)

@@ -18,7 +18,7 @@ from typing import Any
 from tree_sitter import Node
 
 from fortress.inventory import Unknown
-from fortress.sources.hcl import string_lit, unescape
+from fortress.sources.hcl import location_of, string_lit, unescape
 from fortress.sources.tf_functions import FUNCTIONS
 from fortress.sources.tf_values import (
     Invalid,
@@ -36,6 +36,8 @@ from fortress.sources.tf_values import (
 
 Scope = dict[str, Any]
 Lookup = Callable[[str], Any]
+# Told about a read the evaluator refused: (file, line, subject, message).
+OnRefused = Callable[[str | None, int, str, str], None]
 
 _MAX_TEMPLATE_ITEMS = 10_000  # %{ for } iterations in one template
 _PART_TYPES = ("template_interpolation", "template_directive")
@@ -61,12 +63,23 @@ class Evaluator:
         self.read_roots: tuple[Path, ...] = tuple(read_roots or (self.root_dir,))
         self.lenient_templates = False  # unknown interpolations rendered as ${...} placeholders
         self.in_template = False  # evaluating a templatefile() template
+        self.on_refused: OnRefused | None = None
+        self._calls: list[Node] = []  # the function calls being evaluated, innermost last
 
     def for_template(self, lookup: Lookup) -> Evaluator:
         """An evaluator for a ``templatefile`` template: same folders, only its variables."""
         sub = Evaluator(lookup, self.module_dir, self.root_dir, self.read_roots)
         sub.in_template = True
+        sub.on_refused = self.on_refused
+        sub._calls = self._calls
         return sub
+
+    def refused(self, subject: str, message: str) -> None:
+        """A file the configuration names was not read (outside, not a regular file, too big)."""
+        if self.on_refused is None or not self._calls:
+            return
+        file, line = location_of(self._calls[-1])
+        self.on_refused(file, line, subject, message)
 
     # entry ------------------------------------------------------------------------------
 
@@ -497,6 +510,7 @@ class Evaluator:
         func = FUNCTIONS.get(name.split("::")[-1]) if "::" not in name else None
         if func is None:
             return Unknown(f"function `{name}` is not evaluated")
+        self._calls.append(node)
         try:
             return func(self, args)
         except (
@@ -511,6 +525,8 @@ class Evaluator:
             return Invalid(f"function `{name}` rejects its arguments")
         except RecursionError:
             return Unknown(f"function `{name}`: too deeply nested")
+        finally:
+            self._calls.pop()
 
     def _try(self, name: str, arg_nodes: list[Node], scope: Scope) -> Any:
         """``try`` returns the first argument that is not an error; an argument that is only

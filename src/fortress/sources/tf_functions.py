@@ -364,10 +364,14 @@ def _path_of(ev: Evaluator, value: Any, func: str) -> Path | Unknown:
         target = ev.root_dir / target  # Terraform resolves from the root module's folder
     resolved = inside(target, ev.read_roots)
     if resolved is None:
-        return Unknown(
-            f"function `{func}`: {show_key(text)} is outside the scanned folder; not read"
-        )
+        return _refuse(ev, func, text, "is outside the scanned folder")
     return resolved
+
+
+def _refuse(ev: Evaluator, func: str, path: str, why: str) -> Unknown:
+    """An unknown for a file not read, and a gap note: what was not read is never clean."""
+    ev.refused(f"{func}({show_key(path)})", f"not read: the file {why}")
+    return Unknown(f"function `{func}`: {show_key(path)} {why}; not read")
 
 
 def _read(ev: Evaluator, value: Any, func: str) -> bytes | Unknown:
@@ -376,7 +380,7 @@ def _read(ev: Evaluator, value: Any, func: str) -> bytes | Unknown:
         return path
     data = read_regular(path, MAX_FILE_BYTES)
     if isinstance(data, str):
-        return Unknown(f"function `{func}`: {show_key(str(value))} is {_why(data)}; not read")
+        return _refuse(ev, func, str(to_str(value)), "is " + _why(data))
     return data
 
 
@@ -404,7 +408,7 @@ def _f_fileexists(ev: Evaluator, args: list[Any]) -> Any:
         return path
     state = is_regular(path)
     if state is None:
-        return Unknown(f"function `fileexists`: {show_key(str(args[0]))} is not a regular file")
+        return _refuse(ev, "fileexists", str(args[0]), "is not a regular file")
     return state
 
 
