@@ -14,7 +14,7 @@ import pytest
 from fortress.cli import main
 from fortress.errors import InputError
 from fortress.inventory import NOTE_GAP, Function, Unknown
-from fortress.sources import terraform
+from fortress.sources import terraform, terraform_plan
 from fortress.sources.tf_files import MAX_FILE_BYTES
 
 CANARY = "fortress-canary-4f1d9a"  # in this process's environment: /proc/self/environ has it
@@ -156,3 +156,11 @@ def test_a_tf_file_that_is_a_fifo_is_an_input_error(tmp_path: Path) -> None:
         terraform.load(tmp_path)
     assert info.value.file == str(tmp_path / "extra.tf")
     assert "not a regular file" in info.value.message
+
+
+def test_non_utf8_plan_is_one_input_error(tmp_path: Path) -> None:
+    bad = tmp_path / "plan.json"
+    bad.write_bytes(b'{"format_version": "1.2", "planned_values": {"x": "\xff"}}')
+    with pytest.raises(InputError) as info:
+        terraform_plan.load(bad)
+    assert info.value.file == str(bad) and "not valid UTF-8" in info.value.message

@@ -54,6 +54,8 @@ def load(path: Path, options: IacOptions | None = None) -> Inventory:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), f"not valid UTF-8 (at offset {exc.start})") from None
     try:
         plan = json.loads(text)
     except ValueError as exc:
