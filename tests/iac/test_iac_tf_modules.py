@@ -223,3 +223,38 @@ def test_module_count_and_for_each_instances(tmp_path: Path) -> None:
     }
     env = {e.name: e.value for e in _fn(inv, "aws_lambda_function.user").environment}
     assert env == {"FIRST": "c-1", "EACH": "e-y", "ALL": "c-0,c-1"}
+
+
+def test_null_module_input_and_nullable(tmp_path: Path) -> None:
+    mod = tmp_path / "m"
+    mod.mkdir()
+    (mod / "main.tf").write_text(
+        'variable "keeps" {\n  default = "python3.12"\n}\n'
+        'variable "strict" {\n  default = "AWS_IAM"\n  nullable = false\n}\n'
+        'resource "aws_lambda_function" "f" {\n  function_name = "f"\n'
+        '  runtime = var.keeps == null ? "nodejs14.x" : var.keeps\n}\n'
+        'resource "aws_lambda_function_url" "u" {\n'
+        "  function_name = aws_lambda_function.f.function_name\n"
+        "  authorization_type = var.strict\n}\n"
+    )
+    (tmp_path / "main.tf").write_text(
+        'module "m" {\n  source = "./m"\n  keeps = null\n  strict = null\n}\n'
+    )
+    (fn,) = terraform.load(tmp_path).functions
+    assert fn.runtime == "nodejs14.x"  # null overrides a default (nullable defaults to true)
+    assert [u.auth_type for u in fn.urls] == ["AWS_IAM"]  # nullable = false: the default
+
+
+def test_module_with_unknown_count_is_one_symbolic_instance(tmp_path: Path) -> None:
+    mod = tmp_path / "m"
+    mod.mkdir()
+    (mod / "main.tf").write_text(
+        'variable "name" {}\nresource "aws_lambda_function" "f" {\n  function_name = var.name\n'
+        '  runtime = "nodejs14.x"\n}\n'
+    )
+    (tmp_path / "main.tf").write_text(
+        'variable "n" {}\nmodule "m" {\n  source = "./m"\n  count = var.n\n  name = "x"\n}\n'
+    )
+    (fn,) = terraform.load(tmp_path).functions
+    assert fn.origin.logical_id == "module.m[*].aws_lambda_function.f"
+    assert fn.runtime == "nodejs14.x" and fn.name == "x"

@@ -262,12 +262,13 @@ class _Module:
         if self.inputs is not None:
             if name in self.inputs:
                 value = self.inputs[name]()
-                if value is not None or decl is None or "default" not in decl.body.attrs:
+                # null overrides the default, unless the variable says nullable = false
+                nullable = decl.body.attrs.get("nullable") if decl is not None else None
+                if value is not None or nullable is None or decl is None:
                     return value
-                # null given to a variable with a default: the default (nullable = true
-                # keeps null only when the variable says so)
-                nullable = decl.body.attrs.get("nullable")
-                if nullable is not None and self.evaluator.eval(nullable.expr) is True:
+                if self.evaluator.eval(nullable.expr) is not False:
+                    return value
+                if "default" not in decl.body.attrs:
                     return value
         else:
             given = self.ctx.options.variables
