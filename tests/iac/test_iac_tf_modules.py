@@ -76,11 +76,24 @@ def test_registry_module_is_followed_through_modules_json() -> None:
     assert api.name == "registry-api"
     assert api.runtime == "nodejs14.x"  # runtime = var.runtime, from the root's variable
     assert api.origin.file is not None
-    assert api.origin.file.endswith(".terraform/modules/lambda/main.tf") and api.origin.line == 7
+    assert api.origin.file.endswith(".terraform/modules/lambda/main.tf") and api.origin.line == 22
     role = next(r for r in inv.roles if r.origin.logical_id == "module.api.aws_iam_role.lambda[0]")
     assert api.role_arn == role.arn and role.name == "registry-api"
     assert [(u.auth_type, u.cors_allow_origins) for u in api.urls] == [("NONE", ["*"])]
     assert api.vpc is not None and api.vpc.subnet_ids == ["subnet-1", "subnet-2"]
+    # trust built from a for with try(tostring()) and a for ... if !can(tostring()), dynamic
+    # principals; the logs policy from try() over a count-0 data source and format() in a for
+    (trust,) = role.trust_policy["Statement"]  # type: ignore[index]
+    assert trust["Principal"] == {
+        "Service": ["lambda.amazonaws.com", "scheduler.amazonaws.com"],
+        "AWS": ["arn:aws:iam::999999999999:root"],
+    }
+    (logs,) = role.attached_policies
+    assert logs.name == "registry-api-logs"
+    assert logs.document["Statement"][0]["Resource"] == [  # type: ignore[index]
+        "arn:aws:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/registry-api:*",
+        "arn:aws:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/registry-api:*:*",
+    ]
     byo = _fn(inv, "module.byo_role.aws_lambda_function.this[0]")
     assert byo.role_arn == "arn:aws:iam::123456789012:role/existing" and byo.urls == []
     # create = false: no function, no role, no URL from that call
