@@ -271,3 +271,25 @@ def test_module_with_unknown_count_is_one_symbolic_instance(tmp_path: Path) -> N
     (fn,) = terraform.load(tmp_path).functions
     assert fn.origin.logical_id == "module.m[*].aws_lambda_function.f"
     assert fn.runtime == "nodejs14.x" and fn.name == "x"
+
+
+def test_two_roots_in_one_folder_are_two_scopes(tmp_path: Path) -> None:
+    """Same role name in two root configurations: each policy stays with its own role."""
+    role = (
+        'resource "aws_iam_role" "r" {\n  name = "app-role"\n'
+        '  assume_role_policy = "{}"\n}\n'
+        'resource "aws_iam_role_policy" "p" {\n  role = "app-role"\n'
+        '  policy = jsonencode({ Statement = [{ Effect = "Allow", Action = "%s", Resource = "*" }] })\n}\n'
+    )
+    (tmp_path / "main.tf").write_text(role % "s3:GetObject")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "main.tf").write_text(role % "*")
+    inv = terraform.load(tmp_path)
+    actions = {
+        Path(str(r.origin.file)).parent.name: [
+            p.document["Statement"][0]["Action"]  # type: ignore[index]
+            for p in r.inline_policies
+        ]
+        for r in inv.roles
+    }
+    assert actions == {tmp_path.name: ["s3:GetObject"], "other": ["*"]}

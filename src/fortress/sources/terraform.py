@@ -72,11 +72,13 @@ def load(path: Path, options: IacOptions | None = None) -> Inventory:
     else:
         raise InputError(str(path), "no such file or folder")
     ctx = _Ctx(options, path.parent if only else path, cache)
-    resources: list[Res] = []
+    inventory = Inventory(scope="template")
     for root in roots:
+        # Each root is its own configuration: resources of two roots are never linked by name.
         module = _Module(ctx, root, "", None, root, only_file=only)
-        resources.extend(module.all_instances())
-    inventory = build_inventory(resources, ctx.account, options.region, FORMAT)
+        inventory.extend(
+            build_inventory(module.all_instances(), ctx.account, options.region, FORMAT)
+        )
     inventory.notes.extend(ctx.notes)
     return inventory
 
