@@ -29,13 +29,10 @@ from fortress.inventory import (
 )
 from fortress.sources.base import IacOptions
 from fortress.sources.hcl import MAX_TF_BYTES, Attribute, Block, Body, parse_file
+from fortress.sources.tf_attrs import REGION_PLACEHOLDER, Res
 from fortress.sources.tf_expr import Evaluator, Scope
 from fortress.sources.tf_files import read_regular
-from fortress.sources.tf_mapping import (
-    REGION_PLACEHOLDER,
-    Res,
-    build_inventory,
-)
+from fortress.sources.tf_mapping import build_inventory
 from fortress.sources.tf_modules import Manifest, resolve
 from fortress.sources.tf_policy import policy_document
 from fortress.sources.tf_resources import FORMAT, MAX_INSTANCES, ResourceBlock

@@ -16,13 +16,8 @@ from typing import Any
 from fortress.errors import InputError
 from fortress.inventory import TEMPLATE_ACCOUNT, Inventory, Origin, Unknown
 from fortress.sources.base import IacOptions
-from fortress.sources.tf_mapping import (
-    REGION_PLACEHOLDER,
-    Obj,
-    Res,
-    build_inventory,
-    synthetic_attr,
-)
+from fortress.sources.tf_attrs import REGION_PLACEHOLDER, Obj, Res, synthetic_attr
+from fortress.sources.tf_mapping import build_inventory
 from fortress.sources.tf_values import Computed
 
 FORMAT = "terraform-plan"

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from fortress.inventory import Unknown
-from fortress.sources.tf_mapping import Obj
+from fortress.sources.tf_attrs import Obj
 from fortress.sources.tf_values import JsonDoc, plain_value, to_str
 
 

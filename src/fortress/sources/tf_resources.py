@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 from fortress.inventory import Origin, Unknown
 from fortress.sources.hcl import Block, Body
+from fortress.sources.tf_attrs import Obj, Res, parse_suppressions, synthetic_attr
 from fortress.sources.tf_expr import Evaluator, Scope
-from fortress.sources.tf_mapping import Obj, Res, parse_suppressions, synthetic_attr
 from fortress.sources.tf_policy import policy_document
 from fortress.sources.tf_values import Computed, Invalid, JsonDoc, Lazy, plain_value
 
