@@ -18,7 +18,9 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
+
+from tree_sitter import Node
 
 from fortress.errors import InputError
 from fortress.inventory import Unknown
@@ -37,10 +39,22 @@ from fortress.sources.tf_values import (
     type_name,
 )
 
-if TYPE_CHECKING:
-    from fortress.sources.tf_expr import Evaluator
 
-Func = Callable[["Evaluator", list[Any]], Any]
+class Evaluator(Protocol):
+    """What the functions need from the evaluator (:class:`tf_expr.Evaluator` provides it)."""
+
+    root_dir: Path  # where relative paths start (the root module's folder)
+    read_roots: tuple[Path, ...]  # the folders reads may reach
+    in_template: bool
+
+    def for_template(self, lookup: Callable[[str], Any]) -> Evaluator: ...
+
+    def render_template(self, node: Node, scope: dict[str, Any]) -> Any: ...
+
+    def refused(self, subject: str, message: str) -> None: ...
+
+
+Func = Callable[[Evaluator, list[Any]], Any]
 
 
 def _all_known(args: list[Any]) -> Unknown | None:
