@@ -187,7 +187,7 @@ def _terraform_folders() -> list[Path]:
 
 def test_no_python_repr_in_any_reason_or_message() -> None:
     folders = _terraform_folders()
-    assert len(folders) >= 8  # every Terraform fixture, including the new ones
+    assert len(folders) >= 9  # every Terraform fixture, including the new ones
     checked = 0
     for folder in folders:
         inventory = terraform.load(folder)
@@ -199,3 +199,15 @@ def test_no_python_repr_in_any_reason_or_message() -> None:
             assert not any(mark in text for mark in _REPR_MARKS), (folder, text)
         checked += len(texts)
     assert checked > 500
+
+
+def test_wrong_types_are_named_in_terraform_words() -> None:
+    inv = terraform.load(FIXTURES / "terraform" / "oddtypes")
+    reasons = set(_reasons(inv))
+    assert "aws_iam_role.r is given where a number is expected" in reasons
+    assert "an object is given where a string is expected" in reasons
+    assert "function `cidrsubnet` is not evaluated" in reasons
+    (fn,) = inv.functions
+    (url,) = fn.urls
+    assert isinstance(url.auth_type, Unknown)
+    assert "aws_lambda_function.odd" in url.auth_type.reason  # the object given, not "not set"

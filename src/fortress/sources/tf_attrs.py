@@ -19,7 +19,7 @@ from fortress.inventory import (
     Unknown,
 )
 from fortress.sources import openapi
-from fortress.sources.tf_values import Computed, JsonDoc, first_unknown, plain_value
+from fortress.sources.tf_values import Computed, JsonDoc, first_unknown, plain_value, type_name
 
 REGION_PLACEHOLDER = "${AWS::Region}"
 
@@ -221,7 +221,7 @@ def str_of(value: Any) -> Any:
         return str(int(value)) if float(value).is_integer() else str(value)
     if isinstance(value, JsonDoc):
         return value.text()
-    return Unknown(f"a {type(value).__name__} where a string is expected")
+    return Unknown(f"{type_name(value)} is given where a string is expected")
 
 
 def int_of(value: Any, default: Any) -> Any:
@@ -237,8 +237,8 @@ def int_of(value: Any, default: Any) -> Any:
         try:
             return int(float(value))
         except ValueError:
-            return Unknown(f"{value!r} is not a number")
-    return Unknown("not a number")
+            return Unknown("a string that is not a number is given where a number is expected")
+    return Unknown(f"{type_name(value)} is given where a number is expected")
 
 
 def bool_of(value: Any, default: Any) -> Any:
@@ -248,7 +248,7 @@ def bool_of(value: Any, default: Any) -> Any:
         return value
     if value in ("true", "false"):
         return value == "true"
-    return Unknown(f"{value!r} is not a bool")
+    return Unknown(f"{type_name(value)} is given where a bool is expected")
 
 
 def str_list(value: Any) -> list[Any] | Unknown:

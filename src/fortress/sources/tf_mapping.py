@@ -306,10 +306,7 @@ class _Mapper(ApiMapper):
             fn = self._fn_for(u.get("function_name"))
             if fn is None:
                 continue
-            url = FunctionUrl(
-                auth_type=str_of(u.get("authorization_type"))
-                or Unknown("authorization_type is not set")
-            )
+            url = FunctionUrl(auth_type=_auth_type(u.get("authorization_type")))
             qualifier = str_of(u.get("qualifier"))
             url.qualifier = qualifier if isinstance(qualifier, str) else None
             cors = first_block(u, "cors")
@@ -341,8 +338,7 @@ class _Mapper(ApiMapper):
             fn.event_source_mappings.append(
                 EventSourceMapping(
                     uuid=m.address,
-                    event_source_arn=str_of(m.get("event_source_arn"))
-                    or Unknown("no event source ARN"),
+                    event_source_arn=_required(m.get("event_source_arn"), "no event source ARN"),
                     state="Disabled" if enabled is False else "Enabled",
                     on_failure_destination=dest,
                 )
@@ -644,3 +640,11 @@ def _sg_rule(
         cidrs=cidrs,
         source_groups=groups,
     )
+
+
+def _required(value: Any, missing: str) -> Any:
+    """A string the provider requires: an unknown keeps its own reason; absent is ``missing``."""
+    text = str_of(value)
+    if isinstance(text, Unknown):
+        return text
+    return text or Unknown(missing)
