@@ -306,7 +306,9 @@ class _Mapper(ApiMapper):
             fn = self._fn_for(u.get("function_name"))
             if fn is None:
                 continue
-            url = FunctionUrl(auth_type=_auth_type(u.get("authorization_type")))
+            url = FunctionUrl(
+                auth_type=_required(u.get("authorization_type"), "authorization_type is not set")
+            )
             qualifier = str_of(u.get("qualifier"))
             url.qualifier = qualifier if isinstance(qualifier, str) else None
             cors = first_block(u, "cors")
