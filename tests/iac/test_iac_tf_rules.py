@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from iac_findings import at, seen
 
 from fortress.config import ScanConfig
 from fortress.findings import Finding, Status
@@ -196,3 +197,48 @@ def test_suppression_comment_without_reason_is_reported(tmp_path: Path) -> None:
     assert "in-code suppression ignored: it gives no reason" in tracing.message
     assert tracing.evidence["ignored_suppression"] == "no reason given"
     assert tracing.resource.line == 1
+
+
+# --------------------------------------------------------------------------- expressions
+
+EXPR_AS_OF = ScanConfig(as_of=date(2026, 12, 1))
+
+
+@pytest.fixture(scope="module")
+def expressions() -> list[Finding]:
+    return _findings("expressions", EXPR_AS_OF)
+
+
+@pytest.mark.parametrize(
+    ("where", "status"),
+    [
+        (("aws_lambda_function.eq_legacy", 32), Status.FAIL),  # == picks nodejs14.x
+        (("aws_lambda_function.ne_modern", 40), Status.PASS),  # != picks nodejs22.x
+        (("aws_lambda_function.not_legacy", 48), Status.FAIL),  # !local picks nodejs14.x
+        (("aws_lambda_function.not_modern", 55), Status.PASS),  # !var || == picks nodejs22.x
+        (('aws_lambda_function.each["a"]', 86), Status.PASS),
+    ],
+)
+def test_conditionals_select_the_runtime(
+    expressions: list[Finding], where: tuple[str, int], status: Status
+) -> None:
+    found = at(expressions, "FTR-PATCH-001", where)
+    assert [f.status for f in found] == [status], seen(expressions, "FTR-PATCH-001")
+
+
+def test_count_zero_url_does_not_exist(expressions: list[Finding]) -> None:
+    # public_off has count = 0: its function has no URL, so FTR-API-001 does not apply there.
+    assert at(expressions, "FTR-API-001", ("aws_lambda_function.eq_legacy", 32)) == []
+    # public_on has count = 1: the function it serves is reported.
+    found = at(expressions, "FTR-API-001", ("aws_lambda_function.ne_modern", 40))
+    assert [f.status for f in found] == [Status.FAIL], seen(expressions, "FTR-API-001")
+
+
+def test_count_and_for_each_from_expressions(expressions: list[Finding]) -> None:
+    addresses = {f.resource.logical_id for f in expressions if f.rule_id == "FTR-PATCH-001"}
+    assert {a for a in addresses if a and ("counted" in a or "each" in a)} == {
+        "aws_lambda_function.counted[0]",
+        "aws_lambda_function.counted[1]",
+        'aws_lambda_function.each["a"]',
+        'aws_lambda_function.each["c"]',
+    }

@@ -10,7 +10,9 @@ from fortress.errors import InputError
 from fortress.inventory import TEMPLATE_ACCOUNT, Function, Inventory, Unknown
 from fortress.sources import terraform, terraform_plan
 from fortress.sources.base import IacOptions
-from fortress.sources.hcl import Evaluator, JsonDoc, parse_bytes
+from fortress.sources.hcl import parse_bytes
+from fortress.sources.tf_expr import Evaluator
+from fortress.sources.tf_values import JsonDoc
 
 FIXTURES = Path(__file__).parent / "fixtures" / "terraform"
 
@@ -41,7 +43,7 @@ def basic() -> Inventory:
         ('x = { a = 1, "b-c" = "d" }', {"a": 1, "b-c": "d"}),
         ('x = "q\\"uote\\n $${lit}"', 'q"uote\n ${lit}'),
         ("x = <<-EOT\n    line1\n      line2\n    EOT\n", "line1\n  line2\n"),
-        ('x = format("%s-%03d", "f", 7)', "f-7"),
+        ('x = format("%s-%03d", "f", 7)', "f-007"),
         ('x = join(",", concat(["a"], ["b", "c"]))', "a,b,c"),
         ("x = merge({ a = 1 }, { b = 2 }, { a = 3 })", {"a": 3, "b": 2}),
         ('x = lookup({ a = "x" }, "b", "dflt")', "dflt"),

@@ -16,14 +16,9 @@ from typing import Any
 from fortress.errors import InputError
 from fortress.inventory import TEMPLATE_ACCOUNT, Inventory, Origin, Unknown
 from fortress.sources.base import IacOptions
-from fortress.sources.hcl import Computed
-from fortress.sources.tf_mapping import (
-    REGION_PLACEHOLDER,
-    Obj,
-    Res,
-    build_inventory,
-    synthetic_attr,
-)
+from fortress.sources.tf_attrs import REGION_PLACEHOLDER, Obj, Res, synthetic_attr
+from fortress.sources.tf_mapping import build_inventory
+from fortress.sources.tf_values import Computed
 
 FORMAT = "terraform-plan"
 
@@ -54,6 +49,8 @@ def load(path: Path, options: IacOptions | None = None) -> Inventory:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), f"not valid UTF-8 (at offset {exc.start})") from None
     try:
         plan = json.loads(text)
     except ValueError as exc:

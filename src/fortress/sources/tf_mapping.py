@@ -1,25 +1,17 @@
 """Terraform resource instances (from HCL or a plan) → the normalized Inventory.
 
-Both Terraform front ends hand over :class:`Res` objects: ``get(attr)`` is the configured value
-(``None`` when unset, :class:`Unknown` when not known before apply), ``blocks(name)`` the
-nested blocks, ``attr(name)`` the value another resource sees when it references this one
-(identity attributes such as ``arn``/``id`` are synthesized from the address so references
-link up; see :func:`synthetic_attr`).
+Both Terraform front ends hand over :class:`tf_attrs.Res` objects; the mapper reads them by
+resource family: IAM, functions and what attaches to them (permissions, URLs, event sources,
+invoke configs, layers), API Gateway (:mod:`fortress.sources.tf_map_apis`), logs, network,
+trails, secrets and keys.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections import defaultdict
 from typing import Any
 
-from fortress.iam.managed import get_managed_policy, is_aws_managed_arn
 from fortress.inventory import (
     Alarm,
-    Api,
-    ApiRoute,
-    ApiStage,
     CodeSigning,
     EnvVar,
     EventSourceMapping,
@@ -31,7 +23,6 @@ from fortress.inventory import (
     LayerRef,
     LayerVersion,
     LogGroup,
-    Origin,
     Policy,
     Role,
     Secret,
@@ -42,393 +33,26 @@ from fortress.inventory import (
     Unknown,
     VpcConfig,
 )
-from fortress.sources import openapi
-from fortress.sources.hcl import Computed, JsonDoc, first_unknown, plain_value
-
-REGION_PLACEHOLDER = "${AWS::Region}"
-
-_SKIP_RE = re.compile(r"fortress:skip=([A-Za-z0-9_,\-]+)[ \t]*(.*)")
-
-
-def parse_suppressions(comments: list[str]) -> tuple[tuple[str, str], ...]:
-    out: list[tuple[str, str]] = []
-    for comment in comments:
-        for match in _SKIP_RE.finditer(comment):
-            reason = match.group(2).strip().rstrip("*/").strip()
-            for rule_id in match.group(1).split(","):
-                if rule_id:
-                    out.append((rule_id.strip(), reason))
-    return tuple(out)
-
-
-class Obj:
-    """A block body: configured attributes and nested blocks."""
-
-    def get(self, name: str) -> Any:
-        return None
-
-    def get_lenient(self, name: str) -> Any:
-        return self.get(name)
-
-    def blocks(self, name: str) -> list[Obj] | Unknown:
-        return []
-
-    def ref_of(self, name: str) -> str | None:
-        return None
-
-    def map_refs(self, name: str) -> dict[str, str]:
-        return {}
-
-
-class Res(Obj):
-    type: str
-    address: str
-    origin: Origin
-
-    def attr(self, name: str) -> Any:
-        return self.get(name)
-
-
-# --------------------------------------------------------------------------- identities
-
-_MISSING: Any = object()
-
-# The attribute holding a resource's name, and the computed attributes built from it.
-_NAME_ATTR = {
-    "aws_lambda_function": "function_name",
-    "aws_iam_role": "name",
-    "aws_iam_policy": "name",
-    "aws_lambda_layer_version": "layer_name",
-    "aws_cloudwatch_log_group": "name",
-    "aws_secretsmanager_secret": "name",
-    "aws_sqs_queue": "name",
-    "aws_sns_topic": "name",
-    "aws_kms_alias": "name",
-    "aws_cloudtrail": "name",
-    "aws_lambda_alias": "name",
-    "aws_dynamodb_table": "name",
-    "aws_s3_bucket": "bucket",
-    "aws_api_gateway_rest_api": "name",
-    "aws_apigatewayv2_api": "name",
-    "aws_security_group": "name",
-}
-
-
-def synthetic_attr(
-    res: Res, name: str, account: str, region: str, configured: Any = _MISSING
-) -> Any:
-    """The identity value of ``res.name`` (arn, id, name...), or None when not an identity."""
-    rtype = res.type
-    name_attr = _NAME_ATTR.get(rtype)
-    if configured is not _MISSING:
-        if name == name_attr and not isinstance(configured, str):
-            return res.address  # a name only known at apply: its address stands for it
-        return None
-
-    def own_name() -> str:
-        value = res.get(name_attr) if name_attr else None
-        return value if isinstance(value, str) else res.address
-
-    if name == name_attr:
-        return own_name()
-    addr = res.address
-    if rtype == "aws_lambda_function":
-        arn = f"arn:aws:lambda:{region}:{account}:function:{own_name()}"
-        table = {
-            "arn": arn,
-            "id": own_name(),
-            "qualified_arn": arn + ":$LATEST",
-            "version": "$LATEST",
-            "invoke_arn": _invoke_arn(region, arn),
-            "qualified_invoke_arn": _invoke_arn(region, arn + ":$LATEST"),
-        }
-        return table.get(name)
-    if rtype == "aws_iam_role":
-        path = res.get("path")
-        path = path if isinstance(path, str) else "/"
-        return {"arn": f"arn:aws:iam::{account}:role{path}{own_name()}", "id": own_name()}.get(name)
-    if rtype == "aws_iam_policy":
-        path = res.get("path")
-        path = path if isinstance(path, str) else "/"
-        arn = f"arn:aws:iam::{account}:policy{path}{own_name()}"
-        return {"arn": arn, "id": arn}.get(name)
-    if rtype == "aws_lambda_layer_version":
-        base = f"arn:aws:lambda:{region}:{account}:layer:{own_name()}"
-        return {"arn": base + ":1", "layer_arn": base, "version": "1", "id": base + ":1"}.get(name)
-    if rtype == "aws_lambda_alias":
-        fn = res.get("function_name")
-        fn_arn = (
-            fn
-            if isinstance(fn, str) and fn.startswith("arn:")
-            else f"arn:aws:lambda:{region}:{account}:function:{fn if isinstance(fn, str) else addr}"
-        )
-        return {"arn": f"{fn_arn}:{own_name()}"}.get(name)
-    if rtype == "aws_cloudwatch_log_group":
-        return {
-            "arn": f"arn:aws:logs:{region}:{account}:log-group:{own_name()}",
-            "id": own_name(),
-        }.get(name)
-    if rtype == "aws_secretsmanager_secret":
-        arn = f"arn:aws:secretsmanager:{region}:{account}:secret:{own_name()}"
-        return {"arn": arn, "id": arn}.get(name)
-    if rtype == "aws_sqs_queue":
-        return {
-            "arn": f"arn:aws:sqs:{region}:{account}:{own_name()}",
-            "id": f"https://sqs.{region}.amazonaws.com/{account}/{own_name()}",
-            "url": f"https://sqs.{region}.amazonaws.com/{account}/{own_name()}",
-        }.get(name)
-    if rtype == "aws_sns_topic":
-        arn = f"arn:aws:sns:{region}:{account}:{own_name()}"
-        return {"arn": arn, "id": arn}.get(name)
-    if rtype == "aws_s3_bucket":
-        return {"arn": f"arn:aws:s3:::{own_name()}", "id": own_name()}.get(name)
-    if rtype == "aws_kms_key":
-        return {
-            "arn": f"arn:aws:kms:{region}:{account}:key/{addr}",
-            "key_id": addr,
-            "id": addr,
-        }.get(name)
-    if rtype == "aws_kms_alias":
-        return {"arn": f"arn:aws:kms:{region}:{account}:{own_name()}", "id": own_name()}.get(name)
-    if rtype == "aws_api_gateway_rest_api":
-        return {
-            "id": addr,
-            "root_resource_id": addr + "/",
-            "execution_arn": f"arn:aws:execute-api:{region}:{account}:{addr}",
-            "arn": f"arn:aws:apigateway:{region}::/restapis/{addr}",
-        }.get(name)
-    if rtype == "aws_apigatewayv2_api":
-        return {
-            "id": addr,
-            "execution_arn": f"arn:aws:execute-api:{region}:{account}:{addr}",
-            "arn": f"arn:aws:apigateway:{region}::/apis/{addr}",
-            "api_endpoint": f"https://{addr}.execute-api.{region}.amazonaws.com",
-        }.get(name)
-    if rtype in ("aws_api_gateway_stage", "aws_apigatewayv2_stage"):
-        if name == "arn":
-            api = res.get("rest_api_id" if rtype == "aws_api_gateway_stage" else "api_id")
-            stage = res.get("stage_name" if rtype == "aws_api_gateway_stage" else "name")
-            kind = "restapis" if rtype == "aws_api_gateway_stage" else "apis"
-            return f"arn:aws:apigateway:{region}::/{kind}/{_id_text(api, addr)}/stages/{_id_text(stage, addr)}"
-        return {"id": addr}.get(name)
-    if rtype == "aws_cloudtrail":
-        return {
-            "arn": f"arn:aws:cloudtrail:{region}:{account}:trail/{own_name()}",
-            "id": own_name(),
-        }.get(name)
-    if name == "id":
-        return addr
-    if name == "arn":
-        service = rtype.split("_")[1] if rtype.count("_") >= 1 else "unknown"
-        return f"arn:aws:{service}:{region}:{account}:{addr}"
-    return None
-
-
-def _id_text(value: Any, fallback: str) -> str:
-    return value if isinstance(value, str) else fallback
-
-
-def _invoke_arn(region: str, fn_arn: str) -> str:
-    return f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{fn_arn}/invocations"
-
-
-# --------------------------------------------------------------------------- value helpers
-
-
-def _s(value: Any) -> Any:
-    """Maybe[str] | None."""
-    if value is None or isinstance(value, (str, Unknown)):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(int(value)) if float(value).is_integer() else str(value)
-    if isinstance(value, JsonDoc):
-        return value.text()
-    return Unknown(f"a {type(value).__name__} where a string is expected")
-
-
-def _int(value: Any, default: Any) -> Any:
-    if value is None:
-        return default
-    if isinstance(value, Unknown):
-        return value
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, (int, float)):
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(float(value))
-        except ValueError:
-            return Unknown(f"{value!r} is not a number")
-    return Unknown("not a number")
-
-
-def _bool(value: Any, default: Any) -> Any:
-    if value is None:
-        return default
-    if isinstance(value, (bool, Unknown)):
-        return value
-    if value in ("true", "false"):
-        return value == "true"
-    return Unknown(f"{value!r} is not a bool")
-
-
-def _strlist(value: Any) -> list[Any] | Unknown:
-    if value is None:
-        return []
-    if isinstance(value, Unknown):
-        return value
-    if isinstance(value, list):
-        return [_s(v) if v is not None else Unknown("null in a list") for v in value]
-    return [_s(value)]
-
-
-def _str_map(value: Any) -> dict[str, str] | Unknown:
-    if value is None:
-        return {}
-    if isinstance(value, Unknown):
-        return value
-    if not isinstance(value, dict):
-        return Unknown("not a map")
-    out: dict[str, str] = {}
-    for k, v in value.items():
-        text = _s(v)
-        if isinstance(text, Unknown):
-            return text
-        if text is not None:
-            out[str(k)] = text
-    return out
-
-
-_SENSITIVE_WORDS = ("secret", "password", "token", "private_key", "result", "api_key")
-_SENSITIVE_VALUE_TYPES = (
-    "aws_api_gateway_api_key",
-    "aws_ssm_parameter",
-    "random_password",
-    "random_string",
+from fortress.sources.tf_attrs import (
+    REGION_PLACEHOLDER,
+    Obj,
+    Res,
+    blocks_of,
+    bool_of,
+    cond_value,
+    first_block,
+    int_of,
+    is_sensitive_ref,
+    placeholder,
+    policy_of,
+    principal_of,
+    str_list,
+    str_map,
+    str_of,
+    str_or_none,
 )
-
-
-def is_sensitive_ref(ref: str) -> bool:
-    """ "type.attr" references whose value is a credential (not an identity such as an ARN)."""
-    rtype, _, attr = ref.rpartition(".")
-    if attr in ("arn", "id", "name", "key_id", "url") or attr.endswith(("_arn", "_id", "_name")):
-        return False
-    if attr == "value" and rtype.endswith(_SENSITIVE_VALUE_TYPES):
-        return True
-    return any(word in attr for word in _SENSITIVE_WORDS)
-
-
-def _first(obj: Obj, name: str) -> Obj | None:
-    blocks = obj.blocks(name)
-    if isinstance(blocks, Unknown) or not blocks:
-        return None
-    return blocks[0]
-
-
-def _blocks(obj: Obj, name: str) -> list[Obj]:
-    blocks = obj.blocks(name)
-    return [] if isinstance(blocks, Unknown) else blocks
-
-
-def _placeholder(value: Unknown) -> str:
-    if isinstance(value, Computed) and value.ref:
-        return "${" + value.ref + "}"
-    return "${unknown}"
-
-
-def _fill(value: Any) -> Any:
-    if isinstance(value, Unknown):
-        return _placeholder(value)
-    if isinstance(value, dict):
-        return {k: _fill(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_fill(v) for v in value]
-    return value
-
-
-def policy_value(value: Any, where: str) -> dict[str, Any] | Unknown | None:
-    """A policy attribute value → document; unknown actions make it Unknown, other leaves
-    (resources, condition values) become ``${...}`` placeholders."""
-    if value is None:
-        return None
-    if isinstance(value, Unknown):
-        return value
-    if isinstance(value, JsonDoc):
-        doc = plain_value(value.value)
-    elif isinstance(value, str):
-        try:
-            doc = json.loads(value)
-        except ValueError:
-            return Unknown(f"{where} is not valid JSON")
-    elif isinstance(value, dict):
-        doc = plain_value(value)
-    else:
-        return Unknown(f"{where} is not a policy document")
-    if not isinstance(doc, dict):
-        return Unknown(f"{where} is not a JSON object")
-    statements = doc.get("Statement")
-    if isinstance(statements, Unknown):
-        return Unknown(f"the statements of {where} are not known: {statements.reason}")
-    for st in statements if isinstance(statements, list) else [statements]:
-        if isinstance(st, Unknown):
-            return Unknown(f"a statement of {where} is not known: {st.reason}")
-        if isinstance(st, dict):
-            for key in ("Effect", "Action", "NotAction", "Principal", "NotPrincipal"):
-                bad = first_unknown(st.get(key))
-                if bad is not None:
-                    return Unknown(f"{key} of {where} is not known: {bad.reason}")
-    return _fill(doc)
-
-
-def _policy(obj: Obj, attr: str, where: str) -> dict[str, Any] | Unknown | None:
-    value = obj.get(attr)
-    if isinstance(value, Unknown):
-        lenient = obj.get_lenient(attr)
-        if isinstance(lenient, str):
-            value = lenient
-    return policy_value(value, where)
-
-
-def _fn_name_of(value: Any) -> str | None:
-    text = _s(value)
-    if not isinstance(text, str):
-        return None
-    if text.startswith("arn:") and ":function:" in text:
-        return text.split(":function:", 1)[1].split(":")[0]
-    if text.count(":") == 2 and ":function:" not in text:
-        return text
-    return text.split(":")[0] if ":" in text and not text.startswith("arn:") else text
-
-
-def _fn_from_uri(uri: Any) -> Any:
-    text = _s(uri)
-    if not isinstance(text, str):
-        return text if isinstance(text, Unknown) else None
-    return openapi.function_arn_in_uri(text)
-
-
-def _principal(value: Any) -> Any:
-    text = _s(value)
-    if isinstance(text, Unknown) or text is None:
-        return text
-    if text == "*":
-        return "*"
-    if text.endswith(".amazonaws.com") or text.endswith(".amazonaws.com.cn"):
-        return {"Service": text}
-    if re.fullmatch(r"\d{12}", text):
-        return {"AWS": f"arn:aws:iam::{text}:root"}
-    return {"AWS": text}
-
-
-def _cond_value(value: Any) -> Any:
-    text = _s(value)
-    return _placeholder(text) if isinstance(text, Unknown) else text
-
-
-# --------------------------------------------------------------------------- the mapper
+from fortress.sources.tf_map_apis import ApiMapper
+from fortress.sources.tf_values import Computed
 
 
 def build_inventory(
@@ -437,18 +61,7 @@ def build_inventory(
     return _Mapper(resources, account, region or REGION_PLACEHOLDER, source).run()
 
 
-class _Mapper:
-    def __init__(self, resources: list[Res], account: str, region: str, source: str) -> None:
-        self.by_type: dict[str, list[Res]] = defaultdict(list)
-        for res in resources:
-            self.by_type[res.type].append(res)
-        self.account = account
-        self.region = region
-        self.inv = Inventory(scope="template", accounts=[account], sources=[source])
-        self.functions: dict[str, Function] = {}
-        self.roles: dict[str, Role] = {}
-        self.customer_policies: dict[str, Policy] = {}
-
+class _Mapper(ApiMapper):
     def run(self) -> Inventory:
         self._kms()
         self._roles()
@@ -464,29 +77,26 @@ class _Mapper:
         self._secrets()
         return self.inv
 
-    def each(self, *types: str) -> list[Res]:
-        return [r for t in types for r in self.by_type.get(t, [])]
-
     # IAM ----------------------------------------------------------------------------------
 
     def _roles(self) -> None:
         for p in self.each("aws_iam_policy"):
             arn = p.attr("arn")
-            doc = _policy(p, "policy", p.address)
+            doc = policy_of(p, "policy", p.address)
             self.customer_policies[arn] = Policy(
                 name=p.attr("name"), document=doc if doc is not None else {}, arn=arn
             )
         for r in self.each("aws_iam_role"):
-            trust = _policy(r, "assume_role_policy", f"{r.address}.assume_role_policy")
+            trust = policy_of(r, "assume_role_policy", f"{r.address}.assume_role_policy")
             role = Role(
                 name=r.attr("name"),
                 arn=r.attr("arn"),
                 origin=r.origin,
                 trust_policy=trust if trust is not None else {},
             )
-            for block in _blocks(r, "inline_policy"):
-                name = _s(block.get("name"))
-                doc = _policy(block, "policy", f"{r.address}.inline_policy")
+            for block in blocks_of(r, "inline_policy"):
+                name = str_of(block.get("name"))
+                doc = policy_of(block, "policy", f"{r.address}.inline_policy")
                 if doc is None:
                     continue
                 role.inline_policies.append(
@@ -494,7 +104,7 @@ class _Mapper:
                         name=name if isinstance(name, str) else "inline", document=doc, inline=True
                     )
                 )
-            boundary = _s(r.get("permissions_boundary"))
+            boundary = str_of(r.get("permissions_boundary"))
             if isinstance(boundary, str):
                 role.permissions_boundary_arn = boundary
             arns = r.get("managed_policy_arns")
@@ -508,9 +118,9 @@ class _Mapper:
             self.roles[role.name] = role
         for rp in self.each("aws_iam_role_policy"):
             role_ref = self._role_for(rp.get("role"))
-            doc = _policy(rp, "policy", rp.address)
+            doc = policy_of(rp, "policy", rp.address)
             if role_ref is not None and doc is not None:
-                name = _s(rp.get("name"))
+                name = str_of(rp.get("name"))
                 role_ref.inline_policies.append(
                     Policy(
                         name=name if isinstance(name, str) else rp.address,
@@ -529,39 +139,6 @@ class _Mapper:
                 if role_ref is not None:
                     role_ref.attached_policies.append(self._managed(att.get("policy_arn")))
 
-    def _role_for(self, value: Any) -> Role | None:
-        text = _s(value)
-        if not isinstance(text, str):
-            return None
-        return self.roles.get(text) or self.roles.get(text.rsplit("/", 1)[-1])
-
-    def _managed(self, value: Any) -> Policy:
-        arn = _s(value)
-        if isinstance(arn, Unknown) or arn is None:
-            reason = arn.reason if isinstance(arn, Unknown) else "no policy ARN"
-            return Policy(
-                name="(unknown)", document=Unknown(f"attached policy is not known: {reason}")
-            )
-        if arn in self.customer_policies:
-            return self.customer_policies[arn]
-        if is_aws_managed_arn(arn):
-            managed = get_managed_policy(arn)
-            if managed is not None:
-                return Policy(
-                    name=managed.name, document=managed.document, arn=arn, aws_managed=True
-                )
-            return Policy(
-                name=arn.rsplit("/", 1)[-1],
-                document=Unknown(f"AWS managed policy {arn} is not in the offline dataset"),
-                arn=arn,
-                aws_managed=True,
-            )
-        return Policy(
-            name=arn.rsplit("/", 1)[-1],
-            document=Unknown(f"policy {arn} is not defined in the scanned configuration"),
-            arn=arn,
-        )
-
     # functions ----------------------------------------------------------------------------
 
     def _functions(self) -> None:
@@ -573,60 +150,60 @@ class _Mapper:
 
     def _function(self, r: Res) -> Function:
         name = r.attr("function_name")
-        package = _s(r.get("package_type"))
+        package = str_of(r.get("package_type"))
         package_type = package if isinstance(package, str) else "Zip"
         fn = Function(
             name=name,
             arn=r.attr("arn"),
             origin=r.origin,
-            runtime=_s(r.get("runtime")),
-            handler=_s(r.get("handler")),
+            runtime=str_of(r.get("runtime")),
+            handler=str_of(r.get("handler")),
             package_type=package_type,
-            role_arn=_s(r.get("role")),
-            memory_size=_int(r.get("memory_size"), 128),
-            timeout=_int(r.get("timeout"), 3),
-            kms_key_arn=_s(r.get("kms_key_arn")),
+            role_arn=str_of(r.get("role")),
+            memory_size=int_of(r.get("memory_size"), 128),
+            timeout=int_of(r.get("timeout"), 3),
+            kms_key_arn=str_of(r.get("kms_key_arn")),
             reserved_concurrency=None,
         )
-        reserved = _int(r.get("reserved_concurrent_executions"), None)
+        reserved = int_of(r.get("reserved_concurrent_executions"), None)
         fn.reserved_concurrency = None if reserved == -1 else reserved
-        env = _first(r, "environment")
+        env = first_block(r, "environment")
         if env is not None:
             fn.environment = self._env(env, r.address)
-        vpc = _first(r, "vpc_config")
+        vpc = first_block(r, "vpc_config")
         if vpc is not None:
             subnets, groups = (
-                _strlist(vpc.get("subnet_ids")),
-                _strlist(vpc.get("security_group_ids")),
+                str_list(vpc.get("subnet_ids")),
+                str_list(vpc.get("security_group_ids")),
             )
             fn.vpc = VpcConfig(
                 subnet_ids=subnets if isinstance(subnets, list) else [subnets],
                 security_group_ids=groups if isinstance(groups, list) else [groups],
             )
-        tracing = _first(r, "tracing_config")
+        tracing = first_block(r, "tracing_config")
         if tracing is not None:
-            mode = _s(tracing.get("mode"))
+            mode = str_of(tracing.get("mode"))
             fn.tracing_mode = mode if mode is not None else "PassThrough"
-        dlq = _first(r, "dead_letter_config")
+        dlq = first_block(r, "dead_letter_config")
         if dlq is not None:
-            fn.dead_letter_target = _s(dlq.get("target_arn"))
-        logging = _first(r, "logging_config")
+            fn.dead_letter_target = str_of(dlq.get("target_arn"))
+        logging = first_block(r, "logging_config")
         if logging is not None:
-            fn.log_group_name = _s(logging.get("log_group"))
-            fmt = _s(logging.get("log_format"))
+            fn.log_group_name = str_of(logging.get("log_group"))
+            fmt = str_of(logging.get("log_format"))
             fn.log_format = fmt if isinstance(fmt, str) else None
-        storage = _first(r, "ephemeral_storage")
+        storage = first_block(r, "ephemeral_storage")
         if storage is not None:
-            fn.ephemeral_storage_mb = _int(storage.get("size"), 512)
-        fn.file_systems = [_s(fs.get("arn")) for fs in _blocks(r, "file_system_config")]
-        layers = _strlist(r.get("layers"))
+            fn.ephemeral_storage_mb = int_of(storage.get("size"), 512)
+        fn.file_systems = [str_of(fs.get("arn")) for fs in blocks_of(r, "file_system_config")]
+        layers = str_list(r.get("layers"))
         fn.layers = (
             [LayerRef(a) for a in layers] if isinstance(layers, list) else [LayerRef(layers)]
         )
         csc = r.get("code_signing_config_arn")
         if csc is not None:
             fn.code_signing = self._code_signing(csc)
-        tags = _str_map(r.get("tags"))
+        tags = str_map(r.get("tags"))
         fn.tags = tags
         arch = r.get("architectures")
         if isinstance(arch, list) and all(isinstance(a, str) for a in arch):
@@ -657,26 +234,24 @@ class _Mapper:
                 ref = value.ref
             if ref is not None and not is_sensitive_ref(ref):
                 ref = None
-            out.append(EnvVar(str(key), _s(value) if value is not None else "", reference=ref))
+            out.append(EnvVar(str(key), str_of(value) if value is not None else "", reference=ref))
         return out
 
     def _code_signing(self, value: Any) -> CodeSigning | Unknown:
-        arn = _s(value)
+        arn = str_of(value)
         if isinstance(arn, Unknown):
             return CodeSigning(arn=arn, untrusted_artifact_on_deployment=arn)
         for c in self.each("aws_lambda_code_signing_config"):
             if c.attr("arn") == arn:
-                policies = _first(c, "policies")
+                policies = first_block(c, "policies")
                 untrusted = (
-                    _s(policies.get("untrusted_artifact_on_deployment")) if policies else None
+                    str_of(policies.get("untrusted_artifact_on_deployment")) if policies else None
                 )
                 publishers: list[str] = []
-                for pub in _blocks(c, "allowed_publishers"):
-                    arns = _strlist(pub.get("signing_profile_version_arns"))
+                for pub in blocks_of(c, "allowed_publishers"):
+                    arns = str_list(pub.get("signing_profile_version_arns"))
                     if isinstance(arns, list):
-                        publishers.extend(
-                            a if isinstance(a, str) else _placeholder(a) for a in arns
-                        )
+                        publishers.extend(a if isinstance(a, str) else placeholder(a) for a in arns)
                 return CodeSigning(
                     arn=arn,
                     untrusted_artifact_on_deployment=untrusted or "Warn",
@@ -689,31 +264,21 @@ class _Mapper:
             ),
         )
 
-    def _fn_for(self, value: Any) -> Function | None:
-        text = _s(value)
-        if not isinstance(text, str):
-            return None
-        fn = self.functions.get(text)
-        if fn is not None:
-            return fn
-        name = _fn_name_of(text)
-        return self.functions.get(name) if name else None
-
     def _permissions(self) -> None:
         for p in self.each("aws_lambda_permission"):
             fn = self._fn_for(p.get("function_name"))
             if fn is None or isinstance(fn.resource_policy, Unknown):
                 continue
-            principal = _principal(p.get("principal"))
+            principal = principal_of(p.get("principal"))
             if isinstance(principal, Unknown) or principal is None:
                 reason = principal.reason if isinstance(principal, Unknown) else "no principal"
                 fn.resource_policy = Unknown(f"principal of {p.address} is not known: {reason}")
                 continue
-            qualifier = _s(p.get("qualifier"))
+            qualifier = str_of(p.get("qualifier"))
             resource = fn.arn + (f":{qualifier}" if isinstance(qualifier, str) else "")
-            action = _s(p.get("action"))
+            action = str_of(p.get("action"))
             statement: dict[str, Any] = {
-                "Sid": _cond_value(p.get("statement_id")) or p.address,
+                "Sid": cond_value(p.get("statement_id")) or p.address,
                 "Effect": "Allow",
                 "Principal": principal,
                 "Action": action if isinstance(action, str) else "lambda:InvokeFunction",
@@ -729,7 +294,7 @@ class _Mapper:
             ):
                 value = p.get(attr)
                 if value is not None:
-                    cond.setdefault(op, {})[key] = _cond_value(value)
+                    cond.setdefault(op, {})[key] = cond_value(value)
             if cond:
                 statement["Condition"] = cond
             if fn.resource_policy is None:
@@ -742,42 +307,40 @@ class _Mapper:
             if fn is None:
                 continue
             url = FunctionUrl(
-                auth_type=_s(u.get("authorization_type"))
-                or Unknown("authorization_type is not set")
+                auth_type=_required(u.get("authorization_type"), "authorization_type is not set")
             )
-            qualifier = _s(u.get("qualifier"))
+            qualifier = str_of(u.get("qualifier"))
             url.qualifier = qualifier if isinstance(qualifier, str) else None
-            cors = _first(u, "cors")
+            cors = first_block(u, "cors")
             if cors is not None:
-                origins = _strlist(cors.get("allow_origins"))
+                origins = str_list(cors.get("allow_origins"))
                 url.cors_allow_origins = (
-                    [o if isinstance(o, str) else _placeholder(o) for o in origins]
+                    [o if isinstance(o, str) else placeholder(o) for o in origins]
                     if isinstance(origins, list)
                     else origins
                 )
-                creds = _bool(cors.get("allow_credentials"), False)
+                creds = bool_of(cors.get("allow_credentials"), False)
                 url.cors_allow_credentials = creds is True
             fn.urls.append(url)
         for m in self.each("aws_lambda_event_source_mapping"):
             fn = self._fn_for(m.get("function_name"))
             if fn is None:
                 continue
-            enabled = _bool(m.get("enabled"), True)
+            enabled = bool_of(m.get("enabled"), True)
             dest = None
-            config = _first(m, "destination_config")
-            failure = _first(config, "on_failure") if config is not None else None
+            config = first_block(m, "destination_config")
+            failure = first_block(config, "on_failure") if config is not None else None
             if failure is not None:
-                d = _s(failure.get("destination_arn"))
+                d = str_of(failure.get("destination_arn"))
                 dest = (
                     d
                     if isinstance(d, str)
-                    else (_placeholder(d) if isinstance(d, Unknown) else None)
+                    else (placeholder(d) if isinstance(d, Unknown) else None)
                 )
             fn.event_source_mappings.append(
                 EventSourceMapping(
                     uuid=m.address,
-                    event_source_arn=_s(m.get("event_source_arn"))
-                    or Unknown("no event source ARN"),
+                    event_source_arn=_required(m.get("event_source_arn"), "no event source ARN"),
                     state="Disabled" if enabled is False else "Enabled",
                     on_failure_destination=dest,
                 )
@@ -787,16 +350,16 @@ class _Mapper:
             if fn is None:
                 continue
             cfg = InvokeConfig()
-            qualifier = _s(c.get("qualifier"))
+            qualifier = str_of(c.get("qualifier"))
             cfg.qualifier = qualifier if isinstance(qualifier, str) else None
-            retries = _int(c.get("maximum_retry_attempts"), None)
+            retries = int_of(c.get("maximum_retry_attempts"), None)
             cfg.maximum_retry_attempts = retries if isinstance(retries, int) else None
-            dest_cfg = _first(c, "destination_config")
+            dest_cfg = first_block(c, "destination_config")
             if dest_cfg is not None:
                 for block, field in (("on_failure", "on_failure"), ("on_success", "on_success")):
-                    target = _first(dest_cfg, block)
+                    target = first_block(dest_cfg, block)
                     if target is not None:
-                        setattr(cfg, field, _s(target.get("destination")))
+                        setattr(cfg, field, str_of(target.get("destination")))
             fn.invoke_configs.append(cfg)
 
     def _layers(self) -> None:
@@ -817,263 +380,64 @@ class _Mapper:
             for key in (layer.arn, layer.name, r.attr("layer_arn")):
                 layers[key] = layer
         for p in self.each("aws_lambda_layer_version_permission"):
-            ref = _s(p.get("layer_name"))
+            ref = str_of(p.get("layer_name"))
             layer = layers.get(ref) if isinstance(ref, str) else None
             if layer is None or isinstance(layer.policy, Unknown):
                 continue
-            principal = _s(p.get("principal"))
+            principal = str_of(p.get("principal"))
             if isinstance(principal, Unknown) or principal is None:
                 layer.policy = Unknown(f"principal of {p.address} is not known")
                 continue
             statement: dict[str, Any] = {
-                "Sid": _cond_value(p.get("statement_id")) or p.address,
+                "Sid": cond_value(p.get("statement_id")) or p.address,
                 "Effect": "Allow",
                 "Principal": "*"
                 if principal == "*"
                 else {
                     "AWS": f"arn:aws:iam::{principal}:root" if principal.isdigit() else principal
                 },
-                "Action": _s(p.get("action")) or "lambda:GetLayerVersion",
+                "Action": str_of(p.get("action")) or "lambda:GetLayerVersion",
                 "Resource": layer.arn,
             }
             org = p.get("organization_id")
             if org is not None:
-                statement["Condition"] = {"StringEquals": {"aws:PrincipalOrgID": _cond_value(org)}}
+                statement["Condition"] = {"StringEquals": {"aws:PrincipalOrgID": cond_value(org)}}
             if layer.policy is None:
                 layer.policy = {"Version": "2012-10-17", "Statement": []}
             layer.policy["Statement"].append(statement)
 
     # API Gateway --------------------------------------------------------------------------
 
-    def _rest_apis(self) -> None:
-        api: Api | None
-        stage: ApiStage | None
-        apis: dict[Any, Api] = {}
-        roots: dict[Any, str] = {}
-        for r in self.each("aws_api_gateway_rest_api"):
-            name = _s(r.get("name"))
-            api = Api(
-                id=r.attr("id"),
-                name=name if isinstance(name, str) else r.address,
-                kind="rest",
-                origin=r.origin,
-            )
-            endpoint = _first(r, "endpoint_configuration")
-            if endpoint is not None:
-                types = endpoint.get("types")
-                if isinstance(types, list) and types and isinstance(types[0], str):
-                    api.endpoint_type = types[0]
-            if r.get("body") is not None:
-                _openapi_routes(api, r.get("body"), r)
-            apis[api.id] = api
-            roots[r.attr("root_resource_id")] = api.id
-            self.inv.apis.append(api)
-        parents: dict[Any, tuple[Any, Any]] = {}
-        for r in self.each("aws_api_gateway_resource"):
-            parents[r.attr("id")] = (r.get("parent_id"), r.get("path_part"))
-
-        def path_of(resource_id: Any, depth: int = 0) -> str:
-            if isinstance(resource_id, str) and resource_id in roots:
-                return "/"
-            if depth > 30 or not isinstance(resource_id, str) or resource_id not in parents:
-                return "/{unknown}"
-            parent, part = parents[resource_id]
-            base = path_of(parent, depth + 1).rstrip("/")
-            return f"{base}/{part if isinstance(part, str) else '{unknown}'}"
-
-        integrations: dict[tuple[Any, Any, Any], list[Any]] = defaultdict(list)
-        for i in self.each("aws_api_gateway_integration"):
-            key = (i.get("rest_api_id"), i.get("resource_id"), i.get("http_method"))
-            target = _fn_from_uri(i.get("uri"))
-            if target is not None:
-                integrations[key].append(target)
-        for m in self.each("aws_api_gateway_method"):
-            api = apis.get(m.get("rest_api_id")) if isinstance(m.get("rest_api_id"), str) else None
-            if api is None:
-                continue
-            method = _s(m.get("http_method"))
-            authorizer = _s(m.get("authorizer_id"))
-            api.routes.append(
-                ApiRoute(
-                    method=method if isinstance(method, str) else "*",
-                    path=path_of(m.get("resource_id")),
-                    authorization_type=_s(m.get("authorization")) or "NONE",
-                    authorizer_id=authorizer if isinstance(authorizer, str) else None,
-                    api_key_required=_bool(m.get("api_key_required"), False),
-                    request_validator=_s(m.get("request_validator_id")),
-                    function_arns=list(
-                        integrations.get(
-                            (m.get("rest_api_id"), m.get("resource_id"), m.get("http_method")), []
-                        )
-                    ),
-                    origin=m.origin,
-                )
-            )
-        stages: dict[tuple[Any, Any], ApiStage] = {}
-        stage_arns: dict[Any, ApiStage] = {}
-        for s in self.each("aws_api_gateway_stage"):
-            api = apis.get(s.get("rest_api_id")) if isinstance(s.get("rest_api_id"), str) else None
-            if api is None:
-                continue
-            stage = self._stage(s, _s(s.get("stage_name")))
-            stage.tracing_enabled = _bool(s.get("xray_tracing_enabled"), False)
-            api.stages.append(stage)
-            stages[(api.id, s.get("stage_name"))] = stage
-            stage_arns[s.attr("arn")] = stage
-        for ms in self.each("aws_api_gateway_method_settings"):
-            stage = stages.get((ms.get("rest_api_id"), ms.get("stage_name")))
-            settings = _first(ms, "settings")
-            if stage is None or settings is None:
-                continue
-            rate = settings.get("throttling_rate_limit")
-            burst = settings.get("throttling_burst_limit")
-            has_limit = any(isinstance(v, (int, float)) and v >= 0 for v in (rate, burst))
-            if ms.get("method_path") == "*/*":
-                level = _s(settings.get("logging_level"))
-                if level is not None:
-                    stage.execution_logging_level = level
-                if isinstance(rate, (int, float)) and rate >= 0:
-                    stage.throttling_rate = float(rate)
-                if isinstance(burst, (int, float)) and burst >= 0:
-                    stage.throttling_burst = int(burst)
-            elif has_limit:
-                stage.route_throttling = True
-        for plan in self.each("aws_api_gateway_usage_plan"):
-            throttled = _first(plan, "throttle_settings") is not None
-            for ref in _blocks(plan, "api_stages"):
-                stage = stages.get((ref.get("api_id"), ref.get("stage")))
-                if stage is not None and throttled:
-                    stage.usage_plan_throttling = True
-        for assoc in self.each("aws_wafv2_web_acl_association"):
-            stage = stage_arns.get(assoc.get("resource_arn"))
-            if stage is not None:
-                stage.web_acl_arn = _s(assoc.get("web_acl_arn"))
-
-    def _stage(self, s: Res, name: Any) -> ApiStage:
-        stage = ApiStage(name=name if isinstance(name, str) else s.address, origin=s.origin)
-        logs = _first(s, "access_log_settings")
-        if logs is not None:
-            stage.access_log_destination = _s(logs.get("destination_arn"))
-        variables = (
-            s.get("variables") if s.type == "aws_api_gateway_stage" else s.get("stage_variables")
-        )
-        if isinstance(variables, dict):
-            stage.variables = {str(k): _s(v) for k, v in variables.items()}
-        return stage
-
-    def _http_apis(self) -> None:
-        api: Api | None
-        apis: dict[Any, Api] = {}
-        for r in self.each("aws_apigatewayv2_api"):
-            name = _s(r.get("name"))
-            api = Api(
-                id=r.attr("id"),
-                name=name if isinstance(name, str) else r.address,
-                kind="http",
-                origin=r.origin,
-            )
-            if r.get("body") is not None:
-                _openapi_routes(api, r.get("body"), r)
-            target = r.get("target")
-            if target is not None:
-                fn = _fn_from_uri(target)
-                api.routes.append(
-                    ApiRoute(
-                        method="$default",
-                        path="$default",
-                        function_arns=[fn] if fn else [],
-                        origin=r.origin,
-                    )
-                )
-                api.stages.append(ApiStage(name="$default", origin=r.origin))
-            apis[api.id] = api
-            self.inv.apis.append(api)
-        integrations: dict[Any, Any] = {}
-        for i in self.each("aws_apigatewayv2_integration"):
-            integrations[i.attr("id")] = _fn_from_uri(i.get("integration_uri"))
-        for rt in self.each("aws_apigatewayv2_route"):
-            api = apis.get(rt.get("api_id")) if isinstance(rt.get("api_id"), str) else None
-            if api is None:
-                continue
-            key = _s(rt.get("route_key"))
-            method, _, path = key.partition(" ") if isinstance(key, str) else ("*", "", "{unknown}")
-            target = _s(rt.get("target"))
-            fns: list[Any] = []
-            if isinstance(target, str) and target.startswith("integrations/"):
-                fn = integrations.get(target.split("/", 1)[1])
-                if fn is not None:
-                    fns.append(fn)
-            authorizer = _s(rt.get("authorizer_id"))
-            api.routes.append(
-                ApiRoute(
-                    method=method,
-                    path=path or method,
-                    authorization_type=_s(rt.get("authorization_type")) or "NONE",
-                    authorizer_id=authorizer if isinstance(authorizer, str) else None,
-                    api_key_required=_bool(rt.get("api_key_required"), False),
-                    function_arns=fns,
-                    origin=rt.origin,
-                )
-            )
-        for s in self.each("aws_apigatewayv2_stage"):
-            api = apis.get(s.get("api_id")) if isinstance(s.get("api_id"), str) else None
-            if api is None:
-                continue
-            stage = self._stage(s, _s(s.get("name")))
-            defaults = _first(s, "default_route_settings")
-            if defaults is not None:
-                rate, burst = (
-                    defaults.get("throttling_rate_limit"),
-                    defaults.get("throttling_burst_limit"),
-                )
-                if isinstance(rate, (int, float)):
-                    stage.throttling_rate = float(rate)
-                if isinstance(burst, (int, float)):
-                    stage.throttling_burst = int(burst)
-                level = _s(defaults.get("logging_level"))
-                if level is not None:
-                    stage.execution_logging_level = level
-            for rs in _blocks(s, "route_settings"):
-                if (
-                    rs.get("throttling_rate_limit") is not None
-                    or rs.get("throttling_burst_limit") is not None
-                ):
-                    stage.route_throttling = True
-            api.stages = [st for st in api.stages if st.name != stage.name]
-            api.stages.append(stage)
-
-    # logs, network, trails, secrets, keys -------------------------------------------------
-
     def _logs(self) -> None:
         for r in self.each("aws_cloudwatch_log_group"):
-            retention = _int(r.get("retention_in_days"), None)
+            retention = int_of(r.get("retention_in_days"), None)
             self.inv.log_groups.append(
                 LogGroup(
                     name=r.attr("name"),
                     origin=r.origin,
                     retention_days=None if retention == 0 else retention,
-                    kms_key_id=_s(r.get("kms_key_id")),
+                    kms_key_id=str_of(r.get("kms_key_id")),
                 )
             )
         for r in self.each("aws_cloudwatch_metric_alarm"):
-            name = _s(r.get("alarm_name"))
-            dims = _str_map(r.get("dimensions"))
+            name = str_of(r.get("alarm_name"))
+            dims = str_map(r.get("dimensions"))
             alarm = Alarm(
                 name=name if isinstance(name, str) else r.address,
                 origin=r.origin,
-                namespace=_str_or_none(r.get("namespace")),
-                metric_name=_str_or_none(r.get("metric_name")),
+                namespace=str_or_none(r.get("namespace")),
+                metric_name=str_or_none(r.get("metric_name")),
                 dimensions=dims if isinstance(dims, dict) else {},
             )
-            for q in _blocks(r, "metric_query"):
-                metric = _first(q, "metric")
+            for q in blocks_of(r, "metric_query"):
+                metric = first_block(q, "metric")
                 if metric is None:
                     continue
-                mdims = _str_map(metric.get("dimensions"))
+                mdims = str_map(metric.get("dimensions"))
                 alarm.metrics.append(
                     (
-                        _str_or_none(metric.get("namespace")) or "",
-                        _str_or_none(metric.get("metric_name")) or "",
+                        str_or_none(metric.get("namespace")) or "",
+                        str_or_none(metric.get("metric_name")) or "",
                         mdims if isinstance(mdims, dict) else {},
                     )
                 )
@@ -1083,12 +447,12 @@ class _Mapper:
         group: SecurityGroup | None
         groups: dict[Any, SecurityGroup] = {}
         for r in self.each("aws_security_group"):
-            name = _s(r.get("name"))
+            name = str_of(r.get("name"))
             group = SecurityGroup(
                 id=r.attr("id"),
                 name=name if isinstance(name, str) else r.address,
                 origin=r.origin,
-                vpc_id=_str_or_none(r.get("vpc_id")),
+                vpc_id=str_or_none(r.get("vpc_id")),
             )
             for direction in ("ingress", "egress"):
                 blocks = r.blocks(direction)
@@ -1097,9 +461,9 @@ class _Mapper:
                     continue
                 rules = getattr(group, direction)
                 for b in blocks:
-                    cidrs = _strlist(b.get("cidr_blocks"))
-                    v6 = _strlist(b.get("ipv6_cidr_blocks"))
-                    sgs = _strlist(b.get("security_groups"))
+                    cidrs = str_list(b.get("cidr_blocks"))
+                    v6 = str_list(b.get("ipv6_cidr_blocks"))
+                    sgs = str_list(b.get("security_groups"))
                     rules.append(
                         _sg_rule(
                             b.get("protocol"),
@@ -1126,9 +490,9 @@ class _Mapper:
             rules = getattr(group, direction)
             if isinstance(rules, Unknown):
                 continue
-            cidrs = _strlist(r.get("cidr_blocks"))
-            v6 = _strlist(r.get("ipv6_cidr_blocks"))
-            source = _str_or_none(r.get("source_security_group_id"))
+            cidrs = str_list(r.get("cidr_blocks"))
+            v6 = str_list(r.get("ipv6_cidr_blocks"))
+            source = str_or_none(r.get("source_security_group_id"))
             rules.append(
                 _sg_rule(
                     r.get("protocol"),
@@ -1152,8 +516,10 @@ class _Mapper:
                 rules = getattr(group, direction)
                 if isinstance(rules, Unknown):
                     continue
-                cidrs = [_s(r.get(k)) for k in ("cidr_ipv4", "cidr_ipv6") if r.get(k) is not None]
-                ref = _str_or_none(r.get("referenced_security_group_id"))
+                cidrs = [
+                    str_of(r.get(k)) for k in ("cidr_ipv4", "cidr_ipv6") if r.get(k) is not None
+                ]
+                ref = str_or_none(r.get("referenced_security_group_id"))
                 rules.append(
                     _sg_rule(
                         r.get("ip_protocol"),
@@ -1168,8 +534,8 @@ class _Mapper:
                 Subnet(
                     id=r.attr("id"),
                     origin=r.origin,
-                    vpc_id=_str_or_none(r.get("vpc_id")),
-                    availability_zone=_s(r.get("availability_zone")),
+                    vpc_id=str_or_none(r.get("vpc_id")),
+                    availability_zone=str_of(r.get("availability_zone")),
                 )
             )
 
@@ -1179,31 +545,31 @@ class _Mapper:
                 name=r.attr("name"),
                 arn=r.attr("arn"),
                 origin=r.origin,
-                is_multi_region=_bool(r.get("is_multi_region_trail"), False),
-                is_logging=_bool(r.get("enable_logging"), True),
+                is_multi_region=bool_of(r.get("is_multi_region_trail"), False),
+                is_logging=bool_of(r.get("enable_logging"), True),
             )
             mgmt: list[Any] = []
-            for sel in _blocks(r, "event_selector"):
-                include = _bool(sel.get("include_management_events"), True)
+            for sel in blocks_of(r, "event_selector"):
+                include = bool_of(sel.get("include_management_events"), True)
                 mgmt.append(include)
                 selector: dict[str, Any] = {
-                    "ReadWriteType": _str_or_none(sel.get("read_write_type")) or "All",
+                    "ReadWriteType": str_or_none(sel.get("read_write_type")) or "All",
                     "IncludeManagementEvents": include,
                     "DataResources": [],
                 }
-                for data in _blocks(sel, "data_resource"):
-                    values = _strlist(data.get("values"))
+                for data in blocks_of(sel, "data_resource"):
+                    values = str_list(data.get("values"))
                     selector["DataResources"].append(
                         {
-                            "Type": _str_or_none(data.get("type")),
+                            "Type": str_or_none(data.get("type")),
                             "Values": values if isinstance(values, list) else [],
                         }
                     )
                 trail.event_selectors.append(selector)
-            for adv in _blocks(r, "advanced_event_selector"):
+            for adv in blocks_of(r, "advanced_event_selector"):
                 fields = []
-                for fs in _blocks(adv, "field_selector"):
-                    entry: dict[str, Any] = {"Field": _str_or_none(fs.get("field"))}
+                for fs in blocks_of(adv, "field_selector"):
+                    entry: dict[str, Any] = {"Field": str_or_none(fs.get("field"))}
                     for attr, key in (
                         ("equals", "Equals"),
                         ("not_equals", "NotEquals"),
@@ -1215,12 +581,12 @@ class _Mapper:
                         values = fs.get(attr)
                         if isinstance(values, list):
                             entry[key] = [
-                                v if isinstance(v, str) else _placeholder(Unknown("?"))
+                                v if isinstance(v, str) else placeholder(Unknown("?"))
                                 for v in values
                             ]
                     fields.append(entry)
                 trail.advanced_event_selectors.append(
-                    {"Name": _str_or_none(adv.get("name")), "FieldSelectors": fields}
+                    {"Name": str_or_none(adv.get("name")), "FieldSelectors": fields}
                 )
             if mgmt:
                 trail.include_management_events = any(m is True for m in mgmt) or next(
@@ -1237,7 +603,7 @@ class _Mapper:
                 name=r.attr("name"),
                 origin=r.origin,
                 rotation_enabled=r.get("rotation_lambda_arn") is not None,
-                kms_key_id=_str_or_none(r.get("kms_key_id")),
+                kms_key_id=str_or_none(r.get("kms_key_id")),
             )
             secrets[secret.arn] = secret
             secrets[secret.name] = secret
@@ -1261,19 +627,14 @@ class _Mapper:
                 key.aliases.extend([r.attr("name"), r.attr("arn")])
 
 
-def _str_or_none(value: Any) -> str | None:
-    text = _s(value)
-    return text if isinstance(text, str) else None
-
-
 def _sg_rule(
     protocol: Any, from_port: Any, to_port: Any, cidrs: list[Any], groups: list[str]
 ) -> SecurityGroupRule:
-    proto = _s(protocol)
+    proto = str_of(protocol)
     proto_text = proto.lower() if isinstance(proto, str) else "-1"
     if proto_text in ("all", "-1"):
         proto_text = "-1"
-    lo, hi = _int(from_port, None), _int(to_port, None)
+    lo, hi = int_of(from_port, None), int_of(to_port, None)
     return SecurityGroupRule(
         protocol=proto_text,
         from_port=lo if isinstance(lo, int) else None,
@@ -1283,18 +644,9 @@ def _sg_rule(
     )
 
 
-def _openapi_routes(api: Api, body: Any, r: Any) -> None:
-    """Routes of an API whose ``body`` is an OpenAPI document (jsonencode(...) or JSON text)."""
-    value = plain_value(body)
-    if isinstance(value, JsonDoc):
-        value = plain_value(value.value)
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            value = Unknown(f"{r.address}: the OpenAPI body is not JSON (YAML bodies are not read)")
-    found = openapi.routes(value, r.origin)
-    if isinstance(found, Unknown):
-        api.opaque_reason = f"{r.address}: {found.reason}"
-    else:
-        api.routes.extend(found)
+def _required(value: Any, missing: str) -> Any:
+    """A string the provider requires: an unknown keeps its own reason; absent is ``missing``."""
+    text = str_of(value)
+    if isinstance(text, Unknown):
+        return text
+    return text or Unknown(missing)
