@@ -619,3 +619,25 @@ def test_benign_noise_raises_nothing_high() -> None:
             )
     found = hunt(recs)
     assert not [d for d in found if d.severity >= Severity.HIGH], found[:3]
+
+
+def test_layer_only_in_response_elements() -> None:
+    """Some records carry no requestParameters; the layers are then in responseElements."""
+    foreign = f"arn:aws:lambda:{REGION}:{FOREIGN}:layer:ext:3"
+    rec = event(
+        "UpdateFunctionConfiguration20150331v2",
+        ci_role(),
+        ua=CI_UA,
+        request=None,
+        response={"functionName": "orders", "layers": [{"arn": foreign, "codeSize": 10}]},
+    )
+    # the response always lists attached layers: with a request that names none, no hit
+    env_only = event(
+        "UpdateFunctionConfiguration20150331v2",
+        ci_role(),
+        ua=CI_UA,
+        request={"functionName": "orders", "environment": {}},
+        response={"functionName": "orders", "layers": [{"arn": foreign, "codeSize": 10}]},
+    )
+    found = hits([rec, env_only], "FTR-DET-003")
+    assert [(d.event_ids, d.severity) for d in found] == [([rec["eventID"]], Severity.HIGH)]

@@ -148,7 +148,12 @@ def _url_none(d: Dialect, s: HuntSettings) -> str:
 
 
 def _layer_attached(d: Dialect, s: HuntSettings) -> str:
-    layers = d.jraw("rp", "$.layers")
+    # requestParameters names the layers; records whose requestParameters is absent
+    # (redacted or not recorded) still carry them in responseElements.layers[].arn
+    layers = (
+        f"coalesce({d.jraw('rp', '$.layers')}, "
+        f"CASE WHEN rp IS NULL THEN {d.jraw('re', '$.layers')} END)"
+    )
     accounts = d.regex_all(
         f"coalesce({layers}, '')", "arn:aws[a-z-]*:lambda:[a-z0-9-]+:([0-9]{12}):layer:", 1
     )
