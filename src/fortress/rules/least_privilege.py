@@ -205,13 +205,13 @@ def role_admin_access(role: Role, ctx: Context) -> Verdict:
     share = len(broad) / total if total else 0.0
     self_grant = sorted(broad & SELF_GRANT_ACTIONS)
     if share < ADMIN_SHARE and self_grant:
-        labels = sorted(
+        granting = sorted(
             {g.statement.label for a in self_grant for g in perms.grants[a] if g.all_resources}
         )
         return Verdict.fail(
-            f"role {role.name} is administrator-equivalent: {_listing(labels)} allow "
+            f"role {role.name} is administrator-equivalent: {_listing(granting)} allow "
             f'{_listing(self_grant)} on Resource "*", so it can grant itself any permission',
-            statements=labels,
+            statements=granting,
             self_grant_actions=self_grant,
             allowed_actions=len(broad),
             catalogue_actions=total,
