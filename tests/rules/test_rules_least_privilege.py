@@ -124,9 +124,9 @@ def test_role_rules_skip_roles_without_functions() -> None:
 def test_002_wildcards() -> None:
     f = _run(
         "FTR-IAM-002",
-        _role_inv(_role(_inline(_allow(["s3:Get*", "dynamodb:GetItem"], sid="Data")))),
+        _role_inv(_role(_inline(_allow(["s3:Put*", "dynamodb:GetItem"], sid="Data")))),
     )
-    assert f.status is Status.FAIL and "s3:Get*" in f.message and "Data" in f.message
+    assert f.status is Status.FAIL and "s3:Put*" in f.message and "Data" in f.message
     assert "dynamodb:GetItem" not in f.message
     not_action = _inline({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"})
     f = _run("FTR-IAM-002", _role_inv(_role(not_action)))

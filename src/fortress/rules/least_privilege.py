@@ -24,6 +24,22 @@ _LP = Practice.LEAST_PRIVILEGE
 ADMIN_SHARE = 0.95
 INVOKE_ACTIONS = frozenset({"lambda:InvokeFunction", "lambda:InvokeFunctionUrl"})
 _MAX_LISTED = 5
+# Any one of these on every resource lets the holder give itself (or a principal it controls)
+# any policy: attach AdministratorAccess, put an inline "*" policy, or rewrite a policy version
+# attached to it. Such a role is administrator-equivalent whatever else it lacks.
+SELF_GRANT_ACTIONS = frozenset(
+    {
+        "iam:AttachRolePolicy",
+        "iam:AttachUserPolicy",
+        "iam:AttachGroupPolicy",
+        "iam:PutRolePolicy",
+        "iam:PutUserPolicy",
+        "iam:PutGroupPolicy",
+        "iam:CreatePolicyVersion",
+    }
+)
+# Access levels whose actions only read; a wildcard expanding to these alone is not IAM-002.
+READ_ONLY_LEVELS = frozenset({"List", "Read"})
 
 
 def _listing(items: list[str], limit: int = _MAX_LISTED) -> str:
@@ -187,6 +203,19 @@ def role_admin_access(role: Role, ctx: Context) -> Verdict:
     broad = ctx.memo("iam.broad-actions", perms, lambda: _broad_actions(perms))
     total = len(catalogue())
     share = len(broad) / total if total else 0.0
+    self_grant = sorted(broad & SELF_GRANT_ACTIONS)
+    if share < ADMIN_SHARE and self_grant:
+        granting = sorted(
+            {g.statement.label for a in self_grant for g in perms.grants[a] if g.all_resources}
+        )
+        return Verdict.fail(
+            f"role {role.name} is administrator-equivalent: {_listing(granting)} allow "
+            f'{_listing(self_grant)} on Resource "*", so it can grant itself any permission',
+            statements=granting,
+            self_grant_actions=self_grant,
+            allowed_actions=len(broad),
+            catalogue_actions=total,
+        )
     if share >= ADMIN_SHARE:
         labels: list[str] = []
         patterns: list[str] = []
@@ -241,11 +270,19 @@ def role_admin_access(role: Role, ctx: Context) -> Verdict:
 def role_wildcard_actions(role: Role, ctx: Context) -> Verdict:
     parsed = _parsed(role, ctx)
     hits: list[dict[str, Any]] = []
+    read_only: list[str] = []
     for stmt in parsed.allows:
         if stmt.not_action:
             wild = ["NotAction " + ",".join(stmt.known_actions)]
         else:
-            wild = [a for a in stmt.known_actions if "*" in a or "?" in a]
+            wild = []
+            for a in stmt.known_actions:
+                if "*" not in a and "?" not in a:
+                    continue
+                if is_read_only_wildcard(a):
+                    read_only.append(f"{a} ({stmt.label})")
+                else:
+                    wild.append(a)
         if wild:
             hits.append({"statement": stmt.label, "actions": wild})
     if hits:
@@ -258,7 +295,25 @@ def role_wildcard_actions(role: Role, ctx: Context) -> Verdict:
     reason = _unknown_reason(parsed)
     if reason:
         return Verdict.unknown(reason)
+    if read_only:
+        return Verdict.passed(
+            f"role {role.name} has only read-only wildcard actions: {_listing(read_only)}",
+            read_only_wildcards=read_only,
+        )
     return Verdict.passed(f"role {role.name} allows no wildcard actions")
+
+
+def is_read_only_wildcard(pattern: str) -> bool:
+    """True when ``pattern`` expands, in the catalogue, to List/Read actions only.
+
+    ``ec2:Describe*`` and ``s3:Get*`` qualify; ``s3:*``, ``*`` and a pattern that matches
+    nothing known (it might match future write actions) do not.
+    """
+    cat = catalogue()
+    matched = cat.expand(pattern)
+    if not matched:
+        return False
+    return all(cat.access_level(a) in READ_ONLY_LEVELS for a in matched)
 
 
 # --------------------------------------------------------------------------- 003 write on *
