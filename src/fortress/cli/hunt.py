@@ -235,7 +235,7 @@ def _render(args: argparse.Namespace, data: dict[str, Any], result: Any) -> byte
 
 
 def _emit(args: argparse.Namespace, result: Any) -> None:
-    from fortress.cli.sanitize import eprint
+    from fortress.cli.sanitize import eprint, stdout_bytes
 
     data = result.to_dict()
     if args.output:
@@ -251,7 +251,7 @@ def _emit(args: argparse.Namespace, result: Any) -> None:
         _print_console(result, details=bool(getattr(args, "details", False)))
     else:
         sys.stdout.flush()
-        sys.stdout.buffer.write(_render(args, data, result))
+        stdout_bytes().write(_render(args, data, result))
         sys.stdout.flush()
     for bad in result.unreadable:
         eprint(f"fortress: unreadable input {bad['path']}: {bad['reason']}")

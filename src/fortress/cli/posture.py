@@ -23,7 +23,7 @@ from fortress.cli import (
     governance,
     validate,
 )
-from fortress.cli.sanitize import clean, eprint, terminal
+from fortress.cli.sanitize import clean, eprint, stdout_bytes, terminal
 from fortress.config import ScanConfig
 from fortress.errors import FortressError, InputError
 from fortress.findings import Severity
@@ -279,7 +279,7 @@ def emit(
         return
     if output is None:
         sys.stdout.flush()
-        _without_gc(write_format, sys.stdout.buffer, result, fmt, show_passed, details, summary)
+        _without_gc(write_format, stdout_bytes(), result, fmt, show_passed, details, summary)
         sys.stdout.flush()
         return
     try:

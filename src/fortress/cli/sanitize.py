@@ -109,3 +109,23 @@ __all__ = [
     "eprint",
     "terminal",
 ]
+
+
+def stdout_bytes() -> Any:
+    """A binary stream onto stdout: its buffer, or (when stdout was replaced by a text stream,
+    as by ``contextlib.redirect_stdout``) an adapter that decodes into it."""
+    import io
+
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is not None:
+        return buffer
+
+    class _Text(io.RawIOBase):
+        def writable(self) -> bool:
+            return True
+
+        def write(self, data: Any) -> int:
+            sys.stdout.write(bytes(data).decode("utf-8", errors="replace"))
+            return len(data)
+
+    return _Text()
