@@ -6,7 +6,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from fortress.detection import cloudtrail
 from fortress.detection.hunt import HuntRequest, hunt
 from fortress.detection.model import HuntResult
 from fortress.errors import InputError
+from hang_guard import bounded as _bounded
 
 
 def backdoor(event_id: str, when: str = "2024-08-01T13:50:00Z") -> dict[str, Any]:
@@ -36,25 +36,6 @@ def backdoor(event_id: str, when: str = "2024-08-01T13:50:00Z") -> dict[str, Any
     record["eventID"] = event_id
     record["eventTime"] = when
     return record
-
-
-def bounded(fn: Callable[[], Any]) -> Any:
-    """Run ``fn`` in a thread and fail if it does not return (a hang is the bug tested)."""
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = fn()
-        except BaseException as exc:
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    thread.join(60)
-    assert not thread.is_alive(), "the hunt blocked"
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
 
 
 def run_hunt(*paths: Path, sigma: list[str] | None = None) -> HuntResult:
@@ -206,3 +187,7 @@ def test_a_clean_trail_still_exits_0(tmp_path: Path, capsys: pytest.CaptureFixtu
     (tmp_path / "t.jsonl").write_text(json.dumps(record) + "\n")
     code, err = _cli(capsys, str(tmp_path))
     assert (code, err) == (0, "")
+
+
+def bounded(fn: Callable[[], Any]) -> Any:
+    return _bounded(fn, 60, "the hunt")

@@ -6,9 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import threading
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,26 +14,9 @@ import pytest
 
 from fortress.cli import main
 from fortress.forensics.bundle import FORMAT, BundleWriter, verify_bundle, zip_bundle
+from hang_guard import bounded
 
 FN = "orders-api"
-
-
-def bounded(fn: Callable[[], Any]) -> Any:
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = fn()
-        except BaseException as exc:
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    thread.join(60)
-    assert not thread.is_alive(), "blocked"
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
 
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

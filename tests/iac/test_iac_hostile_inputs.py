@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,27 +13,10 @@ from typing import Any
 import pytest
 
 from fortress.cli import main
+from hang_guard import bounded as _bounded
 
 FIXTURES = Path(__file__).parent / "fixtures"
 AS_OF = ["--as-of", "2026-03-01"]
-
-
-def bounded(fn: Callable[[], Any]) -> Any:
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = fn()
-        except BaseException as exc:
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    thread.join(120)
-    assert not thread.is_alive(), "the scan blocked"
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
 
 
 def scan(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -125,3 +107,7 @@ def test_template_over_the_size_cap_is_an_input_error(
     monkeypatch.delenv("FORTRESS_MAX_TEMPLATE_MB")
     code, out, _ = scan(capsys, str(big), "--format", "json")
     assert json.loads(out)["input_errors"] == []
+
+
+def bounded(fn: Callable[[], Any]) -> Any:
+    return _bounded(fn, 120, "the scan")
