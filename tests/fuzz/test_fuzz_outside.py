@@ -8,7 +8,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import pytest
 from fuzz_support import FUZZ, ReadAudit, assert_input_error_path, run_cli
 from hypothesis import given
 from iac_fuzz import AS_OF, outside_hcl, outside_property, outside_targets
@@ -17,11 +16,6 @@ test_reads_stay_inside_sam = outside_property("sam-yaml")
 test_reads_stay_inside_cfn = outside_property("cfn-yaml")
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="Terraform file()/templatefile() read paths outside the scanned root; the tf "
-    "helper makes these reads stay inside in its own branch",
-)
 @FUZZ
 @given(case=outside_hcl())
 def test_reads_stay_inside_terraform(case: tuple[str, int]) -> None:

@@ -4,7 +4,6 @@ Strategies: ``iac_fuzz``; settings: ``fuzz_support``."""
 
 from __future__ import annotations
 
-import pytest
 from fuzz_support import FUZZ, assert_input_error_path
 from hypothesis import given
 from iac_fuzz import (
@@ -16,21 +15,10 @@ from iac_fuzz import (
     structure_property,
 )
 
-test_types_serverless = pytest.mark.xfail(
-    strict=False,
-    reason="crash inside sources/serverless.py: a wrong-typed field of an http event reaches "
-    "_rest_api (serverless.py:637 -> cloudformation.py:366: TypeError: 'bool' object is not "
-    "iterable); the sls helper fixes wrong types in its own branch",
-)(structure_property("serverless"))
+test_types_serverless = structure_property("serverless")
 test_bytes_serverless = bytes_property("serverless")
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="crash inside the Terraform source: a list where tf_mapping expects a string "
-    "(tf_mapping.py:889: TypeError: unhashable type: 'list'); the tf helper fixes wrong "
-    "types in its own branch",
-)
 @FUZZ
 @given(data=mutated_hcl())
 def test_types_terraform(data: bytes) -> None:

@@ -1,9 +1,6 @@
 """The IaC corpus of issue 8 (tests/iac/corpus): each folder scanned with the `fortress scan`
 CLI, the verdict a reviewer expects asserted.
 
-Placeholders and trusted layers are judged by this branch and asserted outright. The other
-classes are fixed in the sources by other branches: their tests state the expected behaviour and
-are marked ``xfail(strict=False)`` until those branches are merged — flip them then.
 ``bench/iac_corpus.py tests/iac/corpus`` prints the same folders as a table.
 """
 
@@ -19,7 +16,6 @@ from fortress.cli import main
 
 CORPUS = Path(__file__).parent / "corpus"
 AS_OF = ["--as-of", "2026-03-01"]
-SOURCE_FIX = pytest.mark.xfail(strict=False, reason="source fix in another branch")
 
 
 def scan(
@@ -94,7 +90,6 @@ def test_powertools_layer_with_region_intrinsic_is_trusted(
 # --------------------------------------------------------------------------- other branches
 
 
-@SOURCE_FIX
 def test_duplicate_key_is_a_warning_and_the_rest_is_scanned(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -106,7 +101,6 @@ def test_duplicate_key_is_a_warning_and_the_rest_is_scanned(
     assert findings(report, "FTR-API-001", "fail")
 
 
-@SOURCE_FIX
 def test_registry_module_without_init_is_a_gap(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -116,7 +110,6 @@ def test_registry_module_without_init_is_a_gap(
     assert "lambda_function" in text and "terraform init" in text
 
 
-@SOURCE_FIX
 def test_registry_module_after_init_is_followed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -125,7 +118,6 @@ def test_registry_module_after_init_is_followed(
     assert findings(report, "FTR-PATCH-001", "fail")  # nodejs14.x passed into the module
 
 
-@SOURCE_FIX
 def test_serverless_file_variables_are_resolved(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -134,17 +126,19 @@ def test_serverless_file_variables_are_resolved(
     assert findings(report, "FTR-EPH-003", "fail")  # timeout: ${file(./settings.yml):timeout}
 
 
-@SOURCE_FIX
 def test_serverless_file_outside_the_service_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, report, _ = scan("serverless-file-outside", tmp_path, capsys)
     assert code == 3
-    assert any("secrets.yml" in e["message"] for e in report["input_errors"])
+    # Not read, and said so: a coverage gap naming the file (exit 3), never a silent pass.
+    assert any(
+        "secrets.yml" in g["message"] and "outside the service folder" in g["message"]
+        for g in report["coverage_gaps"]
+    )
     assert "not-for-the-service" not in json.dumps(report)
 
 
-@SOURCE_FIX
 def test_terraform_conditionals_are_evaluated(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -154,7 +148,6 @@ def test_terraform_conditionals_are_evaluated(
     assert findings(report, "FTR-LOG-003", "fail")  # ! chooses PassThrough
 
 
-@SOURCE_FIX
 def test_terraform_count_zero_creates_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -164,7 +157,6 @@ def test_terraform_count_zero_creates_nothing(
     assert not findings(report, "FTR-PATCH-001", "fail")
 
 
-@SOURCE_FIX
 def test_terraform_modules_taking_each_others_outputs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -173,7 +165,6 @@ def test_terraform_modules_taking_each_others_outputs(
     assert findings(report, "FTR-IAM-006", "pass")  # the role reached through the module
 
 
-@SOURCE_FIX
 def test_cloudformation_include_of_a_local_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -182,7 +173,6 @@ def test_cloudformation_include_of_a_local_file(
     assert findings(report, "FTR-LOG-003", "pass")  # TracingConfig Active from it
 
 
-@SOURCE_FIX
 def test_sam_default_authorizer_applies_to_definition_body_routes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -191,7 +181,6 @@ def test_sam_default_authorizer_applies_to_definition_body_routes(
     assert not findings(report, "FTR-API-003", "fail")
 
 
-@SOURCE_FIX
 def test_two_stacks_with_the_same_names_stay_two(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -200,7 +189,6 @@ def test_two_stacks_with_the_same_names_stay_two(
     assert not findings(report, "FTR-IAM-005", "fail")  # each stack has its own Role
 
 
-@SOURCE_FIX
 def test_package_json_with_a_transform_key_is_skipped(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -212,7 +200,6 @@ def test_package_json_with_a_transform_key_is_skipped(
     assert "package.json" not in err
 
 
-@SOURCE_FIX
 def test_google_provider_service_is_skipped_with_a_note(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -418,11 +418,6 @@ def test_code003_in_templates(fmt: str, tmp_path: Path) -> None:
     assert "published by Powertools for AWS Lambda (Python)" in clean.message
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="source fix in another branch: the Serverless source makes the whole ARN unknown "
-    "for ${aws:region} instead of keeping the literal account",
-)
 def test_code003_serverless_aws_region_variable(tmp_path: Path) -> None:
     path = tmp_path / "serverless.yml"
     path.write_text(
