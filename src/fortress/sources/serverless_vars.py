@@ -62,7 +62,7 @@ def decode(text: str, file: str) -> Any:
     """A YAML or JSON document with line-aware nodes (the CloudFormation source's decoder)."""
     from fortress.sources.cloudformation import fast_decode
 
-    doc = fast_decode(text)
+    doc = fast_decode(text, string_marks=True)  # variables name the line of a string
     if doc is None:
         from cfnlint.decode import cfn_yaml
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import sys
+from array import array
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -77,12 +79,11 @@ def duplicate_notes(
     notes: list[SourceNote] = []
     for mapping, key in duplicates:
         where = paths.get(id(mapping)) or "the top level"
-        mark = getattr(key, "start_mark", None)
         notes.append(
             SourceNote(
                 kind=NOTE_WARNING,
                 file=file,
-                line=int(mark.line) + 1 if mark is not None else None,
+                line=key_line(mapping, key),
                 message=f"duplicate key `{key}` in {where}; the last one is used",
                 subject=f"{where}.{key}" if where != "the top level" else str(key),
             )
@@ -90,59 +91,224 @@ def duplicate_notes(
     return notes
 
 
+class Mark:
+    """A source position: 0-based ``line`` and ``column`` (the part of PyYAML's mark we read).
+
+    Slotted: a template holds hundreds of thousands of them, and PyYAML's marks (six fields
+    in a ``__dict__``) cost several times more.
+    """
+
+    __slots__ = ("column", "line")
+
+    def __init__(self, line: int, column: int) -> None:
+        self.line, self.column = line, column
+
+
 class StrNode(str):
-    """A template string with its source position (cfn-lint's ``str_node``)."""
+    """A template string with its source position (cfn-lint's ``str_node``).
+
+    Only ``fast_decode(..., string_marks=True)`` makes these (the Serverless Framework's
+    variables name the line of a string); a str subclass cannot have slots, so each costs a
+    ``__dict__`` (~300 bytes), which a CloudFormation template does not pay: there, keys are
+    plain (interned) strings and their lines live in the mapping (:func:`key_line`).
+    """
 
     start_mark: Any
     end_mark: Any
 
 
-class DictNode(dict[Any, Any]):
-    """A template mapping with its source position (cfn-lint's ``dict_node``)."""
-
-    __slots__ = ("end_mark", "start_mark", "using_merge")
-    start_mark: Any
-    end_mark: Any
-    using_merge: bool
+NO_LINE = 0xFFFFFFFF  # in DictNode.key_lines: a key added after decoding, with no line
+_BITS = 26  # per field of a packed position: lines and columns up to 67 million
+_FIELD = (1 << _BITS) - 1
 
 
-class ListNode(list[Any]):
+def _pack(start: Any, end: Any) -> int:
+    """A start and end mark in one int (one object per node instead of two marks)."""
+    return (
+        (min(start.line, _FIELD) << 3 * _BITS)
+        | (min(start.column, _FIELD) << 2 * _BITS)
+        | (min(end.line, _FIELD) << _BITS)
+        | min(end.column, _FIELD)
+    )
+
+
+class _Positioned:
+    """``start_mark``/``end_mark`` read from (and written to) a packed ``_pos`` slot."""
+
+    __slots__ = ()
+    _pos: int
+
+    @property
+    def start_mark(self) -> Mark:
+        return Mark(self._pos >> 3 * _BITS & _FIELD, self._pos >> 2 * _BITS & _FIELD)
+
+    @start_mark.setter
+    def start_mark(self, mark: Any) -> None:
+        end = self.end_mark if hasattr(self, "_pos") else mark
+        object.__setattr__(self, "_pos", _pack(mark, end))
+
+    @property
+    def end_mark(self) -> Mark:
+        return Mark(self._pos >> _BITS & _FIELD, self._pos & _FIELD)
+
+    @end_mark.setter
+    def end_mark(self, mark: Any) -> None:
+        start = self.start_mark if hasattr(self, "_pos") else mark
+        object.__setattr__(self, "_pos", _pack(start, mark))
+
+
+class DictNode(_Positioned, dict[Any, Any]):
+    """A template mapping with its source position (cfn-lint's ``dict_node``).
+
+    ``key_lines`` holds the 0-based line of each key, in key order (the keys are plain strings
+    unless ``string_marks`` asked for marked ones). cfn-lint's own nodes have no ``key_lines``:
+    read lines through :func:`key_line`, which serves both.
+    """
+
+    __slots__ = ("_pos", "key_lines")
+    using_merge = False  # the fast decoder leaves merge keys to cfn-lint
+    key_lines: array[int]
+
+    # Later changes (includes expanded in place, SAM globals) keep ``key_lines`` in step with
+    # the keys: a key added after decoding has no line (NO_LINE). The decoder itself stores
+    # through ``dict.__setitem__``, so decoding pays none of this.
+
+    def _lines(self) -> array[int]:
+        try:
+            return self.key_lines
+        except AttributeError:
+            self.key_lines = array("I", [NO_LINE] * len(self))
+            return self.key_lines
+
+    def _index(self, key: Any) -> int:
+        for i, k in enumerate(self):
+            if k == key:
+                return i
+        raise KeyError(key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if key not in self:
+            self._lines().append(NO_LINE)
+        dict.__setitem__(self, key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        index = self._index(key)
+        dict.__delitem__(self, key)
+        del self._lines()[index]
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        if key not in self:
+            return dict.pop(self, key, *default)
+        value = self[key]
+        del self[key]
+        return value
+
+    def popitem(self) -> tuple[Any, Any]:
+        item = dict.popitem(self)
+        self._lines().pop()
+        return item
+
+    def clear(self) -> None:
+        dict.clear(self)
+        self.key_lines = array("I")
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for other in (*args, kwargs):
+            lines = key_lines(other) if isinstance(other, Mapping) else {}
+            pairs = other.items() if isinstance(other, Mapping) else other
+            for key, value in pairs:
+                self[key] = value
+                if key in lines:
+                    self._lines()[self._index(key)] = lines[key] - 1
+
+    def __ior__(self, other: Any) -> DictNode:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+
+class ListNode(_Positioned, list[Any]):
     """A template sequence with its source position (cfn-lint's ``list_node``)."""
 
-    __slots__ = ("end_mark", "start_mark")
-    start_mark: Any
-    end_mark: Any
+    __slots__ = ("_pos",)
+
+
+def node_line(node: Any) -> int | None:
+    """1-based line of a decoded node (a mapping, a sequence or a marked string), or None."""
+    mark = getattr(node, "start_mark", None)
+    return int(mark.line) + 1 if mark is not None else None
+
+
+def key_lines(mapping: Mapping[Any, Any]) -> dict[Any, int]:
+    """1-based line of every key of a decoded mapping (fast or cfn-lint decoding)."""
+    lines = getattr(mapping, "key_lines", None)
+    out: dict[Any, int] = {}
+    if lines is not None:
+        for k, line in zip(mapping, lines, strict=False):
+            if line != NO_LINE:
+                out[k] = int(line) + 1
+        if out or not lines:
+            return out
+    for k in mapping:
+        mark = getattr(k, "start_mark", None)
+        if mark is not None:
+            out.setdefault(k, int(mark.line) + 1)
+    return out
+
+
+def key_line(mapping: Mapping[Any, Any], key: Any) -> int | None:
+    """1-based line of ``key`` in a decoded mapping, or None."""
+    lines = getattr(mapping, "key_lines", None)
+    for i, k in enumerate(mapping):
+        if k == key:
+            if lines is not None and i < len(lines) and lines[i] != NO_LINE:
+                return int(lines[i]) + 1
+            mark = getattr(k, "start_mark", None)
+            return int(mark.line) + 1 if mark is not None else None
+    return None
 
 
 class _Fallback(Exception):
     """The fast decoder met something only cfn-lint's own constructor handles."""
 
 
-def fast_decode(text: str, duplicates: list[tuple[Mapping[str, Any], Any]] | None = None) -> Any:
-    """cfn-lint's YAML decoding (``cfn_yaml.loads``) at libyaml speed, or None.
+def fast_decode(
+    text: str,
+    duplicates: list[tuple[Mapping[str, Any], Any]] | None = None,
+    *,
+    string_marks: bool = False,
+) -> Any:
+    """cfn-lint's YAML decoding (``cfn_yaml.loads``) at libyaml speed and a fraction of its
+    memory, or None.
 
-    cfn-lint composes with libyaml but builds values through PyYAML's generic constructor
-    (per-node dispatch, two passes per mapping, a quadratic duplicate-key scan), and importing
-    it costs ~0.5 s (networkx, sympy). This builds equivalent objects straight from libyaml's
-    node tree: mappings, sequences and strings carry the same ``start_mark``/``end_mark``
-    (0-based ``line``/``column``), short-form tags become ``{"Fn::...": ...}`` exactly as in
-    cfn-lint, other scalars go through PyYAML's safe constructors. It returns None (the
-    caller then uses cfn-lint, which also words the errors) when libyaml is absent, an alias
-    repeats a mapping or sequence (cfn-lint shares the object and guards against alias
-    amplification), on merge keys, a null key, a duplicate key (unless ``duplicates`` is given:
-    then the last one wins, as in CloudFormation, and ``(mapping, key)`` is appended to it),
-    several documents, an unknown tag, or when the text does not parse. An aliased scalar is decoded twice, equal in value and
-    marks to cfn-lint's shared one.
+    cfn-lint composes a whole node tree with libyaml, then builds values through PyYAML's
+    generic constructor (per-node dispatch, two passes per mapping, a quadratic duplicate-key
+    scan), and importing it costs ~0.5 s (networkx, sympy). This builds equivalent values
+    straight from libyaml's event stream, so no node tree is ever held: mappings and sequences
+    carry ``start_mark``/``end_mark`` (0-based ``line``/``column``, as cfn-lint's), short-form
+    tags become ``{"Fn::...": ...}`` exactly as in cfn-lint, other scalars go through PyYAML's
+    safe constructors. Strings are plain (interned when short) and a mapping's key lines are in
+    its ``key_lines`` (read them with :func:`key_line`), which keeps memory near 10x the
+    template; ``string_marks=True`` gives every string its own marks instead (StrNode), for
+    small files whose string lines matter (Serverless variables).
+
+    It returns None (the caller then uses cfn-lint, which also words the errors) when libyaml
+    is absent, an alias repeats a mapping or sequence (cfn-lint shares the object and guards
+    against alias amplification), on merge keys, a null key, a duplicate key (unless
+    ``duplicates`` is given: then the last one wins, as in CloudFormation, and
+    ``(mapping, key)`` is appended to it), several documents, an unknown tag, or when the text
+    does not parse. An aliased scalar is decoded twice, equal in value to cfn-lint's shared one.
     """
     import yaml
 
     if not getattr(yaml, "__with_libyaml__", False):
         return None
     try:
-        root = yaml.compose(text, Loader=yaml.CSafeLoader)
-        if root is None:
-            return None
-        return _Construct(yaml, duplicates).node(root)
+        return _Events(yaml, duplicates, string_marks).document(text)
     except (_Fallback, yaml.YAMLError, RecursionError, ValueError, TypeError):
         return None
 
@@ -150,97 +316,178 @@ def fast_decode(text: str, duplicates: list[tuple[Mapping[str, Any], Any]] | Non
 _STR_TAG = "tag:yaml.org,2002:str"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
+_INTERN_MAX = 64  # strings up to this length are interned: names, types, ARNs repeat a lot
 
 
-class _Construct:
+class _Frame:
+    """A collection being built: the value, and for mappings the key waiting for its value."""
+
+    __slots__ = ("key", "key_line", "kind", "start", "tag", "value")
+
+    def __init__(self, kind: str, value: Any, tag: str, start: Any) -> None:
+        self.kind, self.value, self.tag, self.start = kind, value, tag, start
+        self.key: Any = _NO_KEY
+        self.key_line = 0
+
+
+_NO_KEY = object()
+
+
+class _Events:
+    """Builds the template from libyaml's events with an explicit stack (no recursion)."""
+
     def __init__(
-        self, yaml: Any, duplicates: list[tuple[Mapping[str, Any], Any]] | None = None
+        self,
+        yaml: Any,
+        duplicates: list[tuple[Mapping[str, Any], Any]] | None,
+        string_marks: bool,
     ) -> None:
+        self.yaml = yaml
         self.duplicates = duplicates
-        self.scalar_node, self.mapping_node = yaml.ScalarNode, yaml.MappingNode
-        self.seen: set[int] = set()  # collection nodes already built: a second visit = alias
-        safe = yaml.SafeLoader("")
+        self.string_marks = string_marks
+        self.safe = yaml.SafeLoader("")
         self.scalars: dict[str, Callable[[Any], Any]] = {
-            "tag:yaml.org,2002:null": safe.construct_yaml_null,
-            "tag:yaml.org,2002:bool": safe.construct_yaml_bool,
-            "tag:yaml.org,2002:int": safe.construct_yaml_int,
-            "tag:yaml.org,2002:float": safe.construct_yaml_float,
-            "tag:yaml.org,2002:timestamp": safe.construct_yaml_timestamp,
+            "tag:yaml.org,2002:null": self.safe.construct_yaml_null,
+            "tag:yaml.org,2002:bool": self.safe.construct_yaml_bool,
+            "tag:yaml.org,2002:int": self.safe.construct_yaml_int,
+            "tag:yaml.org,2002:float": self.safe.construct_yaml_float,
+            "tag:yaml.org,2002:timestamp": self.safe.construct_yaml_timestamp,
         }
+        # Anchored scalars, to decode an alias again; anchored collections make aliases fall back.
+        self.anchors: dict[str, Any] = {}
 
-    def node(self, node: Any) -> Any:
-        kind, tag = type(node), node.tag
-        if kind is not self.scalar_node:
-            if id(node) in self.seen:
-                raise _Fallback("alias of a collection")
-            self.seen.add(id(node))
-        if kind is self.scalar_node:
-            if tag == _STR_TAG:
-                text = StrNode(node.value)
-                text.start_mark, text.end_mark = node.start_mark, node.end_mark
-                return text
-            if tag.startswith("!"):
-                return self.tagged(node)
-            build = self.scalars.get(tag)
-            if build is None:
+    def document(self, text: str) -> Any:
+        y = self.yaml
+        scalar, alias = y.ScalarEvent, y.AliasEvent
+        seq_start, map_start = y.SequenceStartEvent, y.MappingStartEvent
+        seq_end, map_end = y.SequenceEndEvent, y.MappingEndEvent
+        doc_start = y.DocumentStartEvent
+        stack: list[_Frame] = []
+        root: Any = _NO_KEY
+        documents = 0
+        for event in y.parse(text, Loader=y.CSafeLoader):
+            kind = type(event)
+            if kind is scalar:
+                value, line = self.scalar(event), event.start_mark.line
+            elif kind is map_start or kind is seq_start:
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = _MAP_TAG if kind is map_start else _SEQ_TAG
+                if event.anchor is not None:
+                    self.anchors[event.anchor] = None  # a collection: its aliases fall back
+                frame = _Frame(
+                    "map" if kind is map_start else "seq",
+                    self.new_collection(kind is map_start, tag),
+                    tag,
+                    event.start_mark,
+                )
+                stack.append(frame)
+                continue
+            elif kind is map_end or kind is seq_end:
+                frame = stack.pop()
+                value, line = self.finish(frame, event.end_mark), frame.start.line
+            elif kind is alias:
+                if self.anchors.get(event.anchor) is None:
+                    raise _Fallback("alias of a collection")
+                value, line = self.scalar(self.anchors[event.anchor]), event.start_mark.line
+            elif kind is doc_start:
+                documents += 1
+                if documents > 1:
+                    raise _Fallback("several documents")
+                continue
+            else:
+                continue
+            if not stack:
+                root = value
+                continue
+            self.add(stack[-1], value, line)
+        return None if root is _NO_KEY else root
+
+    def new_collection(self, mapping: bool, tag: str) -> Any:
+        if mapping:
+            if tag != _MAP_TAG and not tag.startswith("!"):
                 raise _Fallback(tag)
-            return build(node)
-        if kind is self.mapping_node:
-            if tag == _MAP_TAG:
-                mapping = DictNode()
-                for key_node, value_node in node.value:
-                    key = self.node(key_node)
-                    if key is None:  # cfn-lint reports it
-                        raise _Fallback("null key")
-                    if key in mapping:
-                        if self.duplicates is None:  # cfn-lint reports it
-                            raise _Fallback("duplicate key")
-                        del mapping[key]  # the last one wins, with its own key (and line)
-                        self.duplicates.append((mapping, key))
-                    mapping[key] = self.node(value_node)
-                mapping.start_mark, mapping.end_mark = node.start_mark, node.end_mark
-                mapping.using_merge = False
-                return mapping
-            if tag.startswith("!"):
-                return self.tagged(node)
+            node = DictNode()  # a tagged one too (!Transform {...}), for its keys' lines
+            node.key_lines = array("I")
+            return node
+        if tag != _SEQ_TAG and not tag.startswith("!"):
             raise _Fallback(tag)
-        if tag == _SEQ_TAG:
-            return self.sequence(node.value, node)
+        return ListNode() if tag == _SEQ_TAG else []
+
+    def add(self, frame: _Frame, value: Any, line: int) -> None:
+        if frame.kind == "seq":
+            frame.value.append(value)
+            return
+        if frame.key is _NO_KEY:
+            if value is None:  # cfn-lint reports it
+                raise _Fallback("null key")
+            frame.key, frame.key_line = value, line
+            return
+        key, mapping = frame.key, frame.value
+        frame.key = _NO_KEY
+        if frame.tag != _MAP_TAG and key in mapping:  # tagged (!Sub {...}): the last one wins
+            del mapping[key]
+        elif key in mapping:
+            if self.duplicates is None:  # cfn-lint reports it
+                raise _Fallback("duplicate key")
+            del mapping[key]  # the last one wins, with its own key (and line)
+            self.duplicates.append((mapping, key))
+        dict.__setitem__(mapping, key, value)
+        mapping.key_lines.append(frame.key_line)
+
+    def finish(self, frame: _Frame, end: Any) -> Any:
+        start = frame.start
+        value = frame.value
+        if frame.tag in (_MAP_TAG, _SEQ_TAG):
+            value._pos = _pack(start, end)
+            return value
+        return self.tagged(frame.tag, value, start, end)
+
+    def scalar(self, event: Any) -> Any:
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.safe.resolve(self.yaml.ScalarNode, event.value, event.implicit)
+        if event.anchor is not None:
+            self.anchors[event.anchor] = event
+        if tag == _STR_TAG:
+            return self.string(event.value, event.start_mark, event.end_mark)
+        if tag == "tag:yaml.org,2002:merge":
+            raise _Fallback("merge key")
         if tag.startswith("!"):
-            return self.tagged(node)
-        raise _Fallback(tag)
+            return self.tagged(tag, event.value, event.start_mark, event.end_mark, True)
+        build = self.scalars.get(tag)
+        if build is None:
+            raise _Fallback(tag)
+        return build(self.yaml.ScalarNode(tag, event.value))
 
-    def sequence(self, children: Iterable[Any], node: Any) -> ListNode:
-        items = ListNode([self.node(child) for child in children])
-        items.start_mark, items.end_mark = node.start_mark, node.end_mark
-        return items
+    def string(self, text: str, start: Any, end: Any) -> Any:
+        if self.string_marks:
+            node = StrNode(text)
+            node.start_mark, node.end_mark = _mark(start), _mark(end)
+            return node
+        return sys.intern(text) if len(text) <= _INTERN_MAX else text
 
-    def tagged(self, node: Any) -> DictNode:
+    def tagged(self, tag: str, value: Any, start: Any, end: Any, scalar: bool = False) -> DictNode:
         """``!Ref x`` → ``{"Ref": "x"}``, ``!GetAtt a.b`` → ``{"Fn::GetAtt": ["a", "b"]}``."""
-        suffix = node.tag[1:]
+        suffix = tag[1:]
         if suffix not in ("Ref", "Condition"):
             suffix = f"Fn::{suffix}"
-        kind = type(node)
-        value: Any
         if suffix == "Fn::GetAtt":
-            if kind is self.scalar_node:
-                value = ListNode(node.value.split(".", 1))
-                value.start_mark, value.end_mark = node.start_mark, node.end_mark
-            elif kind is self.mapping_node:
+            if scalar:
+                parts = ListNode(value.split(".", 1))
+                parts._pos = _pack(start, end)
+                value = parts
+            elif isinstance(value, dict):
                 raise _Fallback("!GetAtt on a mapping")
             else:
-                value = self.sequence(node.value, node)
-        elif kind is self.scalar_node:
-            value = node.value
-        elif kind is self.mapping_node:  # a plain dict, the last duplicate wins (as in cfn-lint)
-            value = {}
-            for key_node, value_node in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    raise _Fallback("merge key")
-                value[self.node(key_node)] = self.node(value_node)
-        else:
-            value = [self.node(child) for child in node.value]
+                parts = ListNode(value)
+                parts._pos = _pack(start, end)
+                value = parts
         out = DictNode({suffix: value})
-        out.start_mark, out.end_mark = node.start_mark, node.end_mark
-        out.using_merge = False
+        out._pos = _pack(start, end)
+        out.key_lines = array("I", [start.line])
         return out
+
+
+def _mark(mark: Any) -> Mark:
+    return Mark(mark.line, mark.column)

@@ -23,7 +23,7 @@ from typing import Any
 
 from fortress.errors import InputError
 from fortress.inventory import NOTE_GAP, SourceNote, Unknown
-from fortress.sources.cloudformation.decode import decode_file
+from fortress.sources.cloudformation.decode import decode_file, key_line, key_lines
 
 TRANSFORM = "Fn::Transform"
 INCLUDE = "AWS::Include"
@@ -65,8 +65,9 @@ class _Expander:
                 fragment = self.fragment(spec, node, file, depth, chain, path)
                 if path == "Resources" and isinstance(fragment, Mapping):
                     fragment_file = str(_location_path(spec, file) or file)
+                    lines = key_lines(fragment)
                     for key in fragment:
-                        self.result.resource_files[str(key)] = (fragment_file, _line(key))
+                        self.result.resource_files[str(key)] = (fragment_file, lines.get(key))
                 if len(node) == 1:  # the whole value is the fragment
                     if path == "Resources" and not isinstance(fragment, Mapping):
                         return {}  # nothing readable was included; the gap says so
@@ -98,7 +99,7 @@ class _Expander:
         path: str,
     ) -> Any:
         """The included fragment, or Unknown (with a gap note) when it is not followed."""
-        line = next((_line(k) for k in holder if k == TRANSFORM), None) or _line(holder)
+        line = key_line(holder, TRANSFORM) or _line(holder)
         name = spec.get("Name") if isinstance(spec, Mapping) else None
         if name != INCLUDE:
             shown = name if isinstance(name, str) else "a macro with an unresolved name"

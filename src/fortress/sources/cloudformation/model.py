@@ -13,6 +13,7 @@ from fortress.inventory import (
     Unknown,
 )
 from fortress.sources.cfn_intrinsics import NO_VALUE, first_unknown, show
+from fortress.sources.cloudformation import decode
 
 LAMBDA_TRUST: PolicyDocument = {
     "Version": "2012-10-17",
@@ -59,23 +60,13 @@ def suppressions_of(metadata: Any) -> tuple[tuple[str, str], ...]:
 
 
 def key_line(mapping: Mapping[str, Any], key: str) -> int | None:
-    """1-based line of ``key`` in a cfn-lint node mapping."""
-    for k in mapping:
-        if k == key:
-            mark = getattr(k, "start_mark", None)
-            if mark is not None:
-                return int(mark.line) + 1
-    return None
+    """1-based line of ``key`` in a decoded mapping (fast or cfn-lint decoding)."""
+    return decode.key_line(mapping, key)
 
 
 def key_lines(mapping: Mapping[str, Any]) -> dict[Any, int]:
-    """1-based line of every key of a node mapping (``key_line`` for all keys at once)."""
-    out: dict[Any, int] = {}
-    for k in mapping:
-        mark = getattr(k, "start_mark", None)
-        if mark is not None:
-            out.setdefault(k, int(mark.line) + 1)
-    return out
+    """1-based line of every key of a decoded mapping (``key_line`` for all keys at once)."""
+    return decode.key_lines(mapping)
 
 
 def as_list(value: Any) -> list[Any]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from fortress.inventory import Unknown
 from fortress.sources.base import kind_of
 from fortress.sources.cfn_intrinsics import NO_VALUE
+from fortress.sources.cloudformation.decode import key_line
 
 if TYPE_CHECKING:
     from fortress.sources.cloudformation.builder import Builder
@@ -150,8 +151,4 @@ def check_props(
 
 
 def _line(props: Mapping[str, Any], key: str) -> int | None:
-    for k in props:
-        if k == key:
-            mark = getattr(k, "start_mark", None)
-            return int(mark.line) + 1 if mark is not None else None
-    return None
+    return key_line(props, key)
