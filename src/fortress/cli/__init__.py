@@ -67,6 +67,8 @@ COMMAND_MODULES = (
     "fortress.cli.forensics",
     "fortress.cli.hunt",
     "fortress.cli.response",
+    "fortress.cli.sbom",
+    "fortress.cli.vulndb",
 )
 
 

@@ -154,6 +154,9 @@ RULE_MODULES = (
     "fortress.rules.ephemerality",
     "fortress.rules.patching",
     "fortress.rules.governance",
+    "fortress.rules.package_secrets",
+    "fortress.rules.package_vulns",
+    "fortress.rules.package_code",
 )
 
 

@@ -1,0 +1,1 @@
+"""Package rules (package_code): being built."""

@@ -1,0 +1,1 @@
+"""Package rules (package_secrets): being built."""
