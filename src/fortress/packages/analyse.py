@@ -12,7 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from fortress.inventory import PACKAGE_ANALYSED, PACKAGE_UNKNOWN, PackageAnalysis
+from fortress.inventory import (
+    PACKAGE_ANALYSED,
+    PACKAGE_UNKNOWN,
+    CodeRisk,
+    Dependency,
+    PackageAnalysis,
+    PackageSecret,
+    Vulnerability,
+)
 from fortress.packages import code_risk, deps, secrets_scan
 from fortress.packages.files import PackageFile
 from fortress.packages.osv import VulnDb
@@ -41,20 +49,24 @@ def analyse(
 ) -> PackageAnalysis:
     """Every fact Fortress reads inside one package (a function's code or a layer)."""
     skipped: dict[str, str] = {}
-    found, secret_skips = _guarded(skipped, "secrets", lambda: secrets_scan.scan(files), ([], {}))
+    no_secrets: tuple[list[PackageSecret], dict[str, str]] = ([], {})
+    found, secret_skips = _guarded(skipped, "secrets", lambda: secrets_scan.scan(files), no_secrets)
     skipped.update(secret_skips)
-    dependencies = _guarded(skipped, "dependencies", lambda: deps.inventory(files), [])
+    no_deps: list[Dependency] = []
+    dependencies = _guarded(skipped, "dependencies", lambda: deps.inventory(files), no_deps)
+    vulnerabilities: list[Vulnerability] = []
     if "dependencies" in skipped:
         skipped["vulnerabilities"] = skipped["dependencies"]
-        vulnerabilities = []
     elif vulndb is None:
         skipped["vulnerabilities"] = NO_VULNDB
-        vulnerabilities = []
     else:
         db = vulndb
-        vulnerabilities = _guarded(skipped, "vulnerabilities", lambda: db.match(dependencies), [])
+        vulnerabilities = _guarded(
+            skipped, "vulnerabilities", lambda: db.match(dependencies), vulnerabilities
+        )
+    no_risks: list[CodeRisk] = []
     risks = _guarded(
-        skipped, "code", lambda: code_risk.scan(files, handler=handler, runtime=runtime), []
+        skipped, "code", lambda: code_risk.scan(files, handler=handler, runtime=runtime), no_risks
     )
     return PackageAnalysis(
         status=PACKAGE_ANALYSED,
