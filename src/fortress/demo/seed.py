@@ -36,7 +36,58 @@ FAKE_AWS_SECRET = "Xq3vR8tLm2Pz9Kw4" + "Nb7Yc1Hd6Fj0Gs5Ue8Ai2Ox/"
 FAKE_STRIPE_KEY = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
 FAKE_DB_PASSWORD = "Sup3r-S3cret-Passw0rd!"
 FAKE_STAGE_TOKEN = "ghp_" + "16C7e42F292c6912E7710c838347Ae178B4a"
-SEEDED_SECRETS = (FAKE_AWS_SECRET, FAKE_STRIPE_KEY, FAKE_DB_PASSWORD, FAKE_STAGE_TOKEN)
+# Hard-coded in package content (issue 10): a key in payments-webhook's code, a token in the
+# analytics-sdk layer.
+FAKE_CODE_STRIPE_KEY = "sk_live_" + "51HqLyjWDarjtT1zdp7dcK9a"
+FAKE_LAYER_TOKEN = "ghp_" + "9bX2kQ7mN4pR8sT1vW5yZ3aC6dE0fG2hJ4kL"
+SEEDED_SECRETS = (
+    FAKE_AWS_SECRET,
+    FAKE_STRIPE_KEY,
+    FAKE_DB_PASSWORD,
+    FAKE_STAGE_TOKEN,
+    FAKE_CODE_STRIPE_KEY,
+    FAKE_LAYER_TOKEN,
+)
+
+# Package content for the package rules (issue 10): each function below ships one problem.
+PAYMENTS_CODE = {
+    "index.js": (
+        "const stripe = require('stripe');\n"
+        f"const STRIPE_KEY = '{FAKE_CODE_STRIPE_KEY}';\n\n"
+        "exports.handler = async (event) => {\n"
+        "  const client = stripe(STRIPE_KEY);\n"
+        "  return { statusCode: 200, body: JSON.stringify({ ok: true }) };\n"
+        "};\n"
+    ),
+    "package.json": '{"name": "payments-webhook", "version": "1.0.0"}\n',
+    "node_modules/lodash/package.json": '{"name": "lodash", "version": "4.17.15"}\n',
+}
+ORDERS_WORKER_CODE = {
+    "app.py": (
+        "import json\n\nimport yaml\n\n\n"
+        "def handler(event, context):\n"
+        "    for record in event.get('Records', []):\n"
+        "        order = json.loads(record['body'])\n"
+        "        print(order.get('id'))\n"
+        "    return {'statusCode': 200}\n"
+    ),
+    "PyYAML-5.3.dist-info/METADATA": "Metadata-Version: 2.1\nName: PyYAML\nVersion: 5.3\n",
+    "yaml/__init__.py": "__version__ = '5.3'\n",
+}
+ADMIN_TOOLS_CODE = {
+    "app.py": (
+        "import subprocess\n\n\n"
+        "def handler(event, context):\n"
+        "    command = event['command']\n"
+        "    done = subprocess.run(command, shell=True, capture_output=True)\n"
+        "    return {'statusCode': 200, 'body': done.stdout.decode()}\n"
+    ),
+}
+ANALYTICS_LAYER = {
+    "python/analytics.py": (
+        f"GITHUB_TOKEN = '{FAKE_LAYER_TOKEN}'\n\n\ndef track(event):\n    return None\n"
+    ),
+}
 
 # The "backdoor" planted in orders-api release 3 (inert text: the demo never runs code).
 TELEMETRY = (
@@ -267,9 +318,7 @@ class _Seeder:
         self.layer_common = common["LayerVersionArn"]
         analytics = lam.publish_layer_version(
             LayerName="analytics-sdk",
-            Content={
-                "ZipFile": self.remember(_zip({"python/analytics.py": "def track(e): pass\n"}))
-            },
+            Content={"ZipFile": self.remember(_zip(ANALYTICS_LAYER))},
             CompatibleRuntimes=["python3.12"],
         )
         self.layer_analytics = analytics["LayerVersionArn"]
@@ -455,6 +504,7 @@ class _Seeder:
         self.function(
             "orders-worker",
             self.role_orders,
+            Code={"ZipFile": _zip(ORDERS_WORKER_CODE)},
             Environment={"Variables": {"TABLE_NAME": "orders"}},
             Tags=tags,
         )
@@ -468,6 +518,7 @@ class _Seeder:
             self.role_payments,
             Runtime="nodejs14.x",
             Handler="index.handler",
+            Code={"ZipFile": _zip(PAYMENTS_CODE)},
             Environment={
                 "Variables": {"STRIPE_SECRET_KEY": FAKE_STRIPE_KEY, "WEBHOOK_PATH": "/stripe"}
             },
@@ -489,6 +540,7 @@ class _Seeder:
         self.function(
             "admin-tools",
             self.role_admin,
+            Code={"ZipFile": _zip(ADMIN_TOOLS_CODE)},
             Environment={
                 "Variables": {
                     "AWS_ACCESS_KEY_ID_BACKUP": FAKE_AWS_KEY_ID,
