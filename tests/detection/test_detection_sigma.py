@@ -67,3 +67,25 @@ def test_hunt_with_sigma_only(tmp_path: Path) -> None:
     result = hunt(HuntRequest(paths=[str(tmp_path)], sigma_paths=[str(RULES)], builtin=False))
     assert [d.title for d in result.detections] == ["AWS Lambda Function Code Updated"]
     assert len(result.sigma_skipped) == 2
+
+
+def test_rules_for_other_log_sources_do_not_make_the_hunt_incomplete(tmp_path: Path) -> None:
+    """A SigmaHQ folder is mostly Windows/Linux rules: listed, not a gap. A CloudTrail rule the
+    compiler cannot express did not run, so the hunt is incomplete (exit 3)."""
+    import json
+
+    from fortress.cli import main
+
+    _, skipped = sigma.load_rules([str(RULES)])
+    by_title = {s.title: s for s in skipped}
+    assert by_title["Windows Rule"].incomplete is False
+    assert by_title["Keyword Rule"].incomplete is True
+
+    trail = tmp_path / "t.jsonl"
+    trail.write_text(json.dumps(update_code("f", iam_user(), ua=CI_UA)) + "\n")
+    only_other = tmp_path / "other"
+    only_other.mkdir()
+    windows = (RULES / "aws_multiple.yml").read_text().split("\n---\n")
+    (only_other / "win.yml").write_text(next(d for d in windows if "Windows Rule" in d))
+    assert main(["hunt", str(trail), "--sigma", str(only_other), "--no-builtin"]) == 0
+    assert main(["hunt", str(trail), "--sigma", str(RULES), "--no-builtin"]) == 3

@@ -203,6 +203,8 @@ def run(args: argparse.Namespace) -> int:
 def _exit_code(result: Any, fail_on: Severity) -> int:
     if result.unreadable or result.coverage_gaps:
         return EXIT_INCOMPLETE
+    if any(skip.incomplete for skip in result.sigma_skipped):
+        return EXIT_INCOMPLETE  # a Sigma rule the user asked for did not run
     if any(d.severity >= fail_on for d in result.detections):
         return EXIT_FINDINGS
     return EXIT_CLEAN

@@ -70,9 +70,18 @@ class SigmaSkip:
     file: str
     title: str
     reason: str
+    # True: a rule meant for this hunt did not run (unreadable, malformed, or a CloudTrail
+    # rule the compiler cannot express), so the hunt is incomplete (exit 3). False: the rule is
+    # for another log source (a SigmaHQ folder holds thousands), listed but not a gap.
+    incomplete: bool = True
 
-    def to_dict(self) -> dict[str, str]:
-        return {"file": self.file, "title": self.title, "reason": self.reason}
+    def to_dict(self) -> dict[str, str | bool]:
+        return {
+            "file": self.file,
+            "title": self.title,
+            "reason": self.reason,
+            "incomplete": self.incomplete,
+        }
 
 
 @dataclass

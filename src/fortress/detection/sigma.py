@@ -37,6 +37,10 @@ class Unsupported(Exception):
     """A Sigma feature this compiler cannot express."""
 
 
+class OtherLogsource(Unsupported):
+    """A rule for another log source than CloudTrail: not for this hunt."""
+
+
 @dataclass(frozen=True)
 class CompiledSigma:
     rule_id: str
@@ -136,7 +140,7 @@ def compile_rule(rule: Any, file: str) -> CompiledSigma:
     if (logsource.product or "").lower() != "aws" or (logsource.service or "").lower() != (
         "cloudtrail"
     ):
-        raise Unsupported("logsource is not product: aws, service: cloudtrail")
+        raise OtherLogsource("logsource is not product: aws, service: cloudtrail")
     parts = [compile_condition(c.parse()) for c in rule.detection.parsed_condition]
     where = " OR ".join(f"coalesce({p}, false)" for p in parts)
     technique = ""
@@ -231,6 +235,8 @@ def load_rules(paths: list[str]) -> tuple[list[CompiledSigma], list[SigmaSkip]]:
                 continue
             try:
                 compiled.append(compile_rule(item, str(file)))
+            except OtherLogsource as exc:
+                skipped.append(SigmaSkip(str(file), title, str(exc), incomplete=False))
             except Unsupported as exc:
                 skipped.append(SigmaSkip(str(file), title, str(exc)))
             except (SigmaError, *_MALFORMED) as exc:
