@@ -52,6 +52,26 @@ def test_bad_arguments_are_one_line_errors_before_work(
     assert message in line
 
 
+@pytest.mark.parametrize("value", ["file:///etc", "garbage", "http://user:pw@host:1"])
+@pytest.mark.parametrize("argv", [["scan"], ["collect", "--output", "snap.json"], ["acquire", "f"]])
+def test_a_bad_aws_endpoint_url_in_the_environment_is_a_one_line_error(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    value: str,
+    argv: list[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", value)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    code, err = _run(capsys, *argv)
+    assert code == 2
+    assert err.strip().startswith("fortress:") and "AWS_ENDPOINT_URL:" in err
+    assert len(err.strip().splitlines()) == 1 and "pw" not in err.split("://…")[-1]
+
+
 def test_good_arguments_pass_validation() -> None:
     from fortress.cli import validate
 

@@ -8,10 +8,12 @@ failed call into a :class:`~fortress.findings.CoverageGap` instead of an excepti
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import botocore.exceptions
@@ -21,6 +23,33 @@ from fortress.errors import FortressError
 from fortress.findings import CoverageGap
 
 DEFAULT_REGION = "us-east-1"
+
+_HOST = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$|^\[[0-9A-Fa-f:.]+\]$")
+
+
+def endpoint_problem(text: str) -> str | None:
+    """Why ``text`` is not an AWS endpoint (``http(s)://host[:port][/path]``), or ``None``.
+
+    Checked for ``--endpoint-url`` and for ``AWS_ENDPOINT_URL`` alike: ``file://``, garbage and
+    credentials in the URL are refused before any call is made.
+    """
+    try:
+        parts = urlsplit(text.strip())
+        port = parts.port  # raises ValueError on a bad port
+    except ValueError as exc:
+        return f"{text!r} is not a URL ({exc})"
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"{text!r} is not an http(s):// URL (expected http://host:port or https://host)"
+    host = parts.hostname or ""
+    netloc_host = parts.netloc.rsplit("@", 1)[-1]
+    if port is not None:
+        netloc_host = netloc_host.rsplit(":", 1)[0]
+    if not host or not _HOST.match(netloc_host):
+        return f"{text!r} has no valid host name"
+    if parts.username or parts.password:
+        return f"{parts.scheme}://…: credentials in the URL are refused"
+    return None
+
 
 # Error codes that mean "this thing does not exist", which is an answer, not a gap.
 NOT_FOUND_CODES = frozenset(
@@ -85,6 +114,10 @@ class AwsClient:
     def __init__(self, options: AwsOptions | None = None) -> None:
         self.options = options or AwsOptions()
         self.endpoint_url = self.options.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+        if self.endpoint_url and not self.options.endpoint_url:
+            problem = endpoint_problem(self.endpoint_url)
+            if problem:
+                raise FortressError(f"AWS_ENDPOINT_URL: {problem}")
         try:
             if self.options.credentials:
                 key, secret = self.options.credentials

@@ -12,31 +12,17 @@ import os
 import re
 import stat
 from pathlib import Path
-from urllib.parse import urlsplit
 
 _MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB|%)\s*$", re.I)
-_HOST = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$|^\[[0-9A-Fa-f:.]+\]$")
 
 
 def endpoint_url(text: str) -> str:
     """An AWS endpoint: ``http(s)://host[:port][/path]``; ``file://`` and garbage refused."""
-    try:
-        parts = urlsplit(text.strip())
-        port = parts.port  # raises ValueError on a bad port
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a URL ({exc})") from None
-    if parts.scheme.lower() not in ("http", "https"):
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not an http(s):// URL (expected http://host:port or https://host)"
-        )
-    host = parts.hostname or ""
-    netloc_host = parts.netloc.rsplit("@", 1)[-1]
-    if port is not None:
-        netloc_host = netloc_host.rsplit(":", 1)[0]
-    if not host or not _HOST.match(netloc_host):
-        raise argparse.ArgumentTypeError(f"{text!r} has no valid host name")
-    if parts.username or parts.password:
-        raise argparse.ArgumentTypeError(f"{parts.scheme}://…: credentials in the URL are refused")
+    from fortress.aws.client import endpoint_problem
+
+    problem = endpoint_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return text.strip()
 
 
