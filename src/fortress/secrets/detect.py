@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -407,12 +407,46 @@ def regex_matches(text: str) -> list[tuple[str, str]]:
     return found
 
 
-def scan_text(path_label: str, text: str, ignore: Sequence[str] = ()) -> list[SecretHit]:
+def has_token_candidate(text: str) -> bool:
+    """Whether any token-format detector's pattern occurs anywhere in ``text``.
+
+    One C-speed search per pattern over the whole text: most files of a package (vendored
+    libraries) have none, and then the per-line scan is skipped.
+    """
+    regex, _, _, _ = _plugins()
+    return any(rx.search(text) for _, plugin in regex for rx in getattr(plugin, "denylist", ()))
+
+
+_OVERLAP = 256  # longer than any token format, so a token across a window edge is whole in one
+
+
+def _windows(line: str) -> Iterator[str]:
+    """``line`` in overlapping pieces of at most MAX_LINE characters: token formats are found
+    anywhere in a minified line while each regex call stays bounded."""
+    if len(line) <= MAX_LINE:
+        yield line
+        return
+    for start in range(0, len(line) - _OVERLAP, MAX_LINE - _OVERLAP):
+        yield line[start : start + MAX_LINE]
+
+
+def scan_text(
+    path_label: str,
+    text: str,
+    ignore: Sequence[str] = (),
+    *,
+    keywords: bool = True,
+    entropy: bool = True,
+) -> list[SecretHit]:
     """Secrets in a text file (source, config), line by line; hits carry 1-based line numbers.
 
     Runs the regex detectors on each line, the keyword detector (quoted assignments such as
     ``password = "..."``) and the entropy measures on quoted strings. ``path_label`` names the
-    file in messages only; nothing is read from disk. Lines are cut at 4,096 characters.
+    file in messages only; nothing is read from disk. Token formats are searched along the whole
+    line (in overlapping windows); the keyword and entropy detectors read its first 4,096
+    characters (minified bundles).
+    ``keywords``/``entropy`` off: token formats only (vendored code is full of high-entropy
+    hashes and ``password = "..."`` test values).
     """
     regex, keyword, b64, hexa = _plugins()
     from detect_secrets.filters.heuristic import (
@@ -439,11 +473,12 @@ def scan_text(path_label: str, text: str, ignore: Sequence[str] = ()) -> list[Se
             continue
         specific = False
         for cls_name, plugin in regex:
-            for match in plugin.analyze_string(line):
-                if match:
-                    add(lineno, _label(plugin, str(match)), cls_name, str(match))
-                    specific = True
-        if specific:
+            for window in _windows(raw):
+                for match in plugin.analyze_string(window):
+                    if match:
+                        add(lineno, _label(plugin, str(match)), cls_name, str(match))
+                        specific = True
+        if specific or not keywords:
             continue
         for match in keyword.analyze_string(line):
             m = str(match)
@@ -454,6 +489,8 @@ def scan_text(path_label: str, text: str, ignore: Sequence[str] = ()) -> list[Se
                 and not is_indirect_reference(line)
             ):
                 add(lineno, PASSWORD_LIKE, "KeywordDetector", m)
+        if not entropy:
+            continue
         for plugin, limit, min_len in (
             (b64, _B64_LIMIT, _B64_MIN_LEN),
             (hexa, _HEX_LIMIT, _HEX_MIN_LEN),
@@ -475,6 +512,7 @@ __all__ = [
     "SecretHit",
     "credential_spans",
     "fingerprint",
+    "has_token_candidate",
     "is_allowlisted",
     "is_ignored",
     "is_placeholder",
