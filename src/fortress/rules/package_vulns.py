@@ -32,8 +32,8 @@ _REFERENCES = {
     "trivy": ["vulnerability scanning (lambda)"],
 }
 _CONTROLS = {
-    "nist-800-53-r5": ["RA-5", "SI-2", "SA-22"],
-    "pci-dss-4.0": ["6.3.1", "6.3.3", "11.3.1"],
+    "nist-800-53-r5": ["RA-5", "SI-2"],
+    "pci-dss-4.0": ["6.3.1", "6.3.3"],
 }
 
 
