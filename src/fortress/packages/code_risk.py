@@ -84,13 +84,12 @@ def handler_files(
     stems = [module]
     if "/" not in module and "." in module:  # Python package path: "pkg.mod.handler"
         stems.append(module.replace(".", "/"))
-    wanted = {stem + ext for stem in stems for ext in _exts(runtime)}
+    wanted = [stem + ext for stem in stems for ext in _exts(runtime)]
     # Lambda resolves the handler in the function's own code first (/var/task).
     found = [f for f in files if f.layer is None and f.path in wanted]
     if not found:
         return None
-    order = {stem + ext: i for i, (stem, ext) in enumerate((s, e) for s in stems for e in _exts(runtime))}
-    found.sort(key=lambda f: order.get(f.path, 0))
+    found.sort(key=lambda f: wanted.index(f.path))
     return found[:1], func
 
 

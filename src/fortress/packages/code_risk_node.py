@@ -60,7 +60,13 @@ _FS_WRITES = frozenset(
     }
 )
 _FUNCTIONS = frozenset(
-    {"function_declaration", "function_expression", "function", "arrow_function", "method_definition"}
+    {
+        "function_declaration",
+        "function_expression",
+        "function",
+        "arrow_function",
+        "method_definition",
+    }
 )
 _CONSTANT_TYPES = frozenset({"string", "number", "true", "false", "null", "undefined"})
 _SECRET_CALLS = ("GetSecretValue", "getSecretValue", "getParameter", "GetParameterCommand")
@@ -143,7 +149,10 @@ def _aliases(root: Node) -> dict[str, str]:
                     if prop.type == "shorthand_property_identifier_pattern":
                         names[_text(prop)] = f"{module}.{_text(prop)}"
                     elif prop.type == "pair_pattern":
-                        key, value = prop.child_by_field_name("key"), prop.child_by_field_name("value")
+                        key, value = (
+                            prop.child_by_field_name("key"),
+                            prop.child_by_field_name("value"),
+                        )
                         names[_text(value)] = f"{module}.{_text(key)}"
         elif node.type == "import_statement":
             source = node.child_by_field_name("source")
@@ -159,7 +168,10 @@ def _aliases(root: Node) -> dict[str, str]:
                     for c in part.named_children:
                         names[_text(c)] = module
                 elif part.type == "import_specifier":
-                    name, alias = part.child_by_field_name("name"), part.child_by_field_name("alias")
+                    name, alias = (
+                        part.child_by_field_name("name"),
+                        part.child_by_field_name("alias"),
+                    )
                     names[_text(alias or name)] = f"{module}.{_text(name)}"
     return names
 
@@ -255,7 +267,11 @@ class _FileScan:
         for node in _walk(body):
             if node.id in done:
                 continue
-            if node.type in ("variable_declarator", "assignment_expression", "augmented_assignment_expression"):
+            if node.type in (
+                "variable_declarator",
+                "assignment_expression",
+                "augmented_assignment_expression",
+            ):
                 declarator = node.type == "variable_declarator"
                 left = node.child_by_field_name("name" if declarator else "left")
                 right = node.child_by_field_name("value" if declarator else "right")
@@ -333,7 +349,9 @@ class _FileScan:
                 sink = ""
                 if "GetSecretValue" in text or "getSecretValue" in text:
                     sink = "GetSecretValue"
-                elif ("GetParameter" in text or "getParameter" in text) and "WithDecryption" in text:
+                elif (
+                    "GetParameter" in text or "getParameter" in text
+                ) and "WithDecryption" in text:
                     sink = "GetParameter(WithDecryption)"
                 elif any(e in text for e in _ENV_CREDENTIALS):
                     sink = next(e for e in _ENV_CREDENTIALS if e in text)
@@ -352,7 +370,10 @@ def _shell_true(node: Node) -> bool:
     if node.type != "object":
         return False
     for pair in node.named_children:
-        if pair.type == "pair" and _string_value(pair.child_by_field_name("key") or pair) == "shell":
+        if (
+            pair.type == "pair"
+            and _string_value(pair.child_by_field_name("key") or pair) == "shell"
+        ):
             value = pair.child_by_field_name("value")
             return value is not None and _text(value) not in ("false", "undefined", "null", "0")
     return False
@@ -366,7 +387,9 @@ def _under_tmp(node: Node) -> bool:
     return compact.startswith(("path.join('/tmp'", 'path.join("/tmp"', "path.join(`/tmp"))
 
 
-def scan_source(data: bytes, path: str, handler_func: str | None, layer: str | None) -> list[CodeRisk]:
+def scan_source(
+    data: bytes, path: str, handler_func: str | None, layer: str | None
+) -> list[CodeRisk]:
     """Risks in one JavaScript/TypeScript file; ``[]`` when it does not parse."""
     parser = _TS if path.endswith((".ts", ".mts", ".cts")) else _JS
     tree = parser.parse(data)

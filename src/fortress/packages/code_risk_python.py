@@ -146,7 +146,9 @@ def _params(fn: Node) -> list[str]:
         if p.type == "identifier":
             out.append(_text(p))
         elif p.type in ("typed_parameter", "default_parameter", "typed_default_parameter"):
-            name = p.child_by_field_name("name") or (p.named_children[0] if p.named_children else None)
+            name = p.child_by_field_name("name") or (
+                p.named_children[0] if p.named_children else None
+            )
             out.append(_text(name))
     return out
 
@@ -300,10 +302,15 @@ class _FileScan:
         ``os.path.join('/tmp', …)``."""
         func = call.child_by_field_name("function")
         args = call.child_by_field_name("arguments")
-        if func is None or args is None or _qualified(func, self.aliases) not in (
-            "open",
-            "io.open",
-            "codecs.open",
+        if (
+            func is None
+            or args is None
+            or _qualified(func, self.aliases)
+            not in (
+                "open",
+                "io.open",
+                "codecs.open",
+            )
         ):
             return False
         positional = [a for a in args.named_children if a.type != "keyword_argument"]
@@ -329,15 +336,15 @@ class _FileScan:
     ) -> None:
         data: Node | None = None
         if func.type == "attribute":
-            obj = func.child_by_field_name("object")
+            obj = _text(func.child_by_field_name("object"))
             attr = _text(func.child_by_field_name("attribute"))
-            if attr in ("write", "writelines") and obj is not None and _text(obj) in tmp_handles:
+            to_handle = attr in ("write", "writelines") and obj in tmp_handles
+            to_path = attr in ("write_text", "write_bytes") and _under_tmp(obj)
+            if to_handle or to_path:
                 data = positional[0] if positional else None
-            elif attr in ("write_text", "write_bytes") and obj is not None and _under_tmp(_text(obj)):
-                data = positional[0] if positional else None
-        if name in ("json.dump", "pickle.dump", "yaml.dump", "yaml.safe_dump"):
-            if len(positional) > 1 and _text(positional[1]) in tmp_handles:
-                data = positional[0]
+        dumps = ("json.dump", "pickle.dump", "yaml.dump", "yaml.safe_dump")
+        if name in dumps and len(positional) > 1 and _text(positional[1]) in tmp_handles:
+            data = positional[0]
         if data is not None and not _is_constant(data) and _is_secret_expr(data, secret_names):
             shown = " ".join(_text(data).split())[:60]
             self.add(
@@ -388,7 +395,9 @@ def _under_tmp(written: str) -> bool:
     )
 
 
-def scan_source(data: bytes, path: str, handler_func: str | None, layer: str | None) -> list[CodeRisk]:
+def scan_source(
+    data: bytes, path: str, handler_func: str | None, layer: str | None
+) -> list[CodeRisk]:
     """Risks in one Python file; ``[]`` when it does not parse."""
     tree = _PARSER.parse(data)
     if tree.root_node.has_error:
