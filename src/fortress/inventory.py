@@ -213,6 +213,8 @@ class Function:
     aliases: list[Alias] = field(default_factory=list)
     # The code package's contents (secrets, dependencies, risky code); None: no package read.
     package: PackageAnalysis | None = None
+    # Where an IaC source says the code is (a folder, a zip, inline text, S3, an image).
+    code: CodeSource | None = None
     # Which parts of this function could not be read (one of the PART_* names below), so
     # that rules depending on them answer "unknown" rather than "pass".
     uncollected: set[str] = field(default_factory=set)
@@ -233,6 +235,32 @@ class Function:
 
 
 # --------------------------------------------------------------------------- packages
+
+CODE_DIR = "dir"
+CODE_ZIP = "zip"
+CODE_INLINE = "inline"
+CODE_S3 = "s3"
+CODE_IMAGE = "image"
+CODE_UNKNOWN = "unknown"
+
+
+@dataclass
+class CodeSource:
+    """Where an IaC template says a function's or layer's code is, before it is read.
+
+    ``path`` is an absolute path on disk (``dir``/``zip``), ``inline`` the text of a
+    CloudFormation ``Code.ZipFile``, ``uri`` an ``s3://`` location or an image URI; ``reason``
+    says why the code cannot be found locally (``unknown``, ``s3``).
+    """
+
+    kind: str  # CODE_DIR | CODE_ZIP | CODE_INLINE | CODE_S3 | CODE_IMAGE | CODE_UNKNOWN
+    path: str | None = None
+    inline: str | None = None
+    uri: str | None = None
+    reason: str = ""
+    # Serverless package.patterns (include globs; "!glob" excludes), applied to a folder.
+    patterns: list[str] = field(default_factory=list)
+
 
 # PackageAnalysis.status
 PACKAGE_ANALYSED = "analysed"  # the files were read (within the caps); lists below are the facts
@@ -367,6 +395,7 @@ class LayerVersion:
     policy: PolicyDocument | Unknown | None = None
     compatible_runtimes: list[str] = field(default_factory=list)
     package: PackageAnalysis | None = None
+    code: CodeSource | None = None
 
 
 # --------------------------------------------------------------------------- API Gateway

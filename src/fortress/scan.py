@@ -10,16 +10,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fortress import TOOL_NAME, __version__, safeio
 from fortress.config import ScanConfig
-from fortress.errors import InputError
+from fortress.errors import FortressError, InputError
 from fortress.findings import CoverageGap, Finding, Severity, Status
 from fortress.inventory import NOTE_ERROR, NOTE_GAP, NOTE_WARNING, RESOURCE_LISTS, Inventory
 from fortress.rules.engine import Rule, all_rules, evaluate
 from fortress.scope import Identities
 from fortress.sources.base import IacOptions
+
+if TYPE_CHECKING:
+    from fortress.packages.osv import VulnDb
 
 # IaC source modules, in detection order (the first whose detect() accepts a file wins).
 IAC_SOURCES = {
@@ -323,6 +326,7 @@ def load_iac(
     folder that holds nothing to scan and says nothing is skipped silently.
     """
     result = IacLoad(Inventory(scope="template"))
+    vulndb = _VulnDbOnce(options.osv_db)
     identities = Identities()
     labels = _labels([path for _, path in inputs])
     for item in inputs:
@@ -366,10 +370,69 @@ def load_iac(
         result.sources.append(
             SourceInfo(kind, str(path), functions=len(part.functions), not_followed=not_followed)
         )
+        if options.packages:
+            _read_packages(part, kind, path, _code_root(path, options), vulndb, result)
         identities.separate(part, labels[path])
         result.inventory.extend(part)
     result.inventory.scope = "template"
     return result
+
+
+def _code_root(path: Path, options: IacOptions) -> Path:
+    """The folder an input's local code must stay inside: the scanned folder holding it."""
+    own = path if path.is_dir() else path.parent
+    for root in options.code_roots:
+        if safeio.within(root, own):
+            return root
+    return own
+
+
+class _VulnDbOnce:
+    """The OSV data, loaded the first time an input deploys local code (it can be large)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.loaded = False
+        self.db: VulnDb | None = None
+
+    def __call__(self) -> VulnDb | None:
+        if not self.loaded:
+            from fortress.packages import osv
+
+            self.loaded = True
+            if self.path is None:
+                self.db = osv.default_db()
+            else:
+                try:
+                    self.db = osv.VulnDb.load(self.path)
+                except (OSError, ValueError) as exc:
+                    reason = getattr(exc, "strerror", None) or exc
+                    raise FortressError(f"--osv-db {self.path}: {reason}") from None
+        return self.db
+
+
+def _read_packages(
+    part: Inventory, kind: str, path: Path, root: Path, vulndb: _VulnDbOnce, result: IacLoad
+) -> None:
+    """Analyse the code the input deploys: code that exists but cannot be read is a coverage
+    gap; code not on disk (a build output) a warning."""
+    from fortress.packages.iac import analyse_inventory, reads_local_code
+
+    if not reads_local_code(part):
+        return
+    done = analyse_inventory(part, lambda _item: root, vulndb())
+    for subject, reason in done.missing:
+        result.warnings.append(InputError(str(path), f"{subject}: {reason}"))
+    for subject, reason in done.unreadable:
+        result.gaps.append(
+            CoverageGap(
+                service=kind,
+                operation="read-package",
+                error_code="PackageUnreadable",
+                message=reason,
+                resource=subject,
+            )
+        )
 
 
 def _empty(part: Inventory) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,12 @@ def hardened_mix(tmp_path: Path) -> Path:
     shutil.copytree(IAC / "serverless" / "hardened", tmp_path / "svc")
     shutil.copytree(IAC / "terraform" / "hardened", tmp_path / "infra")
     (tmp_path / "README.md").write_text("not a template\n")
+    # The code the templates deploy, clean: the SAM layer folder and the zips Terraform names.
+    (tmp_path / "layer" / "python").mkdir(parents=True)
+    (tmp_path / "layer" / "python" / "shared.py").write_text("def shared():\n    return 1\n")
+    for name in ("good.zip", "layer.zip"):
+        with zipfile.ZipFile(tmp_path / "infra" / name, "w") as zf:
+            zf.writestr("index.py", "def handler(event, context):\n    return {}\n")
     return tmp_path
 
 

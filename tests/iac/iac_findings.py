@@ -24,3 +24,15 @@ def seen(findings: list[Finding], rule_id: str) -> list[tuple[str | None, int | 
         for f in findings
         if f.rule_id == rule_id
     ]
+
+
+def package_rules() -> set[str]:
+    """The rules judged on the code a template deploys (local folders, zips, inline code):
+    tested on real code trees in tests/iac/test_iac_packages.py, not on the rule fixtures."""
+    from fortress.rules import engine
+
+    return {
+        r.meta.id
+        for r in engine.all_rules()
+        if r.func.__module__.startswith("fortress.rules.package_")
+    }

@@ -64,6 +64,18 @@ def register(sub: Any) -> None:
     scan.add_argument(
         "--account", help="account id the templates deploy into (default: unknown, 'self')"
     )
+    scan.add_argument(
+        "--no-packages",
+        action="store_true",
+        help="IaC: do not read the code each function and layer deploys from the local disk",
+    )
+    scan.add_argument(
+        "--osv-db",
+        type=Path,
+        metavar="PATH",
+        help="OSV data (a zip export or a folder of them) for the package vulnerability rules; "
+        "default: what `fortress vulndb update` stored",
+    )
     _add_aws_options(scan)
     _add_rule_options(scan)
     governance.add_scan_options(scan)
@@ -414,6 +426,9 @@ def _scan_iac(
         variables=_pairs(args.var, "--var"),
         var_files=list(args.var_file),
         account=args.account,
+        packages=not args.no_packages,
+        code_roots=[p if p.is_dir() else p.parent for p in args.paths],
+        osv_db=args.osv_db,
     )
     errors: list[InputError] = []
     inputs: list[tuple[str, Path]] = []

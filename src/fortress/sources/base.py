@@ -32,6 +32,13 @@ class IacOptions:
     # account is the placeholder inventory.TEMPLATE_ACCOUNT, which rules treat as "self".
     account: str | None = None
     region: str | None = None
+    # Read the code each function and layer deploys from the local disk (--no-packages: off).
+    packages: bool = True
+    # The folders local code must stay inside (the scanned folders); an input outside all of
+    # them is held to its own folder.
+    code_roots: list[Path] = field(default_factory=list)
+    # OSV data for the package vulnerability rules (None: the `fortress vulndb update` cache).
+    osv_db: Path | None = None
 
 
 def kind_of(value: Any) -> str:

@@ -56,6 +56,7 @@ from fortress.sources.cloudformation import (
     key_line,
     suppressions_of,
 )
+from fortress.sources.cloudformation.functions import LOCAL_FOLDER
 from fortress.sources.serverless_schema import (
     FUNCTION_FIELDS,
     PROVIDER_FIELDS,
@@ -86,6 +87,17 @@ STAGE_OVERRIDES = {
         ("DefaultRouteSettings", "RouteSettings", "AccessLogSettings", "StageVariables"),
     ),
 }
+
+
+# What the Serverless Framework leaves out of every package.
+_DEFAULT_EXCLUDES = (
+    "!.git/**",
+    "!.gitignore",
+    "!.DS_Store",
+    "!npm-debug.log",
+    "!.serverless/**",
+    "!.serverless_plugins/**",
+)
 
 
 def detect(path: Path) -> bool:
@@ -505,6 +517,26 @@ class _Compiler:
             self.origin("IamRoleLambdaExecution", iam_line),
         )
 
+    def _code(self, fn: Mapping[str, Any]) -> Any:
+        """What ``serverless package`` would zip for ``fn``: a prebuilt ``artifact``, or the
+        service folder filtered by the default excludes and ``package.patterns`` (service, then
+        function; ``include``/``exclude`` of older versions read as patterns)."""
+        service = self.vars.resolve(self.raw.get("package"))
+        own = fn.get("package")
+        service = service if isinstance(service, Mapping) else {}
+        own = own if isinstance(own, Mapping) else {}
+        artifact = own.get("artifact", service.get("artifact"))
+        if isinstance(artifact, str) and artifact:
+            return artifact
+        patterns = list(_DEFAULT_EXCLUDES)
+        for pkg in (service, own):
+            for key, prefix in (("include", ""), ("exclude", "!"), ("patterns", "")):
+                values = pkg.get(key)
+                for value in values if isinstance(values, list) else []:
+                    if isinstance(value, str):
+                        patterns.append(prefix + value)
+        return {LOCAL_FOLDER: ".", "Patterns": patterns}
+
     def _function_props(
         self, fn: Mapping[str, Any], provider: Mapping[str, Any], name: Any, role: Any
     ) -> dict[str, Any]:
@@ -516,6 +548,7 @@ class _Compiler:
         else:
             props["Runtime"] = fn.get("runtime", provider.get("runtime"))
             props["Handler"] = fn.get("handler")
+            props["CodeUri"] = self._code(fn)
         props["MemorySize"] = fn.get("memorySize", provider.get("memorySize", 1024))
         props["Timeout"] = fn.get("timeout", provider.get("timeout", 6))
         env: dict[str, Any] = {}

@@ -51,6 +51,7 @@ from fortress.sources.tf_attrs import (
     str_of,
     str_or_none,
 )
+from fortress.sources.tf_code import code_of
 from fortress.sources.tf_map_apis import ApiMapper
 from fortress.sources.tf_values import Computed
 
@@ -208,6 +209,7 @@ class _Mapper(ApiMapper):
         arch = r.get("architectures")
         if isinstance(arch, list) and all(isinstance(a, str) for a in arch):
             fn.architectures = list(arch)
+        fn.code = code_of(r)
         return fn
 
     def _env(self, env: Obj, address: str) -> list[EnvVar]:
@@ -375,6 +377,7 @@ class _Mapper(ApiMapper):
                 compatible_runtimes=[x for x in runtimes if isinstance(x, str)]
                 if isinstance(runtimes, list)
                 else [],
+                code=code_of(r),
             )
             self.inv.layers.append(layer)
             for key in (layer.arn, layer.name, r.attr("layer_arn")):

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from fortress.inventory import (
+    CODE_DIR,
+    CODE_IMAGE,
+    CODE_INLINE,
+    CODE_S3,
+    CODE_UNKNOWN,
+    CODE_ZIP,
     Alias,
     CodeSigning,
+    CodeSource,
     EnvVar,
     EventSourceMapping,
     Function,
@@ -50,6 +58,7 @@ def build_layers(b: Builder) -> None:
             version=1,
             origin=res.origin,
             compatible_runtimes=[x for x in as_list(runtimes) if isinstance(x, str)],
+            code=code_source(b, b.prop(res, "Content")),
         )
         layers[arn] = layer
         b.inv.layers.append(layer)
@@ -92,6 +101,7 @@ def build_functions(b: Builder) -> None:
             origin=res.origin,
         )
         fn.package_type = str(b.prop(res, "PackageType", "Zip"))
+        fn.code = code_source(b, b.prop(res, "Code"))
         fn.runtime = b.prop(res, "Runtime")
         fn.handler = b.prop(res, "Handler")
         if fn.package_type == "Image":
@@ -144,6 +154,45 @@ def build_functions(b: Builder) -> None:
         if fn.log_group_name is None and physical != fn.name:
             fn.log_group_name = f"/aws/lambda/{physical}"  # named after the deployed function
         b.functions[res.logical_id] = fn
+
+
+# A ``Code`` key only the Serverless compiler writes: package the folder, filtered by patterns.
+LOCAL_FOLDER = "Fortress::LocalFolder"
+
+
+def code_source(b: Builder, code: Any) -> CodeSource | None:
+    """Where ``Code`` (or a layer's ``Content``) says the code is. A string is a local path
+    (folder or ``.zip``) relative to the template's folder, or an ``s3://`` URI."""
+    if code is None or code is NO_VALUE:
+        return None
+    if isinstance(code, Unknown):
+        return CodeSource(CODE_UNKNOWN, reason=f"code location not resolvable: {code.reason}")
+    if isinstance(code, str):
+        if code.startswith("s3://"):
+            return CodeSource(CODE_S3, uri=code, reason="code in S3 only")
+        if "://" in code:
+            return CodeSource(CODE_UNKNOWN, uri=code, reason="code at a remote URI; not read")
+        path = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(b.file)), code))
+        kind = CODE_ZIP if code.lower().endswith((".zip", ".jar")) else CODE_DIR
+        return CodeSource(kind, path=path)
+    if not isinstance(code, Mapping):
+        return CodeSource(CODE_UNKNOWN, reason=f"code is {kind_of(code)}")
+    local = code.get(LOCAL_FOLDER)
+    if isinstance(local, str):  # the Serverless Framework's service folder, with its patterns
+        path = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(b.file)), local))
+        patterns = code.get("Patterns")
+        kept = [p for p in patterns if isinstance(p, str)] if isinstance(patterns, list) else []
+        return CodeSource(CODE_DIR, path=path, patterns=kept)
+    if isinstance(code.get("ImageUri"), str):
+        return CodeSource(CODE_IMAGE, uri=code["ImageUri"])
+    inline = code.get("ZipFile")
+    if isinstance(inline, str):
+        return CodeSource(CODE_INLINE, inline=inline)
+    bucket, key = code.get("S3Bucket"), code.get("S3Key")
+    if bucket is not None or key is not None:
+        uri = f"s3://{bucket}/{key}" if isinstance(bucket, str) and isinstance(key, str) else None
+        return CodeSource(CODE_S3, uri=uri, reason="code in S3 only")
+    return CodeSource(CODE_UNKNOWN, reason="code location not resolvable")
 
 
 def _code_signing(b: Builder, arn: Any, signing: Mapping[str, Resource]) -> CodeSigning | Unknown:

@@ -134,6 +134,19 @@ def expand_policy_template(name: str, arguments: Any) -> Any:
 # --------------------------------------------------------------------------- expansion
 
 
+def _code(props: Mapping[str, Any]) -> Any:
+    """SAM's code properties in CloudFormation's ``Code`` shape; a local ``CodeUri`` stays a
+    string (as ``aws cloudformation package`` accepts it), resolved by the function builder."""
+    if "ImageUri" in props:
+        return {"ImageUri": props["ImageUri"]}
+    if "InlineCode" in props:
+        return {"ZipFile": props["InlineCode"]}
+    uri = props.get("CodeUri")
+    if isinstance(uri, Mapping) and ("Bucket" in uri or "Key" in uri):
+        return {"S3Bucket": uri.get("Bucket"), "S3Key": uri.get("Key")}
+    return uri
+
+
 def _merge(base: Any, over: Any) -> Any:
     if isinstance(base, Mapping) and isinstance(over, Mapping):
         out = dict(base)
@@ -178,6 +191,11 @@ def expand(b: Builder) -> None:
                 for k, v in props.items()
                 if k in ("LayerName", "CompatibleRuntimes", "Description")
             }
+            content = props.get("ContentUri")
+            if isinstance(content, Mapping) and ("Bucket" in content or "Key" in content):
+                content = {"S3Bucket": content.get("Bucket"), "S3Key": content.get("Key")}
+            if content is not None:
+                res.props["Content"] = content
             b.resolver.resource_types[res.logical_id] = res.type
         elif res.type == "AWS::Serverless::SimpleTable":
             res.type = "AWS::DynamoDB::Table"
@@ -189,6 +207,9 @@ def expand(b: Builder) -> None:
         lid = res.logical_id
         props = _merge(globals_.get("Function", {}), dict(res.props))
         out: dict[str, Any] = {k: props[k] for k in FUNCTION_PROPS if k in props}
+        code = _code(props)
+        if code is not None:
+            out["Code"] = code
         if "Tracing" in props:
             out["TracingConfig"] = {"Mode": props["Tracing"]}
         dlq = props.get("DeadLetterQueue")
