@@ -47,6 +47,7 @@ from fortress.inventory import (
     SourceNote,
     Unknown,
 )
+from fortress.sources import serverless_package
 from fortress.sources.base import IacOptions
 from fortress.sources.cfn_intrinsics import first_unknown
 from fortress.sources.cloudformation import (
@@ -56,7 +57,6 @@ from fortress.sources.cloudformation import (
     key_line,
     suppressions_of,
 )
-from fortress.sources.cloudformation.functions import LOCAL_FOLDER
 from fortress.sources.serverless_schema import (
     FUNCTION_FIELDS,
     PROVIDER_FIELDS,
@@ -87,17 +87,6 @@ STAGE_OVERRIDES = {
         ("DefaultRouteSettings", "RouteSettings", "AccessLogSettings", "StageVariables"),
     ),
 }
-
-
-# What the Serverless Framework leaves out of every package.
-_DEFAULT_EXCLUDES = (
-    "!.git/**",
-    "!.gitignore",
-    "!.DS_Store",
-    "!npm-debug.log",
-    "!.serverless/**",
-    "!.serverless_plugins/**",
-)
 
 
 def detect(path: Path) -> bool:
@@ -309,6 +298,10 @@ class _Compiler:
             "Transform": "AWS::Serverless-2016-10-31",
             "Resources": self.resources,
         }
+        raw_layers = self.raw.get("layers")
+        layers = self.vars.resolve(raw_layers)
+        for lid, props, line in serverless_package.layers(layers, raw_layers, self._package()):
+            self.add(lid, "AWS::Lambda::LayerVersion", props, self.origin(lid, line))
         self._user_resources(template)
         inventory = build_inventory(template, self.file, FORMAT, self.options, self.origins)
         inventory.sources = [FORMAT]
@@ -517,25 +510,10 @@ class _Compiler:
             self.origin("IamRoleLambdaExecution", iam_line),
         )
 
-    def _code(self, fn: Mapping[str, Any]) -> Any:
-        """What ``serverless package`` would zip for ``fn``: a prebuilt ``artifact``, or the
-        service folder filtered by the default excludes and ``package.patterns`` (service, then
-        function; ``include``/``exclude`` of older versions read as patterns)."""
-        service = self.vars.resolve(self.raw.get("package"))
-        own = fn.get("package")
-        service = service if isinstance(service, Mapping) else {}
-        own = own if isinstance(own, Mapping) else {}
-        artifact = own.get("artifact", service.get("artifact"))
-        if isinstance(artifact, str) and artifact:
-            return artifact
-        patterns = list(_DEFAULT_EXCLUDES)
-        for pkg in (service, own):
-            for key, prefix in (("include", ""), ("exclude", "!"), ("patterns", "")):
-                values = pkg.get(key)
-                for value in values if isinstance(values, list) else []:
-                    if isinstance(value, str):
-                        patterns.append(prefix + value)
-        return {LOCAL_FOLDER: ".", "Patterns": patterns}
+    def _package(self) -> Mapping[str, Any]:
+        """The service-level ``package`` settings (empty when absent or malformed)."""
+        package = self.vars.resolve(self.raw.get("package"))
+        return package if isinstance(package, Mapping) else {}
 
     def _function_props(
         self, fn: Mapping[str, Any], provider: Mapping[str, Any], name: Any, role: Any
@@ -548,7 +526,7 @@ class _Compiler:
         else:
             props["Runtime"] = fn.get("runtime", provider.get("runtime"))
             props["Handler"] = fn.get("handler")
-            props["CodeUri"] = self._code(fn)
+            props["CodeUri"] = serverless_package.function_code(fn, self._package())
         props["MemorySize"] = fn.get("memorySize", provider.get("memorySize", 1024))
         props["Timeout"] = fn.get("timeout", provider.get("timeout", 6))
         env: dict[str, Any] = {}
