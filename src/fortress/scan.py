@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from fortress import TOOL_NAME, __version__, safeio
 from fortress.config import ScanConfig
-from fortress.errors import FortressError, InputError
+from fortress.errors import InputError
 from fortress.findings import CoverageGap, Finding, Severity, Status
 from fortress.inventory import NOTE_ERROR, NOTE_GAP, NOTE_WARNING, RESOURCE_LISTS, Inventory
 from fortress.rules.engine import Rule, all_rules, evaluate
@@ -400,14 +400,7 @@ class _VulnDbOnce:
             from fortress.packages import osv
 
             self.loaded = True
-            if self.path is None:
-                self.db = osv.default_db()
-            else:
-                try:
-                    self.db = osv.VulnDb.load(self.path)
-                except (OSError, ValueError) as exc:
-                    reason = getattr(exc, "strerror", None) or exc
-                    raise FortressError(f"--osv-db {self.path}: {reason}") from None
+            self.db = osv.scan_db(self.path)
         return self.db
 
 

@@ -26,7 +26,7 @@ from fortress.cli import (
 from fortress.cli.sanitize import clean, eprint, stdout_bytes, terminal
 from fortress.config import ScanConfig
 from fortress.errors import FortressError, InputError
-from fortress.findings import Severity
+from fortress.findings import CoverageGap, Severity
 from fortress.inventory import Inventory
 from fortress.rules.engine import Rule, all_rules, select_rules
 from fortress.scan import ScanResult, SourceInfo, iac_inputs, load_iac, run_rules
@@ -68,6 +68,19 @@ def register(sub: Any) -> None:
         "--no-packages",
         action="store_true",
         help="IaC: do not read the code each function and layer deploys from the local disk",
+    )
+    scan.add_argument(
+        "--packages",
+        action="store_true",
+        help="live: download, verify and analyse every function's and layer's code package "
+        "(read-only GetFunction/GetLayerVersion and HTTPS downloads)",
+    )
+    scan.add_argument(
+        "--code-mirror",
+        type=validate.endpoint_url,
+        metavar="URL",
+        help="live with --packages: fetch packages from <URL>/<CodeSha256> instead of "
+        "Code.Location (an artifact store)",
     )
     scan.add_argument(
         "--osv-db",
@@ -264,6 +277,24 @@ def collect_live(client: AwsClient, *, versions: bool = True) -> Inventory:
         return aws.collect(client, progress=update, versions=versions)
 
 
+def read_packages(
+    inventory: Inventory, client: AwsClient, osv_db: Path | None, mirror: str | None
+) -> list[CoverageGap]:
+    """``scan --packages``: every function's and layer's package analysed, with progress."""
+    from fortress.packages import osv
+    from fortress.packages.live import LiveOptions, analyse_account
+
+    vulndb = osv.scan_db(osv_db)
+    with progress_bar() as update:
+        return analyse_account(
+            inventory,
+            client,
+            vulndb=vulndb,
+            options=LiveOptions(mirror=mirror),
+            on_progress=update,
+        )
+
+
 def exit_code(result: ScanResult, threshold: Severity) -> int:
     if result.failing(threshold):
         return EXIT_FINDINGS
@@ -398,9 +429,17 @@ def cmd_scan(args: argparse.Namespace) -> int:
     else:
         client = aws_client(args)
         inventory = collect_live(client, versions=False)
+        package_gaps = (
+            read_packages(inventory, client, args.osv_db, args.code_mirror) if args.packages else []
+        )
         target = f"account {client.account_id()} ({', '.join(client.regions())})"
         result = run_rules(
-            inventory, rules, config, list(client.gaps), [SourceInfo("aws", target)], started
+            inventory,
+            rules,
+            config,
+            [*client.gaps, *package_gaps],
+            [SourceInfo("aws", target)],
+            started,
         )
     governance.finish(gov, result, config, rules)
     if args.push_securityhub:
@@ -546,7 +585,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         err.print(
             f"Seeded {len(seeded.functions)} functions in {time.monotonic() - t0:.1f}s; scanning…"
         )
-        result = scan_demo(endpoint)
+        with package_mirror(seeded.packages) as code_mirror:
+            result = scan_demo(endpoint, mirror=code_mirror)
         terminal().print(console_report.render(result, clean=clean))
         trail_dir = write_outputs(result, args.output_dir)
         out = args.output_dir

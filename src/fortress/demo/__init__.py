@@ -108,16 +108,32 @@ def demo_client(endpoint: str) -> AwsClient:
     )
 
 
-def scan_demo(endpoint: str, config: ScanConfig | None = None) -> ScanResult:
+# A few real OSV advisories (PyYAML, lodash) the demo packages match: `make demo` stays offline.
+DEMO_OSV = Path(__file__).parent / "osv"
+
+
+def scan_demo(
+    endpoint: str, config: ScanConfig | None = None, mirror: str | None = None
+) -> ScanResult:
+    """Scan the seeded account; with ``mirror`` (see :func:`package_mirror`) also read every
+    package, as ``fortress scan --packages --code-mirror`` does, against the demo OSV data."""
     client = demo_client(endpoint)
     started = datetime.now(UTC)
     inventory = aws.collect(client, versions=False)
+    gaps = []
+    if mirror is not None:
+        from fortress.packages.live import LiveOptions, analyse_account
+        from fortress.packages.osv import VulnDb
+
+        gaps = analyse_account(
+            inventory, client, vulndb=VulnDb.load(DEMO_OSV), options=LiveOptions(mirror=mirror)
+        )
     target = f"demo account {client.account_id()} ({', '.join(client.regions())}) at {endpoint}"
     return run_rules(
         inventory,
         None,
         config or demo_config(),
-        list(client.gaps),
+        [*client.gaps, *gaps],
         [SourceInfo("aws", target)],
         started,
     )

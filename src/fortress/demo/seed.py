@@ -83,10 +83,21 @@ ADMIN_TOOLS_CODE = {
         "    return {'statusCode': 200, 'body': done.stdout.decode()}\n"
     ),
 }
+REPORTS_CODE = {
+    "app.py": (
+        "import os\n\n\n"
+        "def handler(event, context):\n"
+        "    password = os.environ['DB_PASSWORD']\n"
+        "    with open('/tmp/db.cfg', 'w') as cfg:\n"
+        "        cfg.write(password)\n"
+        "    return {'statusCode': 200}\n"
+    ),
+}
 ANALYTICS_LAYER = {
     "python/analytics.py": (
         f"GITHUB_TOKEN = '{FAKE_LAYER_TOKEN}'\n\n\ndef track(event):\n    return None\n"
     ),
+    "python/PyYAML-5.3.dist-info/METADATA": "Metadata-Version: 2.1\nName: PyYAML\nVersion: 5.3\n",
 }
 
 # The "backdoor" planted in orders-api release 3 (inert text: the demo never runs code).
@@ -588,6 +599,7 @@ class _Seeder:
             self.role_reader,
             Runtime="python3.7",
             Timeout=900,
+            Code={"ZipFile": _zip(REPORTS_CODE)},  # writes the DB password to /tmp
             Environment={
                 "Variables": {"DB_PASSWORD": FAKE_DB_PASSWORD, "REPORT_BUCKET": "shopfast-reports"}
             },

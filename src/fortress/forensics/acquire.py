@@ -122,6 +122,8 @@ def open_location(url: str, timeout: float) -> Any:
     request = urllib.request.Request(url, headers={"User-Agent": f"{TOOL_NAME}/{__version__}"})
     try:
         return urllib.request.urlopen(request, timeout=timeout)
+    except urllib.error.HTTPError as exc:
+        raise DownloadError(f"HTTP {exc.code} {exc.reason}") from exc
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise DownloadError(str(getattr(exc, "reason", exc))) from exc
 

@@ -397,3 +397,17 @@ def default_db(cache_dir: Path | None = None) -> VulnDb | None:
         return VulnDb.load(directory)
     except (OSError, ValueError):
         return None
+
+
+def scan_db(path: Path | None) -> VulnDb | None:
+    """The OSV data a scan uses: ``path`` (``--osv-db``) or the cache; None when there is
+    none. A ``path`` that cannot be read is a one-line FortressError."""
+    from fortress.errors import FortressError
+
+    if path is None:
+        return default_db()
+    try:
+        return VulnDb.load(path)
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise FortressError(f"--osv-db {path}: {reason}") from None

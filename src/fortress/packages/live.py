@@ -1,0 +1,251 @@
+"""Read the code packages of a live account: download, verify, extract, analyse.
+
+``fortress scan --packages`` calls :func:`analyse_account` after collection. For each Zip
+function ($LATEST) and each layer version the account owns:
+
+1. ``GetFunction`` / ``GetLayerVersion`` gives the pre-signed ``Code.Location`` (read-only
+   calls; with ``--code-mirror`` the package is fetched from ``<mirror>/<CodeSha256>`` instead,
+   for an artifact store or the demo, whose emulator cannot serve packages);
+2. the download streams to a temporary file (HTTPS, or HTTP on loopback only), capped, and its
+   SHA-256 must equal ``CodeSha256`` — a package that does not match is not analysed;
+3. :func:`fortress.forensics.archive.safe_extract` unpacks it (no ``../`` members, no bombs);
+4. :func:`fortress.packages.analyse.analyse` reads the files.
+
+A package is analysed once per CodeSha256 (and handler): the same layer on a hundred
+functions is downloaded once. A failed call or download is a coverage gap and the package's
+rules answer unknown; container images are recorded as images (not pulled).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fortress.findings import CoverageGap
+from fortress.forensics.acquire import DownloadError, mirror_url, open_location, strip_query
+from fortress.forensics.archive import ArchiveLimits, UnsafeArchive, safe_extract
+from fortress.inventory import PACKAGE_UNKNOWN, Function, Inventory, PackageAnalysis
+from fortress.packages import local
+from fortress.packages.analyse import analyse, unreadable
+
+if TYPE_CHECKING:
+    from fortress.aws.client import AwsClient
+    from fortress.packages.osv import VulnDb
+
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    mirror: str | None = None
+    max_download_bytes: int = 256 * 1024 * 1024  # a zipped package is at most 50 MB direct
+    timeout: float = 60.0
+    limits: local.LocalLimits = field(default_factory=local.LocalLimits)
+
+
+def _sha256_b64(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return base64.b64encode(digest.digest()).decode()
+
+
+def _download(url: str, target: Path, options: LiveOptions) -> None:
+    """Stream ``url`` into ``target`` (capped); DownloadError on any failure."""
+    response = open_location(url, options.timeout)
+    total = 0
+    with response, target.open("wb") as out:
+        while True:
+            try:
+                chunk = response.read(_CHUNK)
+            except OSError as exc:
+                raise DownloadError(f"download interrupted: {exc}") from exc
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > options.max_download_bytes:
+                raise DownloadError(f"larger than {options.max_download_bytes} bytes")
+            out.write(chunk)
+    status = getattr(response, "status", 200)
+    if status != 200:
+        raise DownloadError(f"HTTP {status}")
+
+
+class _Reader:
+    def __init__(
+        self,
+        client: AwsClient,
+        workdir: Path,
+        options: LiveOptions,
+        vulndb: VulnDb | None,
+    ) -> None:
+        self.client = client
+        self.workdir = workdir
+        self.options = options
+        self.vulndb = vulndb
+        self.cache: dict[tuple[str, str, str, str], PackageAnalysis] = {}
+        self.gaps: list[CoverageGap] = []
+
+    def gap(self, region: str | None, resource: str, message: str) -> None:
+        self.gaps.append(
+            CoverageGap(
+                service="lambda",
+                operation="read-package",
+                error_code="PackageUnreadable",
+                message=message[:300],
+                region=region,
+                resource=resource,
+            )
+        )
+
+    def package(
+        self,
+        *,
+        subject: str,
+        region: str | None,
+        location: Any,
+        expected: Any,
+        handler: str | None = None,
+        runtime: str | None = None,
+        layer: str | None = None,
+    ) -> PackageAnalysis:
+        where = strip_query(location) if isinstance(location, str) else subject
+        if not isinstance(expected, str) or not expected:
+            return self._failed(region, subject, where, "no CodeSha256 to verify the package")
+        key = (expected, handler or "", runtime or "", layer or "")
+        if key in self.cache:
+            return self.cache[key]
+        if self.options.mirror:
+            url = mirror_url(self.options.mirror, expected)
+            where = url
+        elif isinstance(location, str):
+            url = location
+        else:
+            return self._failed(region, subject, where, "no Code.Location in the answer")
+        fd, name = tempfile.mkstemp(prefix="pkg-", suffix=".zip", dir=self.workdir)
+        os.close(fd)
+        archive = Path(name)
+        try:
+            _download(url, archive, self.options)
+        except DownloadError as exc:
+            return self._failed(region, subject, where, f"download failed: {exc}")
+        actual = _sha256_b64(archive)
+        if actual != expected:
+            return self._failed(
+                region,
+                subject,
+                where,
+                f"package SHA-256 {actual} does not match CodeSha256 {expected}; not analysed",
+            )
+        target = archive.with_suffix("")
+        limits = self.options.limits
+        try:
+            safe_extract(
+                archive,
+                target,
+                ArchiveLimits(max_total_bytes=limits.max_bytes, max_files=limits.max_files),
+            )
+        except UnsafeArchive as exc:
+            return self._failed(region, subject, where, f"package refused: {exc.reason}")
+        except (OSError, RuntimeError, ValueError, zipfile.BadZipFile) as exc:
+            return self._failed(region, subject, where, f"package refused: {exc}")
+        finally:
+            archive.unlink(missing_ok=True)
+        try:
+            files = local.walk(target, target, limits, layer=layer)
+            if isinstance(files, str):
+                return self._failed(region, subject, where, files)
+            result = analyse(
+                files,
+                location=where,
+                handler=handler,
+                runtime=runtime,
+                vulndb=self.vulndb,
+                sha256=expected,
+            )
+        finally:
+            shutil.rmtree(target, ignore_errors=True)  # the facts are kept, not the files
+        self.cache[key] = result
+        return result
+
+    def _failed(self, region: str | None, subject: str, where: str, reason: str) -> PackageAnalysis:
+        self.gap(region, subject, reason)
+        return unreadable(where, reason)
+
+
+def _function(reader: _Reader, fn: Function) -> PackageAnalysis:
+    if fn.package_type == "Image":
+        return PackageAnalysis(
+            status=PACKAGE_UNKNOWN,
+            location=fn.arn,
+            image_uri=fn.arn,
+            reason="container image: not pulled",
+        )
+    answer = reader.client.call(
+        "lambda", fn.region, "get_function", resource=fn.arn, FunctionName=fn.arn
+    )
+    if answer is None:
+        return unreadable(fn.arn, "GetFunction failed (see coverage gaps)")
+    code = answer.get("Code") or {}
+    config = answer.get("Configuration") or {}
+    return reader.package(
+        subject=fn.arn,
+        region=fn.region,
+        location=code.get("Location"),
+        expected=config.get("CodeSha256") or fn.code_sha256,
+        handler=fn.handler if isinstance(fn.handler, str) else None,
+        runtime=fn.runtime if isinstance(fn.runtime, str) else None,
+    )
+
+
+def analyse_account(
+    inventory: Inventory,
+    client: AwsClient,
+    *,
+    vulndb: VulnDb | None = None,
+    options: LiveOptions | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> list[CoverageGap]:
+    """Set ``package`` on every function and owned layer version; the gaps met on the way."""
+    options = options or LiveOptions()
+    with tempfile.TemporaryDirectory(prefix="fortress-packages-") as tmp:
+        reader = _Reader(client, Path(tmp), options, vulndb)
+        total = len(inventory.functions) + len(inventory.layers)
+        for done, fn in enumerate(inventory.functions):
+            if on_progress:
+                on_progress("reading packages", done, total)
+            fn.package = _function(reader, fn)
+        for done, layer in enumerate(inventory.layers, start=len(inventory.functions)):
+            if on_progress:
+                on_progress("reading packages", done, total)
+            answer = client.call(
+                "lambda",
+                layer.origin.region,
+                "get_layer_version",
+                resource=layer.arn,
+                LayerName=layer.arn.rsplit(":", 1)[0],
+                VersionNumber=layer.version,
+            )
+            if answer is None:
+                layer.package = unreadable(layer.arn, "GetLayerVersion failed")
+                continue
+            content = answer.get("Content") or {}
+            layer.package = reader.package(
+                subject=layer.arn,
+                region=layer.origin.region,
+                location=content.get("Location"),
+                expected=content.get("CodeSha256"),
+                layer=layer.arn,
+            )
+        if on_progress:
+            on_progress("reading packages", total, total)
+    return reader.gaps
