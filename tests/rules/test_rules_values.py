@@ -25,7 +25,7 @@ import pytest
 from conftest import reset_emulator
 from fortress.cli import main
 from fortress.config import ScanConfig
-from fortress.demo import scan_demo
+from fortress.demo import package_mirror, scan_demo
 from fortress.demo.seed import seed
 from fortress.errors import FortressError
 from fortress.findings import Finding, Status
@@ -437,7 +437,9 @@ def messages(emulator: str) -> dict[str, dict[Status, set[str]]]:
     """Every message per rule and status: the live demo plus the hardened and vulnerable
     fixtures of each template format."""
     reset_emulator(emulator)
-    findings = list(scan_demo(seed(emulator).endpoint).findings)
+    seeded = seed(emulator)
+    with package_mirror(seeded.packages) as mirror:  # as `make demo` scans, packages read
+        findings = list(scan_demo(seeded.endpoint, mirror=mirror).findings)
     rules = engine.all_rules()
     for inv in (
         cloudformation.load(FIXTURES / "cloudformation" / "hardened.yaml", IacOptions()),
