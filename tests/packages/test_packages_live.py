@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 import zipfile
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from conftest import ClientFactory
 from fortress.cli import main
-from fortress.forensics.acquire import code_sha256, mirror_url
+from fortress.demo import package_mirror
+from fortress.forensics.acquire import code_sha256
 
 ROLE = "arn:aws:iam::123456789012:role/lambda"
 AWS_ID = "AKIA" + "QX7RZ2VN4K8M3P6T"  # fake, in the AWS format
@@ -34,42 +33,23 @@ GOOD = package({"app.py": "def handler(event, context):\n    return 1\n"})
 
 
 class Mirror:
-    """Serves packages by hash; ``requests`` counts the GETs, ``override`` replaces bytes."""
+    """What the loopback mirror (``fortress.demo.package_mirror``) serves, by CodeSha256;
+    ``requests`` records its GETs."""
 
     def __init__(self) -> None:
         self.packages: dict[str, bytes] = {}
         self.requests: list[str] = []
 
     def add(self, data: bytes, served: bytes | None = None) -> None:
-        self.packages[mirror_url("", code_sha256(data)).strip("/")] = (
-            data if served is None else served
-        )
+        """Serve ``data`` under its hash (or ``served`` instead: a tampered mirror)."""
+        self.packages[code_sha256(data)] = data if served is None else served
 
 
 @pytest.fixture
 def mirror() -> Iterator[tuple[Mirror, str]]:
     state = Mirror()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            state.requests.append(self.path)
-            data = state.packages.get(self.path.strip("/"))
-            self.send_response(200 if data is not None else 404)
-            self.send_header("Content-Length", str(len(data or b"")))
-            self.end_headers()
-            self.wfile.write(data or b"")
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with package_mirror(state.packages, state.requests) as url:
+        yield state, url
 
 
 TRUST = {

@@ -14,7 +14,7 @@ import os
 import shutil
 import threading
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -140,17 +140,30 @@ def scan_demo(
 
 
 @contextmanager
-def package_mirror(packages: dict[str, bytes]) -> Iterator[str]:
-    """Serve packages on 127.0.0.1 by hash, the layout ``acquire --code-mirror`` reads."""
+def package_mirror(
+    packages: Mapping[str, bytes], requests: list[str] | None = None
+) -> Iterator[str]:
+    """Serve packages on 127.0.0.1 by CodeSha256, the layout ``--code-mirror`` reads.
+
+    ``packages`` maps a CodeSha256 (base64) to the bytes served under it and is read on each
+    request, so a caller may add to it while the mirror runs; ``requests`` (when given)
+    records the path of every GET.
+    """
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     from fortress.forensics.acquire import mirror_url
 
-    by_path = {mirror_url("", sha).lstrip("/"): data for sha, data in packages.items()}
+    def lookup(path: str) -> bytes | None:
+        for sha, data in list(packages.items()):
+            if mirror_url("", sha).strip("/") == path:
+                return data
+        return None
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            data = by_path.get(self.path.strip("/"))
+            if requests is not None:
+                requests.append(self.path)
+            data = lookup(self.path.strip("/"))
             self.send_response(200 if data is not None else 404)
             self.send_header("Content-Length", str(len(data or b"")))
             self.end_headers()
