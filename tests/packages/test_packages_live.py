@@ -64,7 +64,8 @@ TRUST = {
 }
 
 
-def create(client: ClientFactory, name: str, data: bytes) -> None:
+def create(client: ClientFactory, name: str, data: bytes, **extra: Any) -> None:
+    """A Python function whose package is ``data`` (``extra``: more CreateFunction fields)."""
     iam = client("iam")
     if not iam.list_roles()["Roles"]:
         iam.create_role(RoleName="lambda", AssumeRolePolicyDocument=json.dumps(TRUST))
@@ -74,6 +75,7 @@ def create(client: ClientFactory, name: str, data: bytes) -> None:
         Role=ROLE,
         Handler="app.handler",
         Code={"ZipFile": data},
+        **extra,
     )
 
 

@@ -89,6 +89,12 @@ def register(sub: Any) -> None:
         help="OSV data (a zip export or a folder of them) for the package vulnerability rules; "
         "default: what `fortress vulndb update` stored",
     )
+    scan.add_argument(
+        "--sbom",
+        type=validate.output_dir,
+        metavar="DIR",
+        help="also write a CycloneDX SBOM per function whose package was read into DIR",
+    )
     _add_aws_options(scan)
     _add_rule_options(scan)
     governance.add_scan_options(scan)
@@ -417,6 +423,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         print("fortress: no IaC files among the given paths", file=sys.stderr)
         return EXIT_CLEAN
     client: AwsClient | None = None
+    inventory: Inventory | None = None
     if args.snapshot:
         from fortress.sources import snapshot
 
@@ -425,7 +432,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             inventory, rules, config, gaps, [SourceInfo("snapshot", str(args.snapshot))], started
         )
     elif args.paths:
-        result = _scan_iac(args, rules, config, started)
+        result, inventory = _scan_iac(args, rules, config, started)
     else:
         client = aws_client(args)
         inventory = collect_live(client, versions=False)
@@ -442,6 +449,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
             started,
         )
     governance.finish(gov, result, config, rules)
+    if args.sbom and inventory is not None:
+        write_sboms(inventory, args.sbom)
     if args.push_securityhub:
         governance.push_securityhub(args, result, client or aws_client(args))
     for warning in result.input_warnings:
@@ -457,9 +466,24 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return governance.exit_code(gov, result, threshold, exit_code(result, threshold))
 
 
+def write_sboms(inventory: Inventory, folder: Path) -> None:
+    """``scan --sbom DIR``: one CycloneDX file per function whose package was read."""
+    from fortress.packages import sbom
+
+    subjects, skipped = sbom.subjects(inventory)
+    try:
+        written = sbom.write(subjects, folder)
+    except OSError as exc:
+        raise FortressError(f"{folder}: cannot write ({exc.strerror or exc})") from None
+    eprint(
+        f"fortress: {len(written)} SBOMs written to {folder}"
+        + (f"; {len(skipped)} functions without a package read" if skipped else "")
+    )
+
+
 def _scan_iac(
     args: argparse.Namespace, rules: list[Rule], config: ScanConfig, started: datetime
-) -> ScanResult:
+) -> tuple[ScanResult, Inventory]:
     options = IacOptions(
         parameters=_pairs(args.parameter, "--parameter"),
         variables=_pairs(args.var, "--var"),
@@ -483,7 +507,7 @@ def _scan_iac(
         )
     loaded = load_iac(inputs, options)
     errors.extend(loaded.errors)
-    return run_rules(
+    result = run_rules(
         loaded.inventory,
         rules,
         config,
@@ -493,6 +517,7 @@ def _scan_iac(
         errors,
         loaded.warnings,
     )
+    return result, loaded.inventory
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
@@ -612,6 +637,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 f"fortress acquire orders-api --code-mirror {mirror} --cloudtrail {trail_dir} --output evidence"
             )
             print("fortress verify evidence && fortress diff evidence --from 2 --to 3")
+            print(f"fortress sbom orders-api --code-mirror {mirror} --output sbom")
             sys.stdout.flush()
             err.print(
                 "The emulator cannot serve code packages, so the demo also runs a package "

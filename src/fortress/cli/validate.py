@@ -61,6 +61,23 @@ def output_file(text: str) -> Path:
     return path
 
 
+def output_dir(text: str) -> Path:
+    """A folder the command may create or write into: not a file, in a writable place."""
+    path = Path(text)
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the output folder is empty")
+    if path.exists():
+        if not path.is_dir():
+            raise argparse.ArgumentTypeError(f"{text}: exists and is not a folder")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise argparse.ArgumentTypeError(f"{text}: not writable")
+        return path
+    parent = _existing_parent(path / "x")
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"{text}: cannot create a folder in {parent}")
+    return path
+
+
 def _existing_parent(path: Path) -> Path:
     current = path.absolute().parent
     while not current.exists() and current != current.parent:

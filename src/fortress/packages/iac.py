@@ -171,3 +171,28 @@ def analyse_inventory(
             else:
                 result.remote += 1
     return result
+
+
+def analyse_path(
+    path: Path,
+    *,
+    vulndb: VulnDb | None = None,
+    runtime: str | None = None,
+    handler: str | None = None,
+    limits: local.LocalLimits | None = None,
+) -> PackageAnalysis:
+    """The facts of one code folder or ``.zip`` given directly (``fortress sbom PATH``)."""
+    kind = CODE_DIR if path.is_dir() else CODE_ZIP
+    root = path if kind == CODE_DIR else path.parent
+    code = CodeSource(kind=kind, path=str(path.absolute()))
+    with tempfile.TemporaryDirectory(prefix="fortress-code-") as tmp:
+        return _one(
+            code,
+            root.absolute(),
+            Path(tmp),
+            handler=handler,
+            runtime=runtime,
+            layer=None,
+            vulndb=vulndb,
+            limits=limits or local.LocalLimits(),
+        )

@@ -249,3 +249,87 @@ def analyse_account(
         if on_progress:
             on_progress("reading packages", total, total)
     return reader.gaps
+
+
+@dataclass
+class LiveFunction:
+    """One live function's package facts and those of every layer it uses (any account's
+    layer, read by its ARN when the caller may)."""
+
+    name: str
+    arn: str
+    runtime: str | None
+    package: PackageAnalysis
+    layers: list[tuple[str, PackageAnalysis]] = field(default_factory=list)
+
+
+def analyse_function(
+    client: AwsClient,
+    name: str,
+    *,
+    region: str | None = None,
+    vulndb: VulnDb | None = None,
+    options: LiveOptions | None = None,
+) -> tuple[LiveFunction | None, list[CoverageGap]]:
+    """Read one function (name or ARN) and its layers; None when GetFunction fails (the
+    client's gaps say why)."""
+    options = options or LiveOptions()
+    region = region or client.default_region
+    answer = client.call("lambda", region, "get_function", resource=name, FunctionName=name)
+    if answer is None:
+        return None, []
+    config = answer.get("Configuration") or {}
+    arn = str(config.get("FunctionArn") or name)
+    runtime = config.get("Runtime") if isinstance(config.get("Runtime"), str) else None
+    with tempfile.TemporaryDirectory(prefix="fortress-packages-") as tmp:
+        reader = _Reader(client, Path(tmp), options, vulndb)
+        if config.get("PackageType") == "Image":
+            image = (answer.get("Code") or {}).get("ImageUri") or arn
+            package = PackageAnalysis(
+                status=PACKAGE_UNKNOWN,
+                location=str(image),
+                image_uri=str(image),
+                reason="container image: not pulled",
+            )
+        else:
+            package = reader.package(
+                subject=arn,
+                region=region,
+                location=(answer.get("Code") or {}).get("Location"),
+                expected=config.get("CodeSha256"),
+                handler=config.get("Handler") if isinstance(config.get("Handler"), str) else None,
+                runtime=runtime,
+            )
+        found = LiveFunction(str(config.get("FunctionName") or name), arn, runtime, package)
+        for ref in config.get("Layers") or []:
+            layer_arn = ref.get("Arn") if isinstance(ref, dict) else None
+            name, _, number = str(layer_arn).rpartition(":")
+            if not isinstance(layer_arn, str) or not number.isdigit():
+                continue
+            # GetLayerVersion takes a layer ARN as LayerName: any account's layer the caller
+            # may read (as GetLayerVersionByArn, which the emulator lacks).
+            layer = client.call(
+                "lambda",
+                region,
+                "get_layer_version",
+                resource=layer_arn,
+                LayerName=name,
+                VersionNumber=int(number),
+            )
+            if layer is None:
+                found.layers.append((layer_arn, unreadable(layer_arn, "GetLayerVersion failed")))
+                continue
+            content = layer.get("Content") or {}
+            found.layers.append(
+                (
+                    layer_arn,
+                    reader.package(
+                        subject=layer_arn,
+                        region=region,
+                        location=content.get("Location"),
+                        expected=content.get("CodeSha256"),
+                        layer=layer_arn,
+                    ),
+                )
+            )
+    return found, reader.gaps
