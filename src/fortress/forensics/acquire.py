@@ -30,7 +30,6 @@ from fortress.findings import CoverageGap
 from fortress.forensics.archive import ArchiveLimits, UnsafeArchive, list_archive
 from fortress.forensics.bundle import (
     BundleWriter,
-    StreamWriter,
     safe_name,
     utcnow,
     version_dir,
@@ -128,10 +127,16 @@ def open_location(url: str, timeout: float) -> Any:
         raise DownloadError(str(getattr(exc, "reason", exc))) from exc
 
 
-def stream_response(response: Any, writer: StreamWriter, max_bytes: int) -> str:
-    """Copy the response to ``writer`` (capped) and return the base64 SHA-256 of the bytes."""
+def stream_response(response: Any, write: Callable[[bytes], object], max_bytes: int) -> str:
+    """Copy the response to ``write`` (capped at ``max_bytes``; DownloadError past it, on a
+    broken read or a non-200 status) and return the base64 SHA-256 of the bytes, computed while
+    they are written (Lambda's ``CodeSha256`` form)."""
     digest = hashlib.sha256()
+    total = 0
     with response:
+        status = getattr(response, "status", 200)
+        if status != 200:
+            raise DownloadError(f"HTTP {status}")
         while True:
             try:
                 chunk = response.read(_CHUNK)
@@ -139,10 +144,11 @@ def stream_response(response: Any, writer: StreamWriter, max_bytes: int) -> str:
                 raise DownloadError(f"download interrupted: {exc}") from exc
             if not chunk:
                 break
-            if writer.size + len(chunk) > max_bytes:
+            total += len(chunk)
+            if total > max_bytes:
                 raise DownloadError(f"package exceeds the download cap of {max_bytes} bytes")
             digest.update(chunk)
-            writer.write(chunk)
+            write(chunk)
     return base64.b64encode(digest.digest()).decode()
 
 
@@ -244,7 +250,7 @@ class _Acquisition:
         complete = True
         with self.bundle.stream(path, source) as writer:
             try:
-                actual = stream_response(response, writer, self.options.max_download_bytes)
+                actual = stream_response(response, writer.write, self.options.max_download_bytes)
             except DownloadError as exc:
                 complete = False
                 actual = None

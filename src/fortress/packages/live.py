@@ -18,8 +18,6 @@ rules answer unknown; container images are recorded as images (not pulled).
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 import shutil
 import tempfile
@@ -30,7 +28,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fortress.findings import CoverageGap
-from fortress.forensics.acquire import DownloadError, mirror_url, open_location, strip_query
+from fortress.forensics.acquire import (
+    DownloadError,
+    mirror_url,
+    open_location,
+    stream_response,
+    strip_query,
+)
 from fortress.forensics.archive import ArchiveLimits, UnsafeArchive, safe_extract
 from fortress.inventory import PACKAGE_UNKNOWN, Function, Inventory, PackageAnalysis
 from fortress.packages import local
@@ -39,8 +43,6 @@ from fortress.packages.analyse import analyse, unreadable
 if TYPE_CHECKING:
     from fortress.aws.client import AwsClient
     from fortress.packages.osv import VulnDb
-
-_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -51,33 +53,11 @@ class LiveOptions:
     limits: local.LocalLimits = field(default_factory=local.LocalLimits)
 
 
-def _sha256_b64(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return base64.b64encode(digest.digest()).decode()
-
-
-def _download(url: str, target: Path, options: LiveOptions) -> None:
-    """Stream ``url`` into ``target`` (capped); DownloadError on any failure."""
+def _download(url: str, target: Path, options: LiveOptions) -> str:
+    """Stream ``url`` into ``target`` (capped); its base64 SHA-256; DownloadError on failure."""
     response = open_location(url, options.timeout)
-    total = 0
-    with response, target.open("wb") as out:
-        while True:
-            try:
-                chunk = response.read(_CHUNK)
-            except OSError as exc:
-                raise DownloadError(f"download interrupted: {exc}") from exc
-            if not chunk:
-                break
-            total += len(chunk)
-            if total > options.max_download_bytes:
-                raise DownloadError(f"larger than {options.max_download_bytes} bytes")
-            out.write(chunk)
-    status = getattr(response, "status", 200)
-    if status != 200:
-        raise DownloadError(f"HTTP {status}")
+    with target.open("wb") as out:
+        return stream_response(response, out.write, options.max_download_bytes)
 
 
 class _Reader:
@@ -135,10 +115,10 @@ class _Reader:
         os.close(fd)
         archive = Path(name)
         try:
-            _download(url, archive, self.options)
+            actual = _download(url, archive, self.options)
         except DownloadError as exc:
+            archive.unlink(missing_ok=True)
             return self._failed(region, subject, where, f"download failed: {exc}")
-        actual = _sha256_b64(archive)
         if actual != expected:
             return self._failed(
                 region,
