@@ -7,6 +7,7 @@ import io
 import json
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -109,6 +110,31 @@ def test_packages_are_fetched_verified_and_analysed(
     assert status_of(report, "FTR-SEC-004") == {"bad": "fail", "good": "pass"}
     assert AWS_ID not in json.dumps(report)
     assert not [g for g in report["coverage_gaps"] if g["operation"] == "read-package"]
+
+
+def test_a_snapshot_collected_with_packages_gives_the_same_package_findings_offline(
+    aws: str,
+    client: ClientFactory,
+    mirror: tuple[Mirror, str],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    state, url = mirror
+    create(client, "bad", BAD)
+    create(client, "good", GOOD)
+    state.add(BAD)
+    state.add(GOOD)
+    snap, plain = tmp_path / "snap.json", tmp_path / "plain.json"
+    common = ["collect", "--endpoint-url", aws, "--region", "us-east-1", "--output"]
+    assert main([*common, str(snap), "--packages", "--code-mirror", url]) == 0
+    assert main([*common, str(plain)]) == 0
+    capsys.readouterr()
+    assert AWS_ID not in snap.read_text()  # facts only: file, line, kind, fingerprint
+    main(["scan", "--snapshot", str(snap), "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert status_of(report, "FTR-SEC-004") == {"bad": "fail", "good": "pass"}
+    main(["scan", "--snapshot", str(plain), "--format", "json"])
+    assert status_of(json.loads(capsys.readouterr().out), "FTR-SEC-004") == {}
 
 
 def test_without_packages_no_package_rule_reports(

@@ -69,26 +69,7 @@ def register(sub: Any) -> None:
         action="store_true",
         help="IaC: do not read the code each function and layer deploys from the local disk",
     )
-    scan.add_argument(
-        "--packages",
-        action="store_true",
-        help="live: download, verify and analyse every function's and layer's code package "
-        "(read-only GetFunction/GetLayerVersion and HTTPS downloads)",
-    )
-    scan.add_argument(
-        "--code-mirror",
-        type=validate.endpoint_url,
-        metavar="URL",
-        help="live with --packages: fetch packages from <URL>/<CodeSha256> instead of "
-        "Code.Location (an artifact store)",
-    )
-    scan.add_argument(
-        "--osv-db",
-        type=Path,
-        metavar="PATH",
-        help="OSV data (a zip export or a folder of them) for the package vulnerability rules; "
-        "default: what `fortress vulndb update` stored",
-    )
+    _add_package_options(scan)
     scan.add_argument(
         "--sbom",
         type=validate.output_dir,
@@ -139,6 +120,7 @@ def register(sub: Any) -> None:
         metavar="REGEX",
         help="values never withheld",
     )
+    _add_package_options(collect)
     collect.set_defaults(func=cmd_collect)
 
     rules = sub.add_parser("rules", help="print the rule catalogue")
@@ -157,6 +139,32 @@ def register(sub: Any) -> None:
         "--port", type=int, default=0, help="emulator port with --serve (default: a free port)"
     )
     demo.set_defaults(func=cmd_demo)
+
+
+def _add_package_options(parser: argparse.ArgumentParser) -> None:
+    """``--packages``, ``--code-mirror`` and ``--osv-db``: shared by scan and collect (a
+    snapshot taken with ``--packages`` carries the package facts, so ``scan --snapshot``
+    gives the package findings offline)."""
+    parser.add_argument(
+        "--packages",
+        action="store_true",
+        help="live: download, verify and analyse every function's and layer's code package "
+        "(read-only GetFunction/GetLayerVersion and HTTPS downloads)",
+    )
+    parser.add_argument(
+        "--code-mirror",
+        type=validate.endpoint_url,
+        metavar="URL",
+        help="live with --packages: fetch packages from <URL>/<CodeSha256> instead of "
+        "Code.Location (an artifact store)",
+    )
+    parser.add_argument(
+        "--osv-db",
+        type=Path,
+        metavar="PATH",
+        help="OSV data (a zip export or a folder of them) for the package vulnerability rules; "
+        "default: what `fortress vulndb update` stored",
+    )
 
 
 def _add_aws_options(parser: argparse.ArgumentParser) -> None:
@@ -526,14 +534,18 @@ def cmd_collect(args: argparse.Namespace) -> int:
     client = aws_client(args)
     started = datetime.now(UTC)
     inventory = collect_live(client)
+    package_gaps = (
+        read_packages(inventory, client, args.osv_db, args.code_mirror) if args.packages else []
+    )
     if not args.show_secrets:
         snapshot.withhold_secrets(inventory, args.secret_ignore)
-    snapshot.save(args.output, inventory, list(client.gaps), started)
+    gaps = [*client.gaps, *package_gaps]
+    snapshot.save(args.output, inventory, gaps, started)
     eprint(
         f"Snapshot of account {client.account_id()}: {len(inventory.functions)} functions, "
-        f"{len(client.gaps)} coverage gaps -> {args.output}"
+        f"{len(gaps)} coverage gaps -> {args.output}"
     )
-    return EXIT_INCOMPLETE if client.gaps else EXIT_CLEAN
+    return EXIT_INCOMPLETE if gaps else EXIT_CLEAN
 
 
 def catalogue() -> list[dict[str, Any]]:
