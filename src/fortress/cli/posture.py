@@ -292,7 +292,11 @@ def collect_live(client: AwsClient, *, versions: bool = True) -> Inventory:
 
 
 def read_packages(
-    inventory: Inventory, client: AwsClient, osv_db: Path | None, mirror: str | None
+    inventory: Inventory,
+    client: AwsClient,
+    osv_db: Path | None,
+    mirror: str | None,
+    workers: int = 4,
 ) -> list[CoverageGap]:
     """``scan --packages``: every function's and layer's package analysed, with progress."""
     from fortress.packages import osv
@@ -304,7 +308,7 @@ def read_packages(
             inventory,
             client,
             vulndb=vulndb,
-            options=LiveOptions(mirror=mirror),
+            options=LiveOptions(mirror=mirror, workers=max(1, min(workers, 8))),
             on_progress=update,
         )
 
@@ -445,7 +449,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
         client = aws_client(args)
         inventory = collect_live(client, versions=False)
         package_gaps = (
-            read_packages(inventory, client, args.osv_db, args.code_mirror) if args.packages else []
+            read_packages(inventory, client, args.osv_db, args.code_mirror, args.workers)
+            if args.packages
+            else []
         )
         target = f"account {client.account_id()} ({', '.join(client.regions())})"
         result = run_rules(
@@ -535,7 +541,9 @@ def cmd_collect(args: argparse.Namespace) -> int:
     started = datetime.now(UTC)
     inventory = collect_live(client)
     package_gaps = (
-        read_packages(inventory, client, args.osv_db, args.code_mirror) if args.packages else []
+        read_packages(inventory, client, args.osv_db, args.code_mirror, args.workers)
+        if args.packages
+        else []
     )
     if not args.show_secrets:
         snapshot.withhold_secrets(inventory, args.secret_ignore)

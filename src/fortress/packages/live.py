@@ -11,8 +11,9 @@ function ($LATEST) and each layer version the account owns:
 3. :func:`fortress.forensics.archive.safe_extract` unpacks it (no ``../`` members, no bombs);
 4. :func:`fortress.packages.analyse.analyse` reads the files.
 
-A package is analysed once per CodeSha256 (and handler): the same layer on a hundred
-functions is downloaded once. A failed call or download is a coverage gap and the package's
+A package is analysed once per CodeSha256 (and handler): functions sharing one make one
+``GetFunction`` call and one download between them, and packages are read a few at a time
+(``LiveOptions.workers``, from ``--workers``, at most 8). A failed call or download is a coverage gap and the package's
 rules answer unknown; container images are recorded as images (not pulled).
 """
 
@@ -23,6 +24,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,7 +38,13 @@ from fortress.forensics.acquire import (
     strip_query,
 )
 from fortress.forensics.archive import ArchiveLimits, UnsafeArchive, safe_extract
-from fortress.inventory import PACKAGE_UNKNOWN, Function, Inventory, PackageAnalysis
+from fortress.inventory import (
+    PACKAGE_UNKNOWN,
+    Function,
+    Inventory,
+    LayerVersion,
+    PackageAnalysis,
+)
 from fortress.packages import local
 from fortress.packages.analyse import analyse, unreadable
 
@@ -50,6 +58,7 @@ class LiveOptions:
     mirror: str | None = None
     max_download_bytes: int = 256 * 1024 * 1024  # a zipped package is at most 50 MB direct
     timeout: float = 60.0
+    workers: int = 4  # packages read at a time
     limits: local.LocalLimits = field(default_factory=local.LocalLimits)
 
 
@@ -162,29 +171,63 @@ class _Reader:
         return unreadable(where, reason)
 
 
-def _function(reader: _Reader, fn: Function) -> PackageAnalysis:
-    if fn.package_type == "Image":
-        return PackageAnalysis(
-            status=PACKAGE_UNKNOWN,
-            location=fn.arn,
-            image_uri=fn.arn,
-            reason="container image: not pulled",
+def _image(fn: Function) -> PackageAnalysis:
+    return PackageAnalysis(
+        status=PACKAGE_UNKNOWN,
+        location=fn.arn,
+        image_uri=fn.arn,
+        reason="container image: not pulled",
+    )
+
+
+def _functions(reader: _Reader, group: list[Function]) -> int:
+    """Read the package shared by ``group`` (same CodeSha256, handler and runtime) once: one
+    GetFunction just before the download (its URL lives minutes), the facts set on every
+    member. When the call fails for one member the next is tried."""
+    for index, fn in enumerate(group):
+        answer = reader.client.call(
+            "lambda", fn.region, "get_function", resource=fn.arn, FunctionName=fn.arn
         )
+        if answer is None:
+            fn.package = unreadable(fn.arn, "GetFunction failed (see coverage gaps)")
+            continue
+        code = answer.get("Code") or {}
+        config = answer.get("Configuration") or {}
+        facts = reader.package(
+            subject=fn.arn,
+            region=fn.region,
+            location=code.get("Location"),
+            expected=config.get("CodeSha256") or fn.code_sha256,
+            handler=fn.handler if isinstance(fn.handler, str) else None,
+            runtime=fn.runtime if isinstance(fn.runtime, str) else None,
+        )
+        for member in group[index:]:
+            member.package = facts
+        break
+    return len(group)
+
+
+def _layer(reader: _Reader, layer: LayerVersion) -> int:
     answer = reader.client.call(
-        "lambda", fn.region, "get_function", resource=fn.arn, FunctionName=fn.arn
+        "lambda",
+        layer.origin.region,
+        "get_layer_version",
+        resource=layer.arn,
+        LayerName=layer.arn.rsplit(":", 1)[0],
+        VersionNumber=layer.version,
     )
     if answer is None:
-        return unreadable(fn.arn, "GetFunction failed (see coverage gaps)")
-    code = answer.get("Code") or {}
-    config = answer.get("Configuration") or {}
-    return reader.package(
-        subject=fn.arn,
-        region=fn.region,
-        location=code.get("Location"),
-        expected=config.get("CodeSha256") or fn.code_sha256,
-        handler=fn.handler if isinstance(fn.handler, str) else None,
-        runtime=fn.runtime if isinstance(fn.runtime, str) else None,
+        layer.package = unreadable(layer.arn, "GetLayerVersion failed")
+        return 1
+    content = answer.get("Content") or {}
+    layer.package = reader.package(
+        subject=layer.arn,
+        region=layer.origin.region,
+        location=content.get("Location"),
+        expected=content.get("CodeSha256"),
+        layer=layer.arn,
     )
+    return 1
 
 
 def analyse_account(
@@ -195,39 +238,32 @@ def analyse_account(
     options: LiveOptions | None = None,
     on_progress: Callable[[str, int, int], None] | None = None,
 ) -> list[CoverageGap]:
-    """Set ``package`` on every function and owned layer version; the gaps met on the way."""
+    """Set ``package`` on every function and owned layer version; the gaps met on the way.
+
+    Functions that share a package (same CodeSha256, handler and runtime) are read once;
+    packages are read ``options.workers`` at a time (downloads overlap; each one is capped)."""
     options = options or LiveOptions()
+    groups: dict[tuple[str, str, str], list[Function]] = {}
+    for fn in inventory.functions:
+        if fn.package_type == "Image":
+            fn.package = _image(fn)
+            continue
+        key = (fn.code_sha256 or fn.arn, str(fn.handler), str(fn.runtime))
+        groups.setdefault(key, []).append(fn)
+    total = len(inventory.functions) + len(inventory.layers)
+    done = total - sum(map(len, groups.values())) - len(inventory.layers)
     with tempfile.TemporaryDirectory(prefix="fortress-packages-") as tmp:
         reader = _Reader(client, Path(tmp), options, vulndb)
-        total = len(inventory.functions) + len(inventory.layers)
-        for done, fn in enumerate(inventory.functions):
-            if on_progress:
-                on_progress("reading packages", done, total)
-            fn.package = _function(reader, fn)
-        for done, layer in enumerate(inventory.layers, start=len(inventory.functions)):
-            if on_progress:
-                on_progress("reading packages", done, total)
-            answer = client.call(
-                "lambda",
-                layer.origin.region,
-                "get_layer_version",
-                resource=layer.arn,
-                LayerName=layer.arn.rsplit(":", 1)[0],
-                VersionNumber=layer.version,
-            )
-            if answer is None:
-                layer.package = unreadable(layer.arn, "GetLayerVersion failed")
-                continue
-            content = answer.get("Content") or {}
-            layer.package = reader.package(
-                subject=layer.arn,
-                region=layer.origin.region,
-                location=content.get("Location"),
-                expected=content.get("CodeSha256"),
-                layer=layer.arn,
-            )
-        if on_progress:
-            on_progress("reading packages", total, total)
+        pool = ThreadPoolExecutor(max_workers=max(1, options.workers))
+        try:
+            jobs = [pool.submit(_functions, reader, group) for group in groups.values()]
+            jobs += [pool.submit(_layer, reader, layer) for layer in inventory.layers]
+            for job in as_completed(jobs):
+                done += job.result()
+                if on_progress:
+                    on_progress("reading packages", done, total)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     return reader.gaps
 
 
