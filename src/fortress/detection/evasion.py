@@ -86,8 +86,8 @@ def trail_tamper(d: Dialect, s: HuntSettings) -> str:
         f"OR {d.jraw('rp', '$.advancedEventSelectors')} IS NOT NULL)"
     )
     known = (
-        f"({d.jraw('sj', '$.eventSelectors')} IS NOT NULL "
-        f"OR {d.jraw('sj', '$.advancedEventSelectors')} IS NOT NULL)"
+        f"({d.is_array('sj', '$.eventSelectors')} "
+        f"OR {d.is_array('sj', '$.advancedEventSelectors')})"
     )
     write, read, lam = selector_flags(d, "sj")
     order = "PARTITION BY coalesce(account, ''), trail_key ORDER BY event_time, event_id"

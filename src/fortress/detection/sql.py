@@ -110,6 +110,10 @@ class Dialect:
         like ``.arn``); empty when it is not an array. Non-text values come as JSON text."""
         return f"json_extract_string({column}, {lit(path + '[*]' + sub)})"
 
+    def is_array(self, column: str, path: str) -> str:
+        """The value at ``path`` is a JSON array."""
+        return f"coalesce(json_type({column}, {lit(path)}) = 'ARRAY', false)"
+
     def parse_json(self, text: str) -> str:
         """JSON parsed from text (a policy statement CloudTrail logs as a string); NULL when
         the text is not JSON."""
@@ -179,6 +183,9 @@ class TrinoDialect(Dialect):
             f"v -> coalesce(json_extract_scalar(v, {lit('$' + sub)}), "
             f"json_format(json_extract(v, {lit('$' + sub)}))))"
         )
+
+    def is_array(self, column: str, path: str) -> str:
+        return f"(json_array_length(json_extract({column}, {lit(path)})) IS NOT NULL)"
 
     def parse_json(self, text: str) -> str:
         return f"try(json_parse({text}))"
