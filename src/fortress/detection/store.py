@@ -597,6 +597,13 @@ class EventStore:
         row = self.con.execute("SELECT count(*) FROM events WHERE event_time IS NULL").fetchone()
         return int(row[0]) if row else 0
 
+    def before(self, moment: datetime) -> int:
+        """Stored events earlier than ``moment`` (a baseline's history)."""
+        row = self.con.execute(
+            "SELECT count(*) FROM events WHERE event_time < ?", [moment.replace(tzinfo=None)]
+        ).fetchone()
+        return int(row[0]) if row else 0
+
     def query(self, sql: str) -> list[dict[str, Any]]:
         cursor = self.con.execute(sql)
         names = [c[0] for c in cursor.description or []]
