@@ -242,9 +242,9 @@ NEW_REGION_HISTORY = "INTERVAL '1' DAY"
 def unusual_region(d: Dialect, s: HuntSettings) -> str:
     """Lambda API calls (successful, not by AWS services) in a region outside
     ``expected_regions`` (high when they change functions, else medium); without that
-    setting, in a region whose first Lambda call in the data comes after at least a day of
-    the account's Lambda history elsewhere (medium for changes, low for reads). One
-    detection per account, region and principal."""
+    setting, in a region whose first Lambda call in the data comes (inside the hunt window)
+    after at least a day of the account's Lambda history elsewhere (medium for changes, low
+    for reads). One detection per account, region and principal."""
     expected = lit_list(sorted(s.expected_regions))
     unexpected = f"region NOT IN {expected}" if s.expected_regions else "false"
     ctes = (
@@ -256,7 +256,8 @@ def unusual_region(d: Dialect, s: HuntSettings) -> str:
         "account_first AS (SELECT coalesce(account, '') AS acct, min(event_time) AS acct_first "
         "FROM lam GROUP BY coalesce(account, '')), "
         f"lam_regions AS (SELECT l.*, f.first_seen, a.acct_first, {unexpected} AS unexpected, "
-        f"(f.first_seen >= a.acct_first + {NEW_REGION_HISTORY}) AS new_region FROM lam l "
+        f"(f.first_seen >= a.acct_first + {NEW_REGION_HISTORY} "
+        f"AND {in_window(s, 'f.first_seen')}) AS new_region FROM lam l "
         "JOIN region_first f ON f.acct = coalesce(l.account, '') AND f.reg = l.region "
         "JOIN account_first a ON a.acct = coalesce(l.account, ''))"
     )

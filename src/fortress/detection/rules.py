@@ -207,6 +207,25 @@ DETECTIONS: tuple[DetectionRule, ...] = (
         false_positives=("Kill switches used by operators during incidents.",),
         build=evasion.impact,
     ),
+    DetectionRule(
+        id="FTR-DET-014",
+        title="Lambda activity in an unexpected or never-used region",
+        severity=Severity.HIGH,
+        techniques=("T1535",),
+        tactic="defense-evasion",
+        rationale=(
+            "Attackers create functions (crypto-mining, persistence, exfiltration relays) in "
+            "regions the organization does not watch. Calls in a region outside "
+            "expected_regions are high when they change functions (medium for reads); "
+            "without that setting, a region whose first Lambda call comes after a day of "
+            "the account's history elsewhere is medium (low for reads)."
+        ),
+        false_positives=(
+            "Expansion to a new region: add it to expected_regions in .fortress.yaml.",
+            "Disaster-recovery tests and multi-region deployments seen for the first time.",
+        ),
+        build=evasion.unusual_region,
+    ),
 )
 
 BY_ID = {r.id: r for r in DETECTIONS}
