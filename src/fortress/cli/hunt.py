@@ -103,6 +103,13 @@ def register(subparsers: Any) -> None:
         metavar="REGION",
         help="region the organization uses (repeatable; adds to expected_regions:)",
     )
+    p.add_argument(
+        "--inventory",
+        type=Path,
+        metavar="SNAPSHOT",
+        help="a snapshot (fortress collect): its roles' permissions, functions' roles and "
+        "environment key fingerprints feed FTR-DET-006, 015 and 016",
+    )
     p.add_argument("--config", type=Path, metavar="FILE", help="configuration file to read")
     p.add_argument("--no-config", action="store_true", help="read no configuration file")
     p.add_argument(
@@ -193,6 +200,16 @@ def _settings(args: argparse.Namespace) -> Any:
     )
 
 
+def _inventory(args: argparse.Namespace) -> Any:
+    """The ``--inventory`` snapshot's inventory, or None."""
+    if getattr(args, "inventory", None) is None:
+        return None
+    from fortress.sources import snapshot
+
+    inventory, _gaps = snapshot.load(args.inventory)
+    return inventory
+
+
 def _aws(args: argparse.Namespace) -> Any:
     from fortress.aws.client import AwsClient, AwsOptions
 
@@ -236,6 +253,7 @@ def run(args: argparse.Namespace) -> int:
         settings=settings,
         memory_limit=args.memory_limit,
         baseline_days=int(args.baseline_days),
+        inventory=_inventory(args),
     )
     rules.select(args.rules)  # fail early on unknown ids
     aws = _aws(args) if (args.s3 or args.lookup) else None
@@ -448,16 +466,27 @@ def _run_athena(
     window = HuntRequest(since=since, settings=settings, baseline_days=int(args.baseline_days))
     settings, since = hunt_window(window)
     chosen = rules.select(args.rules)
+    inventory = _inventory(args)
+    from fortress.cli.sanitize import clean
+    from fortress.detection import iamfacts
+
+    facts = iamfacts.facts(inventory) if inventory is not None else None
     if args.show_sql:
         for rule in chosen:
             print(f"-- {rule.id} {rule.title}")  # our own rule metadata, not input
-            print(detection_sql(rule, target, settings, since, until) + ";\n")
+            # the SQL holds inventory names (roles, functions, variables): sanitized
+            print(
+                clean(
+                    detection_sql(rule, target, settings, since, until, facts), keep_newlines=True
+                )
+                + ";\n"
+            )
         return EXIT_CLEAN
     if not args.athena_output and not args.athena_workgroup:
         raise FortressError("Athena needs --athena-output s3://... (or a --athena-workgroup)")
     aws = _aws(args)
     result = HuntResult(inputs=[f"athena:{target.database}.{target.table}"])
-    result.detections = hunt_athena(aws, target, chosen, settings, since, until)
+    result.detections = hunt_athena(aws, target, chosen, settings, since, until, facts)
     result.rules_run = [r.id for r in chosen]
     result.coverage_gaps = [g.to_dict() for g in aws.gaps]
     _emit(args, result)

@@ -17,6 +17,7 @@ from fortress.detection.sql import DUCKDB, HuntSettings
 from fortress.detection.store import EventStore
 from fortress.errors import FortressError
 from fortress.findings import CoverageGap, Severity
+from fortress.inventory import Inventory
 
 MAX_EVENT_IDS = 500
 
@@ -42,6 +43,9 @@ class HuntRequest:
     # days of CloudTrail read before ``since`` as history only (who deployed, which regions
     # and selector states were seen): detections report events from ``since`` on
     baseline_days: int = 0
+    # an inventory (e.g. a snapshot) whose roles, functions and environments some
+    # detections join with the trail (FTR-DET-015, FTR-DET-016)
+    inventory: Inventory | None = None
 
 
 def hunt_window(request: HuntRequest) -> tuple[HuntSettings, datetime | None]:
@@ -156,6 +160,10 @@ def hunt(
         prefilter=not sigma_rules,
         fast_reader=request.fast_reader,
     ) as store:
+        if request.inventory is not None:
+            from fortress.detection import iamfacts
+
+            store.load_facts(iamfacts.facts(request.inventory))
         files, unreadable = cloudtrail.discover(request.paths)
         result.inputs.extend(request.paths)
         result.unreadable.extend(unreadable)

@@ -226,6 +226,53 @@ DETECTIONS: tuple[DetectionRule, ...] = (
         ),
         build=evasion.unusual_region,
     ),
+    DetectionRule(
+        id="FTR-DET-015",
+        title="Function given a role that can do more than its caller",
+        severity=Severity.HIGH,
+        techniques=("T1548", "T1648"),
+        tactic="privilege-escalation",
+        rationale=(
+            "iam:PassRole lets a principal run code as a more privileged role by creating or "
+            "reconfiguring a function with it. How much a role can do is judged by the IAM "
+            "policy logic on an inventory (--inventory snapshot.json: administrator-level, "
+            "known escalation paths, IAM/STS/Organizations writes) or from the data (an admin "
+            "policy attached to it). High when the caller is known to do less (a lower-ranked "
+            "role of the inventory, or denied in the data an action the role allows); medium "
+            "when an administrator or escalation-capable role is passed by a caller whose "
+            "permissions are unknown."
+        ),
+        false_positives=(
+            "Deployment pipelines passing service roles: add them to deployers.",
+            "Roles whose extra actions are conditioned or bounded (conditions, permission "
+            "boundaries and SCPs are not evaluated).",
+        ),
+        build=privilege.role_passed,
+        extra_refs={
+            "rhino-security-labs": ["iam:PassRole + lambda:CreateFunction + lambda:InvokeFunction"]
+        },
+    ),
+    DetectionRule(
+        id="FTR-DET-016",
+        title="Function configuration read by a new principal, then its role or keys used",
+        severity=Severity.HIGH,
+        techniques=("T1552", "T1078.004", "T1526"),
+        tactic="credential-access",
+        rationale=(
+            "GetFunction and GetFunctionConfiguration return a function's environment (often "
+            "holding secrets and keys) and a link to its code. A principal that never touched "
+            "the function reading it, and soon after assuming the function's role, a session "
+            "of that role calling from outside Lambda, or an access key the function holds "
+            "in its environment (matched by fingerprint with --inventory) being used, is the "
+            "read-out-then-use pattern of credential theft."
+        ),
+        false_positives=(
+            "Roles shared between Lambda and other compute (ECS, EC2) used from outside "
+            "Lambda after an unrelated read (medium unless from the reader's address).",
+            "Operators debugging a function and assuming its role on purpose.",
+        ),
+        build=privilege.readout,
+    ),
 )
 
 BY_ID = {r.id: r for r in DETECTIONS}

@@ -110,6 +110,10 @@ class Dialect:
         like ``.arn``); empty when it is not an array. Non-text values come as JSON text."""
         return f"json_extract_string({column}, {lit(path + '[*]' + sub)})"
 
+    def fingerprint(self, text: str) -> str:
+        """:func:`fortress.secrets.detect.fingerprint` of a text: ``sha256:`` + 12 hex."""
+        return f"('sha256:' || substr(sha256({text}), 1, 12))"
+
     def is_array(self, column: str, path: str) -> str:
         """The value at ``path`` is a JSON array."""
         return f"coalesce(json_type({column}, {lit(path)}) = 'ARRAY', false)"
@@ -183,6 +187,9 @@ class TrinoDialect(Dialect):
             f"v -> coalesce(json_extract_scalar(v, {lit('$' + sub)}), "
             f"json_format(json_extract(v, {lit('$' + sub)}))))"
         )
+
+    def fingerprint(self, text: str) -> str:
+        return f"('sha256:' || substr(lower(to_hex(sha256(to_utf8({text})))), 1, 12))"
 
     def is_array(self, column: str, path: str) -> str:
         return f"(json_array_length(json_extract({column}, {lit(path)})) IS NOT NULL)"
