@@ -322,3 +322,58 @@ def test_response_config_fixture_is_the_whole_configuration() -> None:
     # guard on the builder the layer tests rely on: the response restates layers
     config = function_config("orders", "r", [FOREIGN_LAYER])
     assert config["layers"] == [{"arn": FOREIGN_LAYER, "codeSize": 2120}]
+
+
+# ---------------------------------------------------------------- hostile field types
+
+
+HOSTILE_VALUES: list[Any] = ["x", 7, None, True, [1, {"a": 1}], {"arn": 5}, "{not json", [[[]]]]
+
+
+@pytest.mark.parametrize("value", HOSTILE_VALUES)
+def test_fields_of_the_wrong_type_never_raise(value: Any) -> None:
+    """Attacker-written records: every field a detection reads holds the wrong type."""
+    lam = [
+        ("CreateFunction20150331", {"functionName": "a", "role": value, "layers": value}),
+        ("UpdateFunctionConfiguration20150331v2", {"functionName": "a", "layers": value}),
+        ("UpdateFunctionCode20150331v2", {"functionName": "a", "dryRun": value}),
+        ("AddPermission20150331v2", {"functionName": "a", "principal": value}),
+        ("CreateFunctionUrlConfig20211031", {"functionName": "a", "authType": value}),
+        ("AddLayerVersionPermission20181031", {"layerName": value, "principal": value}),
+        (
+            "PutFunctionConcurrency20171031",
+            {"functionName": value, "reservedConcurrentExecutions": value},
+        ),
+        ("CreateEventSourceMapping20150331", {"functionName": "a", "eventSourceArn": value}),
+        ("GetFunction20150331v2", {"functionName": value}),
+    ]
+    recs = [
+        event(
+            name,
+            iam_user(),
+            request=rp,
+            response={"layers": value, "statement": value, "role": value, "functionArn": value},
+        )
+        for name, rp in lam
+    ]
+    recs += [
+        event(
+            "PutEventSelectors",
+            iam_user(),
+            source="cloudtrail.amazonaws.com",
+            request={
+                "trailName": value,
+                "eventSelectors": value,
+                "advancedEventSelectors": [{"fieldSelectors": value}],
+            },
+        ),
+        event("AssumeRole", iam_user(), source="sts.amazonaws.com", request={"roleArn": value}),
+        event(
+            "AttachRolePolicy",
+            iam_user(),
+            source="iam.amazonaws.com",
+            request={"roleName": value, "policyArn": value},
+        ),
+    ]
+    for d in hits(recs, "FTR-DET-001") + hits(recs, "FTR-DET-003"):
+        assert d.severity.label in {"low", "medium", "high"}
