@@ -323,3 +323,9 @@ def test_athena_sql_carries_inventory_tables(with_facts: bool) -> None:
         assert f"{table} AS (" in sql
         assert (arn in sql) is with_facts
         assert "list_filter" not in sql and "json_extract_string" not in sql
+
+
+def test_role_passed_read_from_the_response_when_the_request_is_not_recorded() -> None:
+    rec = create_function("pwn", _dev_session(), ua=CLI_UA, role=ADMIN)
+    rec["requestParameters"] = None  # the role is in responseElements.role only
+    assert [d.severity for d in hits([rec], "FTR-DET-015", inventory())] == [Severity.HIGH]
