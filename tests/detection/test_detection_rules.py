@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import gzip
-import json
-import os
 import random
-import tempfile
 from typing import Any
 
 import pytest
@@ -27,47 +23,11 @@ from ftr_detection_events import (
     sso_human,
     update_code,
 )
+from ftr_detection_hunt import hits, hunt
 
 from fortress.detection import rules
-from fortress.detection.cloudtrail import InputFile
-from fortress.detection.hunt import run_detections
-from fortress.detection.model import Detection
 from fortress.detection.sql import HuntSettings
-from fortress.detection.store import EventStore
 from fortress.findings import Severity
-
-
-def hunt(records: list[dict[str, Any]], settings: HuntSettings | None = None) -> list[Detection]:
-    """Detections on a full store; a prefiltered store (the fast path of a hunt without Sigma
-    rules) must find exactly the same ones."""
-    settings = settings or HuntSettings()
-    with EventStore(settings) as store:
-        assert store.load_records(records) == len(records)
-        found = run_detections(store, rules.DETECTIONS, settings)
-    with EventStore(settings, prefilter=True) as narrow:
-        narrow.load_records(records)
-        assert narrow.scanned == len(records)
-        again = run_detections(narrow, rules.DETECTIONS, settings)
-    assert sorted(map(_key, again)) == sorted(map(_key, found))
-    # the same records as a gzipped delivery file, through the multi-process reader's filter
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "111122223333_CloudTrail_us-east-1_20240801T1350Z_x.json.gz")
-        with gzip.open(path, "wt") as fh:
-            json.dump({"Records": records}, fh)
-        with EventStore(settings, prefilter=True, fast_reader=True) as fast:
-            fast.load([InputFile(path, "records")])
-            assert fast.scanned == len(records) and fast.unreadable == []
-            third = run_detections(fast, rules.DETECTIONS, settings)
-    assert sorted(map(_key, third)) == sorted(map(_key, found))
-    return found
-
-
-def _key(d: Detection) -> str:
-    return repr(sorted(d.to_dict().items()))
-
-
-def hits(records: list[dict[str, Any]], rule_id: str, **kw: Any) -> list[Detection]:
-    return [d for d in hunt(records, **kw) if d.rule_id == rule_id]
 
 
 def add_permission(principal: str, identity: dict[str, Any] | None = None, **extra: Any) -> Any:
@@ -449,23 +409,11 @@ def test_event_source_mapping_by_human() -> None:
 # ---------------------------------------------------------------- 010 / 011 evasion
 
 
-def test_trail_stopped_deleted_and_selectors() -> None:
-    def sel(include_mgmt: bool, lambda_values: list[str], rw: str = "All") -> Any:
-        selectors = [
-            {
-                "readWriteType": rw,
-                "includeManagementEvents": include_mgmt,
-                "dataResources": [{"type": "AWS::Lambda::Function", "values": lambda_values}],
-                "excludeManagementEventSources": [],
-            }
-        ]
-        return event(
-            "PutEventSelectors",
-            iam_user(),
-            source="cloudtrail.amazonaws.com",
-            request={"trailName": "main", "eventSelectors": selectors},
-        )
-
+def test_trail_stopped_deleted_and_selectors_without_history() -> None:
+    """Stop and delete are high; selectors are judged against the trail's previous state
+    (tests/detection/test_detection_selectors.py), and with none known a selector that logs
+    no management events is medium, saying so."""
+    selectors = [{"readWriteType": "All", "includeManagementEvents": False, "dataResources": []}]
     recs = [
         event(
             "StopLogging", iam_user(), source="cloudtrail.amazonaws.com", request={"name": "main"}
@@ -473,9 +421,12 @@ def test_trail_stopped_deleted_and_selectors() -> None:
         event(
             "DeleteTrail", iam_user(), source="cloudtrail.amazonaws.com", request={"name": "main"}
         ),
-        sel(False, []),  # Stratus cloudtrail-event-selectors: high
-        sel(True, []),  # Lambda data events dropped: medium
-        sel(True, ["arn:aws:lambda"]),  # everything logged: nothing
+        event(
+            "PutEventSelectors",
+            iam_user(),
+            source="cloudtrail.amazonaws.com",
+            request={"trailName": "other", "eventSelectors": selectors},
+        ),
         event(
             "StartLogging", iam_user(), source="cloudtrail.amazonaws.com", request={"name": "main"}
         ),
@@ -486,11 +437,12 @@ def test_trail_stopped_deleted_and_selectors() -> None:
         [
             (recs[0]["eventID"], "high"),
             (recs[1]["eventID"], "high"),
-            (recs[2]["eventID"], "high"),
-            (recs[3]["eventID"], "medium"),
+            (recs[2]["eventID"], "medium"),
         ]
     )
     assert got == want
+    selector = next(d for d in found if d.event_ids[0] == recs[2]["eventID"])
+    assert "no earlier selector state" in selector.message
 
 
 def test_lambda_log_group_tampering() -> None:
@@ -622,7 +574,8 @@ def test_benign_noise_raises_nothing_high() -> None:
 
 
 def test_layer_only_in_response_elements() -> None:
-    """Some records carry no requestParameters; the layers are then in responseElements."""
+    """Some records carry no requestParameters; the layers are then in responseElements,
+    which restate the whole configuration: compared with the function's previous state."""
     foreign = f"arn:aws:lambda:{REGION}:{FOREIGN}:layer:ext:3"
     rec = event(
         "UpdateFunctionConfiguration20150331v2",
@@ -631,7 +584,7 @@ def test_layer_only_in_response_elements() -> None:
         request=None,
         response={"functionName": "orders", "layers": [{"arn": foreign, "codeSize": 10}]},
     )
-    # the response always lists attached layers: with a request that names none, no hit
+    # the next change restates the same layers: nothing was attached
     env_only = event(
         "UpdateFunctionConfiguration20150331v2",
         ci_role(),
@@ -640,4 +593,6 @@ def test_layer_only_in_response_elements() -> None:
         response={"functionName": "orders", "layers": [{"arn": foreign, "codeSize": 10}]},
     )
     found = hits([rec, env_only], "FTR-DET-003")
-    assert [(d.event_ids, d.severity) for d in found] == [([rec["eventID"]], Severity.HIGH)]
+    # no earlier state of the function: whether rec added the layer is unknown -> medium
+    assert [(d.event_ids, d.severity) for d in found] == [([rec["eventID"]], Severity.MEDIUM)]
+    assert "whether this call added them is unknown" in found[0].message

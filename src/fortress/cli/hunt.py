@@ -6,6 +6,7 @@ import argparse
 import re
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from fortress.cli import validate
@@ -79,6 +80,39 @@ def register(subparsers: Any) -> None:
         help="extra user-agent substring of your CI/deployment tooling (repeatable)",
     )
     p.add_argument(
+        "--baseline-days",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --since: also read N days before it as history only (who usually "
+        "deploys, which regions and trail selectors were seen); detections report from --since",
+    )
+    p.add_argument(
+        "--deployer",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="principal expected to change functions: an ARN or fnmatch pattern, matched "
+        "against the caller, its role and its key (repeatable; adds to deployers: in "
+        ".fortress.yaml)",
+    )
+    p.add_argument(
+        "--expected-region",
+        action="append",
+        default=[],
+        metavar="REGION",
+        help="region the organization uses (repeatable; adds to expected_regions:)",
+    )
+    p.add_argument(
+        "--inventory",
+        type=Path,
+        metavar="SNAPSHOT",
+        help="a snapshot (fortress collect): its roles' permissions, functions' roles and "
+        "environment key fingerprints feed FTR-DET-006, 015 and 016",
+    )
+    p.add_argument("--config", type=Path, metavar="FILE", help="configuration file to read")
+    p.add_argument("--no-config", action="store_true", help="read no configuration file")
+    p.add_argument(
         "--memory-limit",
         type=validate.memory_limit,
         default="2GB",
@@ -124,17 +158,56 @@ def parse_time(text: str | None, option: str) -> datetime | None:
     return value
 
 
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
+
+
+def _file_config(args: argparse.Namespace) -> Any:
+    """The ``.fortress.yaml`` the hunt reads (``--config``, or the nearest one upward from
+    the first input folder or the working directory), or None."""
+    from fortress import configfile
+
+    if getattr(args, "no_config", False):
+        return None
+    path = getattr(args, "config", None)
+    if path is None:
+        starts = [Path(p) for p in args.paths if Path(p).exists()] + [Path.cwd()]
+        path = configfile.find(starts)
+    return configfile.load(path) if path is not None else None
+
+
 def _settings(args: argparse.Namespace) -> Any:
     from fortress.detection.sql import DEFAULT_CI_USER_AGENTS, HuntSettings
 
-    accounts = frozenset(a.strip() for a in args.trusted_accounts.split(",") if a.strip())
+    accounts = {a.strip() for a in args.trusted_accounts.split(",") if a.strip()}
     for a in accounts:
         if not re.fullmatch(r"\d{12}", a):
             raise FortressError(f"--trusted-accounts: {a!r} is not a 12-digit AWS account id")
+    regions = list(getattr(args, "expected_region", []))
+    for r in regions:
+        if not _REGION.match(r):
+            raise FortressError(f"--expected-region: {r!r} is not a region name (us-east-1)")
+    deployers = [d for d in getattr(args, "deployer", []) if d.strip()]
+    cfg = _file_config(args)
+    if cfg is not None:
+        accounts |= set(cfg.trusted_accounts)
+        deployers = [*cfg.deployers, *deployers]
+        regions = [*cfg.expected_regions, *regions]
     return HuntSettings(
-        trusted_accounts=accounts,
+        trusted_accounts=frozenset(accounts),
         ci_user_agents=DEFAULT_CI_USER_AGENTS + tuple(u.lower() for u in args.ci_user_agent),
+        deployers=tuple(dict.fromkeys(deployers)),
+        expected_regions=tuple(dict.fromkeys(regions)),
     )
+
+
+def _inventory(args: argparse.Namespace) -> Any:
+    """The ``--inventory`` snapshot's inventory, or None."""
+    if getattr(args, "inventory", None) is None:
+        return None
+    from fortress.sources import snapshot
+
+    inventory, _gaps = snapshot.load(args.inventory)
+    return inventory
 
 
 def _aws(args: argparse.Namespace) -> Any:
@@ -179,6 +252,8 @@ def run(args: argparse.Namespace) -> int:
         builtin=not args.no_builtin,
         settings=settings,
         memory_limit=args.memory_limit,
+        baseline_days=int(args.baseline_days),
+        inventory=_inventory(args),
     )
     rules.select(args.rules)  # fail early on unknown ids
     aws = _aws(args) if (args.s3 or args.lookup) else None
@@ -386,17 +461,32 @@ def _run_athena(
     target = AthenaTarget(
         args.athena_database, args.athena_table, args.athena_output, args.athena_workgroup
     )
+    from fortress.detection.hunt import HuntRequest, hunt_window
+
+    window = HuntRequest(since=since, settings=settings, baseline_days=int(args.baseline_days))
+    settings, since = hunt_window(window)
     chosen = rules.select(args.rules)
+    inventory = _inventory(args)
+    from fortress.cli.sanitize import clean
+    from fortress.detection import iamfacts
+
+    facts = iamfacts.facts(inventory) if inventory is not None else None
     if args.show_sql:
         for rule in chosen:
             print(f"-- {rule.id} {rule.title}")  # our own rule metadata, not input
-            print(detection_sql(rule, target, settings, since, until) + ";\n")
+            # the SQL holds inventory names (roles, functions, variables): sanitized
+            print(
+                clean(
+                    detection_sql(rule, target, settings, since, until, facts), keep_newlines=True
+                )
+                + ";\n"
+            )
         return EXIT_CLEAN
     if not args.athena_output and not args.athena_workgroup:
         raise FortressError("Athena needs --athena-output s3://... (or a --athena-workgroup)")
     aws = _aws(args)
     result = HuntResult(inputs=[f"athena:{target.database}.{target.table}"])
-    result.detections = hunt_athena(aws, target, chosen, settings, since, until)
+    result.detections = hunt_athena(aws, target, chosen, settings, since, until, facts)
     result.rules_run = [r.id for r in chosen]
     result.coverage_gaps = [g.to_dict() for g in aws.gaps]
     _emit(args, result)

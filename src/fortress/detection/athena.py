@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from fortress.aws.client import AwsClient
-from fortress.detection import rules
+from fortress.detection import iamfacts, rules
 from fortress.detection.hunt import row_to_detection
 from fortress.detection.model import Detection
 from fortress.detection.sql import (
@@ -78,8 +78,10 @@ def detection_sql(
     settings: HuntSettings | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    facts: iamfacts.IamFacts | None = None,
 ) -> str:
-    """The Trino SQL running ``rule`` over the Athena CloudTrail table."""
+    """The Trino SQL running ``rule`` over the Athena CloudTrail table; the inventory
+    tables a rule reads become literal relations of ``facts`` (empty without)."""
     settings = settings or HuntSettings()
     where = []
     if since is not None:
@@ -93,6 +95,10 @@ def detection_sql(
         events += f"\n),\n{LAMBDA_UA_KEYS} AS (\n{LAMBDA_UA_KEYS_SQL}"
     if LAMBDA_FUNCTION_NAMES in body:
         events += f"\n),\n{LAMBDA_FUNCTION_NAMES} AS (\n{LAMBDA_FUNCTION_NAMES_SQL}"
+    for name in iamfacts.TABLES:
+        if re.search(rf"\b{name}\b", body):
+            rows = facts.rows[name] if facts is not None else []
+            events += f"\n),\n{name} AS (\n{iamfacts.values_sql(name, rows)}"
     if body.startswith("WITH "):
         return f"WITH events AS (\n{events}\n),\n{body[5:]}"
     return f"WITH events AS (\n{events}\n)\n{body}"
@@ -168,11 +174,12 @@ def hunt_athena(
     settings: HuntSettings | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    facts: iamfacts.IamFacts | None = None,
 ) -> list[Detection]:
     """Run the detections on Athena; failed queries are recorded as coverage gaps on ``aws``."""
     found: list[Detection] = []
     for rule in chosen:
-        sql = detection_sql(rule, target, settings, since, until)
+        sql = detection_sql(rule, target, settings, since, until, facts)
         rows = execute(aws, sql, target)
         for row in rows or []:
             row = dict(row)

@@ -170,6 +170,7 @@ def _function_raw(rp: Any, re_: Any) -> tuple[bool, str | None]:
         return False, None
     if isinstance(re_, dict):
         cands.append(re_.get("functionName"))
+        cands.append(re_.get("functionArn"))
     elif re_ is not None:
         return False, None
     for value in cands:

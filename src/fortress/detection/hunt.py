@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from fortress.aws.client import AwsClient
@@ -14,7 +15,9 @@ from fortress.detection import cloudtrail, rules
 from fortress.detection.model import Detection, HuntResult
 from fortress.detection.sql import DUCKDB, HuntSettings
 from fortress.detection.store import EventStore
+from fortress.errors import FortressError
 from fortress.findings import CoverageGap, Severity
+from fortress.inventory import Inventory
 
 MAX_EVENT_IDS = 500
 
@@ -37,6 +40,27 @@ class HuntRequest:
     # opt-in: prefiltered hunts read delivery files with worker processes
     # (fortress.detection.fastread); measured no faster than the default path, see the docs
     fast_reader: bool = False
+    # days of CloudTrail read before ``since`` as history only (who deployed, which regions
+    # and selector states were seen): detections report events from ``since`` on
+    baseline_days: int = 0
+    # an inventory (e.g. a snapshot) whose roles, functions and environments some
+    # detections join with the trail (FTR-DET-015, FTR-DET-016)
+    inventory: Inventory | None = None
+
+
+def hunt_window(request: HuntRequest) -> tuple[HuntSettings, datetime | None]:
+    """The settings the detections run with and the earliest event time to read: with a
+    baseline, ``baseline_days`` before ``since`` (``window_start`` is then ``since``)."""
+    if request.baseline_days < 0:
+        raise FortressError("--baseline-days: must be 0 or more")
+    if not request.baseline_days:
+        return request.settings, request.since
+    if request.since is None:
+        raise FortressError(
+            "--baseline-days needs --since: the look-back is counted from the window's start"
+        )
+    settings = dataclasses.replace(request.settings, window_start=request.since)
+    return settings, request.since - timedelta(days=request.baseline_days)
 
 
 def _iso(value: Any) -> str | None:
@@ -119,6 +143,7 @@ def hunt(
 ) -> HuntResult:
     """Gather inputs, load them, run the chosen detections (and Sigma rules)."""
     started = time.perf_counter()
+    settings, read_since = hunt_window(request)
     chosen = rules.select(request.rule_ids) if request.builtin else []
     sigma_rules: list[Any] = []
     result = HuntResult()
@@ -128,13 +153,17 @@ def hunt(
         sigma_rules, skipped = sigma.load_rules(request.sigma_paths)
         result.sigma_skipped.extend(skipped)
     with EventStore(
-        request.settings,
+        settings,
         memory_limit=request.memory_limit,
         threads=request.threads,
         # without Sigma rules only the events a built-in detection can read are stored
         prefilter=not sigma_rules,
         fast_reader=request.fast_reader,
     ) as store:
+        if request.inventory is not None:
+            from fortress.detection import iamfacts
+
+            store.load_facts(iamfacts.facts(request.inventory))
         files, unreadable = cloudtrail.discover(request.paths)
         result.inputs.extend(request.paths)
         result.unreadable.extend(unreadable)
@@ -143,14 +172,14 @@ def hunt(
             for url in request.s3:
                 result.inputs.append(url)
                 dest = os.path.join(store.temp_dir, "s3")
-                local = cloudtrail.download_s3(client, url, dest, request.since, request.until)
+                local = cloudtrail.download_s3(client, url, dest, read_since, request.until)
                 more, bad = cloudtrail.discover(local)
                 files.extend(more)
                 result.unreadable.extend(bad)
             if request.lookup:
                 result.inputs.append("cloudtrail:LookupEvents")
                 path, count = cloudtrail.lookup_events(
-                    client, store.temp_dir, request.since, request.until
+                    client, store.temp_dir, read_since, request.until
                 )
                 if count:
                     files.append(cloudtrail.InputFile(path, "jsonl"))
@@ -160,14 +189,21 @@ def hunt(
             if progress:
                 progress("load", done, total)
 
-        store.load(files, request.since, request.until, on_load)
+        store.load(files, read_since, request.until, on_load)
         result.unreadable.extend(store.unreadable)
         result.events = store.scanned
         result.coverage_gaps.extend(_input_gaps(request, store, result))
+        if settings.window_start is not None:
+            result.baseline = {
+                "since": _iso(read_since),
+                "window_start": _iso(settings.window_start),
+                "days": request.baseline_days,
+                "events_before_window": store.before(settings.window_start),
+            }
         for i, rule in enumerate(chosen):
             if progress:
                 progress("detect", i, len(chosen))
-            result.detections.extend(run_detections(store, [rule], request.settings))
+            result.detections.extend(run_detections(store, [rule], settings))
             result.rules_run.append(rule.id)
         if sigma_rules:
             from fortress.detection import sigma

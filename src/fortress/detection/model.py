@@ -94,6 +94,8 @@ class HuntResult:
     sigma_skipped: list[SigmaSkip] = field(default_factory=list)
     coverage_gaps: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    # the look-back read as history before the hunt window (``--baseline-days``), if any
+    baseline: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -104,5 +106,6 @@ class HuntResult:
             "rules_run": list(self.rules_run),
             "sigma_skipped": [s.to_dict() for s in self.sigma_skipped],
             "coverage_gaps": list(self.coverage_gaps),
+            **({"baseline": dict(self.baseline)} if self.baseline is not None else {}),
             "detections": [d.to_dict() for d in self.detections],
         }

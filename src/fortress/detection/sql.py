@@ -11,6 +11,7 @@ from __future__ import annotations
 import re as regex_lib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 # Lowercase substrings of user agents of deployment tooling and CI systems.
 DEFAULT_CI_USER_AGENTS: tuple[str, ...] = (
@@ -52,6 +53,16 @@ class HuntSettings:
     enumeration_window_seconds: int = 300
     escalation_window_seconds: int = 3600
     retention_min_days: int = 7
+    # Principals expected to change functions (``deployers:`` in .fortress.yaml): ARNs or
+    # fnmatch patterns matched against the caller's ARN, its role's ARN and its key.
+    deployers: tuple[str, ...] = ()
+    # Regions the organization uses (``expected_regions:``); empty: judged from the data only.
+    expected_regions: tuple[str, ...] = ()
+    # Start of the hunt window when earlier events were loaded as a baseline
+    # (``--baseline-days``): detections report only events from here on, and read the
+    # earlier ones as history (who deployed, which regions and selector states were seen).
+    window_start: datetime | None = None
+    readout_window_seconds: int = 86400
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -86,9 +97,50 @@ class Dialect:
     def regex_all(self, text: str, pattern: str, group: int) -> str:
         return f"regexp_extract_all({text}, {lit(pattern)}, {group})"
 
-    def any_match(self, array: str, predicate: str) -> str:
-        """True when ``predicate`` (over ``x``) holds for an element of ``array``."""
-        return f"(len(list_filter({array}, lambda x: {predicate})) > 0)"
+    def any_match(self, array: str, predicate: str, var: str = "x") -> str:
+        """True when ``predicate`` (over ``var``) holds for an element of ``array``."""
+        return f"(len(list_filter({array}, lambda {var}: {predicate})) > 0)"
+
+    def items(self, column: str, path: str) -> str:
+        """The elements (JSON) of the array at ``path``; empty when it is not an array."""
+        return f"json_extract({column}, {lit(path + '[*]')})"
+
+    def strings(self, column: str, path: str, sub: str = "") -> str:
+        """Text of each element of the array at ``path`` (or of its field ``sub``, a path
+        like ``.arn``); empty when it is not an array. Non-text values come as JSON text."""
+        return f"json_extract_string({column}, {lit(path + '[*]' + sub)})"
+
+    def fingerprint(self, text: str) -> str:
+        """:func:`fortress.secrets.detect.fingerprint` of a text: ``sha256:`` + 12 hex."""
+        return f"('sha256:' || substr(sha256({text}), 1, 12))"
+
+    def is_array(self, column: str, path: str) -> str:
+        """The value at ``path`` is a JSON array."""
+        return f"coalesce(json_type({column}, {lit(path)}) = 'ARRAY', false)"
+
+    def parse_json(self, text: str) -> str:
+        """JSON parsed from text (a policy statement CloudTrail logs as a string); NULL when
+        the text is not JSON."""
+        return f"TRY_CAST({text} AS JSON)"
+
+    def contains(self, array: str, value: str) -> str:
+        return f"list_contains({array}, {value})"
+
+    def array_except(self, array: str, other: str) -> str:
+        """Elements of ``array`` not in ``other`` (order kept)."""
+        return f"list_filter({array}, lambda e: NOT list_contains({other}, e))"
+
+    def sort(self, array: str) -> str:
+        return f"list_sort({array})"
+
+    def length(self, array: str) -> str:
+        return f"len({array})"
+
+    def join(self, array: str) -> str:
+        return f"array_to_string({array}, ', ')"
+
+    def array(self, *items: str) -> str:
+        return "[" + ", ".join(items) + "]"
 
     def array1(self, column: str) -> str:
         return f"[{column}]"
@@ -120,8 +172,48 @@ class TrinoDialect(Dialect):
     def regex(self, text: str, pattern: str) -> str:
         return f"regexp_like({text}, {lit(pattern)})"
 
-    def any_match(self, array: str, predicate: str) -> str:
-        return f"any_match({array}, x -> {predicate})"
+    def any_match(self, array: str, predicate: str, var: str = "x") -> str:
+        return f"any_match({array}, {var} -> {predicate})"
+
+    def items(self, column: str, path: str) -> str:
+        return (
+            f"coalesce(TRY_CAST(json_extract({column}, {lit(path)}) AS ARRAY(JSON)), "
+            "CAST(ARRAY[] AS ARRAY(JSON)))"
+        )
+
+    def strings(self, column: str, path: str, sub: str = "") -> str:
+        return (
+            f"transform({self.items(column, path)}, "
+            f"v -> coalesce(json_extract_scalar(v, {lit('$' + sub)}), "
+            f"json_format(json_extract(v, {lit('$' + sub)}))))"
+        )
+
+    def fingerprint(self, text: str) -> str:
+        return f"('sha256:' || substr(lower(to_hex(sha256(to_utf8({text})))), 1, 12))"
+
+    def is_array(self, column: str, path: str) -> str:
+        return f"(json_array_length(json_extract({column}, {lit(path)})) IS NOT NULL)"
+
+    def parse_json(self, text: str) -> str:
+        return f"try(json_parse({text}))"
+
+    def contains(self, array: str, value: str) -> str:
+        return f"contains({array}, {value})"
+
+    def array_except(self, array: str, other: str) -> str:
+        return f"filter({array}, e -> NOT contains({other}, e))"
+
+    def sort(self, array: str) -> str:
+        return f"array_sort({array})"
+
+    def length(self, array: str) -> str:
+        return f"cardinality({array})"
+
+    def join(self, array: str) -> str:
+        return f"array_join({array}, ', ')"
+
+    def array(self, *items: str) -> str:
+        return "ARRAY[" + ", ".join(items) + "]"
 
     def array1(self, column: str) -> str:
         return f"ARRAY[{column}]"
@@ -310,12 +402,15 @@ def service_invoke_predicate(d: Dialect, raw: dict[str, str]) -> str:
 def function_raw_sql(d: Dialect, source: str, rp: str, re: str) -> str:
     """The function's identity as the event gives it: a name or (partial) ARN in
     requestParameters.functionName, a nested fullyQualifiedArn structure, or only
-    responseElements.functionName (the raw form; see :data:`FUNCTION_NAME_SQL`)."""
+    responseElements.functionName or .functionArn (event source mappings and URL configs
+    answer with the ARN alone), or the Resource of the policy statement ``AddPermission``
+    answers; the raw form, see :data:`FUNCTION_NAME_SQL`."""
     return (
         f"CASE WHEN {source} = 'lambda.amazonaws.com' THEN coalesce("
         f"{d.j(rp, '$.functionName')}, "
         f"{d.j(rp, '$.fullyQualifiedArn.relativeId.functionName')}, "
-        f"{d.j(re, '$.functionName')}) END"
+        f"{d.j(re, '$.functionName')}, {d.j(re, '$.functionArn')}, "
+        f"{d.j(d.parse_json(d.j(re, '$.statement')), '$.Resource')}) END"
     )
 
 
@@ -391,7 +486,7 @@ def normalized_query(
         "_webid": uj("$.sessionContext.webIdFederationData.federatedProvider"),
         "_mfa": uj("$.sessionContext.attributes.mfaAuthenticated"),
         # the function's identity: a name or (partial) ARN in requestParameters.functionName,
-        # a nested fullyQualifiedArn structure, or only responseElements.functionName
+        # a nested fullyQualifiedArn structure, or only responseElements.functionName/Arn
         "_fraw": function_raw_sql(d, raw["eventSource"], rp, re),
         "ui": ui,
         "rp": rp,

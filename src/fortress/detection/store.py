@@ -32,7 +32,7 @@ from typing import Any
 
 import duckdb
 
-from fortress.detection import fastread
+from fortress.detection import fastread, iamfacts
 from fortress.detection.cloudtrail import InputFile, Unreadable, convert_fallback
 from fortress.detection.sql import (
     DUCKDB,
@@ -201,6 +201,16 @@ class EventStore:
         self.con.execute(f"CREATE TABLE events AS {sample} LIMIT 0")
         self.con.execute(f"CREATE TABLE {LAMBDA_UA_KEYS} (k VARCHAR)")
         self.con.execute(f"CREATE TABLE {LAMBDA_FUNCTION_NAMES} (n VARCHAR)")
+        for name, columns in iamfacts.TABLES.items():
+            cols = ", ".join(f"{c} {t}" for c, t in columns)
+            self.con.execute(f"CREATE TABLE {name} ({cols})")
+
+    def load_facts(self, facts: iamfacts.IamFacts) -> None:
+        """Fill the inventory tables (:mod:`fortress.detection.iamfacts`)."""
+        for name, rows in facts.rows.items():
+            if rows:
+                marks = ", ".join("?" for _ in iamfacts.TABLES[name])
+                self.con.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
 
     def close(self) -> None:
         self.con.close()
@@ -595,6 +605,13 @@ class EventStore:
     def untimed(self) -> int:
         """Stored events whose ``eventTime`` did not parse as a time (``1e30``, garbage)."""
         row = self.con.execute("SELECT count(*) FROM events WHERE event_time IS NULL").fetchone()
+        return int(row[0]) if row else 0
+
+    def before(self, moment: datetime) -> int:
+        """Stored events earlier than ``moment`` (a baseline's history)."""
+        row = self.con.execute(
+            "SELECT count(*) FROM events WHERE event_time < ?", [moment.replace(tzinfo=None)]
+        ).fetchone()
         return int(row[0]) if row else 0
 
     def query(self, sql: str) -> list[dict[str, Any]]:

@@ -27,7 +27,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fortress.iam.actions import catalogue
+from fortress.iam.managed import get_managed_policy, is_aws_managed_arn
 from fortress.iam.policy import ParsedPolicy, Statement, parse_policies
+from fortress.inventory import Role, Unknown
+
+# An Allow on every resource that covers this share of all catalogued actions is admin-level
+# (AdministratorAccess: 100 %; PowerUserAccess, everything but iam/organizations/account: ~99 %).
+ADMIN_SHARE = 0.95
+# Any one of these on every resource lets the holder give itself (or a principal it controls)
+# any policy: attach AdministratorAccess, put an inline "*" policy, or rewrite a policy version
+# attached to it. Such a role is administrator-equivalent whatever else it lacks.
+SELF_GRANT_ACTIONS = frozenset(
+    {
+        "iam:AttachRolePolicy",
+        "iam:AttachUserPolicy",
+        "iam:AttachGroupPolicy",
+        "iam:PutRolePolicy",
+        "iam:PutUserPolicy",
+        "iam:PutGroupPolicy",
+        "iam:CreatePolicyVersion",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -92,6 +112,47 @@ def permissions(policy: Any, self_arns: Iterable[str] = ()) -> PermissionSet:
             for action in actions - out.denied:
                 out.grants.setdefault(action, []).append(grant)
     return out
+
+
+def role_documents(role: Role) -> list[tuple[str | None, Any]]:
+    """(policy name, document) pairs; AWS managed policies known only by name are looked up."""
+    out: list[tuple[str | None, Any]] = []
+    for policy in role.policies:
+        document: Any = policy.document
+        if not document and not isinstance(document, Unknown):
+            ref = policy.arn or policy.name
+            if policy.aws_managed or (policy.arn and is_aws_managed_arn(policy.arn)):
+                managed = get_managed_policy(ref)
+                document = (
+                    managed.document
+                    if managed
+                    else Unknown(f"AWS managed policy {ref} is not in the offline dataset")
+                )
+        out.append((policy.name, document))
+    return out
+
+
+def broad_actions(perms: PermissionSet) -> set[str]:
+    """Actions allowed on every resource without a condition."""
+    return {
+        action
+        for action, grants in perms.grants.items()
+        if any(g.all_resources and not g.conditional for g in grants)
+    }
+
+
+def admin_level(perms: PermissionSet) -> str | None:
+    """Why ``perms`` amount to administrator access, or None: an Allow on every resource
+    covering nearly all catalogued actions, or one that lets the holder grant itself any
+    policy (attach, put inline, rewrite a policy version on Resource "*")."""
+    broad = broad_actions(perms)
+    total = len(catalogue())
+    self_grant = sorted(broad & SELF_GRANT_ACTIONS)
+    if total and len(broad) / total >= ADMIN_SHARE:
+        return f"allows {len(broad)} of {total} actions on every resource"
+    if self_grant:
+        return f"can grant itself any permission ({', '.join(self_grant[:3])} on every resource)"
+    return None
 
 
 # --------------------------------------------------------------------------- escalation paths
@@ -258,11 +319,16 @@ def escalation_paths(perms: PermissionSet) -> list[PathMatch]:
 
 
 __all__ = [
+    "ADMIN_SHARE",
     "PATHS",
+    "SELF_GRANT_ACTIONS",
     "ActionGrant",
     "EscalationPath",
     "PathMatch",
     "PermissionSet",
+    "admin_level",
+    "broad_actions",
     "escalation_paths",
     "permissions",
+    "role_documents",
 ]

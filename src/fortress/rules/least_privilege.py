@@ -12,32 +12,23 @@ from typing import Any
 from fortress.findings import Practice, Severity
 from fortress.iam import exposure
 from fortress.iam.actions import catalogue
-from fortress.iam.managed import get_managed_policy, is_aws_managed_arn
+from fortress.iam.managed import get_managed_policy
 from fortress.iam.policy import ParsedPolicy, parse_policies
-from fortress.iam.privesc import PermissionSet, escalation_paths, permissions
+from fortress.iam.privesc import (
+    ADMIN_SHARE,
+    SELF_GRANT_ACTIONS,
+    PermissionSet,
+    escalation_paths,
+    permissions,
+)
+from fortress.iam.privesc import broad_actions as _broad_actions
+from fortress.iam.privesc import role_documents as _documents
 from fortress.inventory import PART_POLICY, Function, Role, Unknown
 from fortress.rules.engine import Context, Verdict, rule
 
 _LP = Practice.LEAST_PRIVILEGE
-# An Allow on every resource that covers this share of all catalogued actions is admin-level
-# (AdministratorAccess: 100 %; PowerUserAccess, everything but iam/organizations/account: ~99 %).
-ADMIN_SHARE = 0.95
 INVOKE_ACTIONS = frozenset({"lambda:InvokeFunction", "lambda:InvokeFunctionUrl"})
 _MAX_LISTED = 5
-# Any one of these on every resource lets the holder give itself (or a principal it controls)
-# any policy: attach AdministratorAccess, put an inline "*" policy, or rewrite a policy version
-# attached to it. Such a role is administrator-equivalent whatever else it lacks.
-SELF_GRANT_ACTIONS = frozenset(
-    {
-        "iam:AttachRolePolicy",
-        "iam:AttachUserPolicy",
-        "iam:AttachGroupPolicy",
-        "iam:PutRolePolicy",
-        "iam:PutUserPolicy",
-        "iam:PutGroupPolicy",
-        "iam:CreatePolicyVersion",
-    }
-)
 # Access levels whose actions only read; a wildcard expanding to these alone is not IAM-002.
 READ_ONLY_LEVELS = frozenset({"List", "Read"})
 
@@ -48,24 +39,6 @@ def _listing(items: list[str], limit: int = _MAX_LISTED) -> str:
 
 
 # --------------------------------------------------------------------------- role helpers
-
-
-def _documents(role: Role) -> list[tuple[str | None, Any]]:
-    """(policy name, document) pairs; AWS managed policies known only by name are looked up."""
-    out: list[tuple[str | None, Any]] = []
-    for policy in role.policies:
-        document: Any = policy.document
-        if not document and not isinstance(document, Unknown):
-            ref = policy.arn or policy.name
-            if policy.aws_managed or (policy.arn and is_aws_managed_arn(policy.arn)):
-                managed = get_managed_policy(ref)
-                document = (
-                    managed.document
-                    if managed
-                    else Unknown(f"AWS managed policy {ref} is not in the offline dataset")
-                )
-        out.append((policy.name, document))
-    return out
 
 
 def _parsed(role: Role, ctx: Context) -> ParsedPolicy:
@@ -145,15 +118,6 @@ _ROLE_CLI = (
     "aws iam put-role-policy --role-name ROLE --policy-name least-privilege "
     "--policy-document file://policy.json"
 )
-
-
-def _broad_actions(perms: PermissionSet) -> set[str]:
-    """Actions allowed on every resource without a condition."""
-    return {
-        action
-        for action, grants in perms.grants.items()
-        if any(g.all_resources and not g.conditional for g in grants)
-    }
 
 
 @rule(
