@@ -82,6 +82,19 @@ class ResourceRef:
     logical_id: str | None = None
 
 
+def _ref_dict(r: ResourceRef) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "type": r.type,
+        "name": r.name,
+        "account": r.account,
+        "region": r.region,
+        "file": r.file,
+        "line": r.line,
+        "logical_id": r.logical_id,
+    }
+
+
 @dataclass
 class Finding:
     rule_id: str
@@ -96,6 +109,9 @@ class Finding:
     references: dict[str, list[str]] = field(default_factory=dict)
     controls: dict[str, list[str]] = field(default_factory=dict)
     suppression: str | None = None
+    # What the finding exposes or affects beyond its resource: the functions behind an API
+    # route, the functions that use a role, a layer or a security group.
+    related: list[ResourceRef] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The finding as plain data, built directly (no ``dataclasses.asdict`` deep copy).
@@ -111,22 +127,14 @@ class Finding:
             "severity": self.severity.label,
             "practice": self.practice.value,
             "status": self.status.value,
-            "resource": {
-                "id": r.id,
-                "type": r.type,
-                "name": r.name,
-                "account": r.account,
-                "region": r.region,
-                "file": r.file,
-                "line": r.line,
-                "logical_id": r.logical_id,
-            },
+            "resource": _ref_dict(r),
             "message": self.message,
             "evidence": self.evidence,
             "remediation": self.remediation,
             "references": self.references,
             "controls": self.controls,
             "suppression": self.suppression,
+            "related": [_ref_dict(x) for x in self.related],
         }
 
 

@@ -128,6 +128,10 @@ def findings_table(
     table.add_column("Finding", overflow="fold", ratio=4)
     for f in sorted(rows, key=lambda f: (-f.severity, f.rule_id, f.resource.id)):
         message = Text(clean(f.message))
+        if f.related:
+            names = ", ".join(clean(x.name) for x in f.related[:EXAMPLES])
+            more = f" +{len(f.related) - EXAMPLES} more" if len(f.related) > EXAMPLES else ""
+            message.append(f"  (affects {names}{more})", style="dim")
         if f.suppression:
             message.append(f"  (suppressed: {clean(f.suppression)})", style="dim")
         table.add_row(

@@ -12,7 +12,7 @@ import orjson
 from fortress.findings import CoverageGap, Finding
 from fortress.report import governance
 
-SCHEMA_VERSION = "1.1"  # 1.1: optional `compliance` and `baseline` sections
+SCHEMA_VERSION = "1.2"  # 1.1: optional `compliance` and `baseline`; 1.2: `related` per finding
 
 
 class ScanLike(Protocol):

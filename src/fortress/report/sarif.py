@@ -12,7 +12,7 @@ import hashlib
 import io
 from typing import Any, BinaryIO
 
-from fortress.findings import Finding, Severity, Status
+from fortress.findings import Finding, ResourceRef, Severity, Status
 from fortress.report.jsonreport import new_marker, stream_at
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -54,6 +54,21 @@ def _rule_descriptor(f: Finding) -> dict[str, Any]:
     }
 
 
+def _related(ref: ResourceRef, index: int) -> dict[str, Any]:
+    """A function the finding exposes or affects (SARIF relatedLocations)."""
+    location: dict[str, Any] = {
+        "id": index,
+        "message": {"text": f"affects {ref.name}"},
+        "logicalLocations": [{"name": ref.name, "fullyQualifiedName": ref.id, "kind": "resource"}],
+    }
+    if ref.file:
+        location["physicalLocation"] = {
+            "artifactLocation": {"uri": ref.file.replace("\\", "/")},
+            "region": {"startLine": max(1, ref.line or 1)},
+        }
+    return location
+
+
 def _result(f: Finding, index: int) -> dict[str, Any]:
     r = f.resource
     location: dict[str, Any] = {
@@ -81,6 +96,8 @@ def _result(f: Finding, index: int) -> dict[str, Any]:
             "resource_type": r.type,
         },
     }
+    if f.related:
+        result["relatedLocations"] = [_related(x, i) for i, x in enumerate(f.related)]
     if f.status is Status.SUPPRESSED:
         result["suppressions"] = [{"kind": "inSource", "justification": f.suppression or ""}]
     return result

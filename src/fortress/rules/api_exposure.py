@@ -5,6 +5,8 @@ Rules read only the Inventory (through the object handed in and the engine Conte
 
 from __future__ import annotations
 
+from typing import Any
+
 from fortress.findings import Practice, Severity
 from fortress.inventory import PART_CONCURRENCY, PART_URL, Api, ApiRoute, Function, Unknown
 from fortress.rules.engine import Context, StageTarget, Verdict, rule
@@ -28,10 +30,25 @@ def _is_preflight(route: ApiRoute) -> bool:
     return route.method.upper() == "OPTIONS"
 
 
-def _route_list(routes: list[ApiRoute], limit: int = 10) -> str:
-    keys = [r.key for r in routes]
+def _route_list(routes: list[ApiRoute], ctx: Context, limit: int = 10) -> str:
+    """``POST /open -> orders-api, GET /health``: each route with the function(s) it runs."""
+    keys = [_route_key(r, ctx) for r in routes]
     shown = ", ".join(keys[:limit])
     return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
+
+
+def _route_key(route: ApiRoute, ctx: Context) -> str:
+    arns = tuple(_function_arns([route]))
+    names = [ref.name for ref in ctx.related("function", None, arns)] if arns else []
+    return f"{route.key} -> {', '.join(dict.fromkeys(names))}" if names else route.key
+
+
+def _function_arns(routes: list[ApiRoute]) -> list[str]:
+    return [a for r in routes for a in r.function_arns if isinstance(a, str)]
+
+
+def _routes_evidence(routes: list[ApiRoute]) -> list[dict[str, Any]]:
+    return [{"route": r.key, "functions": _function_arns([r])} for r in routes]
 
 
 # --------------------------------------------------------------------------- FTR-API-001
@@ -224,14 +241,17 @@ def rest_method_without_auth(api: Api, ctx: Context) -> Verdict:
     if open_routes:
         return Verdict.fail(
             f"{api.name}: {len(open_routes)} method(s) need no authorization and no API key: "
-            f"{_route_list(open_routes)}",
+            f"{_route_list(open_routes, ctx)}",
             routes=[r.key for r in open_routes],
             unknown_routes=[r.key for r in unknown],
+            exposed=_routes_evidence(open_routes),
+            related=_function_arns(open_routes),
         )
     if unknown:
         return Verdict.unknown(
-            f"{api.name}: authorization of {_route_list(unknown)} is not resolvable",
+            f"{api.name}: authorization of {_route_list(unknown, ctx)} is not resolvable",
             routes=[r.key for r in unknown],
+            related=_function_arns(unknown),
         )
     return Verdict.passed(f"every method of {api.name} requires authorization or an API key")
 
@@ -291,14 +311,17 @@ def http_route_without_auth(api: Api, ctx: Context) -> Verdict:
     if open_routes:
         return Verdict.fail(
             f"{api.name}: {len(open_routes)} route(s) have no authorizer: "
-            f"{_route_list(open_routes)}",
+            f"{_route_list(open_routes, ctx)}",
             routes=[r.key for r in open_routes],
             unknown_routes=[r.key for r in unknown],
+            exposed=_routes_evidence(open_routes),
+            related=_function_arns(open_routes),
         )
     if unknown:
         return Verdict.unknown(
-            f"{api.name}: authorization of {_route_list(unknown)} is not resolvable",
+            f"{api.name}: authorization of {_route_list(unknown, ctx)} is not resolvable",
             routes=[r.key for r in unknown],
+            related=_function_arns(unknown),
         )
     return Verdict.passed(f"every route of {api.name} has an authorizer")
 
@@ -410,13 +433,15 @@ def body_without_validator(api: Api, ctx: Context) -> Verdict:
     if missing:
         return Verdict.fail(
             f"{api.name}: {len(missing)} method(s) take a body without a request validator: "
-            f"{_route_list(missing)}",
+            f"{_route_list(missing, ctx)}",
             routes=[r.key for r in missing],
+            related=_function_arns(missing),
         )
     if unknown:
         return Verdict.unknown(
-            f"{api.name}: request validator of {_route_list(unknown)} is not resolvable",
+            f"{api.name}: request validator of {_route_list(unknown, ctx)} is not resolvable",
             routes=[r.key for r in unknown],
+            related=_function_arns(unknown),
         )
     return Verdict.passed(f"every body-taking method of {api.name} has a request validator")
 

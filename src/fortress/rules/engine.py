@@ -16,7 +16,7 @@ import contextlib
 import gc
 import importlib
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -39,6 +39,9 @@ from fortress.inventory import (
 )
 from fortress.secrets.redact import scrub
 
+# A finding names at most this many related functions (a role shared by a thousand).
+RELATED_LIMIT = 50
+
 # --------------------------------------------------------------------------- verdicts
 
 
@@ -47,22 +50,35 @@ class Verdict:
     status: Status | None  # None = not applicable: no finding at all
     message: str = ""
     evidence: dict[str, Any] = field(default_factory=dict)
+    # The function ARNs the finding concerns (an API rule: the functions behind the routes it
+    # names); None: the engine relates every function of the resource (see Context.related).
+    related: tuple[str, ...] | None = None
 
     @classmethod
-    def fail(cls, message: str, **evidence: Any) -> Verdict:
-        return cls(Status.FAIL, message, evidence)
+    def fail(
+        cls, message: str, *, related: Iterable[Any] | None = None, **evidence: Any
+    ) -> Verdict:
+        return cls(Status.FAIL, message, evidence, _arns(related))
 
     @classmethod
     def passed(cls, message: str = "", **evidence: Any) -> Verdict:
         return cls(Status.PASS, message, evidence)
 
     @classmethod
-    def unknown(cls, reason: str, **evidence: Any) -> Verdict:
-        return cls(Status.UNKNOWN, reason, evidence)
+    def unknown(
+        cls, reason: str, *, related: Iterable[Any] | None = None, **evidence: Any
+    ) -> Verdict:
+        return cls(Status.UNKNOWN, reason, evidence, _arns(related))
 
     @classmethod
     def not_applicable(cls) -> Verdict:
         return cls(None)
+
+
+def _arns(values: Iterable[Any] | None) -> tuple[str, ...] | None:
+    if values is None:
+        return None
+    return tuple(dict.fromkeys(v for v in values if isinstance(v, str)))
 
 
 # --------------------------------------------------------------------------- targets
@@ -267,6 +283,8 @@ class Context:
             self.kms_keys[key.key_id] = key
             for alias in key.aliases:
                 self.kms_keys[alias] = key
+        self._refs_by_arn: dict[str, ResourceRef] | None = None
+        self._by_layer: dict[str, list[Function]] | None = None
         self.functions_by_role: dict[str, list[Function]] = defaultdict(list)
         for fn in inventory.functions:
             if isinstance(fn.role_arn, str):
@@ -318,6 +336,53 @@ class Context:
                             index[gid].append(fn)
             self._by_security_group = dict(index)
         return self._by_security_group.get(group_id, [])
+
+    def related(
+        self, target: str, obj: Any, explicit: tuple[str, ...] | None = None
+    ) -> list[ResourceRef]:
+        """The functions a finding on ``obj`` concerns: those behind an API's routes (or the
+        routes the verdict named), those using a role, a layer or a security group."""
+        arns: list[str]
+        if explicit is not None:
+            arns = list(explicit)
+        elif target == "role":
+            arns = [fn.arn for fn in self.functions_by_role.get(obj.arn, [])]
+        elif target == "layer":
+            arns = [fn.arn for fn in self._functions_by_layer().get(obj.arn, [])]
+        elif target == "security_group":
+            arns = [fn.arn for fn in self.functions_with_security_group(obj.id)]
+        elif target in ("api", "stage"):
+            api = obj.api if isinstance(obj, StageTarget) else obj
+            arns = [a for r in api.routes for a in r.function_arns if isinstance(a, str)]
+        else:
+            return []
+        if not arns:
+            return []
+        refs = self._function_refs()
+        out: list[ResourceRef] = []
+        for arn in dict.fromkeys(arns):
+            unqualified = ":".join(arn.split(":")[:7])  # an alias or version ARN
+            ref = refs.get(arn) or refs.get(unqualified)
+            name = unqualified.rsplit(":", 1)[-1]
+            out.append(ref or ResourceRef(id=arn, type="AWS::Lambda::Function", name=name))
+            if len(out) >= RELATED_LIMIT:
+                break
+        return out
+
+    def _function_refs(self) -> dict[str, ResourceRef]:
+        if self._refs_by_arn is None:
+            self._refs_by_arn = {fn.arn: ref for fn, ref in self.objects("function")}
+        return self._refs_by_arn
+
+    def _functions_by_layer(self) -> dict[str, list[Function]]:
+        if self._by_layer is None:
+            index: dict[str, list[Function]] = defaultdict(list)
+            for fn in self.inventory.functions:
+                for layer in fn.layers:
+                    if isinstance(layer.arn, str):
+                        index[layer.arn].append(fn)
+            self._by_layer = index
+        return self._by_layer
 
     def trails_for(self, account: str | None) -> list[Trail]:
         return [
@@ -527,6 +592,11 @@ def _evaluate(ctx: Context, rules: list[Rule]) -> list[Finding]:
                     references=meta.references,
                     controls=meta.controls,
                     suppression=suppression,
+                    related=(
+                        ctx.related(meta.target, obj, verdict.related)
+                        if status is not Status.PASS
+                        else []
+                    ),
                 )
             )
     return findings
