@@ -118,3 +118,11 @@ def test_console_details_say_what_a_finding_affects(
     out = run(capsys, project, "--details")
     assert "POST /open -> Orders" in out
     assert "(affects Orders" in out
+
+
+def test_console_summary_rows_name_the_function_an_api_exposes(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "250")
+    out = run(capsys, project)
+    assert "Api -> Orders" in out

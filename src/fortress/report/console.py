@@ -59,9 +59,14 @@ def _where(f: Finding) -> str:
 
 
 def _short_name(f: Finding) -> str:
-    """The name a grouped row shows: the logical id or address for templates, else the name."""
+    """The name a grouped row shows: the logical id or address for templates, else the name;
+    for an API, the function it exposes too (``shopfast-rest -> admin-tools``)."""
     r = f.resource
-    return r.logical_id or r.name or r.id
+    name = r.logical_id or r.name or r.id
+    if f.related and r.type.startswith("AWS::ApiGateway"):
+        more = f" +{len(f.related) - 1}" if len(f.related) > 1 else ""
+        name = f"{name} -> {f.related[0].name}{more}"
+    return name
 
 
 def _count(n: int, plural: str) -> str:
