@@ -14,6 +14,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,7 @@ def pom(group: str, artifact: str, version: str) -> str:
 
 
 def make_jar(
-    path: Path, members: dict[str, str | bytes], compression: int = zipfile.ZIP_DEFLATED
+    path: Path, members: Mapping[str, str | bytes], compression: int = zipfile.ZIP_DEFLATED
 ) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", compression) as archive:
