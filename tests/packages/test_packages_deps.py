@@ -310,7 +310,7 @@ def test_malformed_and_hostile_yarn_locks_are_skipped(tmp_path: Path) -> None:
         "d/yarn.lock": "__metadata: 1\n- a list\n",
         "e/yarn.lock": (
             '# yarn lockfile v1\n  version "1.0.0"\nno-at-sign:\n  version "1.0.0"\n'
-            "ok@^1:\nstray line\n\x00\x01:\n  version\n"
+            "ok@^1:\nstray line\n\x01:\n  version\n:\n"
         ),
         "f/yarn.lock": "\x00binary",
     }
@@ -435,6 +435,8 @@ def test_malformed_pnpm_locks_are_skipped(tmp_path: Path) -> None:
         ),
         "e/pnpm-lock.yaml": "{{{{",
         "f/pnpm-lock.yaml": "[" * 5000,
+        "g/pnpm-lock.yaml": "lockfileVersion: .inf\npackages:\n  express@4.18.2: {}\n",
+        "h/pnpm-lock.yaml": "lockfileVersion: .nan\npackages:\n  express@4.18.2: {}\n",
     }
     assert keyed(found(write(tmp_path, cases))) == {("npm", "z", "1.0.0", True)}
 

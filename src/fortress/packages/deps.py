@@ -235,9 +235,9 @@ def _yarn_lock(file: PackageFile) -> Iterator[Dependency | None]:
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue
-        if not line[0].isspace():
-            first = line.rstrip().rstrip(":").split(",", 1)[0] if line.rstrip()[-1:] == ":" else ""
-            current = _spec_name(first) if first else None
+        if not line[0].isspace():  # a header: the entry's descriptors, the first names it
+            header = line.rstrip()
+            current = _spec_name(header[:-1].split(",", 1)[0]) if header[-1] == ":" else None
             continue
         match = re.match(r"  version:? \"?([^\"\s]+)\"?\s*$", line)
         if match and current is not None:
@@ -288,7 +288,7 @@ def _pnpm_lock(file: PackageFile) -> Iterator[Dependency | None]:
         return
     try:
         major = int(float(str(data.get("lockfileVersion", "6")).split(".", 1)[0]))
-    except ValueError:
+    except (ValueError, OverflowError):
         return
     for key, entry in data["packages"].items():
         entry = entry if isinstance(entry, dict) else {}
