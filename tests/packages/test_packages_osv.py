@@ -213,6 +213,119 @@ def test_version_ordering_per_ecosystem() -> None:
     assert osv_versions.parse("npm", "not-a-version") is None
 
 
+def _go_bootstrap(go: str, modinfo: str) -> bytes:
+    """A Go 1.18+ build info blob as debug/buildinfo reads it (synthesized: no toolchain)."""
+    framed = (
+        bytes.fromhex("3077af0c9274080241e1c107e6d618e6")
+        + modinfo.encode()
+        + bytes.fromhex("f932433186182072008242104116d8f2")
+    )
+    assert len(go) < 128 and len(framed) < 128  # one-byte varints
+    header = b"\xff Go buildinf:\x08\x02" + b"\x00" * 16
+    return (
+        b"\x7fELF"
+        + b"\x00" * 60
+        + header
+        + bytes([len(go)])
+        + go.encode()
+        + bytes([len(framed)])
+        + framed
+    )
+
+
+def _jar(path: Path, group: str, artifact: str, version: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(
+            f"META-INF/maven/{group}/{artifact}/pom.properties",
+            f"groupId={group}\nartifactId={artifact}\nversion={version}\n",
+        )
+
+
+GO_MAVEN_RECORDS = {
+    "Go": [
+        record(
+            "GO-2023-2102",
+            "Go",
+            "golang.org/x/net",
+            ranges=[rng("SEMVER", ("introduced", "0"), ("fixed", "0.17.0"))],
+            aliases=["CVE-2023-39325", "GHSA-4374-p667-p6c8"],
+        ),
+        record(
+            "GO-2024-2687",
+            "Go",
+            "stdlib",
+            ranges=[
+                rng(
+                    "SEMVER",
+                    ("introduced", "0"),
+                    ("fixed", "1.21.9"),
+                    ("introduced", "1.22.0-0"),
+                    ("fixed", "1.22.2"),
+                )
+            ],
+        ),
+    ],
+    "Maven": [
+        record(
+            "GHSA-jfh8-c2jp-5v3q",
+            "Maven",
+            "org.apache.logging.log4j:log4j-core",
+            ranges=[
+                rng(
+                    "ECOSYSTEM",
+                    ("introduced", "2.0-beta9"),
+                    ("fixed", "2.3.1"),
+                    ("introduced", "2.4"),
+                    ("fixed", "2.12.2"),
+                    ("introduced", "2.13.0"),
+                    ("fixed", "2.15.0"),
+                )
+            ],
+            aliases=["CVE-2021-44228"],
+        )
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("go", "net", "log4j", "expected"),
+    [
+        (
+            "go1.21.5",
+            "v0.7.0",
+            "2.14.1",
+            {
+                ("stdlib", "GO-2024-2687", "1.21.9"),
+                ("golang.org/x/net", "GO-2023-2102", "0.17.0"),
+                ("org.apache.logging.log4j:log4j-core", "GHSA-jfh8-c2jp-5v3q", "2.15.0"),
+            },
+        ),
+        ("go1.22.2", "v0.17.0", "2.17.1", set()),
+        ("go1.22.1", "v0.23.0", "2.12.2", {("stdlib", "GO-2024-2687", "1.22.2")}),
+    ],
+)
+def test_go_and_maven_binaries_match_osv_records(
+    tmp_path: Path, go: str, net: str, log4j: str, expected: set[tuple[str, str, str]]
+) -> None:
+    data = tmp_path / "osv"
+    data.mkdir()
+    for ecosystem, records in GO_MAVEN_RECORDS.items():  # the `fortress vulndb update` layout
+        write_zip(data / f"{ecosystem}.zip", records)
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    modinfo = f"path\tx.com/fn\nmod\tx.com/fn\t(devel)\t\ndep\tgolang.org/x/net\t{net}\th1:x=\n"
+    (pkg / "bootstrap").write_bytes(_go_bootstrap(go, modinfo))
+    _jar(pkg / "lib" / "log4j-core.jar", "org.apache.logging.log4j", "log4j-core", log4j)
+    package = analyse.analyse(list(from_directory(pkg)), location="x", vulndb=osv.VulnDb.load(data))
+    assert {(d.ecosystem, d.name) for d in package.dependencies} == {
+        ("Go", "stdlib"),
+        ("Go", "golang.org/x/net"),
+        ("Maven", "org.apache.logging.log4j:log4j-core"),
+    }
+    assert {(v.package, v.ids[0], v.fixed) for v in package.vulnerabilities} == expected
+
+
 def test_cvss_scores() -> None:
     assert osv.cvss_score("CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:N/I:H/A:H") == 7.4
     assert osv.cvss_score("CVSS:3.1/garbage") is None
