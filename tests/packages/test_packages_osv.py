@@ -479,6 +479,19 @@ def test_update_404_is_a_one_line_error(
     assert not list(cache.iterdir())
 
 
+def test_default_update_fetches_every_ecosystem_and_keeps_what_it_got(
+    server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No --ecosystem: all six are asked for; the mirror has only PyPI, which is stored, and
+    each missing one is one error line (exit 2)."""
+    cache = tmp_path / "cache"
+    assert main(["vulndb", "update", "--cache-dir", str(cache), "--source", server]) == 2
+    out, err = capsys.readouterr()
+    assert "stored PyPI" in out and (cache / "PyPI.zip").is_file()
+    failed = {line.split(":")[2].strip() for line in err.strip().splitlines()}
+    assert failed == {"npm", "Maven", "Go", "NuGet", "RubyGems"}
+
+
 def test_update_unreachable_and_status_empty(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -22,7 +22,7 @@ from fortress.cli.validate import endpoint_url
 from fortress.packages import osv
 
 DEFAULT_SOURCE = "https://osv-vulnerabilities.storage.googleapis.com"
-DEFAULT_ECOSYSTEMS = "PyPI,npm"
+DEFAULT_ECOSYSTEMS = "PyPI,npm,Maven,Go,NuGet,RubyGems"  # what packages.deps reads
 DOWNLOAD_CAP = 1024 * 1024 * 1024  # 1 GiB per ecosystem export
 _CHUNK = 1024 * 1024
 
@@ -70,25 +70,29 @@ def _update(args: argparse.Namespace) -> int:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         return _fail(f"cannot create {directory}: {exc.strerror or exc}")
+    failed = 0
     for eco in ecosystems:
         url = f"{args.source.rstrip('/')}/{quote(eco)}/all.zip"
         target = directory / f"{eco}.zip"
         try:
-            size = _download(url, directory)
+            tmp, nbytes = _download(url, directory)
         except _DownloadError as exc:
-            return _fail(f"{eco}: {exc}")
-        tmp, nbytes = size
+            _fail(f"{eco}: {exc}")  # the others are still fetched
+            failed += 1
+            continue
         try:
             db = osv.VulnDb.load(tmp)
         except (OSError, ValueError) as exc:
             tmp.unlink(missing_ok=True)
-            return _fail(f"{eco}: {url} is not an OSV export ({exc})")
+            _fail(f"{eco}: {url} is not an OSV export ({exc})")
+            failed += 1
+            continue
         os.replace(tmp, target)
         print(
             f"stored {eco}: {db.records} records ({db.withdrawn} withdrawn), "
             f"{nbytes / 1e6:.1f} MB, {db.label} -> {target}"
         )
-    return 0
+    return 2 if failed else 0
 
 
 class _DownloadError(Exception):
