@@ -41,8 +41,9 @@ stdout = open(sys.argv[1], "wb") if sys.argv[1] != "-" else subprocess.DEVNULL
 start = time.perf_counter()
 proc = subprocess.run(sys.argv[2:], stdout=stdout, stderr=subprocess.PIPE)
 wall = time.perf_counter() - start
-rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"wall_s": wall, "peak_rss_mb": rss / 1024, "exit": proc.returncode,
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
+                  "peak_rss_mb": usage.ru_maxrss / 1024, "exit": proc.returncode,
                   "stderr": proc.stderr.decode("utf-8", "replace")[-300:]}))
 """
 
