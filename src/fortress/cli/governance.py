@@ -72,6 +72,12 @@ def add_rules_options(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="list which rules cover each control of a framework (or all)",
     )
+    parser.add_argument(
+        "--peer",
+        metavar="NAME",
+        help="the migration table from a peer tool's checks to Fortress rules, with the checks "
+        "no rule covers and why: checkov, prowler, kics, trivy or securityhub",
+    )
 
 
 # --------------------------------------------------------------------------- before the scan

@@ -213,9 +213,10 @@ def _opaque(api: Api) -> Verdict | None:
         ),
     },
     references={
-        "checkov": ["CKV_AWS_59"],
+        "checkov": ["CKV_AWS_59", "CKV2_AWS_70"],
         "prowler": ["apigateway_restapi_authorizers_enabled"],
-        "kics": ["API Gateway Without Configured Authorizer"],
+        "kics": ["0a96ce49-4163-4ee6-8169-eb3b0797d694", "15ccec05-5476-4890-ad19-53991eba1db8"],
+        "trivy": ["AVD-AWS-0004"],
     },
     controls={
         "nist-800-53-r5": ["AC-3", "IA-2"],
@@ -485,6 +486,7 @@ def body_without_validator(api: Api, ctx: Context) -> Verdict:
     references={
         "checkov": ["CKV2_AWS_29"],
         "prowler": ["apigateway_restapi_waf_acl_attached"],
+        "kics": ["a186e82c-1078-4a7b-85d8-579561fde884"],
         "securityhub": ["APIGateway.4"],
     },
     controls={

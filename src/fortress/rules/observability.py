@@ -201,7 +201,8 @@ def log_group_kms(fn: Function, ctx: Context) -> Verdict:
     },
     references={
         "checkov": ["CKV_AWS_50"],
-        "kics": ["Lambda Functions Without X-Ray Tracing"],
+        "kics": ["8152e0cf-d2f0-47ad-96d5-d003a76eabd1"],
+        "trivy": ["AVD-AWS-0066"],
         "securityhub": ["Lambda.7"],
     },
     controls={
@@ -275,7 +276,8 @@ def async_sources(policy: dict[str, Any]) -> list[str]:
     },
     references={
         "checkov": ["CKV_AWS_116"],
-        "kics": ["Lambda Function Without Dead Letter Queue"],
+        "prowler": ["awslambda_function_no_dead_letter_queue"],
+        "kics": ["720f44cf-285e-4b69-8f72-835e6bc1dceb"],
     },
     controls={
         "nist-800-53-r5": ["AU-5", "SI-11"],
@@ -547,7 +549,13 @@ def invoke_not_logged(fn: Function, ctx: Context) -> Verdict:
             "apigateway_restapi_logging_enabled",
             "apigatewayv2_api_access_logging_enabled",
         ],
-        "kics": ["API Gateway With CloudWatch Logging Disabled"],
+        "kics": [
+            "982aa526-6970-4c59-8b9b-2ce7e019fe36",
+            "1b6799eb-4a7a-4b04-9001-8cceb9999326",
+            "9111f9a5-6b80-40f9-bc82-c05f970779c3",
+            "625abc0e-f980-4ac9-a775-f7519ee34296",
+        ],
+        "trivy": ["AVD-AWS-0001"],
         "securityhub": ["APIGateway.1", "APIGateway.9"],
     },
     controls={
