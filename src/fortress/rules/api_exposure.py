@@ -138,7 +138,10 @@ def url_without_auth(fn: Function, ctx: Context) -> Verdict:
         "cloudformation": "Cors:\n  AllowOrigins:\n    - https://app.example.com",
         "terraform": 'cors {\n  allow_origins = ["https://app.example.com"]\n}',
     },
-    references={"prowler": ["awslambda_function_url_cors_policy"]},
+    references={
+        "checkov": ["CKV2_AWS_75"],
+        "prowler": ["awslambda_function_url_cors_policy"],
+    },
     controls={
         "nist-800-53-r5": ["AC-4", "SC-7"],
         "pci-dss-4.0": ["6.2.4"],
