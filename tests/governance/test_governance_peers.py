@@ -124,6 +124,18 @@ def test_rules_peer_console_table(run_cli: Any) -> None:
     assert width <= 100
 
 
+@pytest.mark.parametrize("columns", [60, 80])
+def test_rules_peer_console_fits_a_narrow_terminal(
+    run_cli: Any, monkeypatch: pytest.MonkeyPatch, columns: int
+) -> None:
+    """KICS ids are 36-character UUIDs: the table folds them rather than overflow."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    code, out, _ = run_cli("rules", "--peer", "kics")
+    assert code == 0
+    assert max(len(line) for line in out.splitlines()) <= columns
+    assert "8152e0cf" in out and "FTR-LOG-003" in out
+
+
 def test_rules_peer_json(run_cli: Any) -> None:
     code, out, _ = run_cli("rules", "--peer", "KICS", "--format", "json")
     assert code == 0
@@ -157,3 +169,9 @@ def test_rules_peer_unknown_is_one_line_exit_2(run_cli: Any) -> None:
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and "checkov, prowler, kics, trivy, securityhub" in lines[0]
     assert "\x1b" not in err and "Traceback" not in err
+
+
+def test_rules_peer_and_compliance_do_not_combine(run_cli: Any) -> None:
+    with pytest.raises(SystemExit) as exc:
+        run_cli("rules", "--peer", "checkov", "--compliance", "fsbp")
+    assert exc.value.code == 2

@@ -84,8 +84,12 @@ def _console(peer: Peer) -> None:
     console = terminal()
     console.print(Text(clean(_about(peer))))
     covered = Table(title=clean(_heading(peer)), title_justify="left")
-    id_width = min(36, max(len(_unverified(c.id, c.verified)) for c in peer.checks))
-    covered.add_column(peer.name, overflow="fold", min_width=id_width)
+    # The id column is as wide as the longest id (a KICS UUID is 36), at most a quarter of a
+    # narrow terminal; titles and rules share the rest.
+    id_width = max(len(_unverified(c.id, c.verified)) for c in peer.checks)
+    if console.width < 120:
+        id_width = min(id_width, max(12, console.width // 4))
+    covered.add_column(peer.name, overflow="fold", width=id_width)
     covered.add_column("Title", overflow="fold", ratio=3)
     covered.add_column("Fortress", overflow="fold", ratio=2)
     for c in peer.covered:
@@ -99,7 +103,7 @@ def _console(peer: Peer) -> None:
         title=f"{len(peer.uncovered)} {clean(peer.name)} checks not covered",
         title_justify="left",
     )
-    gaps.add_column(peer.name, overflow="fold", min_width=id_width)
+    gaps.add_column(peer.name, overflow="fold", width=id_width)
     gaps.add_column("Title", overflow="fold", ratio=3)
     gaps.add_column("Why not covered", overflow="fold", ratio=2, style="yellow")
     for c in peer.uncovered:
