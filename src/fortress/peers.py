@@ -26,9 +26,18 @@ class PeerCheck:
     rules: tuple[str, ...]  # empty: not covered
     why: str  # why not covered ("" when covered)
     verified: bool = True
+    # The IaC format a KICS query is for (KICS gives each platform's query its own UUID).
+    platform: str = ""
+
+    @property
+    def label(self) -> str:
+        """The title, with the platform when the peer has several."""
+        return f"{self.title} ({self.platform})" if self.platform else self.title
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "title": self.title}
+        if self.platform:
+            data["platform"] = self.platform
         if self.rules:
             data["rules"] = list(self.rules)
         else:
@@ -94,6 +103,7 @@ def _check(peer: str, entry: Any) -> PeerCheck:
         rules=tuple(map(str, rules)),
         why=why,
         verified=entry.get("verified", True) is not False,
+        platform=str(entry.get("platform") or ""),
     )
 
 

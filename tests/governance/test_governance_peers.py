@@ -145,6 +145,9 @@ def test_rules_peer_json(run_cli: Any) -> None:
     assert by_id["0a96ce49-4163-4ee6-8169-eb3b0797d694"]["rules"] == ["FTR-API-003"]
     assert "not_covered" in by_id["4e1cc5d3-2811-4fb2-861c-ee9b3cb7f90b"]
     assert data["covered"] + data["not_covered"] == len(data["checks"])
+    # One query, one UUID per platform: the SAM query is its own entry.
+    sam = by_id["4ba74f01-aba5-4be2-83bc-be79ff1a3b92"]
+    assert sam["platform"] == "SAM" and sam["rules"] == ["FTR-IAM-005"]
 
 
 def test_rules_peer_markdown(run_cli: Any) -> None:

@@ -67,10 +67,10 @@ def markdown(peer: Peer) -> str:
     ]
     for c in peer.covered:
         ours = "<br>".join(f"{rid} {cell(titles.get(rid, '?'))}" for rid in c.rules)
-        lines.append(f"| {cell(_unverified(c.id, c.verified))} | {cell(c.title)} | {ours} |")
+        lines.append(f"| {cell(_unverified(c.id, c.verified))} | {cell(c.label)} | {ours} |")
     for c in peer.uncovered:
         lines.append(
-            f"| {cell(_unverified(c.id, c.verified))} | {cell(c.title)} | "
+            f"| {cell(_unverified(c.id, c.verified))} | {cell(c.label)} | "
             f"not covered: {cell(c.why)} |"
         )
     return "\n".join(lines) + "\n"
@@ -95,7 +95,7 @@ def _console(peer: Peer) -> None:
     for c in peer.covered:
         covered.add_row(
             Text(clean(_unverified(c.id, c.verified))),
-            Text(clean(c.title)),
+            Text(clean(c.label)),
             Text("\n".join(f"{rid} {clean(titles.get(rid, '?'))}" for rid in c.rules)),
         )
     console.print(covered)
@@ -108,7 +108,7 @@ def _console(peer: Peer) -> None:
     gaps.add_column("Why not covered", overflow="fold", ratio=2, style="yellow")
     for c in peer.uncovered:
         gaps.add_row(
-            Text(clean(_unverified(c.id, c.verified))), Text(clean(c.title)), Text(clean(c.why))
+            Text(clean(_unverified(c.id, c.verified))), Text(clean(c.label)), Text(clean(c.why))
         )
     console.print(gaps)
 

@@ -603,7 +603,8 @@ def _peer_names(peer: str, ids: list[str]) -> list[str]:
     from fortress.peers import get_peer
 
     kics = get_peer("kics")
-    return [kics.title_of(i) or i for i in ids]
+    # One query has one UUID per platform: its name is listed once.
+    return list(dict.fromkeys(kics.title_of(i) or i for i in ids))
 
 
 def markdown_table(entries: list[dict[str, Any]]) -> str:

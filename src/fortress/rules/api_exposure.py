@@ -218,7 +218,11 @@ def _opaque(api: Api) -> Verdict | None:
     references={
         "checkov": ["CKV_AWS_59", "CKV2_AWS_70"],
         "prowler": ["apigateway_restapi_authorizers_enabled"],
-        "kics": ["0a96ce49-4163-4ee6-8169-eb3b0797d694", "15ccec05-5476-4890-ad19-53991eba1db8"],
+        "kics": [
+            "0a96ce49-4163-4ee6-8169-eb3b0797d694",
+            "15ccec05-5476-4890-ad19-53991eba1db8",
+            "7fd0d461-5b8c-4815-898c-f2b4b117eb28",
+        ],
         "trivy": ["AVD-AWS-0004"],
     },
     controls={

@@ -114,6 +114,7 @@ def _aws_managed_key(arn: str, ctx: Context) -> bool:
     references={
         "checkov": ["CKV_AWS_173"],
         "prowler": ["awslambda_function_env_vars_not_encrypted_with_cmk"],
+        "kics": ["a7f8ac28-eed1-483d-87c8-4c325f022572"],
     },
     controls={"nist-800-53-r5": ["SC-12", "SC-28"], "pci-dss-4.0": ["3.5.1"]},
 )

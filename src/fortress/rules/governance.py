@@ -167,7 +167,10 @@ def multi_region_trail(target: AccountTarget, ctx: Context) -> Verdict:
         "cloudformation": "Tags:\n  - Key: owner\n    Value: payments-team",
         "terraform": 'tags = {\n  owner = "payments-team"\n}',
     },
-    references={"securityhub": ["Lambda.6"]},
+    references={
+        "kics": ["a71ecabe-03b6-456a-b3bc-d1a39aa20c98"],
+        "securityhub": ["Lambda.6"],
+    },
     controls={"aws-fsbp": ["Lambda.6"], "nist-800-53-r5": ["CM-8"]},
 )
 def required_tags(fn: Function, ctx: Context) -> Verdict:

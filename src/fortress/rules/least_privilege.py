@@ -395,6 +395,9 @@ def role_privilege_escalation(role: Role, ctx: Context) -> Verdict:
         each function gets more than it needs, and a compromise of one reaches the data of
         all.""",
     remediation="Give each function its own execution role with only the permissions it uses.",
+    references={
+        "kics": ["4ba74f01-aba5-4be2-83bc-be79ff1a3b92"],
+    },
     controls={"nist-800-53-r5": ["AC-6"], "pci-dss-4.0": ["7.2.2"]},
 )
 def role_shared(role: Role, ctx: Context) -> Verdict:
@@ -498,7 +501,7 @@ _REMOVE_PERMISSION = "aws lambda remove-permission --function-name FUNCTION --st
     references={
         "checkov": ["CKV_AWS_301"],
         "prowler": ["awslambda_function_not_publicly_accessible"],
-        "kics": ["e08ed7eb-f3ef-494d-9d22-2e3db756a347"],
+        "kics": ["e08ed7eb-f3ef-494d-9d22-2e3db756a347", "1d6e16f1-5d8a-4379-bfb3-2dadd38ed5a7"],
         "securityhub": ["Lambda.1"],
     },
     controls={
@@ -650,7 +653,11 @@ def function_confused_deputy(fn: Function, ctx: Context) -> Verdict:
         lambda:InvokeFunctionUrl for a function URL).""",
     snippets={"cli": _REMOVE_PERMISSION},
     references={
-        "kics": ["75ec6890-83af-4bf1-9f16-e83726df0bd0", "ad9dabc7-7839-4bae-a957-aa9120013f39"],
+        "kics": [
+            "75ec6890-83af-4bf1-9f16-e83726df0bd0",
+            "ad9dabc7-7839-4bae-a957-aa9120013f39",
+            "9b83114b-b2a1-4534-990d-06da015e47aa",
+        ],
     },
     controls={"nist-800-53-r5": ["AC-3", "AC-6"], "pci-dss-4.0": ["7.2.2"]},
 )
