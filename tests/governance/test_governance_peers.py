@@ -62,7 +62,10 @@ def test_rule_references_name_every_peer_check_the_map_records(peer: str) -> Non
         for rid in rules
         if rid not in named.get(check_id, set())
     ]
-    assert not missing, f"rules lack these {peer} references: {missing}"
+    assert not missing, "\n".join(
+        f"{rid} should name {peer} {check_id} in its references (data/peers.yaml gives it)"
+        for check_id, rid in missing
+    )
 
 
 @pytest.mark.parametrize("peer", PEERS)
@@ -75,7 +78,10 @@ def test_every_rule_reference_is_in_the_map(peer: str) -> None:
         for rid in rules
         if rid not in mapped.get(check_id, set())
     ]
-    assert not extra, f"rule references the map does not record for {peer}: {extra}"
+    assert not extra, "\n".join(
+        f"data/peers.yaml: list {rid} under rules: of {peer} {check_id} (its references name it)"
+        for check_id, rid in extra
+    )
     bad = [i for i in _rule_side(peer) if not p.well_formed(i)]
     assert not bad, f"malformed {peer} ids in rule references: {bad}"
 
