@@ -224,7 +224,11 @@ def role_admin_access(role: Role, ctx: Context) -> Verdict:
         (see the service's "Actions, resources, and condition keys" page, or generate the
         policy from CloudTrail activity with IAM Access Analyzer).""",
     snippets={"cli": _ROLE_CLI},
-    references={"checkov": ["CKV_AWS_63"], "securityhub": ["IAM.21"]},
+    references={
+        "checkov": ["CKV_AWS_63"],
+        "trivy": ["AVD-AWS-0057"],
+        "securityhub": ["IAM.21"],
+    },
     controls={
         "aws-fsbp": ["IAM.21"],
         "nist-800-53-r5": ["AC-3", "AC-6"],
@@ -315,7 +319,10 @@ def _write_on_all(perms: PermissionSet) -> list[tuple[str, str, str]]:
     remediation="""Scope each write and permissions-management action to the ARNs the function
         works on (a table, a bucket prefix, a queue), or add conditions that pin them.""",
     snippets={"cli": _ROLE_CLI},
-    references={"checkov": ["CKV_AWS_355", "CKV_AWS_290"]},
+    references={
+        "checkov": ["CKV_AWS_355", "CKV_AWS_290"],
+        "trivy": ["AVD-AWS-0057"],
+    },
     controls={"nist-800-53-r5": ["AC-3", "AC-6"], "pci-dss-4.0": ["7.2.2"]},
 )
 def role_write_on_all_resources(role: Role, ctx: Context) -> Verdict:
@@ -363,6 +370,7 @@ def role_write_on_all_resources(role: Role, ctx: Context) -> Verdict:
         "checkov": ["CKV_AWS_286"],
         "prowler": ["iam_policy_allows_privilege_escalation"],
         "kics": ["1b3af2f9-af8c-4dfc-a0f1-a03adb70deb2"],
+        "trivy": ["AVD-AWS-0348"],
     },
     controls={"nist-800-53-r5": ["AC-6", "AC-6(10)"], "pci-dss-4.0": ["7.2.2"]},
 )

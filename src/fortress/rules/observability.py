@@ -150,6 +150,7 @@ def log_group_retention(fn: Function, ctx: Context) -> Verdict:
     references={
         "checkov": ["CKV_AWS_158"],
         "prowler": ["cloudwatch_log_group_kms_encryption_enabled"],
+        "trivy": ["AVD-AWS-0017"],
     },
     controls={
         "nist-800-53-r5": ["AU-9", "SC-28"],
