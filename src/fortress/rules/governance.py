@@ -104,7 +104,10 @@ def _problems(trail: Trail) -> tuple[list[str], list[str]]:
     },
     references={
         "checkov": ["CKV_AWS_67"],
-        "prowler": ["cloudtrail_multi_region_enabled_logging_management_events"],
+        "prowler": [
+            "cloudtrail_multi_region_enabled_logging_management_events",
+            "cloudtrail_multi_region_enabled",
+        ],
         "securityhub": ["CloudTrail.1"],
     },
     controls={

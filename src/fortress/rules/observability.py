@@ -95,7 +95,10 @@ def _template(ctx: Context) -> bool:
             "  retention_in_days = 365\n}"
         ),
     },
-    references={"checkov": ["CKV_AWS_66", "CKV_AWS_338"]},
+    references={
+        "checkov": ["CKV_AWS_66", "CKV_AWS_338"],
+        "prowler": ["cloudwatch_log_group_retention_policy_specific_days_enabled"],
+    },
     controls={
         "nist-800-53-r5": ["AU-4", "AU-11"],
         "pci-dss-4.0": ["10.5.1"],
