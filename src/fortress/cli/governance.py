@@ -65,12 +65,19 @@ def add_scan_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_rules_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+    views = parser.add_mutually_exclusive_group()
+    views.add_argument(
         "--compliance",
         action="append",
         default=[],
         metavar="NAME",
         help="list which rules cover each control of a framework (or all)",
+    )
+    views.add_argument(
+        "--peer",
+        metavar="NAME",
+        help="the migration table from a peer tool's checks to Fortress rules, with the checks "
+        "no rule covers and why: checkov, prowler, kics, trivy or securityhub",
     )
 
 

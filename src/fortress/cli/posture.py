@@ -566,6 +566,10 @@ def catalogue() -> list[dict[str, Any]]:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
+    if args.peer is not None:
+        from fortress.cli.peers import rules_peer
+
+        return rules_peer(args.peer, args.format)
     if args.compliance:
         return governance.rules_compliance(args.compliance, args.format)
     entries = catalogue()
@@ -592,6 +596,17 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def _peer_names(peer: str, ids: list[str]) -> list[str]:
+    """KICS ids are query UUIDs: the table shows the query names the peer map records."""
+    if peer != "kics":
+        return ids
+    from fortress.peers import get_peer
+
+    kics = get_peer("kics")
+    # One query has one UUID per platform: its name is listed once.
+    return list(dict.fromkeys(kics.title_of(i) or i for i in ids))
+
+
 def markdown_table(entries: list[dict[str, Any]]) -> str:
     lines = [
         "| Id | Severity | Practice | Title | Peer checks |",
@@ -600,7 +615,9 @@ def markdown_table(entries: list[dict[str, Any]]) -> str:
     for e in entries:
         if e["kind"] != "posture":
             continue
-        refs = "; ".join(f"{k}: {', '.join(v)}" for k, v in e["references"].items() if v)
+        refs = "; ".join(
+            f"{k}: {', '.join(_peer_names(k, v))}" for k, v in e["references"].items() if v
+        )
         lines.append(f"| {e['id']} | {e['severity']} | {e['practice']} | {e['title']} | {refs} |")
     detections = [e for e in entries if e["kind"] == "detection"]
     if detections:

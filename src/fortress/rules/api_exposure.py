@@ -138,7 +138,10 @@ def url_without_auth(fn: Function, ctx: Context) -> Verdict:
         "cloudformation": "Cors:\n  AllowOrigins:\n    - https://app.example.com",
         "terraform": 'cors {\n  allow_origins = ["https://app.example.com"]\n}',
     },
-    references={"prowler": ["awslambda_function_url_cors_policy"]},
+    references={
+        "checkov": ["CKV2_AWS_75"],
+        "prowler": ["awslambda_function_url_cors_policy"],
+    },
     controls={
         "nist-800-53-r5": ["AC-4", "SC-7"],
         "pci-dss-4.0": ["6.2.4"],
@@ -213,9 +216,14 @@ def _opaque(api: Api) -> Verdict | None:
         ),
     },
     references={
-        "checkov": ["CKV_AWS_59"],
+        "checkov": ["CKV_AWS_59", "CKV2_AWS_70"],
         "prowler": ["apigateway_restapi_authorizers_enabled"],
-        "kics": ["API Gateway Without Configured Authorizer"],
+        "kics": [
+            "0a96ce49-4163-4ee6-8169-eb3b0797d694",
+            "15ccec05-5476-4890-ad19-53991eba1db8",
+            "7fd0d461-5b8c-4815-898c-f2b4b117eb28",
+        ],
+        "trivy": ["AVD-AWS-0004"],
     },
     controls={
         "nist-800-53-r5": ["AC-3", "IA-2"],
@@ -485,6 +493,7 @@ def body_without_validator(api: Api, ctx: Context) -> Verdict:
     references={
         "checkov": ["CKV2_AWS_29"],
         "prowler": ["apigateway_restapi_waf_acl_attached"],
+        "kics": ["a186e82c-1078-4a7b-85d8-579561fde884"],
         "securityhub": ["APIGateway.4"],
     },
     controls={

@@ -111,7 +111,11 @@ def _aws_managed_key(arn: str, ctx: Context) -> bool:
         "cloudformation": "KmsKeyArn: !GetAtt FunctionKey.Arn",
         "terraform": "kms_key_arn = aws_kms_key.fn.arn",
     },
-    references={"checkov": ["CKV_AWS_173"]},
+    references={
+        "checkov": ["CKV_AWS_173"],
+        "prowler": ["awslambda_function_env_vars_not_encrypted_with_cmk"],
+        "kics": ["a7f8ac28-eed1-483d-87c8-4c325f022572"],
+    },
     controls={"nist-800-53-r5": ["SC-12", "SC-28"], "pci-dss-4.0": ["3.5.1"]},
 )
 def function_env_cmk(fn: Function, ctx: Context) -> Verdict:
@@ -166,6 +170,7 @@ def _layer_account(arn: str) -> str | None:
             "aws lambda publish-layer-version --layer-name NAME --zip-file fileb://layer.zip"
         ),
     },
+    references={"prowler": ["awslambda_function_using_cross_account_layers"]},
     controls={"nist-800-53-r5": ["SR-3", "SR-11", "SI-7"], "pci-dss-4.0": ["6.3.2"]},
 )
 def function_untrusted_layer(fn: Function, ctx: Context) -> Verdict:

@@ -104,7 +104,10 @@ def _problems(trail: Trail) -> tuple[list[str], list[str]]:
     },
     references={
         "checkov": ["CKV_AWS_67"],
-        "prowler": ["cloudtrail_multi_region_enabled_logging_management_events"],
+        "prowler": [
+            "cloudtrail_multi_region_enabled_logging_management_events",
+            "cloudtrail_multi_region_enabled",
+        ],
         "securityhub": ["CloudTrail.1"],
     },
     controls={
@@ -167,7 +170,11 @@ def multi_region_trail(target: AccountTarget, ctx: Context) -> Verdict:
         "cloudformation": "Tags:\n  - Key: owner\n    Value: payments-team",
         "terraform": 'tags = {\n  owner = "payments-team"\n}',
     },
-    controls={"nist-800-53-r5": ["CM-8"]},
+    references={
+        "kics": ["a71ecabe-03b6-456a-b3bc-d1a39aa20c98"],
+        "securityhub": ["Lambda.6"],
+    },
+    controls={"aws-fsbp": ["Lambda.6"], "nist-800-53-r5": ["CM-8"]},
 )
 def required_tags(fn: Function, ctx: Context) -> Verdict:
     tags: object = fn.tags

@@ -151,7 +151,7 @@ _ROLE_CLI = (
             "iam_aws_attached_policy_no_administrative_privileges",
             "iam_inline_policy_no_administrative_privileges",
         ],
-        "kics": ["IAM Policies With Full Privileges"],
+        "kics": ["2f37c4a3-58b9-4afe-8a87-d7f1d2286f84"],
         "securityhub": ["IAM.1"],
     },
     controls={
@@ -224,7 +224,11 @@ def role_admin_access(role: Role, ctx: Context) -> Verdict:
         (see the service's "Actions, resources, and condition keys" page, or generate the
         policy from CloudTrail activity with IAM Access Analyzer).""",
     snippets={"cli": _ROLE_CLI},
-    references={"checkov": ["CKV_AWS_63"], "securityhub": ["IAM.21"]},
+    references={
+        "checkov": ["CKV_AWS_63"],
+        "trivy": ["AVD-AWS-0057"],
+        "securityhub": ["IAM.21"],
+    },
     controls={
         "aws-fsbp": ["IAM.21"],
         "nist-800-53-r5": ["AC-3", "AC-6"],
@@ -315,7 +319,10 @@ def _write_on_all(perms: PermissionSet) -> list[tuple[str, str, str]]:
     remediation="""Scope each write and permissions-management action to the ARNs the function
         works on (a table, a bucket prefix, a queue), or add conditions that pin them.""",
     snippets={"cli": _ROLE_CLI},
-    references={"checkov": ["CKV_AWS_355", "CKV_AWS_290"]},
+    references={
+        "checkov": ["CKV_AWS_355", "CKV_AWS_290"],
+        "trivy": ["AVD-AWS-0057"],
+    },
     controls={"nist-800-53-r5": ["AC-3", "AC-6"], "pci-dss-4.0": ["7.2.2"]},
 )
 def role_write_on_all_resources(role: Role, ctx: Context) -> Verdict:
@@ -359,7 +366,12 @@ def role_write_on_all_resources(role: Role, ctx: Context) -> Verdict:
         role ARNs with an iam:PassedToService condition, lambda:Update* to the function's own
         ARN, IAM write actions not at all for a workload role.""",
     snippets={"cli": _ROLE_CLI},
-    references={"checkov": ["CKV_AWS_286"], "prowler": ["iam_policy_allows_privilege_escalation"]},
+    references={
+        "checkov": ["CKV_AWS_286"],
+        "prowler": ["iam_policy_allows_privilege_escalation"],
+        "kics": ["1b3af2f9-af8c-4dfc-a0f1-a03adb70deb2"],
+        "trivy": ["AVD-AWS-0348"],
+    },
     controls={"nist-800-53-r5": ["AC-6", "AC-6(10)"], "pci-dss-4.0": ["7.2.2"]},
 )
 def role_privilege_escalation(role: Role, ctx: Context) -> Verdict:
@@ -391,6 +403,9 @@ def role_privilege_escalation(role: Role, ctx: Context) -> Verdict:
         each function gets more than it needs, and a compromise of one reaches the data of
         all.""",
     remediation="Give each function its own execution role with only the permissions it uses.",
+    references={
+        "kics": ["4ba74f01-aba5-4be2-83bc-be79ff1a3b92"],
+    },
     controls={"nist-800-53-r5": ["AC-6"], "pci-dss-4.0": ["7.2.2"]},
 )
 def role_shared(role: Role, ctx: Context) -> Verdict:
@@ -494,7 +509,7 @@ _REMOVE_PERMISSION = "aws lambda remove-permission --function-name FUNCTION --st
     references={
         "checkov": ["CKV_AWS_301"],
         "prowler": ["awslambda_function_not_publicly_accessible"],
-        "kics": ["Lambda Permission Principal Is Wildcard"],
+        "kics": ["e08ed7eb-f3ef-494d-9d22-2e3db756a347", "1d6e16f1-5d8a-4379-bfb3-2dadd38ed5a7"],
         "securityhub": ["Lambda.1"],
     },
     controls={
@@ -595,7 +610,10 @@ def function_untrusted_account(fn: Function, ctx: Context) -> Verdict:
             "--source-arn arn:aws:s3:::BUCKET --source-account ACCOUNT"
         ),
     },
-    references={"checkov": ["CKV_AWS_364"]},
+    references={
+        "checkov": ["CKV_AWS_364"],
+        "trivy": ["AVD-AWS-0067"],
+    },
     controls={"nist-800-53-r5": ["AC-3", "AC-6"], "pci-dss-4.0": ["7.2.1"]},
 )
 def function_confused_deputy(fn: Function, ctx: Context) -> Verdict:
@@ -642,7 +660,13 @@ def function_confused_deputy(fn: Function, ctx: Context) -> Verdict:
     remediation="""Replace the statement by one granting only lambda:InvokeFunction (or
         lambda:InvokeFunctionUrl for a function URL).""",
     snippets={"cli": _REMOVE_PERMISSION},
-    references={"kics": ["Lambda Permission Misconfigured"]},
+    references={
+        "kics": [
+            "75ec6890-83af-4bf1-9f16-e83726df0bd0",
+            "ad9dabc7-7839-4bae-a957-aa9120013f39",
+            "9b83114b-b2a1-4534-990d-06da015e47aa",
+        ],
+    },
     controls={"nist-800-53-r5": ["AC-3", "AC-6"], "pci-dss-4.0": ["7.2.2"]},
 )
 def function_policy_beyond_invoke(fn: Function, ctx: Context) -> Verdict:

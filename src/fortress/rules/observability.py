@@ -95,7 +95,10 @@ def _template(ctx: Context) -> bool:
             "  retention_in_days = 365\n}"
         ),
     },
-    references={"checkov": ["CKV_AWS_66", "CKV_AWS_338"]},
+    references={
+        "checkov": ["CKV_AWS_66", "CKV_AWS_338"],
+        "prowler": ["cloudwatch_log_group_retention_policy_specific_days_enabled"],
+    },
     controls={
         "nist-800-53-r5": ["AU-4", "AU-11"],
         "pci-dss-4.0": ["10.5.1"],
@@ -150,6 +153,7 @@ def log_group_retention(fn: Function, ctx: Context) -> Verdict:
     references={
         "checkov": ["CKV_AWS_158"],
         "prowler": ["cloudwatch_log_group_kms_encryption_enabled"],
+        "trivy": ["AVD-AWS-0017"],
     },
     controls={
         "nist-800-53-r5": ["AU-9", "SC-28"],
@@ -201,7 +205,12 @@ def log_group_kms(fn: Function, ctx: Context) -> Verdict:
     },
     references={
         "checkov": ["CKV_AWS_50"],
-        "kics": ["Lambda Functions Without X-Ray Tracing"],
+        "kics": [
+            "8152e0cf-d2f0-47ad-96d5-d003a76eabd1",
+            "9488c451-074e-4cd3-aee3-7db6104f542c",
+            "dc1ab429-1481-4540-9b1d-280e3f15f1f8",
+        ],
+        "trivy": ["AVD-AWS-0066"],
         "securityhub": ["Lambda.7"],
     },
     controls={
@@ -275,7 +284,12 @@ def async_sources(policy: dict[str, Any]) -> list[str]:
     },
     references={
         "checkov": ["CKV_AWS_116"],
-        "kics": ["Lambda Function Without Dead Letter Queue"],
+        "prowler": ["awslambda_function_no_dead_letter_queue"],
+        "kics": [
+            "720f44cf-285e-4b69-8f72-835e6bc1dceb",
+            "c2eae442-d3ba-4cb1-84ca-1db4f80eae3d",
+            "cb2f612b-ed42-4ff5-9fb9-255c73d39a18",
+        ],
     },
     controls={
         "nist-800-53-r5": ["AU-5", "SI-11"],
@@ -547,7 +561,15 @@ def invoke_not_logged(fn: Function, ctx: Context) -> Verdict:
             "apigateway_restapi_logging_enabled",
             "apigatewayv2_api_access_logging_enabled",
         ],
-        "kics": ["API Gateway With CloudWatch Logging Disabled"],
+        "kics": [
+            "982aa526-6970-4c59-8b9b-2ce7e019fe36",
+            "1b6799eb-4a7a-4b04-9001-8cceb9999326",
+            "9111f9a5-6b80-40f9-bc82-c05f970779c3",
+            "625abc0e-f980-4ac9-a775-f7519ee34296",
+            "80d45af4-4920-4236-a56e-b7ef419d1941",
+            "0a994e04-c6dc-471d-817e-d37451d18a3b",
+        ],
+        "trivy": ["AVD-AWS-0001"],
         "securityhub": ["APIGateway.1", "APIGateway.9"],
     },
     controls={

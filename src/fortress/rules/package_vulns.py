@@ -29,7 +29,8 @@ _REMEDIATION = """
 """
 _REFERENCES = {
     "inspector": ["Lambda standard scanning"],
-    "trivy": ["vulnerability scanning (lambda)"],
+    # Trivy's vulnerability scanner, not a misconfiguration check (no AVD id).
+    "trivy-scanner": ["vuln (Lambda packages and layers)"],
 }
 _CONTROLS = {
     "nist-800-53-r5": ["RA-5", "SI-2"],

@@ -220,6 +220,9 @@ def secrets_in_environment(fn: Function, ctx: Context) -> Verdict:
         ),
         "terraform": ("variables = {\n  SECRET_ID = aws_secretsmanager_secret.backend.name\n}"),
     },
+    references={
+        "prowler": ["apigateway_restapi_no_secrets_in_stage_variables"],
+    },
     controls={"nist-800-53-r5": ["IA-5(7)", "SC-28"], "pci-dss-4.0": ["8.3.2", "8.6.2"]},
 )
 def secrets_in_stage_variables(target: StageTarget, ctx: Context) -> Verdict:
