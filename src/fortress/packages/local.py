@@ -71,6 +71,9 @@ def walk(
     total = 0
     for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS)
+        # os.walk yields paths under ``base`` as given: the relative path is a slice (no
+        # relpath/Path per file, which cost more than reading a small file).
+        prefix = dirpath[len(base) + 1 :].replace(os.sep, "/")
         for name in sorted(filenames):
             full = os.path.join(dirpath, name)
             try:
@@ -79,7 +82,7 @@ def walk(
                 continue
             if not stat.S_ISREG(info.st_mode):  # symlink, FIFO, socket, device: never opened
                 continue
-            rel = Path(os.path.relpath(full, base)).as_posix()
+            rel = f"{prefix}/{name}" if prefix else name
             if patterns and not _included(rel, patterns):
                 continue
             total += info.st_size

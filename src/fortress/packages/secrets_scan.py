@@ -17,7 +17,6 @@ variable and in code. A package is mostly other people's code, so the scan is tu
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,7 +46,7 @@ _SKIP_NAMES = frozenset(
         "license.md",
     }
 )
-_SKIP_GLOBS = ("*.deps.json", "*.min.js", "*.min.mjs", "*.min.css", "*.map", "*.pyc", "*.pyi")
+_SKIP_SUFFIXES = (".deps.json", ".min.js", ".min.mjs", ".min.css", ".map", ".pyc", ".pyi")
 # Test fixtures of vendored packages (node_modules/x/test/…, site-packages/x/tests/…).
 _VENDORED_TESTS = re.compile(
     r"(?:^|/)(?:node_modules|site-packages)/(?:.+/)?(?:tests?|__tests__|fixtures?|spec)/"
@@ -65,7 +64,7 @@ def skipped_file(path: str) -> bool:
     name = path.rsplit("/", 1)[-1].lower()
     if name in _SKIP_NAMES:
         return True
-    if any(fnmatch.fnmatchcase(name, glob) for glob in _SKIP_GLOBS):
+    if name.endswith(_SKIP_SUFFIXES):
         return True
     return bool(_VENDORED_TESTS.search(path))
 

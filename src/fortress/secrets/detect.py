@@ -413,7 +413,8 @@ def regex_matches(text: str) -> list[tuple[str, str]]:
 # Most lines of a package match no detector. Running every detector on every line costs ~45
 # regex calls per line (about 1 MB/s); instead one RE2 automaton (a DFA: linear time, one pass
 # over the bytes) finds the lines where any detector *could* match, and only those lines go
-# through the detectors. The automaton is a superset of the detectors by construction: each
+# through the detectors (a pattern that would slow the shared automaton down gets its own,
+# see ``_heavy``). The automata are a superset of the detectors by construction: each
 # pattern is relaxed (lookarounds and ``\b`` dropped, ``{m,n}`` over RE2's limit opened to
 # ``{m,}``, ``^``/``$`` at line boundaries) and its ``\s``, ``\d`` and ``\w`` widened to the
 # Unicode classes Python gives them (RE2's are ASCII-only), which can only add matches; a
@@ -474,13 +475,16 @@ def _relax(pattern: str) -> str:
     )
 
 
-def _literal_led(pattern: str, flags: int) -> bool:
-    """Whether every match of ``pattern`` starts with at least two literal characters.
+# A pattern that starts with a class and carries long counted repeats of classes
+# (``[MNO][\w-]{23,25}\.[\w-]{6}\.[\w-]{27}``) multiplies the states of a combined DFA: measured
+# on real package code, adding Discord's pattern to the others made the shared pass 40x slower,
+# while the 43 other patterns together cost about what one costs alone.
+_HEAVY_REPEATS = 50
 
-    Such patterns share one automaton cheaply (its states stay few: nothing happens until a
-    literal is seen); patterns that start with a class and a counted repeat
-    (``[0-9a-z]{32}-us…``) make a combined DFA explode, so they get an automaton each.
-    """
+
+def _heavy(pattern: str, flags: int) -> bool:
+    """Whether ``pattern`` gets an automaton of its own (see ``_HEAVY_REPEATS``): its counted
+    repeats before the first run of two literal characters add up to more than the limit."""
     import re._constants as c
     import re._parser as parser
 
@@ -499,10 +503,27 @@ def _literal_led(pattern: str, flags: int) -> bool:
             return 0
         return count
 
+    def weight(op: Any, arg: Any) -> int:
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            low, high, inner = arg
+            bound = low if high is c.MAXREPEAT else high
+            return (bound if bound > 1 else 0) + sum(weight(o, a) for o, a in inner)
+        if op is c.SUBPATTERN:
+            return sum(weight(o, a) for o, a in arg[3])
+        if op is c.BRANCH:
+            return max((sum(weight(o, a) for o, a in b) for b in arg[1]), default=0)
+        return 0
+
     try:
-        return lead(list(parser.parse(pattern, flags))) >= 2
-    except (re.error, RecursionError, TypeError, IndexError):
-        return False
+        items = list(parser.parse(pattern, flags))
+    except (re.error, RecursionError, TypeError, IndexError, ValueError):
+        return True
+    total = 0
+    for index, (op, arg) in enumerate(items):
+        if lead(items[index:]) >= 2:
+            break  # a literal run the automaton waits for: nothing costly before it
+        total += weight(op, arg)
+    return total > _HEAVY_REPEATS
 
 
 @dataclass(frozen=True)
@@ -554,7 +575,7 @@ def _build(patterns: Iterable[tuple[str, int]]) -> _Prefilter:
             piece = f"(?i:{relaxed})" if flags & re.IGNORECASE else f"(?:{relaxed})"
             try:
                 re2.compile(piece.encode(), options)
-                (shared if _literal_led(pattern, flags) else alone).append(piece)
+                (alone if _heavy(pattern, flags) else shared).append(piece)
                 continue
             except re2.error:
                 pass
