@@ -1,3 +1,5 @@
 from fortress.cli import run
 
-run()
+# Guarded: worker processes (spawned for package analysis) import this module again.
+if __name__ == "__main__":
+    run()

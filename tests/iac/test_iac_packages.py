@@ -366,3 +366,34 @@ def test_a_fifo_in_the_code_folder_is_skipped_not_opened(
     os.mkfifo(project / "src" / "pipe.py")
     _code, report, _ = scan(capsys, str(project))
     assert statuses(report)[("FTR-SEC-004", "Fn")] == "fail"
+
+
+def test_worker_processes_give_the_same_report_as_one_process(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Distinct packages are analysed in worker processes (vulnerabilities matched in the
+    parent): the findings are exactly those of the one-process path, in the same order."""
+    from fortress.packages import iac
+
+    project = sam(tmp_path / "p")
+    tree(tmp_path / "p" / "src" / "more", BAD_CODE)  # a fifth distinct package
+    spawned: list[int] = []
+    real = iac._analyse_units
+
+    def spy(units: Any, workdir: Any, vulndb: Any, limits: Any, workers: int) -> Any:
+        spawned.append(workers)
+        return real(units, workdir, vulndb, limits, workers)
+
+    monkeypatch.setattr(iac, "_analyse_units", spy)
+    monkeypatch.setattr(iac.os, "cpu_count", lambda: 2)  # a pool even on a one-core machine
+    _, pooled, _ = scan(capsys, str(project), "--osv-db", str(DEMO_OSV))
+    monkeypatch.setattr(iac, "PARALLEL_FROM", 1000)
+    _, single, _ = scan(capsys, str(project), "--osv-db", str(DEMO_OSV))
+    assert spawned[0] > 1 and spawned[1] == 1, spawned
+    keep = ("rule_id", "status", "resource", "message", "evidence")
+    assert [{k: f.get(k) for k in keep} for f in pooled["findings"]] == [
+        {k: f.get(k) for k in keep} for f in single["findings"]
+    ]
+    assert any(
+        f["rule_id"] == "FTR-PATCH-005" and f["status"] == "fail" for f in pooled["findings"]
+    )

@@ -10,6 +10,7 @@ stops the others: its failure is recorded in ``skipped`` with the reason.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TypeVar
 
 from fortress.inventory import (
@@ -81,6 +82,20 @@ def analyse(
         vulndb=vulndb.label if vulndb is not None else None,
         skipped=skipped,
     )
+
+
+def add_vulnerabilities(package: PackageAnalysis, vulndb: VulnDb | None) -> PackageAnalysis:
+    """``package`` (analysed without a database, e.g. in a worker process) matched against
+    ``vulndb`` here: the index stays in one process instead of being copied to each worker."""
+    if vulndb is None or package.status != PACKAGE_ANALYSED:
+        return package
+    if "dependencies" in package.skipped or package.skipped.get("vulnerabilities") != NO_VULNDB:
+        return package
+    skipped = dict(package.skipped)
+    del skipped["vulnerabilities"]
+    none: list[Vulnerability] = []
+    found = _guarded(skipped, "vulnerabilities", lambda: vulndb.match(package.dependencies), none)
+    return replace(package, vulnerabilities=found, vulndb=vulndb.label, skipped=skipped)
 
 
 def unreadable(location: str, reason: str) -> PackageAnalysis:

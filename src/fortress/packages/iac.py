@@ -3,14 +3,17 @@ disk and handed to :func:`fortress.packages.analyse.analyse`.
 
 Code that exists only in S3 or as a container image is not read: the package is recorded as
 unknown with the reason (an image keeps its URI). The same folder or zip used by several
-functions is read once (cached by resolved path, runtime and patterns).
+functions is read once (cached by resolved path, runtime and patterns); distinct packages are
+spread over worker processes when there are several.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +32,7 @@ from fortress.inventory import (
     PackageAnalysis,
 )
 from fortress.packages import local
-from fortress.packages.analyse import analyse, unreadable
+from fortress.packages.analyse import add_vulnerabilities, analyse, unreadable
 from fortress.packages.osv import VulnDb
 from fortress.safeio import within
 
@@ -106,71 +109,167 @@ def reads_local_code(inventory: Inventory) -> bool:
     return any(item.code is not None and item.code.kind in _LOCAL for item in items)
 
 
+@dataclass
+class _Unit:
+    """One distinct package to analyse and the functions or layers that deploy it."""
+
+    code: CodeSource
+    root: Path
+    handler: str | None
+    runtime: str | None
+    layer: str | None
+    items: list[tuple[str, Function | LayerVersion]] = field(default_factory=list)
+
+
+# Distinct local packages from which analysis is spread over worker processes: below it,
+# starting workers (each imports the analysers) costs more than it saves.
+PARALLEL_FROM = 4
+MAX_WORKERS = 4
+
+
+def _units(items: list[tuple[str, Function | LayerVersion]], root_of: RootOf) -> list[_Unit]:
+    units: dict[tuple[str, ...], _Unit] = {}
+    for index, (subject, item) in enumerate(items):
+        code = item.code
+        assert code is not None
+        handler = runtime = layer = None
+        if isinstance(item, Function):
+            handler = item.handler if isinstance(item.handler, str) else None
+            runtime = item.runtime if isinstance(item.runtime, str) else None
+        else:
+            layer = item.arn
+        root = _root(root_of, item)
+        key: tuple[str, ...] = ("item", str(index))
+        if code.kind in (CODE_DIR, CODE_ZIP) and code.path:
+            key = (
+                code.kind,
+                os.path.realpath(code.path),
+                str(root),
+                runtime or "",
+                handler or "",
+                layer or "",
+                "\0".join(code.patterns),
+            )
+        unit = units.setdefault(key, _Unit(code, root, handler, runtime, layer))
+        unit.items.append((subject, item))
+    return list(units.values())
+
+
+def _workers(units: list[_Unit], wanted: int | None) -> int:
+    local_units = sum(1 for u in units if u.code.kind in (CODE_DIR, CODE_ZIP))
+    if wanted is not None:
+        return max(1, min(wanted, local_units))
+    if local_units < PARALLEL_FROM:
+        return 1
+    return max(1, min(os.cpu_count() or 1, MAX_WORKERS, local_units))
+
+
+def _analyse_units(
+    units: list[_Unit],
+    workdir: Path,
+    vulndb: VulnDb | None,
+    limits: local.LocalLimits,
+    workers: int,
+) -> Iterator[tuple[_Unit, PackageAnalysis]]:
+    """Each unit with its analysis. With ``workers`` > 1, local folders and zips are analysed
+    in worker processes (the secret scan is CPU-bound; threads would share one core) and
+    matched against the OSV index here; a worker that fails hands its unit back to this
+    process, so a broken pool never loses a package."""
+
+    def here(unit: _Unit, folder: Path, db: VulnDb | None) -> PackageAnalysis:
+        return _one(
+            unit.code,
+            unit.root,
+            folder,
+            handler=unit.handler,
+            runtime=unit.runtime,
+            layer=unit.layer,
+            vulndb=db,
+            limits=limits,
+        )
+
+    pooled = [u for u in units if u.code.kind in (CODE_DIR, CODE_ZIP)] if workers > 1 else []
+    in_pool = {id(u) for u in pooled}
+    for unit in units:
+        if id(unit) not in in_pool:
+            yield unit, here(unit, workdir, vulndb)
+    if not pooled:
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures: dict[Future[PackageAnalysis], tuple[_Unit, Path]] = {}
+        for number, unit in enumerate(pooled):
+            folder = workdir / f"worker-{number}"
+            folder.mkdir(mode=0o700)
+            future = pool.submit(
+                _one,
+                unit.code,
+                unit.root,
+                folder,
+                handler=unit.handler,
+                runtime=unit.runtime,
+                layer=unit.layer,
+                vulndb=None,
+                limits=limits,
+            )
+            futures[future] = (unit, folder)
+        for future in as_completed(futures):
+            unit, folder = futures[future]
+            try:
+                package = add_vulnerabilities(future.result(), vulndb)
+            except Exception:  # a dead or failing worker: analyse the unit here
+                package = here(unit, folder, vulndb)
+            yield unit, package
+
+
 def analyse_inventory(
     inventory: Inventory,
     root_of: RootOf,
     vulndb: VulnDb | None = None,
     on_progress: Callable[[str], None] | None = None,
     limits: local.LocalLimits | None = None,
+    workers: int | None = None,
 ) -> IacPackages:
-    """Set ``package`` on every function and layer of ``inventory`` that has ``code``."""
+    """Set ``package`` on every function and layer of ``inventory`` that has ``code``.
+
+    Each distinct package (same resolved path, runtime, handler and patterns) is analysed
+    once, however many functions deploy it; ``workers`` processes (default: one per core, up
+    to ``MAX_WORKERS``, once there are ``PARALLEL_FROM`` distinct local packages) share the
+    work.
+    """
     limits = limits or local.LocalLimits()
     result = IacPackages()
-    cache: dict[tuple[str, ...], PackageAnalysis] = {}
     items: list[tuple[str, Function | LayerVersion]] = [
         (f"function {fn.name}", fn) for fn in inventory.functions if fn.code is not None
     ]
     items += [(f"layer {ly.name}", ly) for ly in inventory.layers if ly.code is not None]
+    units = _units(items, root_of)
     with tempfile.TemporaryDirectory(prefix="fortress-iac-") as tmp:
         workdir = Path(tmp)
-        for subject, item in items:
-            code = item.code
-            assert code is not None
-            handler = runtime = layer = None
-            if isinstance(item, Function):
-                handler = item.handler if isinstance(item.handler, str) else None
-                runtime = item.runtime if isinstance(item.runtime, str) else None
-            else:
-                layer = item.arn
-            root = _root(root_of, item)
-            key: tuple[str, ...] | None = None
-            if code.kind in (CODE_DIR, CODE_ZIP) and code.path:
-                key = (
-                    code.kind,
-                    os.path.realpath(code.path),
-                    str(root),
-                    runtime or "",
-                    handler or "",
-                    layer or "",
-                    "\0".join(code.patterns),
-                )
-            if on_progress:
-                on_progress(subject)
-            if key is not None and key in cache:
-                package = cache[key]
-            else:
-                package = _one(
-                    code,
-                    root,
-                    workdir,
-                    handler=handler,
-                    runtime=runtime,
-                    layer=layer,
-                    vulndb=vulndb,
-                    limits=limits,
-                )
-                if key is not None:
-                    cache[key] = package
-            item.package = package
-            if package.status == PACKAGE_ANALYSED:
-                result.analysed += 1
-            elif code.kind in _LOCAL and package.status == PACKAGE_NOT_RUN:
-                result.missing.append((subject, package.reason))
-            elif code.kind in _LOCAL:
-                result.unreadable.append((subject, package.reason))
-            else:
-                result.remote += 1
+        done = _analyse_units(units, workdir, vulndb, limits, _workers(units, workers))
+        packages: dict[int, PackageAnalysis] = {}
+        for unit, package in done:
+            packages[id(unit)] = package
+            for subject, _ in unit.items:
+                if on_progress:
+                    on_progress(subject)
+        for unit in units:  # in input order, whatever order the workers finished in
+            package = packages[id(unit)]
+            for subject, item in unit.items:
+                item.package = package
+                _count(result, subject, unit.code, package)
     return result
+
+
+def _count(result: IacPackages, subject: str, code: CodeSource, package: PackageAnalysis) -> None:
+    if package.status == PACKAGE_ANALYSED:
+        result.analysed += 1
+    elif code.kind in _LOCAL and package.status == PACKAGE_NOT_RUN:
+        result.missing.append((subject, package.reason))
+    elif code.kind in _LOCAL:
+        result.unreadable.append((subject, package.reason))
+    else:
+        result.remote += 1
 
 
 def analyse_path(
