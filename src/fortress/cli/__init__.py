@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 
 from fortress import __version__
@@ -60,6 +60,17 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    """A command function imported when the command runs, not when the parser is built (so
+    that ``fortress scan`` does not pay for boto3, CycloneDX, … that other commands need)."""
+
+    def command(args: argparse.Namespace) -> int:
+        func: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(module), name)
+        return func(args)
+
+    return command
 
 
 COMMAND_MODULES = (

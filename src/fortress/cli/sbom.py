@@ -18,12 +18,14 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fortress.cli import validate
 from fortress.errors import FortressError
 from fortress.inventory import PACKAGE_ANALYSED
-from fortress.packages import sbom
+
+if TYPE_CHECKING:  # CycloneDX is imported when the command runs, not at start-up
+    from fortress.packages import sbom
 
 
 def register(sub: Any) -> None:
@@ -69,6 +71,7 @@ def _vulndb(path: Path | None) -> Any:
 def _iac_subjects(folder: Path, args: argparse.Namespace) -> list[sbom.SbomSubject] | None:
     """The SBOM subjects of the IaC templates in ``folder``; None when it holds none."""
     from fortress.errors import InputError
+    from fortress.packages import sbom
     from fortress.scan import iac_inputs, load_iac
     from fortress.sources.base import IacOptions
 
@@ -90,6 +93,7 @@ def _iac_subjects(folder: Path, args: argparse.Namespace) -> list[sbom.SbomSubje
 
 
 def _path_subject(path: Path, args: argparse.Namespace) -> sbom.SbomSubject:
+    from fortress.packages import sbom
     from fortress.packages.iac import analyse_path
 
     facts = analyse_path(path, vulndb=_vulndb(args.osv_db), runtime=args.runtime)
@@ -101,6 +105,7 @@ def _path_subject(path: Path, args: argparse.Namespace) -> sbom.SbomSubject:
 
 def _live_subject(args: argparse.Namespace) -> sbom.SbomSubject:
     from fortress.aws.client import AwsClient, AwsOptions
+    from fortress.packages import sbom
     from fortress.packages.live import LiveOptions, analyse_function
 
     client = AwsClient(
@@ -132,6 +137,8 @@ def _live_subject(args: argparse.Namespace) -> sbom.SbomSubject:
 
 
 def cmd_sbom(args: argparse.Namespace) -> int:
+    from fortress.packages import sbom
+
     target = Path(args.target)
     subjects: list[sbom.SbomSubject] | None = None
     if target.is_dir():
