@@ -414,8 +414,15 @@ def _read_packages(
     if not reads_local_code(part):
         return
     done = analyse_inventory(part, lambda _item: root, vulndb())
+    # One warning per reason: 1,000 functions deploying the same unbuilt folder say it once.
+    by_reason: dict[str, list[str]] = {}
     for subject, reason in done.missing:
-        result.warnings.append(InputError(str(path), f"{subject}: {reason}"))
+        by_reason.setdefault(reason, []).append(subject)
+    for reason, subjects in by_reason.items():
+        shown = ", ".join(subjects[:3]) + (
+            f" and {len(subjects) - 3} more" if len(subjects) > 3 else ""
+        )
+        result.warnings.append(InputError(str(path), f"{shown}: {reason}"))
     for subject, reason in done.unreadable:
         result.gaps.append(
             CoverageGap(

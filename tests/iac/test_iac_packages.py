@@ -315,6 +315,23 @@ def test_missing_build_output_warns_and_is_not_a_gap(
     assert "does not exist" in line
 
 
+def test_many_functions_with_the_same_missing_build_output_warn_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    body = "".join(
+        f"  Fn{i}:\n    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: python3.12, Handler: app.handler, CodeUri: dist/}\n"
+        for i in range(6)
+    )
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n" + body
+    )
+    _code, _report, err = scan(capsys, str(tmp_path))
+    [line] = err.strip().splitlines()
+    assert "function Fn0, function Fn1, function Fn2 and 3 more:" in line
+    assert "does not exist" in line
+
+
 def _outside_project(tmp_path: Path, code_uri: str) -> Path:
     project = tmp_path / "project"
     project.mkdir()
