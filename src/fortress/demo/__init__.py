@@ -58,6 +58,12 @@ EMULATOR_LIMITS: dict[str, dict[str, Any]] = {
         "cannot": [Status.FAIL],
         "why": "LastModified is always the creation time; a year-old function cannot be made",
     },
+    "FTR-IAM-015": {
+        "cannot": [Status.FAIL, Status.PASS],
+        "why": "granted versus used needs CloudTrail read with the scan (scan --cloudtrail); the "
+        "demo scan reads none, so the rule does not run (both verdicts are tested with "
+        "emulator roles and trail files in tests/iam/test_iam_usage.py)",
+    },
     "FTR-GOV-001": {
         "cannot": [Status.FAIL],
         "why": "an account-wide rule has one verdict per account, and the demo is one account "

@@ -1,0 +1,566 @@
+"""Granted versus used (FTR-IAM-015) and ``fortress iam suggest``.
+
+Roles, functions and trails are created in the emulator; the CloudTrail the role's sessions
+left is written by each test as a delivery file (``{"Records": [...]}``, the shapes of
+tests/detection). The live scan, a snapshot of the same account, and a CloudFormation
+template each get a failing and a passing case.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import ClientFactory
+from fortress.cli import main
+from fortress.detection.usage import EventMapper, facts_from_rows
+from fortress.iam.policy import parse_policy
+from fortress.iam.usage import UNKNOWN, UNUSED, USED, compare, data_event_type, suggest
+from fortress.inventory import Origin, Trail
+
+ACCOUNT = "123456789012"  # the emulator's account
+REGION = "us-east-1"
+BUCKET = "orders-data"
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+S3_ALL = {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "S3All", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+}
+GET_ONLY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "Read",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{BUCKET}/*",
+            "Condition": {"StringEquals": {"aws:ResourceAccount": ACCOUNT}},
+        },
+        {
+            "Sid": "Logs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": "*",
+        },
+    ],
+}
+S3_DATA_SELECTOR = [
+    {
+        "ReadWriteType": "All",
+        "IncludeManagementEvents": True,
+        "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}],
+    }
+]
+
+
+def _role(client: ClientFactory, name: str, policy: dict[str, Any]) -> str:
+    iam = client("iam")
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=name, PolicyName="app", PolicyDocument=json.dumps(policy))
+    return str(arn)
+
+
+def _function(client: ClientFactory, name: str, role: str) -> None:
+    client("lambda").create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+    )
+
+
+def _trail(client: ClientFactory, data_events: bool) -> None:
+    client("s3").create_bucket(Bucket="trail-logs")
+    ct = client("cloudtrail")
+    ct.create_trail(Name="main", S3BucketName="trail-logs", IsMultiRegionTrail=True)
+    ct.start_logging(Name="main")
+    if data_events:
+        ct.put_event_selectors(TrailName="main", EventSelectors=S3_DATA_SELECTOR)
+
+
+def _account(client: ClientFactory, *, data_events: bool) -> None:
+    """orders (s3:* on *) and reader (s3:GetObject on the bucket, with a condition)."""
+    _function(client, "orders", _role(client, "orders-role", S3_ALL))
+    _function(client, "reader", _role(client, "reader-role", GET_ONLY))
+    _trail(client, data_events)
+
+
+def _event(role: str, source: str, name: str, **extra: Any) -> dict[str, Any]:
+    when = (datetime.now(UTC) - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "eventVersion": "1.09",
+        "userIdentity": {
+            "type": "AssumedRole",
+            "principalId": f"AROAEXAMPLE:{role}",
+            "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{role}-session",
+            "accountId": ACCOUNT,
+            "accessKeyId": "ASIAEXAMPLE000000001",
+            "sessionContext": {
+                "sessionIssuer": {
+                    "type": "Role",
+                    "principalId": "AROAEXAMPLE",
+                    "arn": f"arn:aws:iam::{ACCOUNT}:role/{role}",
+                    "accountId": ACCOUNT,
+                    "userName": role,
+                },
+                "attributes": {"creationDate": when, "mfaAuthenticated": "false"},
+            },
+        },
+        "eventTime": when,
+        "eventSource": source,
+        "eventName": name,
+        "awsRegion": REGION,
+        "sourceIPAddress": "3.4.5.6",
+        "userAgent": "Boto3/1.34.34 exec-env/AWS_Lambda_python3.12",
+        "requestParameters": {},
+        "responseElements": None,
+        "eventID": str(uuid.uuid4()),
+        "eventType": "AwsApiCall",
+        "recipientAccountId": ACCOUNT,
+        **extra,
+    }
+
+
+def _get_object(role: str, key: str = "in/1.json") -> dict[str, Any]:
+    return _event(
+        role,
+        "s3.amazonaws.com",
+        "GetObject",
+        eventCategory="Data",
+        readOnly=True,
+        requestParameters={"bucketName": BUCKET, "key": key},
+        resources=[
+            {"type": "AWS::S3::Object", "ARN": f"arn:aws:s3:::{BUCKET}/{key}"},
+            {"type": "AWS::S3::Bucket", "ARN": f"arn:aws:s3:::{BUCKET}"},
+        ],
+    )
+
+
+def _write_trail(folder: Path, records: list[dict[str, Any]]) -> Path:
+    day = datetime.now(UTC).strftime("%Y/%m/%d")
+    target = folder / f"AWSLogs/{ACCOUNT}/CloudTrail/{REGION}/{day}"
+    target.mkdir(parents=True)
+    name = f"{ACCOUNT}_CloudTrail_{REGION}_{uuid.uuid4().hex}.json.gz"
+    (target / name).write_bytes(gzip.compress(json.dumps({"Records": records}).encode()))
+    return folder
+
+
+def _records() -> list[dict[str, Any]]:
+    """orders: GetObject only; reader: GetObject and a Lambda-suffixed, a non-action event."""
+    return [
+        _get_object("orders-role"),
+        _get_object("orders-role", "in/2.json"),
+        _get_object("reader-role"),
+        _event("reader-role", "signin.amazonaws.com", "ConsoleLogin"),
+    ]
+
+
+def _findings(capsys: pytest.CaptureFixture[str], argv: list[str]) -> dict[str, dict[str, Any]]:
+    code = main(argv)
+    report = json.loads(capsys.readouterr().out)
+    assert code in (0, 1, 3), code
+    return {f["resource"]["name"]: f for f in report["findings"] if f["rule_id"] == "FTR-IAM-015"}
+
+
+def _live(aws: str, trail: Path, *extra: str) -> list[str]:
+    return [
+        "scan",
+        "--endpoint-url",
+        aws,
+        "--region",
+        REGION,
+        "--no-config",
+        "--rules",
+        "FTR-IAM-015",
+        "--format",
+        "json",
+        "--cloudtrail",
+        str(trail),
+        *extra,
+    ]
+
+
+# --------------------------------------------------------------------------- live
+
+
+def test_live_s3_star_used_for_get_object_only_fails_naming_unused_actions(
+    aws: str, client: ClientFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _account(client, data_events=True)
+    trail = _write_trail(tmp_path / "ct", _records())
+    found = _findings(capsys, _live(aws, trail))
+    orders = found["orders-role"]
+    assert orders["status"] == "fail"
+    unused = {u["action"]: u["statements"] for u in orders["evidence"]["unused"]}
+    # write and permissions-management actions, each with the statement that grants them
+    assert unused["s3:PutObject"] == ["app Sid 'S3All'"]
+    assert "s3:DeleteBucket" in unused and "s3:PutBucketPolicy" in unused
+    assert orders["evidence"]["used"] == ["s3:GetObject"]
+    assert "Permissions management (" in orders["message"]
+    assert "Write (" in orders["message"]
+    assert "granted by app Sid 'S3All'" in orders["message"]
+    # the role used everything it is granted that CloudTrail can show: pass
+    reader = found["reader-role"]
+    assert reader["status"] == "pass", reader["message"]
+    assert set(reader["evidence"]["service_actions"]) >= {"logs:CreateLogStream"}
+
+
+def test_live_trail_without_data_events_leaves_object_actions_unknown(
+    aws: str, client: ClientFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _account(client, data_events=False)
+    trail = _write_trail(tmp_path / "ct", _records())
+    found = _findings(capsys, _live(aws, trail))
+    orders = found["orders-role"]
+    unknown = {u["action"]: u["reason"] for u in orders["evidence"]["unknown"]}
+    unused = {u["action"] for u in orders["evidence"]["unused"]}
+    for action in ("s3:PutObject", "s3:DeleteObject", "s3:GetObjectAcl"):
+        assert action in unknown and action not in unused
+        assert "no trail in the inventory records AWS::S3::Object" in unknown[action]
+    # bucket-level (management) actions are still judged: the trail shows S3 events
+    assert "s3:PutBucketPolicy" in unused
+    assert orders["status"] == "fail"
+
+
+def test_live_without_cloudtrail_the_rule_does_not_run(
+    aws: str, client: ClientFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _account(client, data_events=True)
+    main(["scan", "--endpoint-url", aws, "--region", REGION, "--no-config", "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert not [f for f in report["findings"] if f["rule_id"] == "FTR-IAM-015"]
+
+
+def test_live_events_of_another_account_are_unknown_never_pass(
+    aws: str, client: ClientFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _account(client, data_events=True)
+    foreign = [dict(_get_object("orders-role"), recipientAccountId="999988887777")]
+    for record in foreign:
+        record["userIdentity"] = dict(record["userIdentity"], accountId="999988887777")
+    trail = _write_trail(tmp_path / "ct", foreign)
+    found = _findings(capsys, _live(aws, trail))
+    assert {f["status"] for f in found.values()} == {"unknown"}
+    assert "no event of account 123456789012" in found["orders-role"]["message"]
+
+
+# --------------------------------------------------------------------------- snapshot
+
+
+def test_snapshot_carries_usage_and_scan_snapshot_cloudtrail_judges(
+    aws: str, client: ClientFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _account(client, data_events=True)
+    snap = tmp_path / "snap.json"
+    argv = ["collect", "--endpoint-url", aws, "--region", REGION, "--output", str(snap)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    trail = _write_trail(tmp_path / "ct", _records())
+    scan = ["scan", "--snapshot", str(snap), "--no-config", "--rules", "FTR-IAM-015"]
+    found = _findings(capsys, [*scan, "--format", "json", "--cloudtrail", str(trail)])
+    assert found["orders-role"]["status"] == "fail"
+    assert found["reader-role"]["status"] == "pass"
+    # a snapshot scanned without CloudTrail: not run, never pass
+    assert _findings(capsys, [*scan, "--format", "json"]) == {}
+
+
+# --------------------------------------------------------------------------- CloudFormation
+
+TEMPLATE = """\
+AWSTemplateFormatVersion: '2010-09-09'
+Resources:
+  OrdersRole:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: orders-role
+      AssumeRolePolicyDocument:
+        Statement:
+          - Effect: Allow
+            Principal: {Service: lambda.amazonaws.com}
+            Action: sts:AssumeRole
+      Policies:
+        - PolicyName: app
+          PolicyDocument:
+            Statement:
+              - Sid: S3All
+                Effect: Allow
+                Action: s3:*
+                Resource: '*'
+  ReaderRole:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: reader-role
+      AssumeRolePolicyDocument:
+        Statement:
+          - Effect: Allow
+            Principal: {Service: lambda.amazonaws.com}
+            Action: sts:AssumeRole
+      Policies:
+        - PolicyName: app
+          PolicyDocument:
+            Statement:
+              - Sid: Read
+                Effect: Allow
+                Action: s3:ListBucket
+                Resource: arn:aws:s3:::orders-data
+  Orders:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      Role: !GetAtt OrdersRole.Arn
+      Code: {ZipFile: "def handler(e, c): pass"}
+  Reader:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      Role: !GetAtt ReaderRole.Arn
+      Code: {ZipFile: "def handler(e, c): pass"}
+"""
+
+
+def test_cloudformation_roles_are_matched_to_the_trail_by_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    template = tmp_path / "template.yaml"
+    template.write_text(TEMPLATE)
+    list_bucket = _event(
+        "reader-role",
+        "s3.amazonaws.com",
+        "ListObjectsV2",
+        requestParameters={"bucketName": BUCKET, "list-type": "2"},
+    )
+    trail = _write_trail(tmp_path / "ct", [list_bucket, _get_object("orders-role")])
+    argv = [
+        "scan",
+        str(template),
+        "--no-config",
+        "--rules",
+        "FTR-IAM-015",
+        "--format",
+        "json",
+        "--cloudtrail",
+        str(trail),
+    ]
+    found = _findings(capsys, argv)
+    orders = found["orders-role"]
+    assert orders["status"] == "fail"
+    assert orders["resource"]["file"].endswith("template.yaml")
+    assert (orders["resource"]["logical_id"], orders["resource"]["line"]) == ("OrdersRole", 3)
+    assert "s3:PutBucketPolicy" in {u["action"] for u in orders["evidence"]["unused"]}
+    # no trail in a template: object actions stay unknown
+    assert "s3:PutObject" in {u["action"] for u in orders["evidence"]["unknown"]}
+    reader = found["reader-role"]
+    assert reader["status"] == "pass", reader["message"]
+    assert reader["evidence"]["used"] == ["s3:ListBucket"]
+
+
+# --------------------------------------------------------------------------- iam suggest
+
+
+def test_iam_suggest_writes_get_object_on_the_buckets_seen(
+    aws: str, client: ClientFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _account(client, data_events=True)
+    trail = _write_trail(tmp_path / "ct", _records())
+    policy_file = tmp_path / "policy.json"
+    argv = [
+        "iam",
+        "suggest",
+        "orders",
+        "--endpoint-url",
+        aws,
+        "--region",
+        REGION,
+        "--cloudtrail",
+        str(trail),
+        "--format",
+        "json",
+        "--output",
+        str(policy_file),
+    ]
+    assert main(argv) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["policy"]["Statement"] == [
+        {
+            "Sid": "Used1",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": [f"arn:aws:s3:::{BUCKET}/*"],
+        }
+    ]
+    assert json.loads(policy_file.read_text()) == doc["policy"]
+    assert '- "s3:GetObject"' in doc["cloudformation"]
+    assert 'resource "aws_iam_role_policy"' in doc["terraform"]
+    assert '"s3:GetObject"' in doc["terraform"]
+    assert "s3:PutObject" in doc["unused"]
+
+
+def test_iam_suggest_keeps_conditions_and_says_what_it_could_not_observe(
+    aws: str, client: ClientFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _account(client, data_events=False)
+    trail = _write_trail(tmp_path / "ct", _records())
+    base = ["iam", "suggest", "reader", "--endpoint-url", aws, "--region", REGION]
+    assert main([*base, "--cloudtrail", str(trail), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    statements = {tuple(s["Action"]): s for s in doc["policy"]["Statement"]}
+    read = statements[("s3:GetObject",)]
+    assert read["Condition"] == {"StringEquals": {"aws:ResourceAccount": ACCOUNT}}
+    # the Lambda service's logging actions are kept as granted
+    assert any("logs:CreateLogStream" in a for a in statements)
+    # nothing unobservable here except PutLogEvents, which CloudTrail never records
+    assert {n["action"] for n in doc["not_observed"]} == set()
+    # the text form prints all three snippets and the not-observed list
+    assert main(["iam", "suggest", "orders", *base[3:], "--cloudtrail", str(trail)]) == 0
+    text = capsys.readouterr().out
+    for heading in ("# Policy (JSON)", "# CloudFormation", "# Terraform", "# Not observed"):
+        assert heading in text
+    assert "s3:PutObject: no trail in the inventory records AWS::S3::Object data events" in text
+
+
+def test_iam_suggest_bad_input_is_one_line(
+    aws: str, client: ClientFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _account(client, data_events=True)
+    base = ["iam", "suggest", "nope", "--endpoint-url", aws, "--region", REGION]
+    assert main(base) == 2
+    assert "give the CloudTrail to read" in capsys.readouterr().err
+    trail = _write_trail(tmp_path / "ct", _records())
+    assert main([*base, "--cloudtrail", str(trail)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == "fortress: error: no function 'nope' in the inventory"
+    assert main([*base[:2], "orders", *base[3:], "--cloudtrail", str(trail), "--since", "x"]) == 2
+    assert "--since 'x'" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- mapping, units
+
+
+def test_event_mapping_uses_the_catalogue_and_botocore() -> None:
+    mapper = EventMapper()
+    assert mapper.actions("lambda.amazonaws.com", "UpdateFunctionCode20150331v2") == (
+        "lambda:UpdateFunctionCode",
+    )
+    assert mapper.actions("lambda.amazonaws.com", "Invoke") == ("lambda:InvokeFunction",)
+    assert mapper.actions("s3.amazonaws.com", "ListObjectsV2") == ("s3:ListBucket",)
+    assert mapper.actions("s3.amazonaws.com", "HeadObject") == ("s3:GetObject",)
+    assert mapper.actions("monitoring.amazonaws.com", "PutMetricData") == (
+        "cloudwatch:PutMetricData",
+    )
+    assert mapper.actions("email.amazonaws.com", "SendEmail") == ("ses:SendEmail",)
+    assert mapper.actions("signin.amazonaws.com", "ConsoleLogin") == ()
+    assert mapper.actions("nothing.example.com", "Do") == ()
+    assert mapper.unmapped_sources == {"nothing.example.com"}
+
+
+def _facts(rows: list[dict[str, Any]], sources: list[str]) -> Any:
+    summary = [{"event_source": s, "account": ACCOUNT, "n": 1} for s in sources]
+    return facts_from_rows(rows, summary, inputs=["t"], since=None, until=None, events=len(rows))
+
+
+def test_denied_calls_and_non_actions_are_never_used() -> None:
+    role = f"arn:aws:iam::{ACCOUNT}:role/r"
+    rows = [
+        {"role": role, "event_source": "s3.amazonaws.com", "event_name": "PutObject", "n": 3,
+         "error_code": "AccessDenied", "resource": f"arn:aws:s3:::{BUCKET}"},
+        {"role": role, "event_source": "signin.amazonaws.com", "event_name": "ConsoleLogin",
+         "n": 1},
+        {"role": role, "event_source": "lambda.amazonaws.com",
+         "event_name": "GetFunction20150331v2", "n": 2, "resource": "arn:aws:lambda:x"},
+    ]  # fmt: skip
+    facts = _facts(rows, ["s3.amazonaws.com", "lambda.amazonaws.com"])
+    usage = facts.role(role)
+    assert usage is not None
+    assert [u.action for u in usage.actions] == ["lambda:GetFunction"]
+    assert usage.actions[0].event_names == ["GetFunction"]
+    assert usage.denied == ["s3:PutObject"]
+    assert usage.not_actions == ["signin.amazonaws.com ConsoleLogin"]
+    parsed = parse_policy({"Statement": [{"Effect": "Allow", "Action": "s3:PutObject",
+                                          "Resource": "*"}]})  # fmt: skip
+    trail = Trail("t", "arn:t", Origin("aws"), event_selectors=S3_DATA_SELECTOR)
+    result = compare(role, parsed, facts, [trail])
+    assert result.granted["s3:PutObject"].status == UNUSED  # denied is not used
+
+
+def test_partial_data_selectors_and_unseen_services_are_unknown() -> None:
+    role = f"arn:aws:iam::{ACCOUNT}:role/r"
+    facts = _facts([], ["s3.amazonaws.com"])
+    parsed = parse_policy(
+        {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": ["s3:PutObject", "dynamodb:CreateTable", "lambda:InvokeFunctionUrl"],
+                    "Resource": "*",
+                }
+            ]
+        }
+    )
+    bucket_only = [
+        {
+            "ReadWriteType": "All",
+            "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::one/"]}],
+        }
+    ]
+    trail = Trail("t", "arn:t", Origin("aws"), event_selectors=bucket_only)
+    result = compare(role, parsed, facts, [trail])
+    assert result.granted["s3:PutObject"].status == UNKNOWN
+    assert "some resources only" in result.granted["s3:PutObject"].reason
+    assert result.granted["dynamodb:CreateTable"].status == UNKNOWN
+    assert result.granted["lambda:InvokeFunctionUrl"].status == UNKNOWN
+    advanced = [
+        {
+            "FieldSelectors": [
+                {"Field": "eventCategory", "Equals": ["Data"]},
+                {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+            ]
+        }
+    ]
+    trail = Trail("t", "arn:t", Origin("aws"), advanced_event_selectors=advanced)
+    assert compare(role, parsed, facts, [trail]).granted["s3:PutObject"].status == UNUSED
+    stopped = Trail("t", "arn:t", Origin("aws"), is_logging=False, event_selectors=S3_DATA_SELECTOR)
+    assert compare(role, parsed, facts, [stopped]).granted["s3:PutObject"].status == UNKNOWN
+
+
+def test_data_event_types_and_suggestion_resources() -> None:
+    assert data_event_type("s3:GetObject") == "AWS::S3::Object"
+    assert data_event_type("s3:PutBucketPolicy") is None
+    assert data_event_type("lambda:InvokeFunction") == "AWS::Lambda::Function"
+    assert data_event_type("dynamodb:GetItem") == "AWS::DynamoDB::Table"
+    role = f"arn:aws:iam::{ACCOUNT}:role/r"
+    rows = [
+        {"role": role, "event_source": "dynamodb.amazonaws.com", "event_name": "GetItem", "n": 1,
+         "resource": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders"},
+        {"role": role, "event_source": "sts.amazonaws.com", "event_name": "GetCallerIdentity",
+         "n": 1},
+    ]  # fmt: skip
+    facts = _facts(rows, ["dynamodb.amazonaws.com", "sts.amazonaws.com"])
+    parsed = parse_policy(
+        {"Statement": [{"Effect": "Allow", "Action": ["dynamodb:*", "sts:*"], "Resource": "*"}]}
+    )
+    result = compare(role, parsed, facts, [])
+    assert result.granted["dynamodb:GetItem"].status == USED
+    assert result.granted["dynamodb:CreateTable"].status == UNUSED
+    assert result.granted["dynamodb:PutItem"].status == UNKNOWN
+    policy = suggest(result).policy
+    by_action = {a: s["Resource"] for s in policy["Statement"] for a in s["Action"]}
+    assert by_action["dynamodb:GetItem"] == [f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders"]
+    assert by_action["sts:GetCallerIdentity"] == ["*"]  # no resource-level permission
