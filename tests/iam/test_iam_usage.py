@@ -508,7 +508,13 @@ def test_partial_data_selectors_and_unseen_services_are_unknown() -> None:
             "Statement": [
                 {
                     "Effect": "Allow",
-                    "Action": ["s3:PutObject", "dynamodb:CreateTable", "lambda:InvokeFunctionUrl"],
+                    "Action": [
+                        "s3:PutObject",
+                        "dynamodb:CreateTable",
+                        "lambda:InvokeFunctionUrl",
+                        "s3:PutBucketPolicy",
+                        "s3:BypassGovernanceRetention",
+                    ],
                     "Resource": "*",
                 }
             ]
@@ -526,6 +532,10 @@ def test_partial_data_selectors_and_unseen_services_are_unknown() -> None:
     assert "some resources only" in result.granted["s3:PutObject"].reason
     assert result.granted["dynamodb:CreateTable"].status == UNKNOWN
     assert result.granted["lambda:InvokeFunctionUrl"].status == UNKNOWN
+    assert result.granted["s3:PutBucketPolicy"].status == UNUSED  # a management event
+    # no API operation of that name (catalogue): a permission checked inside other calls
+    assert result.granted["s3:BypassGovernanceRetention"].status == UNKNOWN
+    assert "permission checked inside" in result.granted["s3:BypassGovernanceRetention"].reason
     advanced = [
         {
             "FieldSelectors": [
@@ -564,3 +574,41 @@ def test_data_event_types_and_suggestion_resources() -> None:
     by_action = {a: s["Resource"] for s in policy["Statement"] for a in s["Action"]}
     assert by_action["dynamodb:GetItem"] == [f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders"]
     assert by_action["sts:GetCallerIdentity"] == ["*"]  # no resource-level permission
+
+
+def test_athena_path_runs_the_same_aggregation_in_trino(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Athena path: the emulator's Athena returns no real query results, so ``execute``
+    is replaced by one answering as Athena does (rows of strings); the SQL it is handed is
+    checked for the normalized ``events`` relation and the aggregation."""
+    from fortress.detection import athena
+    from fortress.detection.usage import collect_usage_athena
+
+    role = f"arn:aws:iam::{ACCOUNT}:role/orders-role"
+    queries: list[str] = []
+
+    def execute(aws: Any, sql: str, target: Any) -> list[dict[str, Any]]:
+        queries.append(sql)
+        if "issuer_arn AS role" in sql:
+            return [
+                {"role": role, "account": ACCOUNT, "event_source": "s3.amazonaws.com",
+                 "event_name": "GetObject", "error_code": None,
+                 "resource": f"arn:aws:s3:::{BUCKET}", "n": "4",
+                 "first_time": "2026-11-02 10:00:00.000", "last_time": "2026-11-03 10:00:00.000"},
+            ]  # fmt: skip
+        return [{"event_source": "s3.amazonaws.com", "account": ACCOUNT, "n": "9"}]
+
+    monkeypatch.setattr(athena, "execute", execute)
+
+    class NoAws:
+        gaps: list[Any] = []
+
+    target = athena.AthenaTarget("trails", "cloudtrail_logs")
+    facts = collect_usage_athena(NoAws(), target, None, None)  # type: ignore[arg-type]
+    assert len(queries) == 2 and all(q.startswith("WITH events AS (") for q in queries)
+    assert '"trails"."cloudtrail_logs"' in queries[0]
+    usage = facts.role(role)
+    assert usage is not None and usage.actions[0].action == "s3:GetObject"
+    assert usage.actions[0].count == 4
+    assert usage.actions[0].resources == [f"arn:aws:s3:::{BUCKET}/*"]
+    assert facts.events == 9 and facts.observed_services == ["s3"]
+    assert facts.inputs == ["athena:trails.cloudtrail_logs"]

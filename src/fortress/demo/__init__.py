@@ -58,12 +58,6 @@ EMULATOR_LIMITS: dict[str, dict[str, Any]] = {
         "cannot": [Status.FAIL],
         "why": "LastModified is always the creation time; a year-old function cannot be made",
     },
-    "FTR-IAM-015": {
-        "cannot": [Status.FAIL, Status.PASS],
-        "why": "granted versus used needs CloudTrail read with the scan (scan --cloudtrail); the "
-        "demo scan reads none, so the rule does not run (both verdicts are tested with "
-        "emulator roles and trail files in tests/iam/test_iam_usage.py)",
-    },
     "FTR-GOV-001": {
         "cannot": [Status.FAIL],
         "why": "an account-wide rule has one verdict per account, and the demo is one account "
@@ -126,6 +120,11 @@ def scan_demo(
     client = demo_client(endpoint)
     started = datetime.now(UTC)
     inventory = aws.collect(client, versions=False)
+    # Granted versus used (FTR-IAM-015): the day of CloudTrail the demo ships, as
+    # `scan --cloudtrail fortress-demo/cloudtrail` would read it.
+    from fortress.detection.usage import usage_from_records
+
+    inventory.usage = usage_from_records(demo_trail.story(), ["demo CloudTrail"])
     gaps = []
     if mirror is not None:
         from fortress.packages.live import LiveOptions, analyse_account

@@ -394,6 +394,20 @@ def collect_usage(request: UsageRequest, aws: AwsClient | None = None) -> UsageF
         )
 
 
+def usage_from_records(records: list[dict[str, Any]], inputs: list[str]) -> UsageFacts:
+    """The facts from records already in memory (the demo's story, tests)."""
+    with EventStore() as store:
+        store.load_records(records)
+        return facts_from_rows(
+            store.query(usage_sql()),
+            store.query(summary_sql()),
+            inputs=inputs,
+            since=None,
+            until=None,
+            events=store.count(),
+        )
+
+
 def collect_usage_athena(
     aws: AwsClient,
     target: Any,
@@ -434,5 +448,6 @@ __all__ = [
     "collect_usage_athena",
     "facts_from_rows",
     "summary_sql",
+    "usage_from_records",
     "usage_sql",
 ]

