@@ -370,6 +370,11 @@ def test_cloudformation_roles_are_matched_to_the_trail_by_name(
     reader = found["reader-role"]
     assert reader["status"] == "pass", reader["message"]
     assert reader["evidence"]["used"] == ["s3:ListBucket"]
+    # a template role no session of the trail bears the name of: unknown, never "all unused"
+    template.write_text(TEMPLATE.replace("RoleName: orders-role", "RoleName: renamed-role"))
+    renamed = _findings(capsys, argv)["renamed-role"]
+    assert renamed["status"] == "unknown"
+    assert "no session of a role named renamed-role" in renamed["message"]
 
 
 # --------------------------------------------------------------------------- iam suggest
@@ -612,3 +617,124 @@ def test_athena_path_runs_the_same_aggregation_in_trino(monkeypatch: pytest.Monk
     assert usage.actions[0].resources == [f"arn:aws:s3:::{BUCKET}/*"]
     assert facts.events == 9 and facts.observed_services == ["s3"]
     assert facts.inputs == ["athena:trails.cloudtrail_logs"]
+
+
+# --------------------------------------------------------------------------- SAM, Serverless, TF
+
+_WIDE = {"Sid": "S3All", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+_NARROW = {
+    "Sid": "Read",
+    "Effect": "Allow",
+    "Action": "s3:ListBucket",
+    "Resource": f"arn:aws:s3:::{BUCKET}",
+}
+
+
+_TF_POLICIES = {
+    "orders": '{Sid = "S3All", Effect = "Allow", Action = "s3:*", Resource = "*"}',
+    "reader": (
+        '{Sid = "Read", Effect = "Allow", Action = "s3:ListBucket", '
+        f'Resource = "arn:aws:s3:::{BUCKET}"}}'
+    ),
+}
+
+
+def _tf(folder: Path) -> list[Path]:
+    folder.mkdir()
+    blocks = []
+    for name, stmt in _TF_POLICIES.items():
+        blocks.append(
+            f'resource "aws_iam_role" "{name}" {{\n'
+            f'  name = "{name}-role"\n'
+            '  assume_role_policy = jsonencode({Statement = [{Effect = "Allow", '
+            'Principal = {Service = "lambda.amazonaws.com"}, Action = "sts:AssumeRole"}]})\n'
+            "}\n"
+            f'resource "aws_iam_role_policy" "{name}" {{\n'
+            f"  role   = aws_iam_role.{name}.id\n"
+            '  name   = "app"\n'
+            f"  policy = jsonencode({{Statement = [{stmt}]}})\n"
+            "}\n"
+            f'resource "aws_lambda_function" "{name}" {{\n'
+            f'  function_name = "{name}"\n'
+            f"  role          = aws_iam_role.{name}.arn\n"
+            '  runtime       = "python3.12"\n'
+            '  handler       = "app.handler"\n'
+            '  filename      = "app.zip"\n'
+            "}\n"
+        )
+    (folder / "main.tf").write_text("".join(blocks))
+    return [folder]
+
+
+def _sls(folder: Path) -> list[Path]:
+    paths = []
+    for name, stmt in (("orders", _WIDE), ("reader", _NARROW)):
+        service = folder / name
+        service.mkdir(parents=True)
+        (service / "serverless.yml").write_text(
+            f"service: {name}\nprovider:\n  name: aws\n  runtime: python3.12\n  iam:\n"
+            f"    role:\n      name: {name}-role\n      statements:\n"
+            f"        - {json.dumps(stmt)}\n"
+            f"functions:\n  {name}:\n    handler: app.handler\n"
+        )
+        paths.append(service)
+    return paths
+
+
+def _sam(folder: Path) -> list[Path]:
+    folder.mkdir()
+    template = TEMPLATE.replace(
+        "AWSTemplateFormatVersion: '2010-09-09'\n",
+        "Transform: AWS::Serverless-2016-10-31\n",
+    )
+    for fn in ("Orders", "Reader"):
+        template = template.replace(
+            f"  {fn}:\n    Type: AWS::Lambda::Function\n    Properties:\n"
+            "      Runtime: python3.12\n      Handler: app.handler\n"
+            f"      Role: !GetAtt {fn}Role.Arn\n"
+            '      Code: {ZipFile: "def handler(e, c): pass"}\n',
+            f"  {fn}:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+            "      Runtime: python3.12\n      Handler: app.handler\n"
+            f"      Role: !GetAtt {fn}Role.Arn\n"
+            '      InlineCode: "def handler(e, c): pass"\n',
+        )
+    assert "AWS::Serverless::Function" in template
+    (folder / "template.yaml").write_text(template)
+    return [folder / "template.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("make", "orders_at", "reader_at"),
+    [
+        (_tf, ("aws_iam_role.orders", 1), ("aws_iam_role.reader", 17)),
+        (_sls, ("IamRoleLambdaExecution", 5), ("IamRoleLambdaExecution", 5)),
+        (_sam, ("OrdersRole", 3), ("ReaderRole", 20)),
+    ],
+    ids=["terraform", "serverless", "sam"],
+)
+def test_iac_roles_fail_and_pass_with_file_and_line(
+    make: Any,
+    orders_at: tuple[str, int],
+    reader_at: tuple[str, int],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    paths = make(tmp_path / "iac")
+    list_bucket = _event(
+        "reader-role",
+        "s3.amazonaws.com",
+        "ListObjectsV2",
+        requestParameters={"bucketName": BUCKET, "list-type": "2"},
+    )
+    # Serverless's default role also grants logs:TagResource: the trail shows it used
+    tag = _event("reader-role", "logs.amazonaws.com", "TagResource")
+    trail = _write_trail(tmp_path / "ct", [list_bucket, tag, _get_object("orders-role")])
+    argv = ["scan", *map(str, paths), "--no-config", "--rules", "FTR-IAM-015"]
+    found = _findings(capsys, [*argv, "--format", "json", "--cloudtrail", str(trail)])
+    orders, reader = found["orders-role"], found["reader-role"]
+    assert orders["status"] == "fail"
+    assert "s3:PutBucketPolicy" in {u["action"] for u in orders["evidence"]["unused"]}
+    assert (orders["resource"]["logical_id"], orders["resource"]["line"]) == orders_at
+    assert reader["status"] == "pass", reader["message"]
+    assert (reader["resource"]["logical_id"], reader["resource"]["line"]) == reader_at
+    assert reader["resource"]["file"] != orders["resource"]["file"] or make is not _sls

@@ -103,6 +103,11 @@ def role_grants_unused(role: Role, ctx: Context) -> Verdict:
         return Verdict.unknown(
             f"the CloudTrail read holds no event of account {account}, the role's account"
         )
+    if "${" in role.arn and facts.role(_usage_arn(role, facts)) is None:
+        return Verdict.unknown(
+            f"the CloudTrail read shows no session of a role named {role.name}: a template's "
+            "role is matched by name, and this one's deployed name may be generated"
+        )
     parsed = parse_policies(role_documents(role))
     if parsed.unknown is not None:
         return Verdict.unknown(f"a policy of the role is not resolvable: {parsed.unknown}")
