@@ -278,6 +278,46 @@ def test_snapshot_carries_usage_and_scan_snapshot_cloudtrail_judges(
     assert found["reader-role"]["status"] == "pass"
     # a snapshot scanned without CloudTrail: not run, never pass
     assert _findings(capsys, [*scan, "--format", "json"]) == {}
+    # iam suggest reads the function and its role from the snapshot: no AWS call
+    argv = ["iam", "suggest", "orders", "--inventory", str(snap), "--cloudtrail", str(trail)]
+    assert main([*argv, "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["policy"]["Statement"][0]["Action"] == ["s3:GetObject"]
+    assert doc["role"] == f"arn:aws:iam::{ACCOUNT}:role/orders-role"
+
+
+def test_hostile_records_are_counted_not_crashed_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Fields of the wrong type, huge names, control characters: no exception, no action;
+    records the store cannot read are a gap, never a clean pass."""
+    from fortress.detection.usage import usage_from_records
+
+    base = _get_object("orders-role")
+    records = [
+        dict(base, eventSource=7, eventName={"x": 1}),
+        dict(base, eventName="\x1b[31mGetObject" + "A" * 5000),
+        base,
+    ]
+    facts = usage_from_records(records, ["hostile"])
+    usage = facts.role(f"arn:aws:iam::{ACCOUNT}:role/orders-role")
+    assert usage is not None and not facts.gaps
+    assert [u.action for u in usage.actions] == ["s3:GetObject"]
+    assert len(usage.not_actions) == 2
+    broken = usage_from_records([dict(base, userIdentity="not an object")], ["x"])
+    assert broken.gaps and broken.roles == []
+    trail = _write_trail(tmp_path / "ct", [dict(base, userIdentity="not an object")])
+    template = tmp_path / "template.yaml"
+    template.write_text(TEMPLATE)
+    argv = ["scan", str(template), "--no-config", "--rules", "FTR-IAM-015", "--format", "json"]
+    # from a delivery file the record is read (its identity is no role session): unknown
+    assert main([*argv, "--cloudtrail", str(trail)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert {f["status"] for f in report["findings"]} == {"unknown"}
+    # a CloudTrail path that cannot be read: a coverage gap, exit 3, no verdict from it
+    assert main([*argv, "--cloudtrail", str(tmp_path / "missing")]) == 3
+    report = json.loads(capsys.readouterr().out)
+    assert any("no such file" in g["message"] for g in report["coverage_gaps"])
 
 
 # --------------------------------------------------------------------------- CloudFormation

@@ -405,6 +405,7 @@ def usage_from_records(records: list[dict[str, Any]], inputs: list[str]) -> Usag
             since=None,
             until=None,
             events=store.count(),
+            gaps=[f"{u.get('path')}: {u.get('reason')}" for u in store.unreadable],
         )
 
 
