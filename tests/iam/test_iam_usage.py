@@ -278,6 +278,13 @@ def test_snapshot_carries_usage_and_scan_snapshot_cloudtrail_judges(
     assert found["reader-role"]["status"] == "pass"
     # a snapshot scanned without CloudTrail: not run, never pass
     assert _findings(capsys, [*scan, "--format", "json"]) == {}
+    # collect --cloudtrail keeps the usage in the snapshot: scan --snapshot alone judges it
+    kept = tmp_path / "kept.json"
+    argv = ["collect", "--endpoint-url", aws, "--region", REGION, "--output", str(kept)]
+    assert main([*argv, "--cloudtrail", str(trail)]) == 0
+    capsys.readouterr()
+    again = _findings(capsys, ["scan", "--snapshot", str(kept), "--no-config", "--format", "json"])
+    assert (again["orders-role"]["status"], again["reader-role"]["status"]) == ("fail", "pass")
     # iam suggest reads the function and its role from the snapshot: no AWS call
     argv = ["iam", "suggest", "orders", "--inventory", str(snap), "--cloudtrail", str(trail)]
     assert main([*argv, "--format", "json"]) == 0

@@ -123,6 +123,7 @@ def register(sub: Any) -> None:
         help="values never withheld",
     )
     _add_package_options(collect)
+    iam_suggest.add_usage_options(collect)
     collect.set_defaults(func=cmd_collect)
 
     rules = sub.add_parser("rules", help="print the rule catalogue")
@@ -561,9 +562,13 @@ def cmd_collect(args: argparse.Namespace) -> int:
         if args.packages
         else []
     )
+    usage_gaps: list[CoverageGap] = []
+    if iam_suggest.usage_requested(args):  # the snapshot keeps what the roles used
+        inventory.usage = iam_suggest.read_usage(args, client)
+        usage_gaps = iam_suggest.usage_gaps(inventory.usage)
     if not args.show_secrets:
         snapshot.withhold_secrets(inventory, args.secret_ignore)
-    gaps = [*client.gaps, *package_gaps]
+    gaps = [*client.gaps, *package_gaps, *usage_gaps]
     snapshot.save(args.output, inventory, gaps, started)
     eprint(
         f"Snapshot of account {client.account_id()}: {len(inventory.functions)} functions, "
