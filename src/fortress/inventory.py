@@ -563,6 +563,68 @@ class RegionStatus:
     inspector_lambda_scanning: Maybe[bool] | None = None
 
 
+# --------------------------------------------------------------------------- usage (CloudTrail)
+
+
+@dataclass
+class ActionUse:
+    """One IAM action a role's sessions called, as CloudTrail shows it."""
+
+    action: str  # canonical IAM action, e.g. "s3:GetObject"
+    count: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+    # ARNs the events name (resources[], bucket/key, function, table), at most a few dozen.
+    resources: list[str] = field(default_factory=list)
+    resources_truncated: bool = False
+    event_names: list[str] = field(default_factory=list)  # the CloudTrail names mapped here
+
+
+@dataclass
+class RoleUsage:
+    """What one role's sessions called in the window (``UsageFacts.since``..``until``)."""
+
+    role_arn: str
+    events: int = 0
+    actions: list[ActionUse] = field(default_factory=list)
+    # Calls refused (AccessDenied...): attempted, not granted; never counted as used.
+    denied: list[str] = field(default_factory=list)
+    # "eventSource eventName" pairs that map to no IAM action (sign-in, service events).
+    not_actions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class UsageFacts:
+    """Granted-versus-used facts computed from CloudTrail outside the rules.
+
+    Filled by ``fortress.detection.usage`` (``scan --cloudtrail``); the rules compare them with
+    the roles' policies. ``None`` on the Inventory: no usage data, the usage rules do not run.
+    """
+
+    inputs: list[str] = field(default_factory=list)  # files, s3:// prefixes, LookupEvents
+    since: datetime | None = None
+    until: datetime | None = None
+    first_event: datetime | None = None
+    last_event: datetime | None = None
+    events: int = 0
+    # Accounts whose events the input holds (a role of another account is not judged).
+    accounts: list[str] = field(default_factory=list)
+    # IAM service prefixes with at least one event in the input, from any principal: the
+    # evidence that the trail records that service's (management) events at all.
+    observed_services: list[str] = field(default_factory=list)
+    # eventSource values that map to no IAM service prefix.
+    unmapped_sources: list[str] = field(default_factory=list)
+    roles: list[RoleUsage] = field(default_factory=list)
+    # What could not be read (unreadable files, a failed S3 or LookupEvents call).
+    gaps: list[str] = field(default_factory=list)
+
+    def role(self, arn: str) -> RoleUsage | None:
+        for usage in self.roles:
+            if usage.role_arn == arn:
+                return usage
+        return None
+
+
 # --------------------------------------------------------------------------- source notes
 
 
@@ -646,6 +708,8 @@ class Inventory:
     uncollected: set[str] = field(default_factory=set)
     # IaC only: what the sources could not follow (gaps) or accepted with a warning.
     notes: list[SourceNote] = field(default_factory=list)
+    # What the roles' sessions really called (``scan --cloudtrail``); None: not computed.
+    usage: UsageFacts | None = None
 
     def extend(self, other: Inventory) -> None:
         """Merge another inventory into this one (several regions, files or accounts)."""
@@ -659,5 +723,7 @@ class Inventory:
                 self.sources.append(source)
         self.uncollected |= other.uncollected
         self.notes.extend(other.notes)
+        if self.usage is None:
+            self.usage = other.usage
         if other.scope == "template":
             self.scope = "template"

@@ -18,6 +18,7 @@ import pytest
 from conftest import reset_emulator
 from fortress.cli import main
 from fortress.demo import EMULATOR_LIMITS, demo_config, package_mirror, scan_demo
+from fortress.demo import cloudtrail as demo_trail
 from fortress.demo.seed import SEEDED_SECRETS, Seeded, seed
 from fortress.findings import Status
 from fortress.rules.engine import all_rules
@@ -81,6 +82,11 @@ def test_seeded_misconfigurations_are_found_on_the_right_resources(result: ScanR
     assert by(result, "FTR-IAM-001") == {"shopfast-payments"}
     assert {"admin-tools", "payments-webhook"} <= by(result, "FTR-IAM-007")
     assert by(result, "FTR-IAM-008") == {"admin-tools"}
+    # granted versus used, from the demo's day of CloudTrail: the stolen admin role used three
+    # actions; orders' unused grants are data events no trail records
+    assert by(result, "FTR-IAM-015") == {"shopfast-payments", "shopfast-admin-tools"}
+    assert "shopfast-orders" in by(result, "FTR-IAM-015", Status.UNKNOWN)
+    assert "shopfast-audit-logger" in by(result, "FTR-IAM-015", Status.PASS)
     assert "shopfast-admin-tools" in by(result, "FTR-IAM-004")
     assert "shopfast-orders" in by(result, "FTR-IAM-005")
     assert by(result, "FTR-SEC-001") >= {"payments-webhook", "admin-tools", "reports-generator"}
@@ -195,11 +201,17 @@ def test_snapshot_gives_the_same_findings_offline(
         == 3
     )  # the emulator lacks get_code_signing_config
     offline = tmp_path / "offline.json"
+    trail = tmp_path / "cloudtrail"
+    demo_trail.write(trail)  # the demo scan reads this day for granted versus used
     code = main(
         [
             "scan",
             "--snapshot",
             str(snapshot),
+            "--cloudtrail",
+            str(trail),
+            "--since",
+            "2026-11-01",
             "--format",
             "json",
             "--output",

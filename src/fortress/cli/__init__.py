@@ -80,6 +80,7 @@ COMMAND_MODULES = (
     "fortress.cli.response",
     "fortress.cli.sbom",
     "fortress.cli.vulndb",
+    "fortress.cli.iam",
 )
 
 

@@ -21,13 +21,14 @@ from fortress.cli import (
     EXIT_FINDINGS,
     EXIT_INCOMPLETE,
     governance,
+    iam_suggest,
     validate,
 )
 from fortress.cli.sanitize import clean, eprint, stdout_bytes, terminal
 from fortress.config import ScanConfig
 from fortress.errors import FortressError, InputError
 from fortress.findings import CoverageGap, Severity
-from fortress.inventory import Inventory
+from fortress.inventory import Inventory, UsageFacts
 from fortress.rules.engine import Rule, all_rules, select_rules
 from fortress.scan import ScanResult, SourceInfo, iac_inputs, load_iac, run_rules
 from fortress.sources.base import IacOptions
@@ -78,6 +79,7 @@ def register(sub: Any) -> None:
     )
     _add_aws_options(scan)
     _add_rule_options(scan)
+    iam_suggest.add_usage_options(scan)
     governance.add_scan_options(scan)
     scan.add_argument("--format", choices=FORMATS, default="console")
     scan.add_argument(
@@ -121,6 +123,7 @@ def register(sub: Any) -> None:
         help="values never withheld",
     )
     _add_package_options(collect)
+    iam_suggest.add_usage_options(collect)
     collect.set_defaults(func=cmd_collect)
 
     rules = sub.add_parser("rules", help="print the rule catalogue")
@@ -436,18 +439,27 @@ def cmd_scan(args: argparse.Namespace) -> int:
         return EXIT_CLEAN
     client: AwsClient | None = None
     inventory: Inventory | None = None
+    usage = iam_suggest.read_usage(args) if iam_suggest.usage_requested(args) else None
+    usage_gaps = iam_suggest.usage_gaps(usage) if usage is not None else []
     if args.snapshot:
         from fortress.sources import snapshot
 
         inventory, gaps = snapshot.load(args.snapshot)
+        inventory.usage = usage or inventory.usage
         result = run_rules(
-            inventory, rules, config, gaps, [SourceInfo("snapshot", str(args.snapshot))], started
+            inventory,
+            rules,
+            config,
+            [*gaps, *usage_gaps],
+            [SourceInfo("snapshot", str(args.snapshot))],
+            started,
         )
     elif args.paths:
-        result, inventory = _scan_iac(args, rules, config, started)
+        result, inventory = _scan_iac(args, rules, config, started, usage)
     else:
         client = aws_client(args)
         inventory = collect_live(client, versions=False)
+        inventory.usage = usage
         package_gaps = (
             read_packages(inventory, client, args.osv_db, args.code_mirror, args.workers)
             if args.packages
@@ -458,7 +470,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             inventory,
             rules,
             config,
-            [*client.gaps, *package_gaps],
+            [*client.gaps, *package_gaps, *usage_gaps],
             [SourceInfo("aws", target)],
             started,
         )
@@ -496,7 +508,11 @@ def write_sboms(inventory: Inventory, folder: Path) -> None:
 
 
 def _scan_iac(
-    args: argparse.Namespace, rules: list[Rule], config: ScanConfig, started: datetime
+    args: argparse.Namespace,
+    rules: list[Rule],
+    config: ScanConfig,
+    started: datetime,
+    usage: UsageFacts | None = None,
 ) -> tuple[ScanResult, Inventory]:
     options = IacOptions(
         parameters=_pairs(args.parameter, "--parameter"),
@@ -521,11 +537,12 @@ def _scan_iac(
         )
     loaded = load_iac(inputs, options)
     errors.extend(loaded.errors)
+    loaded.inventory.usage = usage
     result = run_rules(
         loaded.inventory,
         rules,
         config,
-        loaded.gaps,
+        [*loaded.gaps, *(iam_suggest.usage_gaps(usage) if usage else [])],
         loaded.sources,
         started,
         errors,
@@ -545,9 +562,13 @@ def cmd_collect(args: argparse.Namespace) -> int:
         if args.packages
         else []
     )
+    usage_gaps: list[CoverageGap] = []
+    if iam_suggest.usage_requested(args):  # the snapshot keeps what the roles used
+        inventory.usage = iam_suggest.read_usage(args, client)
+        usage_gaps = iam_suggest.usage_gaps(inventory.usage)
     if not args.show_secrets:
         snapshot.withhold_secrets(inventory, args.secret_ignore)
-    gaps = [*client.gaps, *package_gaps]
+    gaps = [*client.gaps, *package_gaps, *usage_gaps]
     snapshot.save(args.output, inventory, gaps, started)
     eprint(
         f"Snapshot of account {client.account_id()}: {len(inventory.functions)} functions, "

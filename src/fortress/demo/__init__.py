@@ -120,6 +120,11 @@ def scan_demo(
     client = demo_client(endpoint)
     started = datetime.now(UTC)
     inventory = aws.collect(client, versions=False)
+    # Granted versus used (FTR-IAM-015): the day of CloudTrail the demo ships, as
+    # `scan --cloudtrail fortress-demo/cloudtrail` would read it.
+    from fortress.detection.usage import usage_from_records
+
+    inventory.usage = usage_from_records(demo_trail.story(), ["demo CloudTrail"])
     gaps = []
     if mirror is not None:
         from fortress.packages.live import LiveOptions, analyse_account

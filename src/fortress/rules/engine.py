@@ -173,6 +173,7 @@ RULE_MODULES = (
     "fortress.rules.package_secrets",
     "fortress.rules.package_vulns",
     "fortress.rules.package_code",
+    "fortress.rules.least_privilege_usage",
 )
 
 
