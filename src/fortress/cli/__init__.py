@@ -64,6 +64,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 COMMAND_MODULES = (
     "fortress.cli.posture",
+    "fortress.cli.iam",
     "fortress.cli.forensics",
     "fortress.cli.hunt",
     "fortress.cli.response",
