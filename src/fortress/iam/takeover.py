@@ -242,9 +242,12 @@ def _principal(
 def scp_policies(account: IamAccount) -> list[ParsedPolicy] | None:
     if account.scps is None:
         return None
+    # A level with no policy cannot exist where SCPs are enabled (AWS keeps at least one
+    # attached); an empty one read back is skipped rather than taken to deny everything.
     return [
         parse_policies([(f"SCP {p.name} ({level.target})", p.document) for p in level.policies])
         for level in account.scps
+        if level.policies
     ]
 
 
