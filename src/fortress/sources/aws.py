@@ -109,7 +109,12 @@ def collect(
 
     aws_docs: dict[str, Any] = {}
     roles = _collect_roles(client, account, roles_needed, aws_docs)
-    iam_account = aws_iam.collect_account(client, account, aws_docs, org_client)
+    # Every principal of the account, for FTR-IAM-011 and `iam who-can` (no function: no need).
+    iam_account = (
+        aws_iam.collect_account(client, account, aws_docs, org_client)
+        if inventory.functions
+        else None
+    )
     if iam_account is not None:
         inventory.iam.append(iam_account)
     if roles is None:
