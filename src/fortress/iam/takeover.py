@@ -121,6 +121,7 @@ class Principal:
     # action -> whether some identity statement could allow it (a cheap filter, filled lazily)
     may: dict[str, bool] = field(default_factory=dict)
     _relevant: bool | None = None
+    by_action: dict[str, ParsedPolicy] = field(default_factory=dict)
     # (action, resource, any_under, context) -> decision, for resources several functions share
     decided: dict[tuple[object, ...], match.Decision] = field(default_factory=dict)
 
@@ -130,6 +131,17 @@ class Principal:
         if self._relevant is None:
             self._relevant = any(self.may_allow(a) for a in ALL_ACTIONS)
         return self._relevant
+
+    def statements_for(self, action: str) -> ParsedPolicy:
+        """The identity statements whose Action could cover ``action`` (cached)."""
+        found = self.by_action.get(action)
+        if found is None:
+            kept = [
+                s for s in self.identity.statements if match.action_match(s, action) != match.NO
+            ]
+            found = ParsedPolicy(kept, list(self.identity.problems), self.identity.unknown)
+            self.by_action[action] = found
+        return found
 
     def may_allow(self, action: str) -> bool:
         hit = self.may.get(action)
@@ -282,7 +294,7 @@ def _decide(
     any_under: bool,
 ) -> match.Decision:
     ctx: dict[str, str | Sequence[str]] = {**who.context, **(context or {})}
-    identity = match.evaluate(who.identity, action, arn, ctx, any_under=any_under)
+    identity = match.evaluate(who.statements_for(action), action, arn, ctx, any_under=any_under)
     if identity.level == match.DENIED:
         return identity
     parts = [identity]

@@ -72,10 +72,7 @@ def _listing(takers: list[tk.Taker]) -> str:
         ),
     },
     references={"prowler": ["iam_policy_allows_privilege_escalation"]},
-    controls={
-        "nist-800-53-r5": ["AC-5", "AC-6", "CM-5"],
-        "pci-dss-4.0": ["7.2.1", "7.2.2"],
-    },
+    controls={"nist-800-53-r5": ["AC-6"], "pci-dss-4.0": ["7.2.2"]},
     template=False,
 )
 def function_takeover(fn: Function, ctx: Context) -> Verdict:
