@@ -214,6 +214,18 @@ def statement_applies(
     return _and(answer, conditions_hold(stmt, context or {}))
 
 
+def _why(stmt: Statement, context: RequestContext) -> str:
+    """What makes a statement apply only maybe: its open conditions, a variable, a value."""
+    open_tests = [
+        f"{c.operator} {c.key}" for c in stmt.conditions if condition_holds(c, context) == MAYBE
+    ]
+    if open_tests:
+        return "only if " + ", ".join(open_tests[:3]) + " hold (not evaluated)"
+    if stmt.unknown_reasons:
+        return f"if an unresolved value allows ({stmt.unknown_reasons[0]})"
+    return "depending on a policy variable in its Resource"
+
+
 @dataclass
 class Decision:
     level: str  # ALLOWED, CONDITIONAL, UNKNOWN or DENIED
@@ -253,8 +265,9 @@ def evaluate(
             (allow_yes if applies == YES else allow_maybe).append(stmt)
     if deny_yes:
         return Decision(DENIED, [], deny_yes)
-    reasons = [f"{s.label} denies it under a condition" for s in deny_maybe]
-    reasons += [f"{s.label} allows it under a condition" for s in allow_maybe if not allow_yes]
+    ctx = context or {}
+    reasons = [f"{s.label} denies it {_why(s, ctx)}" for s in deny_maybe]
+    reasons += [f"{s.label} allows it {_why(s, ctx)}" for s in allow_maybe if not allow_yes]
     if allow_yes:
         level = CONDITIONAL if deny_maybe else ALLOWED
         return Decision(level, allow_yes, deny_maybe, reasons)
