@@ -364,6 +364,9 @@ class Policy:
     arn: str | None = None
     aws_managed: bool = False
     inline: bool = False
+    # Templates: the file and the line of each statement (by index), for messages.
+    file: str | None = None
+    lines: list[int] = field(default_factory=list)
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Issue 13 part 4 from templates: a read-only wildcard is no FTR-IAM-002 failure and ``iam:*``
-on ``*`` is FTR-IAM-001, on CloudFormation and Terraform, with the statement named and the
-role's file and line on the finding."""
+on ``*`` is FTR-IAM-001, on CloudFormation and Terraform, with the statement named (and, on
+CloudFormation, its own file and line) and the role's file and line on the finding."""
 
 from __future__ import annotations
 
@@ -135,13 +135,15 @@ def test_cloudformation(tmp_path: Path) -> None:
     findings = engine.evaluate(cloudformation.load(path, IacOptions()), _rules())
     reads = _one(findings, "FTR-IAM-002", "ReaderRole")
     assert reads.status is Status.PASS
-    assert "read-only" in reads.message and "reads Sid 'Describe'" in reads.message
+    assert "read-only" in reads.message
+    assert f"reads Sid 'Describe' ({path}:15)" in reads.message  # the statement's own line
     assert reads.resource.file is not None and reads.resource.file.endswith("template.yaml")
     assert reads.resource.line == 3
     assert _one(findings, "FTR-IAM-001", "ReaderRole").status is Status.PASS
     admin = _one(findings, "FTR-IAM-001", "IamRole")
     assert admin.status is Status.FAIL
-    assert "administrator-equivalent" in admin.message and "iam-all statement #1" in admin.message
+    assert "administrator-equivalent" in admin.message
+    assert f"iam-all statement #1 ({path}:31)" in admin.message
     assert admin.resource.line == 19
 
 
