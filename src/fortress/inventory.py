@@ -364,6 +364,9 @@ class Policy:
     arn: str | None = None
     aws_managed: bool = False
     inline: bool = False
+    # Templates: the file and the line of each statement (by index), for messages.
+    file: str | None = None
+    lines: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -379,6 +382,63 @@ class Role:
     @property
     def policies(self) -> list[Policy]:
         return [*self.inline_policies, *self.attached_policies]
+
+
+@dataclass
+class IamUser:
+    """An IAM user of the account (a principal ``who-can`` judges), with its group names."""
+
+    name: str
+    arn: str
+    origin: Origin
+    inline_policies: list[Policy] = field(default_factory=list)
+    attached_policies: list[Policy] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    permissions_boundary_arn: str | None = None
+
+    @property
+    def policies(self) -> list[Policy]:
+        return [*self.inline_policies, *self.attached_policies]
+
+
+@dataclass
+class IamGroup:
+    name: str
+    arn: str
+    inline_policies: list[Policy] = field(default_factory=list)
+    attached_policies: list[Policy] = field(default_factory=list)
+
+    @property
+    def policies(self) -> list[Policy]:
+        return [*self.inline_policies, *self.attached_policies]
+
+
+@dataclass
+class ScpLevel:
+    """The service control policies attached at one level (root, an OU, the account) of the
+    account's place in its organization. An action must be allowed at every level."""
+
+    target: str  # "r-..." root, "ou-..." organizational unit, or the account id
+    policies: list[Policy] = field(default_factory=list)
+
+
+@dataclass
+class IamAccount:
+    """Every principal of one account, for "who can take over this function" (live only).
+
+    ``roles`` holds all roles (not only execution roles); ``managed_policies`` the documents of
+    customer managed policies and of the policies used as permissions boundaries, by ARN.
+    ``scps`` is None when the organization's policies could not be read (``scp_note`` says
+    why); an empty list means none apply (no organization, or the management account).
+    """
+
+    account: str
+    users: list[IamUser] = field(default_factory=list)
+    groups: list[IamGroup] = field(default_factory=list)
+    roles: list[Role] = field(default_factory=list)
+    managed_policies: list[Policy] = field(default_factory=list)
+    scps: list[ScpLevel] | None = None
+    scp_note: str | None = None
 
 
 # --------------------------------------------------------------------------- layers
@@ -710,6 +770,8 @@ class Inventory:
     notes: list[SourceNote] = field(default_factory=list)
     # What the roles' sessions really called (``scan --cloudtrail``); None: not computed.
     usage: UsageFacts | None = None
+    # Live only: every IAM principal of each account (absent: not collected, e.g. templates).
+    iam: list[IamAccount] = field(default_factory=list)
 
     def extend(self, other: Inventory) -> None:
         """Merge another inventory into this one (several regions, files or accounts)."""
@@ -725,5 +787,6 @@ class Inventory:
         self.notes.extend(other.notes)
         if self.usage is None:
             self.usage = other.usage
+        self.iam.extend(other.iam)
         if other.scope == "template":
             self.scope = "template"

@@ -17,7 +17,13 @@ import pytest
 
 from conftest import reset_emulator
 from fortress.cli import main
-from fortress.demo import EMULATOR_LIMITS, demo_config, package_mirror, scan_demo
+from fortress.demo import (
+    DEMO_DEPLOYERS,
+    EMULATOR_LIMITS,
+    demo_config,
+    package_mirror,
+    scan_demo,
+)
 from fortress.demo import cloudtrail as demo_trail
 from fortress.demo.seed import SEEDED_SECRETS, Seeded, seed
 from fortress.findings import Status
@@ -203,6 +209,9 @@ def test_snapshot_gives_the_same_findings_offline(
     offline = tmp_path / "offline.json"
     trail = tmp_path / "cloudtrail"
     demo_trail.write(trail)  # the demo scan reads this day for granted versus used
+    # The demo's deployers (FTR-IAM-011), as a config file gives them to `scan`.
+    config = tmp_path / ".fortress.yaml"
+    config.write_text("version: 1\ndeployers:\n" + "".join(f"  - '{d}'\n" for d in DEMO_DEPLOYERS))
     code = main(
         [
             "scan",
@@ -220,6 +229,8 @@ def test_snapshot_gives_the_same_findings_offline(
             demo_config().as_of.isoformat(),
             "--deprecation-window",
             "180",
+            "--config",
+            str(config),
         ]
     )
     assert code == 1

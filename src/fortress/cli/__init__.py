@@ -75,12 +75,12 @@ def lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
 
 COMMAND_MODULES = (
     "fortress.cli.posture",
+    "fortress.cli.iam",
     "fortress.cli.forensics",
     "fortress.cli.hunt",
     "fortress.cli.response",
     "fortress.cli.sbom",
     "fortress.cli.vulndb",
-    "fortress.cli.iam",
 )
 
 

@@ -66,8 +66,20 @@ EMULATOR_LIMITS: dict[str, dict[str, Any]] = {
 }
 
 
+# The roles that deploy in the demo (FTR-IAM-011 does not count them; FTR-IAM-001/004 report
+# how much else they can do).
+DEMO_DEPLOYERS = (
+    "arn:aws:iam::*:role/shopfast-admin-tools",
+    "arn:aws:iam::*:role/shopfast-payments",
+)
+
+
 def demo_config() -> ScanConfig:
-    return ScanConfig(as_of=DEMO_AS_OF, deprecation_window_days=DEMO_DEPRECATION_WINDOW)
+    return ScanConfig(
+        as_of=DEMO_AS_OF,
+        deprecation_window_days=DEMO_DEPRECATION_WINDOW,
+        deployers=list(DEMO_DEPLOYERS),
+    )
 
 
 @contextmanager

@@ -457,6 +457,28 @@ class _Seeder:
                 ],
             )
 
+        # A contractor who can still push code to the legacy export job (FTR-IAM-011 fails
+        # there); the demo's config lists the two roles that deploy as deployers.
+        iam = self.c("iam")
+        iam.create_user(UserName="contractor")
+        iam.put_user_policy(
+            UserName="contractor",
+            PolicyName="legacy-hotfix",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "LegacyHotfix",
+                            "Effect": "Allow",
+                            "Action": ["lambda:UpdateFunctionCode", "lambda:GetFunction"],
+                            "Resource": f"arn:aws:lambda:{PRIMARY}:{ACCOUNT}:function:legacy-export",
+                        }
+                    ],
+                }
+            ),
+        )
+
     def functions(self) -> None:
         lam = self.c("lambda")
         sqs = self.c("sqs")

@@ -11,7 +11,9 @@ analyses can answer "unknown" instead of "safe".
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,12 +75,15 @@ class Statement:
     # Set when a whole element could not be read (e.g. Action is an Unknown).
     unknown_reasons: tuple[str, ...] = ()
     policy: str | None = None  # name of the policy holding the statement, when known
+    where: str | None = None  # "file:line" of the statement in a template, when known
 
     @property
     def label(self) -> str:
-        """How a message names this statement: policy name plus its Sid, or its position."""
+        """How a message names this statement: policy name plus its Sid, or its position, and
+        its file and line in a template."""
         own = f"Sid {self.sid!r}" if self.sid else f"statement #{self.index + 1}"
-        return f"{self.policy} {own}" if self.policy else own
+        text = f"{self.policy} {own}" if self.policy else own
+        return f"{text} ({self.where})" if self.where else text
 
     @property
     def is_allow(self) -> bool:
@@ -308,11 +313,33 @@ def parse_policies(documents: list[tuple[str | None, Any]]) -> ParsedPolicy:
     return merged
 
 
+def located(parsed: ParsedPolicy, policies: Iterable[Any]) -> ParsedPolicy:
+    """``parsed`` with each statement's template file and line, from ``policies`` (objects with
+    ``name``, ``file`` and ``lines``, as :class:`fortress.inventory.Policy`); unchanged (the same
+    object) when none has lines."""
+    where: dict[tuple[str | None, int], str] = {}
+    for policy in policies:
+        if not getattr(policy, "lines", None) or not getattr(policy, "file", None):
+            continue
+        for i, line in enumerate(policy.lines):
+            where.setdefault((policy.name, i), f"{policy.file}:{line}")
+    if not where:
+        return parsed
+    statements = [
+        dataclasses.replace(s, where=where[(s.policy, s.index)])
+        if (s.policy, s.index) in where
+        else s
+        for s in parsed.statements
+    ]
+    return ParsedPolicy(statements, list(parsed.problems), parsed.unknown)
+
+
 __all__ = [
     "Condition",
     "ParsedPolicy",
     "Principal",
     "Statement",
+    "located",
     "parse_policies",
     "parse_policy",
 ]

@@ -162,6 +162,7 @@ _REGISTRY: dict[str, Rule] = {}
 # Modules holding the rules, one per practice. Imported on first use of the registry.
 RULE_MODULES = (
     "fortress.rules.least_privilege",
+    "fortress.rules.takeover",
     "fortress.rules.code_integrity",
     "fortress.rules.network",
     "fortress.rules.api_exposure",
@@ -189,7 +190,10 @@ def rule(
     snippets: dict[str, str] | None = None,
     references: dict[str, list[str]] | None = None,
     controls: dict[str, list[str]] | None = None,
+    template: bool | None = None,
 ) -> Callable[[RuleFunc], RuleFunc]:
+    """Register a rule. ``template=False`` keeps a rule off IaC (it needs account-wide data);
+    by default rules on account-wide targets are off IaC and the others on."""
     if target not in TARGETS:
         raise ValueError(f"rule {id}: unknown target {target!r}")
 
@@ -207,7 +211,7 @@ def rule(
             snippets=snippets or {},
             references=references or {},
             controls=controls or {},
-            template=target not in ACCOUNT_WIDE_TARGETS,
+            template=target not in ACCOUNT_WIDE_TARGETS if template is None else template,
         )
         _REGISTRY[id] = Rule(meta, func)
         return func

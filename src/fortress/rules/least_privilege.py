@@ -13,7 +13,7 @@ from fortress.findings import Practice, Severity
 from fortress.iam import exposure
 from fortress.iam.actions import catalogue
 from fortress.iam.managed import get_managed_policy
-from fortress.iam.policy import ParsedPolicy, parse_policies
+from fortress.iam.policy import ParsedPolicy, located, parse_policies
 from fortress.iam.privesc import (
     ADMIN_SHARE,
     SELF_GRANT_ACTIONS,
@@ -51,7 +51,8 @@ def _parsed(role: Role, ctx: Context) -> ParsedPolicy:
     def parse() -> ParsedPolicy:
         docs = _documents(role)
         key = tuple(part for pair in docs for part in pair)
-        return ctx.memo("iam.parsed-documents", key, lambda: parse_policies(docs))
+        shared = ctx.memo("iam.parsed-documents", key, lambda: parse_policies(docs))
+        return located(shared, role.policies)  # the same object when no statement has a line
 
     return ctx.memo("iam.parsed", role, parse)
 

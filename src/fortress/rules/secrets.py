@@ -6,13 +6,14 @@ redacted preview (see :mod:`fortress.secrets.detect`).
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from fortress.findings import Practice, Severity
+from fortress.iam import match
+from fortress.iam.policy import parse_policies
 from fortress.inventory import WITHHELD, Function, Role, Secret, Unknown
 from fortress.rules.engine import Context, StageTarget, Verdict, rule
 from fortress.secrets.detect import (
@@ -252,76 +253,21 @@ def secrets_in_stage_variables(target: StageTarget, ctx: Context) -> Verdict:
 
 # --------------------------------------------------------------------------- FTR-SEC-003
 #
-# "Can read" matcher (private and deliberately simple until fortress.iam can be imported):
-# a role can read a secret when some Allow statement of one of its policies
-#   * has an Action (or, with NotAction, lacks an entry) matching secretsmanager:GetSecretValue,
-#     with IAM wildcards * and ? compared case-insensitively, and
-#   * has a Resource (or, with NotResource, lacks an entry) matching the secret's ARN with
-#     wildcards (ARNs compared case-sensitively, as IAM does),
-# and no unconditional Deny statement matches the same action and ARN. Conditions on Allow
-# statements are ignored (they may narrow the grant; the rule errs towards "can read").
-# Policy variables (${aws:...}) are treated as wildcards.
+# "Can read": the role's policies decide secretsmanager:GetSecretValue on the secret's ARN with
+# fortress.iam.match (Action/NotAction case-insensitive, Resource/NotResource case-sensitive,
+# wildcards; an explicit unconditional Deny wins). An Allow under a condition, or with a policy
+# variable or an unresolved value, still counts: the rule errs towards "can read".
 
 _ACTION = "secretsmanager:GetSecretValue"
-_POLICY_VAR = re.compile(r"\$\{[^}]*\}")
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _glob(pattern: str, text: str, *, ignore_case: bool) -> bool:
-    pattern = _POLICY_VAR.sub("*", pattern)
-    pattern = pattern.replace("[", "[[]")  # fnmatch classes are not IAM syntax
-    if ignore_case:
-        return fnmatch.fnmatchcase(text.lower(), pattern.lower())
-    return fnmatch.fnmatchcase(text, pattern)
-
-
-def _matches_any(patterns: list[Any], text: str, *, ignore_case: bool) -> bool:
-    return any(isinstance(p, str) and _glob(p, text, ignore_case=ignore_case) for p in patterns)
-
-
-def _statement_applies(stmt: Mapping[str, Any], arn: str) -> bool:
-    if "Action" in stmt:
-        action_ok = _matches_any(_as_list(stmt["Action"]), _ACTION, ignore_case=True)
-    elif "NotAction" in stmt:
-        action_ok = not _matches_any(_as_list(stmt["NotAction"]), _ACTION, ignore_case=True)
-    else:
-        action_ok = False
-    if not action_ok:
-        return False
-    if "Resource" in stmt:
-        return _matches_any(_as_list(stmt["Resource"]), arn, ignore_case=False)
-    if "NotResource" in stmt:
-        return not _matches_any(_as_list(stmt["NotResource"]), arn, ignore_case=False)
-    return False
 
 
 def role_can_read(role: Role, arn: str) -> bool | None:
     """True/False, or None when a policy document of the role could not be read."""
-    allowed = False
-    unknown = False
-    denied = False
-    for policy in role.policies:
-        if isinstance(policy.document, Unknown) or not isinstance(policy.document, dict):
-            unknown = True
-            continue
-        for stmt in _as_list(policy.document.get("Statement")):
-            if not isinstance(stmt, dict) or not _statement_applies(stmt, arn):
-                continue
-            effect = stmt.get("Effect")
-            if effect == "Allow":
-                allowed = True
-            elif effect == "Deny" and not stmt.get("Condition"):
-                denied = True
-    if denied:
-        return False
-    if allowed:
-        return True
-    return None if unknown else False
+    parsed = parse_policies([(p.name, p.document) for p in role.policies])
+    level = match.evaluate(parsed, _ACTION, arn).level
+    if level == match.UNKNOWN:
+        return None
+    return level != match.DENIED
 
 
 def _named_in_environment(fn: Function, secret: Secret) -> bool:

@@ -66,6 +66,7 @@ from fortress.inventory import (
     Unknown,
     VpcConfig,
 )
+from fortress.sources import aws_iam
 from fortress.sources.openapi import function_arn_in_uri
 
 SOURCE = "aws"
@@ -75,13 +76,18 @@ Progress = Callable[[str, int, int], None]
 
 
 def collect(
-    client: AwsClient, progress: Progress | None = None, *, versions: bool = True
+    client: AwsClient,
+    progress: Progress | None = None,
+    *,
+    versions: bool = True,
+    org_client: AwsClient | None = None,
 ) -> Inventory:
     """Read every requested region of the caller's account.
 
     ``versions=False`` skips the published-version history of each function (one
     ``list_versions_by_function`` call per function): no posture rule reads it, so a scan can
-    do without, while a snapshot (``fortress collect``) keeps it.
+    do without, while a snapshot (``fortress collect``) keeps it. ``org_client`` reads the
+    service control policies (see :func:`fortress.sources.aws_iam.collect_account`).
     """
     account = client.account_id()
     regions = client.regions()
@@ -101,7 +107,16 @@ def collect(
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="region") as pool:
         list(pool.map(one_region, regions))
 
-    roles = _collect_roles(client, account, roles_needed)
+    aws_docs: dict[str, Any] = {}
+    roles = _collect_roles(client, account, roles_needed, aws_docs)
+    # Every principal of the account, for FTR-IAM-011 and `iam who-can` (no function: no need).
+    iam_account = (
+        aws_iam.collect_account(client, account, aws_docs, org_client)
+        if inventory.functions
+        else None
+    )
+    if iam_account is not None:
+        inventory.iam.append(iam_account)
     if roles is None:
         inventory.uncollected.add(COLLECTION_ROLES)
     inventory.roles.extend(roles or [])
@@ -870,7 +885,9 @@ class _RegionCollector:
 # --------------------------------------------------------------------------- IAM (global)
 
 
-def _collect_roles(client: AwsClient, account: str, wanted: set[str]) -> list[Role] | None:
+def _collect_roles(
+    client: AwsClient, account: str, wanted: set[str], aws_docs: dict[str, Any]
+) -> list[Role] | None:
     """Execution roles of the collected functions, with every policy document."""
     if not wanted:
         return []
@@ -894,7 +911,6 @@ def _collect_roles(client: AwsClient, account: str, wanted: set[str]) -> list[Ro
         for v in p.get("PolicyVersionList") or []:
             if v.get("IsDefaultVersion"):
                 local_docs[p["Arn"]] = _json(v.get("Document"))
-    aws_docs: dict[str, Any] = {}
     roles = []
     for r in details:
         if r.get("Arn") not in wanted:
@@ -934,17 +950,7 @@ def _collect_roles(client: AwsClient, account: str, wanted: set[str]) -> list[Ro
 
 
 def _managed_document(client: AwsClient, arn: str) -> dict[str, Any] | Unknown:
-    meta = client.call("iam", None, "get_policy", resource=arn, PolicyArn=arn)
-    if meta is None:
-        return Unknown(f"get_policy failed for {arn}")
-    version = (meta.get("Policy") or {}).get("DefaultVersionId")
-    answer = client.call(
-        "iam", None, "get_policy_version", resource=arn, PolicyArn=arn, VersionId=version
-    )
-    if answer is None:
-        return Unknown(f"get_policy_version failed for {arn}")
-    doc = _json((answer.get("PolicyVersion") or {}).get("Document"))
-    return doc if isinstance(doc, dict) else Unknown(f"unreadable document for {arn}")
+    return aws_iam.managed_document(client, arn)
 
 
 # --------------------------------------------------------------------------- trails, keys

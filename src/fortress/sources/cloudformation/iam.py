@@ -18,6 +18,7 @@ from fortress.sources.cfn_intrinsics import first_unknown
 from fortress.sources.cloudformation.model import (
     UNRESOLVED,
     as_list,
+    key_lines,
 )
 
 if TYPE_CHECKING:
@@ -37,16 +38,22 @@ def build_roles(b: Builder) -> None:
         )
         boundary = b.prop(res, "PermissionsBoundary")
         role.permissions_boundary_arn = boundary if isinstance(boundary, str) else None
+        raw_policies = res.props.get("Policies")
         for i, pol in enumerate(as_list(b.prop(res, "Policies", []))):
             if isinstance(pol, Mapping):
                 pname = pol.get("PolicyName")
+                raw = raw_policies[i] if isinstance(raw_policies, list) else None
+                document = policy_document(pol.get("PolicyDocument"), f"{res.logical_id} policy")
                 role.inline_policies.append(
                     Policy(
                         name=pname if isinstance(pname, str) else f"{res.logical_id}-policy-{i}",
-                        document=policy_document(
-                            pol.get("PolicyDocument"), f"{res.logical_id} policy"
-                        ),
+                        document=document,
                         inline=True,
+                        file=res.origin.file,
+                        lines=statement_lines(
+                            raw.get("PolicyDocument") if isinstance(raw, Mapping) else None,
+                            document,
+                        ),
                     )
                 )
         for arn in as_list(b.prop(res, "ManagedPolicyArns", [])):
@@ -56,10 +63,13 @@ def build_roles(b: Builder) -> None:
     for res in b.of_type("AWS::IAM::Policy", "AWS::IAM::RolePolicy"):
         doc = policy_document(b.prop(res, "PolicyDocument"), res.logical_id)
         name = b.name_of(res, "PolicyName")
+        lines = statement_lines(res.props.get("PolicyDocument"), doc)
         targets = as_list(b.prop(res, "Roles", [])) + as_list(b.prop(res, "RoleName", []))
         for target in targets:
             if isinstance(target, str) and target in by_name:
-                by_name[target].inline_policies.append(Policy(name=name, document=doc, inline=True))
+                by_name[target].inline_policies.append(
+                    Policy(name=name, document=doc, inline=True, file=res.origin.file, lines=lines)
+                )
     for res in b.of_type("AWS::IAM::ManagedPolicy"):
         policy = Policy(
             name=b.name_of(res, "ManagedPolicyName"),
@@ -86,6 +96,28 @@ def managed(b: Builder, arn: Any) -> Policy:
                 arn=text,
             )
     return aws_managed_policy(text)
+
+
+def statement_lines(raw: Any, document: Any) -> list[int]:
+    """The template line of each statement of a policy document, when the written statements
+    line up one for one with the resolved ones (no intrinsic function builds the list)."""
+    if not isinstance(raw, Mapping) or not isinstance(document, Mapping):
+        return []
+    written = raw.get("Statement")
+    items = [written] if isinstance(written, Mapping) else written
+    resolved = document.get("Statement")
+    count = 1 if isinstance(resolved, Mapping) else len(resolved or [])
+    if not isinstance(items, list) or len(items) != count:
+        return []
+    out: list[int] = []
+    for item in items:
+        if not isinstance(item, Mapping) or any(str(k).startswith("Fn::") for k in item):
+            return []
+        lines = key_lines(item)
+        if not lines:
+            return []
+        out.append(min(lines.values()))
+    return out
 
 
 # ------------------------------------------------------------------ Lambda

@@ -1,0 +1,123 @@
+"""Practice: least privilege — who can take over a function (FTR-IAM-011).
+
+The account's users and roles are judged with IAM's evaluation logic (identity policies,
+permissions boundaries, service control policies; see :mod:`fortress.iam.takeover`). Needs the
+whole account's IAM, so it runs on live scans and snapshots only.
+"""
+
+from __future__ import annotations
+
+from fortress.findings import Practice, Severity
+from fortress.iam import match
+from fortress.iam import takeover as tk
+from fortress.inventory import Function, IamAccount
+from fortress.rules.engine import Context, Verdict, rule
+
+_MAX_LISTED = 4
+_MAX_EVIDENCE = 50
+
+
+def account_iam(fn: Function, ctx: Context) -> IamAccount | None:
+    for account in ctx.inventory.iam:
+        if account.account == fn.account:
+            return account
+    return None
+
+
+def _principals(account: IamAccount, ctx: Context) -> tuple[list[tk.Principal], list[str]]:
+    return ctx.memo("iam.takeover-principals", account, lambda: tk.principals(account))
+
+
+def describe(taker: tk.Taker, limit: int = 2) -> str:
+    """``user alice: lambda:UpdateFunctionCode (dev Sid 'Deploy'), ...``"""
+    parts = []
+    for way in taker.ways[:limit]:
+        granted = ", ".join(way.statements[:2]) or "an unreadable policy"
+        flag = "" if way.level == match.ALLOWED else f", {way.level}"
+        parts.append(f"{'+'.join(way.actions)} ({granted}{flag})")
+    more = f" (+{len(taker.ways) - limit} more)" if len(taker.ways) > limit else ""
+    return f"{taker.kind} {taker.name}: {'; '.join(parts)}{more}"
+
+
+def _listing(takers: list[tk.Taker]) -> str:
+    shown = " | ".join(describe(t) for t in takers[:_MAX_LISTED])
+    extra = len(takers) - _MAX_LISTED
+    return f"{shown} (+{extra} more principals)" if extra > 0 else shown
+
+
+@rule(
+    id="FTR-IAM-011",
+    title="Principals other than the deployers can take over the function",
+    target="function",
+    practice=Practice.LEAST_PRIVILEGE,
+    severity=Severity.HIGH,
+    rationale="""Whoever can change a function's code or configuration (layers, environment,
+        role), add a permission or a public URL to it, move its alias, publish a new version
+        of a layer it uses, write to its execution role, or pass that role to a function of
+        their own, controls what the function does and holds its credentials. Outside the
+        deployment pipeline nobody should. Users (with their groups) and roles are judged
+        with IAM's evaluation logic: an explicit Deny wins, permissions boundaries and service
+        control policies (when Organizations is readable) must also allow, and a condition
+        that cannot be evaluated makes the answer "conditional" (reported as unknown).""",
+    remediation="""Remove lambda:Update*, lambda:AddPermission, lambda:*FunctionUrlConfig,
+        lambda:UpdateAlias, lambda:PublishLayerVersion, iam:PassRole and IAM write actions on
+        the function, its layers and its role from everyone but the deployment roles, or fence
+        them with a permissions boundary or an SCP; list the deployment roles under
+        `deployers:` in .fortress.yaml. `fortress iam who-can FUNCTION` shows every principal
+        and the statements that grant it.""",
+    snippets={
+        "cli": (
+            "fortress iam who-can FUNCTION\n"
+            "aws iam detach-user-policy --user-name USER --policy-arn POLICY_ARN"
+        ),
+    },
+    references={"prowler": ["iam_policy_allows_privilege_escalation"]},
+    controls={"nist-800-53-r5": ["AC-6"], "pci-dss-4.0": ["7.2.2"]},
+    template=False,
+)
+def function_takeover(fn: Function, ctx: Context) -> Verdict:
+    account = account_iam(fn, ctx)
+    if account is None:
+        return Verdict.unknown(
+            "the account's IAM users, groups and roles were not collected (IAM could not be "
+            "read, or the snapshot predates this rule)"
+        )
+    answer = ctx.memo(
+        "iam.takeover",
+        fn,
+        lambda: tk.who_can(
+            fn,
+            account,
+            ctx.config.deployers,
+            parsed=_principals(account, ctx),
+            roles=ctx.roles,
+        ),
+    )
+    others = [t for t in answer.takers if not t.deployer]
+    sure = [t for t in others if t.level == match.ALLOWED]
+    evidence = {
+        "principals": [t.to_dict() for t in others[:_MAX_EVIDENCE]],
+        "principals_checked": answer.principals,
+        "deployers": sum(1 for t in answer.takers if t.deployer),
+        "notes": answer.notes,
+    }
+    if sure:
+        return Verdict.fail(
+            f"function {fn.name} can be taken over by {len(sure)} principals that are not "
+            f"configured deployers: {_listing(sure)}",
+            related=[t.arn for t in sure],
+            **evidence,
+        )
+    if others:
+        return Verdict.unknown(
+            f"function {fn.name} can be taken over by {len(others)} principals that are not "
+            f"configured deployers if conditions hold (conditional): {_listing(others)}",
+            related=[t.arn for t in others],
+            **evidence,
+        )
+    deployers = evidence["deployers"]
+    return Verdict.passed(
+        f"no principal of {answer.principals} judged can take over function {fn.name}"
+        + (f" besides {deployers} configured deployers" if deployers else ""),
+        **evidence,
+    )
