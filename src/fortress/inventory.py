@@ -169,6 +169,7 @@ PART_TAGS = "tags"
 PART_ALIASES = "aliases"
 PART_VERSIONS = "versions"
 PART_EVENT_SOURCES = "event_source_mappings"
+PART_RUNTIME_MANAGEMENT = "runtime_management"
 
 
 @dataclass
@@ -190,11 +191,19 @@ class Function:
     timeout: Maybe[int] = 3
     environment: list[EnvVar] = field(default_factory=list)
     kms_key_arn: Maybe[str] | None = None
+    # Code.SourceKMSKeyArn: the customer-managed key that encrypts the .zip package at rest;
+    # None = Lambda's AWS owned key.
+    source_kms_key_arn: Maybe[str] | None = None
     vpc: VpcConfig | None = None
     tracing_mode: Maybe[str] = "PassThrough"
     dead_letter_target: Maybe[str] | None = None
     log_group_name: Maybe[str] | None = None  # from LoggingConfig; default /aws/lambda/<name>
     log_format: str | None = None
+    # LoggingConfig.ApplicationLogLevel (TRACE, DEBUG, INFO, WARN, ERROR, FATAL); None = not set.
+    application_log_level: Maybe[str] | None = None
+    # RuntimeManagementConfig.UpdateRuntimeOn: "Auto" (the default), "FunctionUpdate", "Manual".
+    runtime_update_mode: Maybe[str] = "Auto"
+    runtime_version_arn: str | None = None  # the pinned runtime version (Manual mode)
     ephemeral_storage_mb: Maybe[int] = 512
     file_systems: list[Maybe[str]] = field(default_factory=list)
     layers: list[LayerRef] = field(default_factory=list)

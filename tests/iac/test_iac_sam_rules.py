@@ -35,6 +35,7 @@ FAILS: dict[str, Where] = {
     "FTR-CODE-001": FN,
     "FTR-CODE-002": FN,
     "FTR-CODE-003": FN,
+    "FTR-CODE-006": FN,
     "FTR-CODE-004": ("SharedLayer", 119),
     "FTR-EPH-001": EFS,
     "FTR-EPH-002": VPC,
@@ -70,19 +71,19 @@ UNKNOWN_ON_TEMPLATE: dict[str, Where] = {"FTR-LOG-005": FN, "FTR-LOG-007": FN}
 # FTR-PATCH-004 judges code age, which a template does not have: no finding at all.
 NOT_APPLICABLE = {"FTR-PATCH-004"}
 
-HFN, HAPI, HHTTP = ("OrderFunction", 23), ("OrderApi", 9), ("StatusApi", 72)
+HFN, HAPI, HHTTP = ("OrderFunction", 23), ("OrderApi", 9), ("StatusApi", 73)
 HARDENED_OTHER: dict[str, Where] = {
     "FTR-API-003": HAPI,
     "FTR-API-004": HHTTP,
     "FTR-API-005": HAPI,
     "FTR-API-006": HAPI,
     "FTR-API-007": HAPI,
-    "FTR-CODE-004": ("SharedLayer", 90),
+    "FTR-CODE-004": ("SharedLayer", 91),
     "FTR-LOG-006": HAPI,
-    "FTR-NET-003": ("FnSg", 100),
-    "FTR-NET-004": ("FnSg", 100),
+    "FTR-NET-003": ("FnSg", 101),
+    "FTR-NET-004": ("FnSg", 101),
     "FTR-SEC-002": HAPI,
-    "FTR-SEC-003": ("DbSecret", 125),
+    "FTR-SEC-003": ("DbSecret", 126),
 }
 # Everything else (function and implicit-role rules) passes at the hardened function.
 PASSES: dict[str, Where] = {

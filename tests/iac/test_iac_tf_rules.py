@@ -58,6 +58,7 @@ VULNERABLE = {
     "FTR-EPH-003": BAD_FN,
     "FTR-PATCH-001": BAD_FN,
     "FTR-GOV-002": BAD_FN,
+    "FTR-CODE-006": BAD_FN,
 }
 # On a template, a missing trail/alarm may live in another stack: unknown, never a pass.
 UNKNOWN_ON_TEMPLATE = {"FTR-LOG-005": BAD_FN, "FTR-LOG-007": BAD_FN}
@@ -74,16 +75,16 @@ HARDENED = {
     "FTR-CODE-004": ("aws_lambda_layer_version.shared", 44),
     "FTR-NET-003": ("aws_security_group.fn", 50),
     "FTR-NET-004": ("aws_security_group.fn", 50),
-    "FTR-API-003": ("aws_api_gateway_rest_api.api", 174),
-    "FTR-API-004": ("aws_apigatewayv2_api.http", 242),
-    "FTR-API-005": ("aws_api_gateway_stage.prod", 212),
-    "FTR-API-006": ("aws_api_gateway_rest_api.api", 174),
-    "FTR-API-007": ("aws_api_gateway_stage.prod", 212),
+    "FTR-API-003": ("aws_api_gateway_rest_api.api", 175),
+    "FTR-API-004": ("aws_apigatewayv2_api.http", 243),
+    "FTR-API-005": ("aws_api_gateway_stage.prod", 213),
+    "FTR-API-006": ("aws_api_gateway_rest_api.api", 175),
+    "FTR-API-007": ("aws_api_gateway_stage.prod", 213),
     "FTR-LOG-005": GOOD_FN,
-    "FTR-LOG-006": ("aws_api_gateway_stage.prod", 212),
+    "FTR-LOG-006": ("aws_api_gateway_stage.prod", 213),
     "FTR-LOG-007": GOOD_FN,
-    "FTR-SEC-002": ("aws_api_gateway_stage.prod", 212),
-    "FTR-SEC-003": ("aws_secretsmanager_secret.db", 162),
+    "FTR-SEC-002": ("aws_api_gateway_stage.prod", 213),
+    "FTR-SEC-003": ("aws_secretsmanager_secret.db", 163),
     "FTR-PATCH-002": GOOD_FN,
 }
 

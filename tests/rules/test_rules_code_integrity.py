@@ -177,3 +177,27 @@ def test_002_aws_managed_alias_without_key_record() -> None:
     alias = "arn:aws:kms:us-east-1:123456789012:alias/aws/lambda"
     f = _one("FTR-CODE-002", _inv(_fn(environment=ENV, kms_key_arn=alias)))
     assert f.status is Status.FAIL and "alias/aws/lambda" in f.message
+
+
+# ---------------------------------------------------------------- 006
+
+
+def test_006_package_key() -> None:
+    f = _one("FTR-CODE-006", _inv(_fn("plain")))
+    assert f.status is Status.FAIL and "AWS owned key" in f.message
+    f = _one("FTR-CODE-006", _inv(_fn("cmk", source_kms_key_arn=KEY_ARN)))
+    assert f.status is Status.PASS and KEY_ARN in f.message
+    managed = KmsKey(arn=KEY_ARN, key_id="1111-2222", origin=ORIGIN, manager="AWS")
+    f = _one("FTR-CODE-006", _inv(_fn("m", source_kms_key_arn=KEY_ARN), kms_keys=[managed]))
+    assert f.status is Status.FAIL and "AWS managed key" in f.message
+    f = _one("FTR-CODE-006", _inv(_fn("a", source_kms_key_arn="alias/aws/lambda")))
+    assert f.status is Status.FAIL
+
+
+def test_006_unknown_and_images() -> None:
+    f = _one("FTR-CODE-006", _inv(_fn("u", source_kms_key_arn=Unknown("parameter KeyArn"))))
+    assert f.status is Status.UNKNOWN and "parameter KeyArn" in f.message
+    wrong: Any = 7
+    f = _one("FTR-CODE-006", _inv(_fn("w", source_kms_key_arn=wrong)))
+    assert f.status is Status.UNKNOWN
+    assert _run("FTR-CODE-006", _inv(_fn("img", package_type="Image", runtime=None))) == []

@@ -46,6 +46,10 @@ EMULATOR_LIMITS: dict[str, dict[str, Any]] = {
         "why": "get_code_signing_config is not implemented, so an Enforce policy cannot be read "
         "(the function with a code signing config is reported unknown, with a coverage gap)",
     },
+    "FTR-CODE-006": {
+        "cannot": [Status.PASS],
+        "why": "get_function returns no Code.SourceKMSKeyArn, so no package key can be shown",
+    },
     "FTR-CODE-003": {
         "cannot": [Status.FAIL],
         "why": "the emulator rejects layer ARNs from another account",

@@ -1,4 +1,4 @@
-"""Practice: code integrity (FTR-CODE-001..004).
+"""Practice: code integrity (FTR-CODE-001..004, FTR-CODE-006).
 
 Code signing, encryption of the configuration that travels with the code, and the provenance
 and sharing of layers.
@@ -134,6 +134,54 @@ def function_env_cmk(fn: Function, ctx: Context) -> Verdict:
             kms_key=key,
         )
     return Verdict.passed(f"environment encrypted with {key}")
+
+
+@rule(
+    id="FTR-CODE-006",
+    title="Deployment package is not encrypted with a customer-managed KMS key",
+    target="function",
+    practice=_CI,
+    severity=Severity.LOW,
+    rationale="""Lambda stores a function's .zip deployment package encrypted with an AWS owned
+        key unless the function names a customer-managed key (Code.SourceKMSKeyArn). With a key
+        of your own, its key policy decides who can have the package decrypted, every use is
+        logged in CloudTrail, and disabling the key cuts off access to the stored code. Container
+        images are stored in Amazon ECR and are not covered by this setting.""",
+    remediation="""Create a customer-managed KMS key, let the deploying principal use it
+        (kms:Encrypt, kms:Decrypt, kms:GenerateDataKey), and set it as the function code's
+        SourceKMSKeyArn at the next code update.""",
+    snippets={
+        "cli": (
+            "aws lambda update-function-code --function-name FUNCTION "
+            "--zip-file fileb://build.zip --source-kms-key-arn KEY_ARN"
+        ),
+        "cloudformation": (
+            "Code:\n  S3Bucket: artifacts\n  S3Key: fn.zip\n"
+            "  SourceKMSKeyArn: !GetAtt CodeKey.Arn\n"
+            "# SAM: SourceKMSKeyArn: !GetAtt CodeKey.Arn"
+        ),
+        "terraform": "source_kms_key_arn = aws_kms_key.code.arn",
+    },
+    controls={"nist-800-53-r5": ["SC-12", "SC-28"], "pci-dss-4.0": ["3.5.1"]},
+)
+def function_package_cmk(fn: Function, ctx: Context) -> Verdict:
+    if fn.package_type == "Image":
+        return Verdict.not_applicable()  # the image lives in ECR, encrypted by its repository
+    key: object = fn.source_kms_key_arn
+    if isinstance(key, Unknown):
+        return Verdict.unknown(f"SourceKMSKeyArn is not resolvable: {key.reason}")
+    if key is None or key == "":
+        return Verdict.fail(
+            f"the deployment package of {fn.name} is encrypted only with an AWS owned key"
+        )
+    if not isinstance(key, str):
+        return Verdict.unknown(f"SourceKMSKeyArn is not a key ARN: {key!r}")
+    if _aws_managed_key(key, ctx):
+        return Verdict.fail(
+            f"the deployment package of {fn.name} is encrypted with AWS managed key {key}",
+            kms_key=key,
+        )
+    return Verdict.passed(f"deployment package encrypted with {key}", kms_key=key)
 
 
 def _layer_account(arn: str) -> str | None:

@@ -248,8 +248,10 @@ class _RegionCollector:
             fn.uncollected.update({PART_TAGS, PART_CONCURRENCY})
             fn.tags = Unknown("get_function failed")
             fn.reserved_concurrency = Unknown("get_function failed")
+            fn.source_kms_key_arn = Unknown("get_function failed")
         else:
             fn.tags = dict(got.get("Tags") or {})
+            fn.source_kms_key_arn = (got.get("Code") or {}).get("SourceKMSKeyArn") or None
             concurrency = (got.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
             fn.reserved_concurrency = int(concurrency) if concurrency is not None else None
 

@@ -164,6 +164,7 @@ class _Mapper(ApiMapper):
             memory_size=int_of(r.get("memory_size"), 128),
             timeout=int_of(r.get("timeout"), 3),
             kms_key_arn=str_of(r.get("kms_key_arn")),
+            source_kms_key_arn=str_of(r.get("source_kms_key_arn")),
             reserved_concurrency=None,
         )
         reserved = int_of(r.get("reserved_concurrent_executions"), None)

@@ -32,6 +32,7 @@ from fortress.sources.base import kind_of
 from fortress.sources.cfn_intrinsics import NO_VALUE, first_unknown
 from fortress.sources.cloudformation.iam import principal as principal_of
 from fortress.sources.cloudformation.model import (
+    SAM_SOURCE_KEY,
     UNRESOLVED,
     Resource,
     as_list,
@@ -101,7 +102,9 @@ def build_functions(b: Builder) -> None:
             origin=res.origin,
         )
         fn.package_type = str(b.prop(res, "PackageType", "Zip"))
-        fn.code = code_source(b, b.prop(res, "Code"))
+        code = b.prop(res, "Code")
+        fn.code = code_source(b, code)
+        fn.source_kms_key_arn = _source_key(b, res, code)
         fn.runtime = b.prop(res, "Runtime")
         fn.handler = b.prop(res, "Handler")
         if fn.package_type == "Image":
@@ -158,6 +161,18 @@ def build_functions(b: Builder) -> None:
 
 # A ``Code`` key only the Serverless compiler writes: package the folder, filtered by patterns.
 LOCAL_FOLDER = "Fortress::LocalFolder"
+
+
+def _source_key(b: Builder, res: Resource, code: Any) -> Any:
+    """``Code.SourceKMSKeyArn`` (or SAM's ``SourceKMSKeyArn``): the package's KMS key, or None."""
+    key: Any = None
+    if isinstance(code, Mapping):
+        key = code.get("SourceKMSKeyArn")
+    elif isinstance(code, Unknown):
+        key = code
+    if key is None and SAM_SOURCE_KEY in res.props:
+        key = b.prop(res, SAM_SOURCE_KEY)
+    return None if key is NO_VALUE else key
 
 
 def code_source(b: Builder, code: Any) -> CodeSource | None:
