@@ -57,6 +57,20 @@ FUNCTIONS = {
         "tight",
         LoggingConfig={"LogFormat": "JSON", "ApplicationLogLevel": "WARN", "LogGroup": "/l/t"},
     ),
+    "stale": _config(
+        "stale",
+        LastModified="2025-06-01T10:00:00.000+0000",
+        Environment={"Variables": {"DB_PASSWORD_PARAMETER": "/t/db-password"}},
+    ),
+    "signed": _config(
+        "signed",
+        Environment={
+            "Variables": {
+                "KEY_PARAMETER": f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/t/signing-key",
+                "NOT_A_PARAMETER": "/tmp/cache",
+            }
+        },
+    ),
 }
 CODE = {
     "open": {"RepositoryType": "S3", "Location": "https://example.invalid/open"},
@@ -65,6 +79,16 @@ CODE = {
         "Location": "https://example.invalid/t",
         "SourceKMSKeyArn": KEY,
     },
+    "stale": {"RepositoryType": "S3", "Location": "https://example.invalid/s"},
+    "signed": {"RepositoryType": "S3", "Location": "https://example.invalid/g"},
+}
+PIN = f"arn:aws:lambda:{REGION}::runtime:0123abcd"
+# GetRuntimeManagementConfig answers per function; a (status, error code) pair is an error.
+RUNTIME: dict[str, Any] = {
+    "open": {"UpdateRuntimeOn": "Manual", "RuntimeVersionArn": PIN},
+    "tight": {"UpdateRuntimeOn": "FunctionUpdate"},
+    "stale": {"UpdateRuntimeOn": "FunctionUpdate"},
+    "signed": {"UpdateRuntimeOn": "Auto"},
 }
 
 
@@ -86,6 +110,11 @@ def answers(operation: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]
         return 200, {"FunctionEventInvokeConfigs": []}
     if operation in ("GetFunctionUrlConfig", "GetFunctionEventInvokeConfig", "GetPolicy"):
         return 404, {"Error": {"Code": "ResourceNotFoundException", "Message": "none"}}
+    if operation == "GetRuntimeManagementConfig":
+        answer = RUNTIME[name]
+        if isinstance(answer, tuple):
+            return answer[0], {"Error": {"Code": answer[1], "Message": "no"}}
+        return 200, {"FunctionArn": FUNCTIONS[name]["FunctionArn"], **answer}
     if operation == "ListLayers":
         return 200, {"Layers": []}
     return 400, {"Error": {"Code": "Unexpected", "Message": operation}}
@@ -110,12 +139,20 @@ def canned_lambda(client: AwsClient) -> list[str]:
     return calls
 
 
-def _collect(endpoint: str) -> Inventory:
-    client = AwsClient(
+def _client(endpoint: str) -> AwsClient:
+    return AwsClient(
         AwsOptions(regions=[REGION], endpoint_url=endpoint, max_attempts=1, max_workers=1)
     )
-    canned_lambda(client)
+
+
+def _collect_with(client: AwsClient) -> Inventory:
     return aws.collect(client)
+
+
+def _collect(endpoint: str) -> Inventory:
+    client = _client(endpoint)
+    canned_lambda(client)
+    return _collect_with(client)
 
 
 def _verdicts(inventory: Inventory, rule_ids: list[str]) -> dict[tuple[str, str], Finding]:
@@ -141,3 +178,86 @@ def test_package_key_is_read_live_and_survives_a_snapshot(aws: str, tmp_path: Pa
         verdicts = _verdicts(inv, ["FTR-CODE-006"])
         assert verdicts[("FTR-CODE-006", "open")].status is Status.FAIL
         assert verdicts[("FTR-CODE-006", "tight")].status is Status.PASS
+
+
+def test_runtime_management_is_read_live_and_survives_a_snapshot(aws: str, tmp_path: Path) -> None:
+    inventory = _collect(aws)
+    fns = {f.name: f for f in inventory.functions}
+    assert (fns["open"].runtime_update_mode, fns["open"].runtime_version_arn) == ("Manual", PIN)
+    for inv in (inventory, _round_trip(inventory, tmp_path)):
+        verdicts = _verdicts(inv, ["FTR-PATCH-007", "FTR-PATCH-008"])
+        assert verdicts[("FTR-PATCH-007", "open")].status is Status.FAIL
+        assert PIN in verdicts[("FTR-PATCH-007", "open")].message
+        assert verdicts[("FTR-PATCH-007", "tight")].status is Status.PASS
+        assert verdicts[("FTR-PATCH-008", "stale")].status is Status.FAIL
+        assert "FunctionUpdate" in verdicts[("FTR-PATCH-008", "stale")].message
+        assert verdicts[("FTR-PATCH-008", "tight")].status is Status.PASS
+        assert ("FTR-PATCH-008", "open") not in verdicts  # Manual: FTR-PATCH-007's case
+
+
+def test_runtime_management_failures_are_unknown_and_one_gap_per_missing_api(
+    aws: str, monkeypatch: Any
+) -> None:
+    monkeypatch.setitem(RUNTIME, "open", (403, "AccessDeniedException"))
+    monkeypatch.setitem(RUNTIME, "tight", (404, "404"))
+    monkeypatch.setitem(RUNTIME, "stale", (404, "404"))
+    monkeypatch.setitem(RUNTIME, "signed", (404, "404"))
+    client = _client(aws)
+    calls = canned_lambda(client)
+    inventory = _collect_with(client)
+    gaps = [g for g in client.gaps if g.operation == "get_runtime_management_config"]
+    # The denial is recorded for its function; the missing operation once for the region,
+    # and the function read after it is not asked again (one worker: a fixed order).
+    assert sorted(g.error_code for g in gaps) == ["404", "AccessDenied"]
+    assert calls.count("GetRuntimeManagementConfig") == 2
+    verdicts = _verdicts(inventory, ["FTR-PATCH-007", "FTR-PATCH-008"])
+    for name in ("open", "tight", "stale", "signed"):
+        assert verdicts[("FTR-PATCH-007", name)].status is Status.UNKNOWN
+    assert verdicts[("FTR-PATCH-008", "stale")].status is Status.UNKNOWN
+    assert verdicts[("FTR-PATCH-008", "tight")].status is Status.PASS  # deployed recently
+
+
+def test_application_log_level_is_read_live_and_survives_a_snapshot(
+    aws: str, tmp_path: Path
+) -> None:
+    inventory = _collect(aws)
+    assert {f.name: f.application_log_level for f in inventory.functions}["open"] == "DEBUG"
+    for inv in (inventory, _round_trip(inventory, tmp_path)):
+        verdicts = _verdicts(inv, ["FTR-LOG-009"])
+        assert verdicts[("FTR-LOG-009", "open")].status is Status.FAIL
+        assert verdicts[("FTR-LOG-009", "tight")].status is Status.PASS
+        assert verdicts[("FTR-LOG-009", "stale")].status is Status.PASS  # no level set
+
+
+def test_parameter_types_are_read_from_the_emulator_and_survive_a_snapshot(
+    aws: str, tmp_path: Path
+) -> None:
+    """SSM is the emulator here (DescribeParameters works): only metadata is read."""
+    import boto3
+
+    ssm = boto3.client(
+        "ssm",
+        endpoint_url=aws,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    ssm.put_parameter(Name="/t/db-password", Type="String", Value="plain-value-9f3")
+    ssm.put_parameter(Name="/t/signing-key", Type="SecureString", Value="sealed-value-9f3")
+    try:
+        inventory = _collect(aws)
+    finally:
+        ssm.delete_parameters(Names=["/t/db-password", "/t/signing-key"])
+    assert {p.name: p.type for p in inventory.parameters} == {
+        "/t/db-password": "String",
+        "/t/signing-key": "SecureString",
+    }
+    for inv in (inventory, _round_trip(inventory, tmp_path)):
+        verdicts = _verdicts(inv, ["FTR-SEC-006"])
+        failed = verdicts[("FTR-SEC-006", "stale")]
+        assert failed.status is Status.FAIL and "/t/db-password (String)" in failed.message
+        assert "plain-value-9f3" not in str(failed.to_dict())
+        assert verdicts[("FTR-SEC-006", "signed")].status is Status.PASS
+        assert ("FTR-SEC-006", "open") not in verdicts  # names no parameter
+    saved = (tmp_path / "snap.json").read_text()
+    assert "plain-value-9f3" not in saved and "sealed-value-9f3" not in saved

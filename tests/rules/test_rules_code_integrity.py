@@ -8,7 +8,9 @@ from fortress.config import ScanConfig
 from fortress.findings import Finding, Status
 from fortress.inventory import (
     PART_CODE_SIGNING,
+    PUBLIC_ACCESS_SETTINGS,
     TEMPLATE_ACCOUNT,
+    Bucket,
     CodeSigning,
     EnvVar,
     Function,
@@ -201,3 +203,36 @@ def test_006_unknown_and_images() -> None:
     f = _one("FTR-CODE-006", _inv(_fn("w", source_kms_key_arn=wrong)))
     assert f.status is Status.UNKNOWN
     assert _run("FTR-CODE-006", _inv(_fn("img", package_type="Image", runtime=None))) == []
+
+
+# ---------------------------------------------------------------- 007
+
+
+def _bucket_case(**kw: Any) -> Finding:
+    tpl = Origin(source="cloudformation", file="t.yaml", line=3, account=TEMPLATE_ACCOUNT)
+    bucket = Bucket(name="art", origin=tpl, **kw)
+    return _one("FTR-CODE-007", _inv(_fn("f", package_bucket="art"), buckets=[bucket]))
+
+
+LOCKED = {k: True for k in PUBLIC_ACCESS_SETTINGS}
+
+
+def test_007_bucket_settings() -> None:
+    f = _bucket_case(encryption="aws:kms", versioning="Enabled", public_access_block=LOCKED)
+    assert f.status is Status.PASS and f.evidence["bucket_location"] == "t.yaml:3"
+    partial = {**LOCKED, "RestrictPublicBuckets": False}
+    f = _bucket_case(encryption="AES256", versioning="Enabled", public_access_block=partial)
+    assert f.status is Status.FAIL and "RestrictPublicBuckets off" in f.message
+    f = _bucket_case(encryption="AES256", versioning=None, public_access_block=LOCKED)
+    assert f.status is Status.FAIL and f.evidence["weaknesses"] == ["versioning is not enabled"]
+
+
+def test_007_unknowns_never_pass() -> None:
+    f = _bucket_case(encryption="AES256", versioning=Unknown("param"), public_access_block=LOCKED)
+    assert f.status is Status.UNKNOWN and "param" in f.message
+    vague = {**LOCKED, "BlockPublicAcls": Unknown("param")}
+    f = _bucket_case(encryption="AES256", versioning="Enabled", public_access_block=vague)
+    assert f.status is Status.UNKNOWN
+    f = _one("FTR-CODE-007", _inv(_fn("f", package_bucket=Unknown("Ref BucketParam"))))
+    assert f.status is Status.UNKNOWN
+    assert _run("FTR-CODE-007", _inv(_fn("live"))) == []

@@ -166,6 +166,7 @@ RULE_MODULES = (
     "fortress.rules.network",
     "fortress.rules.api_exposure",
     "fortress.rules.observability",
+    "fortress.rules.log_levels",
     "fortress.rules.secrets",
     "fortress.rules.ephemerality",
     "fortress.rules.patching",
