@@ -173,6 +173,7 @@ PART_ALIASES = "aliases"
 PART_VERSIONS = "versions"
 PART_EVENT_SOURCES = "event_source_mappings"
 PART_RUNTIME_MANAGEMENT = "runtime_management"
+PART_RECURSION = "recursion"
 
 
 @dataclass
@@ -207,6 +208,8 @@ class Function:
     # RuntimeManagementConfig.UpdateRuntimeOn: "Auto" (the default), "FunctionUpdate", "Manual".
     runtime_update_mode: Maybe[str] = "Auto"
     runtime_version_arn: str | None = None  # the pinned runtime version (Manual mode)
+    # Recursive loop detection: "Terminate" (the default) or "Allow".
+    recursive_loop: Maybe[str] = "Terminate"
     ephemeral_storage_mb: Maybe[int] = 512
     file_systems: list[Maybe[str]] = field(default_factory=list)
     layers: list[LayerRef] = field(default_factory=list)

@@ -90,6 +90,10 @@ RUNTIME: dict[str, Any] = {
     "stale": {"UpdateRuntimeOn": "FunctionUpdate"},
     "signed": {"UpdateRuntimeOn": "Auto"},
 }
+QUEUE = f"arn:aws:sqs:{REGION}:{ACCOUNT}:jobs"
+# GetFunctionRecursionConfig answers; event source mappings per function.
+RECURSION: dict[str, Any] = {"open": "Allow", "tight": "Terminate", "stale": "Allow"}
+MAPPINGS: dict[str, list[dict[str, Any]]] = {}
 
 
 def answers(operation: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -97,7 +101,22 @@ def answers(operation: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]
     if operation == "ListFunctions":
         return 200, {"Functions": list(FUNCTIONS.values())}
     if operation == "ListEventSourceMappings":
-        return 200, {"EventSourceMappings": []}
+        listed = [
+            {
+                "UUID": f"{fn}-{i}",
+                "FunctionArn": FUNCTIONS[fn]["FunctionArn"],
+                "EventSourceArn": arn,
+                "State": "Enabled",
+            }
+            for fn, arns in MAPPINGS.items()
+            for i, arn in enumerate(arns)
+        ]
+        return 200, {"EventSourceMappings": listed}
+    if operation == "GetFunctionRecursionConfig":
+        loop = RECURSION.get(name, "Terminate")
+        if isinstance(loop, tuple):
+            return loop[0], {"Error": {"Code": loop[1], "Message": "no"}}
+        return 200, {"RecursiveLoop": loop}
     if operation == "GetFunction":
         return 200, {"Configuration": FUNCTIONS[name], "Code": CODE[name], "Tags": {"t": "1"}}
     if operation == "GetFunctionCodeSigningConfig":
@@ -261,3 +280,45 @@ def test_parameter_types_are_read_from_the_emulator_and_survive_a_snapshot(
         assert ("FTR-SEC-006", "open") not in verdicts  # names no parameter
     saved = (tmp_path / "snap.json").read_text()
     assert "plain-value-9f3" not in saved and "sealed-value-9f3" not in saved
+
+
+def test_recursive_loop_setting_is_read_live_and_judged_against_the_role(
+    aws: str, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """The role is the emulator's IAM: "open" may send to the queue that triggers it."""
+    import json
+
+    import boto3
+
+    iam = boto3.client(
+        "iam", endpoint_url=aws, aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+    trust = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ]
+    }
+    iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=json.dumps(trust))
+    send = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": QUEUE}],
+    }
+    iam.put_role_policy(RoleName="fn-role", PolicyName="q", PolicyDocument=json.dumps(send))
+    monkeypatch.setitem(MAPPINGS, "open", [QUEUE])
+    try:
+        inventory = _collect(aws)
+    finally:
+        iam.delete_role_policy(RoleName="fn-role", PolicyName="q")
+        iam.delete_role(RoleName="fn-role")
+    assert {f.name: f.recursive_loop for f in inventory.functions}["open"] == "Allow"
+    for inv in (inventory, _round_trip(inventory, tmp_path)):
+        verdicts = _verdicts(inv, ["FTR-PATCH-009"])
+        looping = verdicts[("FTR-PATCH-009", "open")]
+        assert looping.status is Status.FAIL and f"sqs:SendMessage on {QUEUE}" in looping.message
+        assert verdicts[("FTR-PATCH-009", "tight")].status is Status.PASS
+        allowed = verdicts[("FTR-PATCH-009", "stale")]  # Allow, but no trigger it writes to
+        assert allowed.status is Status.PASS and "RecursiveLoop=Allow" in allowed.message

@@ -73,7 +73,7 @@ UNKNOWN_ON_TEMPLATE = {"FTR-LOG-005": FN, "FTR-LOG-007": FN}
 NOT_APPLICABLE = {"FTR-PATCH-004", "FTR-CODE-007", "FTR-PATCH-008", "FTR-SEC-006"}
 # Failing cases on every format in test_iac_function_settings.py (FTR-PATCH-008 judges the
 # deployment date, which templates do not have).
-TESTED_ELSEWHERE = {"FTR-PATCH-007", "FTR-LOG-009"}
+TESTED_ELSEWHERE = {"FTR-PATCH-007", "FTR-LOG-009", "FTR-PATCH-009"}
 HFN, HSTAGE, HAPI = ("OrderFunction", 31), ("Stage", 134), ("Api", 116)
 PASSES = {
     "FTR-API-001": HFN,
@@ -113,6 +113,7 @@ PASSES = {
     "FTR-PATCH-002": HFN,
     "FTR-PATCH-007": HFN,
     "FTR-LOG-009": HFN,
+    "FTR-PATCH-009": HFN,
     "FTR-SEC-001": HFN,
     "FTR-SEC-002": HSTAGE,
     "FTR-SEC-003": ("DbSecret", 107),

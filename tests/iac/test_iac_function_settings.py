@@ -315,3 +315,120 @@ def test_log009_terraform(tmp_path: Path) -> None:
     debug, info = found["aws_lambda_function.debug"], found["aws_lambda_function.info"]
     _is(debug, Status.FAIL, path, LOG_TERRAFORM, 'resource "aws_lambda_function" "debug" {')
     _is(info, Status.PASS, path, LOG_TERRAFORM, 'resource "aws_lambda_function" "info" {')
+
+
+# ------------------------------------------------------------------ FTR-PATCH-009
+
+LOOP_CFN = """Resources:
+  Jobs:
+    Type: AWS::SQS::Queue
+    Properties: {QueueName: jobs}
+  WorkerRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - {Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}
+      Policies:
+        - PolicyName: queue
+          PolicyDocument:
+            Statement:
+              - Effect: Allow
+                Action: [sqs:ReceiveMessage, sqs:DeleteMessage, sqs:SendMessage]
+                Resource: !GetAtt Jobs.Arn
+  LoopFn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      Role: !GetAtt WorkerRole.Arn
+      Code: {ZipFile: "def handler(e, c): pass"}
+      RecursiveLoop: Allow
+  LoopMapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      FunctionName: !Ref LoopFn
+      EventSourceArn: !GetAtt Jobs.Arn
+  GuardedFn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      Role: !GetAtt WorkerRole.Arn
+      Code: {ZipFile: "def handler(e, c): pass"}
+  GuardedMapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      FunctionName: !Ref GuardedFn
+      EventSourceArn: !GetAtt Jobs.Arn
+"""
+
+LOOP_TERRAFORM = """resource "aws_sqs_queue" "jobs" {
+  name = "jobs"
+}
+
+resource "aws_iam_role" "worker" {
+  name               = "worker"
+  assume_role_policy = jsonencode({Statement = [{Effect = "Allow", Action = "sts:AssumeRole", Principal = {Service = "lambda.amazonaws.com"}}]})
+  inline_policy {
+    name   = "queue"
+    policy = jsonencode({Statement = [{Effect = "Allow", Action = ["sqs:SendMessage", "sqs:ReceiveMessage"], Resource = aws_sqs_queue.jobs.arn}]})
+  }
+}
+
+resource "aws_lambda_function" "loop" {
+  function_name = "loop"
+  role          = aws_iam_role.worker.arn
+  runtime       = "python3.12"
+  handler       = "app.handler"
+  filename      = "fn.zip"
+}
+
+resource "aws_lambda_function_recursion_config" "loop" {
+  function_name  = aws_lambda_function.loop.function_name
+  recursive_loop = "Allow"
+}
+
+resource "aws_lambda_event_source_mapping" "loop" {
+  function_name    = aws_lambda_function.loop.arn
+  event_source_arn = aws_sqs_queue.jobs.arn
+}
+
+resource "aws_lambda_function" "guarded" {
+  function_name = "guarded"
+  role          = aws_iam_role.worker.arn
+  runtime       = "python3.12"
+  handler       = "app.handler"
+  filename      = "fn.zip"
+}
+"""
+
+
+def test_patch009_cloudformation(tmp_path: Path) -> None:
+    path, findings = _cfn(tmp_path, LOOP_CFN)
+    found = by_place(findings, "FTR-PATCH-009")
+    _is(found["LoopFn"], Status.FAIL, path, LOOP_CFN, "  LoopFn:")
+    assert "sqs:SendMessage" in found["LoopFn"].message
+    _is(found["GuardedFn"], Status.PASS, path, LOOP_CFN, "  GuardedFn:")
+
+
+def test_patch009_sam(tmp_path: Path) -> None:
+    fn = LOOP_CFN.index("  LoopFn:")
+    mapping = LOOP_CFN.index("  LoopMapping:")
+    sam_fn = (
+        "  LoopFn:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+        "      Runtime: python3.12\n      Handler: app.handler\n"
+        "      Role: !GetAtt WorkerRole.Arn\n      InlineCode: x\n      RecursiveLoop: Allow\n"
+    )
+    text = "Transform: AWS::Serverless-2016-10-31\n" + LOOP_CFN[:fn] + sam_fn + LOOP_CFN[mapping:]
+    path, findings = _cfn(tmp_path, text)
+    found = by_place(findings, "FTR-PATCH-009")
+    _is(found["LoopFn"], Status.FAIL, path, text, "  LoopFn:")
+
+
+def test_patch009_terraform(tmp_path: Path) -> None:
+    path, findings = _tf(tmp_path, LOOP_TERRAFORM)
+    found = by_place(findings, "FTR-PATCH-009")
+    loop, guarded = found["aws_lambda_function.loop"], found["aws_lambda_function.guarded"]
+    _is(loop, Status.FAIL, path, LOOP_TERRAFORM, 'resource "aws_lambda_function" "loop" {')
+    _is(guarded, Status.PASS, path, LOOP_TERRAFORM, 'resource "aws_lambda_function" "guarded" {')

@@ -75,7 +75,7 @@ UNKNOWN_ON_TEMPLATE: dict[str, Where] = {"FTR-LOG-005": FN, "FTR-LOG-007": FN}
 NOT_APPLICABLE = {"FTR-PATCH-004", "FTR-CODE-007", "FTR-PATCH-008", "FTR-SEC-006"}
 # Failing cases on every format in test_iac_function_settings.py (FTR-PATCH-008 judges the
 # deployment date, which templates do not have).
-TESTED_ELSEWHERE = {"FTR-PATCH-007", "FTR-LOG-009"}
+TESTED_ELSEWHERE = {"FTR-PATCH-007", "FTR-LOG-009", "FTR-PATCH-009"}
 
 HFN, HAPI, HHTTP = ("OrderFunction", 23), ("OrderApi", 9), ("StatusApi", 73)
 HARDENED_OTHER: dict[str, Where] = {
@@ -92,6 +92,7 @@ HARDENED_OTHER: dict[str, Where] = {
     "FTR-SEC-003": ("DbSecret", 126),
     "FTR-PATCH-007": HFN,
     "FTR-LOG-009": HFN,
+    "FTR-PATCH-009": HFN,
 }
 # Everything else (function and implicit-role rules) passes at the hardened function.
 PASSES: dict[str, Where] = {

@@ -78,7 +78,7 @@ UNKNOWN_ON_TEMPLATE: dict[str, Where] = {"FTR-LOG-005": CONVERT, "FTR-LOG-007": 
 NOT_APPLICABLE = {"FTR-PATCH-004", "FTR-CODE-007", "FTR-PATCH-008", "FTR-SEC-006"}
 # Failing cases on every format in test_iac_function_settings.py (FTR-PATCH-008 judges the
 # deployment date, which templates do not have).
-TESTED_ELSEWHERE = {"FTR-PATCH-007", "FTR-LOG-009"}
+TESTED_ELSEWHERE = {"FTR-PATCH-007", "FTR-LOG-009", "FTR-PATCH-009"}
 
 LIST, HROLE, HREST, HHTTP = (
     ("ListLambdaFunction", 35),
@@ -101,6 +101,7 @@ HARDENED_OTHER: dict[str, Where] = {
     "FTR-SEC-003": ("DbSecret", 116),
     "FTR-PATCH-007": LIST,
     "FTR-LOG-009": LIST,
+    "FTR-PATCH-009": LIST,
 }
 PASSES: dict[str, Where] = {
     **{rid: LIST for rid in [*FAILS, *UNKNOWN_ON_TEMPLATE] if rid not in HARDENED_OTHER},

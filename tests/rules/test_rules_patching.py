@@ -182,6 +182,7 @@ def test_patch004_stale_and_fresh() -> None:
 def test_metadata_of_secrets_patching_ephemerality_governance_rules() -> None:
     import fortress.rules.ephemerality
     import fortress.rules.governance
+    import fortress.rules.recursion
     import fortress.rules.secrets  # noqa: F401
 
     ids = [
@@ -202,6 +203,7 @@ def test_metadata_of_secrets_patching_ephemerality_governance_rules() -> None:
             "FTR-PATCH-004",
             "FTR-PATCH-007",
             "FTR-PATCH-008",
+            "FTR-PATCH-009",
             "FTR-EPH-001",
             "FTR-EPH-002",
             "FTR-EPH-003",

@@ -82,6 +82,11 @@ EMULATOR_LIMITS: dict[str, dict[str, Any]] = {
         "why": "the runtime update mode cannot be read and LastModified is always the creation "
         "time, so no long-undeployed FunctionUpdate function can be made",
     },
+    "FTR-PATCH-009": {
+        "cannot": [Status.FAIL, Status.PASS],
+        "why": "get_function_recursion_config is not implemented (404): every function's "
+        "recursive loop setting is unknown, with one coverage gap per region",
+    },
     "FTR-GOV-001": {
         "cannot": [Status.FAIL],
         "why": "an account-wide rule has one verdict per account, and the demo is one account "

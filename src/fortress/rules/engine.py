@@ -170,6 +170,7 @@ RULE_MODULES = (
     "fortress.rules.secrets",
     "fortress.rules.ephemerality",
     "fortress.rules.patching",
+    "fortress.rules.recursion",
     "fortress.rules.governance",
     "fortress.rules.package_secrets",
     "fortress.rules.package_vulns",

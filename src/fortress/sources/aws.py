@@ -251,6 +251,7 @@ class _RegionCollector:
         call = self.client.call
         region, name = self.region, fn.name
         self.extras.runtime_management(fn)
+        self.extras.recursion(fn)
 
         got = call("lambda", region, "get_function", resource=fn.arn, FunctionName=name)
         if got is None:

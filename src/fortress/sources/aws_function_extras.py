@@ -13,6 +13,7 @@ import threading
 
 from fortress.aws.client import AwsClient
 from fortress.inventory import (
+    PART_RECURSION,
     PART_RUNTIME_MANAGEMENT,
     Function,
     Origin,
@@ -35,6 +36,35 @@ class FunctionExtras:
         self.region = region
         self._lock = threading.Lock()
         self._missing: str | None = None  # why the endpoint cannot answer, once known
+        self._recursion_missing: str | None = None
+
+    def recursion(self, fn: Function) -> None:
+        """GetFunctionRecursionConfig; the same one-gap-per-region rule as runtime management."""
+        if self._recursion_missing is not None:
+            fn.uncollected.add(PART_RECURSION)
+            fn.recursive_loop = Unknown(self._recursion_missing)
+            return
+        outcome = self.client.attempt(
+            "lambda",
+            self.region,
+            "get_function_recursion_config",
+            resource=fn.arn,
+            FunctionName=fn.name,
+        )
+        if outcome.gap is not None:
+            code = outcome.gap.error_code
+            reason = f"get_function_recursion_config failed ({code})"
+            with self._lock:
+                first = self._recursion_missing is None
+                if code in MISSING_OPERATION:
+                    self._recursion_missing = f"{reason}: the endpoint does not implement it"
+                if first or code not in MISSING_OPERATION:
+                    self.client.record(outcome.gap)
+            fn.uncollected.add(PART_RECURSION)
+            fn.recursive_loop = Unknown(reason)
+            return
+        mode = (outcome.value or {}).get("RecursiveLoop")
+        fn.recursive_loop = mode if isinstance(mode, str) and mode else "Terminate"
 
     def runtime_management(self, fn: Function) -> None:
         if fn.package_type == "Image" or fn.runtime is None:

@@ -365,6 +365,11 @@ class _Mapper(ApiMapper, StorageMapper):
                 fn.runtime_update_mode = mode
             version = str_of(c.get("runtime_version_arn"))
             fn.runtime_version_arn = version if isinstance(version, str) else None
+        for c in self.each("aws_lambda_function_recursion_config"):
+            fn = self._fn_for(c.get("function_name"))
+            loop = str_of(c.get("recursive_loop"))
+            if fn is not None and loop is not None:
+                fn.recursive_loop = loop
         for c in self.each("aws_lambda_function_event_invoke_config"):
             fn = self._fn_for(c.get("function_name"))
             if fn is None:

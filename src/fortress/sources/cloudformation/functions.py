@@ -146,6 +146,8 @@ def build_functions(b: Builder) -> None:
         elif isinstance(logging, Unknown):
             fn.application_log_level = logging
         _runtime_management(fn, b.prop(res, "RuntimeManagementConfig"))
+        loop = b.prop(res, "RecursiveLoop", "Terminate")
+        fn.recursive_loop = loop if isinstance(loop, (str, Unknown)) else Unknown("not text")
         storage = b.prop(res, "EphemeralStorage", {})
         if isinstance(storage, Mapping) and "Size" in storage:
             fn.ephemeral_storage_mb = to_int(storage["Size"])

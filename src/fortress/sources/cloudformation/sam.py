@@ -80,6 +80,7 @@ FUNCTION_PROPS = (
     "Architectures",
     "LoggingConfig",
     "RuntimeManagementConfig",
+    "RecursiveLoop",
     "Role",
     "Tags",
 )
