@@ -49,6 +49,8 @@ class ScanConfig:
     as_of: date = field(default_factory=today)
     deprecation_window_days: int = 90
     stale_after_days: int = 365
+    # FTR-PATCH-008: a function on the FunctionUpdate runtime mode older than this many days.
+    function_update_max_age_days: int = 90
     # Regular expressions: environment variable names or values never reported as secrets.
     secret_ignore: list[str] = field(default_factory=list)
     # From the config file (.fortress.yaml): accepted failures, and rule id -> severity label.

@@ -89,6 +89,9 @@ class EnvVar:
     # never store secrets unless asked): the kind of secret and its fingerprint.
     redacted: str | None = None
     fingerprint: str | None = None
+    # Set when IaC wires the value from a Parameter Store parameter (``!Ref Param``,
+    # ``{{resolve:ssm:name}}``, ``aws_ssm_parameter.p.value``): the parameter's name.
+    parameter: str | None = None
 
 
 @dataclass
@@ -169,6 +172,8 @@ PART_TAGS = "tags"
 PART_ALIASES = "aliases"
 PART_VERSIONS = "versions"
 PART_EVENT_SOURCES = "event_source_mappings"
+PART_RUNTIME_MANAGEMENT = "runtime_management"
+PART_RECURSION = "recursion"
 
 
 @dataclass
@@ -190,11 +195,21 @@ class Function:
     timeout: Maybe[int] = 3
     environment: list[EnvVar] = field(default_factory=list)
     kms_key_arn: Maybe[str] | None = None
+    # Code.SourceKMSKeyArn: the customer-managed key that encrypts the .zip package at rest;
+    # None = Lambda's AWS owned key.
+    source_kms_key_arn: Maybe[str] | None = None
     vpc: VpcConfig | None = None
     tracing_mode: Maybe[str] = "PassThrough"
     dead_letter_target: Maybe[str] | None = None
     log_group_name: Maybe[str] | None = None  # from LoggingConfig; default /aws/lambda/<name>
     log_format: str | None = None
+    # LoggingConfig.ApplicationLogLevel (TRACE, DEBUG, INFO, WARN, ERROR, FATAL); None = not set.
+    application_log_level: Maybe[str] | None = None
+    # RuntimeManagementConfig.UpdateRuntimeOn: "Auto" (the default), "FunctionUpdate", "Manual".
+    runtime_update_mode: Maybe[str] = "Auto"
+    runtime_version_arn: str | None = None  # the pinned runtime version (Manual mode)
+    # Recursive loop detection: "Terminate" (the default) or "Allow".
+    recursive_loop: Maybe[str] = "Terminate"
     ephemeral_storage_mb: Maybe[int] = 512
     file_systems: list[Maybe[str]] = field(default_factory=list)
     layers: list[LayerRef] = field(default_factory=list)
@@ -215,6 +230,9 @@ class Function:
     package: PackageAnalysis | None = None
     # Where an IaC source says the code is (a folder, a zip, inline text, S3, an image).
     code: CodeSource | None = None
+    # IaC only: the S3 bucket the template stores the package in (Code.S3Bucket, SAM
+    # ``CodeUri: s3://``, Serverless ``provider.deploymentBucket``, Terraform ``s3_bucket``).
+    package_bucket: Maybe[str] | None = None
     # Which parts of this function could not be read (one of the PART_* names below), so
     # that rules depending on them answer "unknown" rather than "pass".
     uncollected: set[str] = field(default_factory=set)
@@ -609,6 +627,56 @@ class KmsKey:
     aliases: list[str] = field(default_factory=list)
 
 
+# --------------------------------------------------------------------------- storage
+
+
+@dataclass
+class Bucket:
+    """An S3 bucket declared in a template (read for the buckets that store code packages).
+
+    ``None`` means the template declares nothing for that setting; ``Unknown`` that what it
+    declares cannot be resolved.
+    """
+
+    name: str
+    origin: Origin
+    encryption: Maybe[str] | None = None  # the SSE algorithm of the default encryption rule
+    versioning: Maybe[str] | None = None  # "Enabled" | "Suspended"
+    # BlockPublicAcls, BlockPublicPolicy, IgnorePublicAcls, RestrictPublicBuckets -> value.
+    public_access_block: dict[str, Maybe[bool]] | Unknown | None = None
+
+
+@dataclass
+class Parameter:
+    """A Parameter Store parameter's metadata. Its value is never read."""
+
+    name: str
+    origin: Origin
+    type: Maybe[str] = "String"  # "String" | "StringList" | "SecureString"
+    arn: str | None = None
+
+
+def parameter_name_in(value: object) -> list[str]:
+    """The parameter names an environment value may designate: an SSM parameter ARN (both
+    spellings of its name) or a ``/hierarchical/name``."""
+    if not isinstance(value, str) or not value or len(value) > 2048:
+        return []
+    if value.startswith("arn:") and ":ssm:" in value and ":parameter/" in value:
+        rest = value.split(":parameter/", 1)[1]
+        return [f"/{rest}", rest]
+    if value.startswith("/") and " " not in value and len(value) > 1:
+        return [value]
+    return []
+
+
+PUBLIC_ACCESS_SETTINGS = (
+    "BlockPublicAcls",
+    "BlockPublicPolicy",
+    "IgnorePublicAcls",
+    "RestrictPublicBuckets",
+)
+
+
 # --------------------------------------------------------------------------- account/region
 
 
@@ -725,6 +793,7 @@ COLLECTION_SUBNETS = "subnets"
 COLLECTION_SECRETS = "secrets"
 COLLECTION_APIS = "apis"
 COLLECTION_LAYERS = "layers"
+COLLECTION_PARAMETERS = "parameters"
 
 
 # The Inventory's lists of resources (everything but account/region status and bookkeeping).
@@ -740,6 +809,8 @@ RESOURCE_LISTS = (
     "alarms",
     "secrets",
     "kms_keys",
+    "buckets",
+    "parameters",
 )
 
 
@@ -756,6 +827,8 @@ class Inventory:
     alarms: list[Alarm] = field(default_factory=list)
     secrets: list[Secret] = field(default_factory=list)
     kms_keys: list[KmsKey] = field(default_factory=list)
+    buckets: list[Bucket] = field(default_factory=list)
+    parameters: list[Parameter] = field(default_factory=list)
     regions: list[RegionStatus] = field(default_factory=list)
     # "account": a live account or its snapshot, where account-wide rules apply.
     # "template": IaC, where account-wide facts (trails in other stacks, GuardDuty) are unknown.

@@ -437,7 +437,10 @@ def _read_packages(
 
 def _empty(part: Inventory) -> bool:
     """Nothing to scan and nothing to tell (a detector matched a file that is no template)."""
-    return not part.notes and not any(getattr(part, name) for name in RESOURCE_LISTS)
+    # Buckets and parameters are read only as context (where packages and values are kept):
+    # a file of those alone has nothing the rules judge.
+    judged = (name for name in RESOURCE_LISTS if name not in ("buckets", "parameters"))
+    return not part.notes and not any(getattr(part, name) for name in judged)
 
 
 def _labels(paths: list[Path]) -> dict[Path, str]:

@@ -152,7 +152,7 @@ def test_access_denied_becomes_coverage_gaps(
     }.items() <= next(g for g in gaps if g["operation"] == "list_functions").items()
 
 
-def test_account_without_trail_fails_governance_and_clean_scan_exits_zero(
+def test_account_without_trail_fails_governance_and_missing_operations_are_gaps(
     client: Any, aws: str, tmp_path: Path
 ) -> None:
     iam = client("iam")
@@ -184,8 +184,16 @@ def test_account_without_trail_fails_governance_and_clean_scan_exits_zero(
     assert ("FTR-GOV-001", "fail") in statuses
     assert ("FTR-GOV-002", "pass") in statuses
     assert code == 1  # GOV-001 is high
-    # Only the tag rule, which passes, and nothing failed to collect: clean.
-    assert main(["scan", "--endpoint-url", aws, "--rules", "FTR-GOV-002", "--format", "json"]) == 0
+    # Only the tag rule, which passes: not clean all the same, because the emulator lacks two
+    # per-function reads (runtime management, recursion config) and the scan says so (exit 3)
+    # with exactly those gaps, one per region, rather than calling the account clean.
+    gaps = {(g["operation"], g["region"]) for g in report["coverage_gaps"]}
+    assert {op for op, _ in gaps} == {
+        "get_runtime_management_config",
+        "get_function_recursion_config",
+    }
+    assert len(gaps) == len(report["coverage_gaps"])  # one gap per operation and region
+    assert main(["scan", "--endpoint-url", aws, "--rules", "FTR-GOV-002", "--format", "json"]) == 3
 
 
 def test_unreachable_endpoint_is_one_clear_error(capsys: Any) -> None:

@@ -46,7 +46,9 @@ def test_the_demo_sized_scan_fits_a_screen(
     code, out = scan(seeded, capsys)
     assert code == 1
     lines = out.splitlines()
-    assert len(lines) < 60, out
+    # One row per failing rule of medium severity and up, and per kind of coverage gap: the
+    # issue-14 checks added a failing rule (FTR-SEC-006) and two emulator gaps.
+    assert len(lines) < 64, out
     assert max(len(line) for line in lines) <= 100
     assert "Posture by practice" in out and "Failures:" in out
     assert "FTR-IAM-001" in out and "+" in out and "more" in out  # grouped rows with examples

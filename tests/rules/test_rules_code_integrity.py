@@ -8,7 +8,9 @@ from fortress.config import ScanConfig
 from fortress.findings import Finding, Status
 from fortress.inventory import (
     PART_CODE_SIGNING,
+    PUBLIC_ACCESS_SETTINGS,
     TEMPLATE_ACCOUNT,
+    Bucket,
     CodeSigning,
     EnvVar,
     Function,
@@ -177,3 +179,60 @@ def test_002_aws_managed_alias_without_key_record() -> None:
     alias = "arn:aws:kms:us-east-1:123456789012:alias/aws/lambda"
     f = _one("FTR-CODE-002", _inv(_fn(environment=ENV, kms_key_arn=alias)))
     assert f.status is Status.FAIL and "alias/aws/lambda" in f.message
+
+
+# ---------------------------------------------------------------- 006
+
+
+def test_006_package_key() -> None:
+    f = _one("FTR-CODE-006", _inv(_fn("plain")))
+    assert f.status is Status.FAIL and "AWS owned key" in f.message
+    f = _one("FTR-CODE-006", _inv(_fn("cmk", source_kms_key_arn=KEY_ARN)))
+    assert f.status is Status.PASS and KEY_ARN in f.message
+    managed = KmsKey(arn=KEY_ARN, key_id="1111-2222", origin=ORIGIN, manager="AWS")
+    f = _one("FTR-CODE-006", _inv(_fn("m", source_kms_key_arn=KEY_ARN), kms_keys=[managed]))
+    assert f.status is Status.FAIL and "AWS managed key" in f.message
+    f = _one("FTR-CODE-006", _inv(_fn("a", source_kms_key_arn="alias/aws/lambda")))
+    assert f.status is Status.FAIL
+
+
+def test_006_unknown_and_images() -> None:
+    f = _one("FTR-CODE-006", _inv(_fn("u", source_kms_key_arn=Unknown("parameter KeyArn"))))
+    assert f.status is Status.UNKNOWN and "parameter KeyArn" in f.message
+    wrong: Any = 7
+    f = _one("FTR-CODE-006", _inv(_fn("w", source_kms_key_arn=wrong)))
+    assert f.status is Status.UNKNOWN
+    assert _run("FTR-CODE-006", _inv(_fn("img", package_type="Image", runtime=None))) == []
+
+
+# ---------------------------------------------------------------- 007
+
+
+def _bucket_case(**kw: Any) -> Finding:
+    tpl = Origin(source="cloudformation", file="t.yaml", line=3, account=TEMPLATE_ACCOUNT)
+    bucket = Bucket(name="art", origin=tpl, **kw)
+    return _one("FTR-CODE-007", _inv(_fn("f", package_bucket="art"), buckets=[bucket]))
+
+
+LOCKED = {k: True for k in PUBLIC_ACCESS_SETTINGS}
+
+
+def test_007_bucket_settings() -> None:
+    f = _bucket_case(encryption="aws:kms", versioning="Enabled", public_access_block=LOCKED)
+    assert f.status is Status.PASS and f.evidence["bucket_location"] == "t.yaml:3"
+    partial = {**LOCKED, "RestrictPublicBuckets": False}
+    f = _bucket_case(encryption="AES256", versioning="Enabled", public_access_block=partial)
+    assert f.status is Status.FAIL and "RestrictPublicBuckets off" in f.message
+    f = _bucket_case(encryption="AES256", versioning=None, public_access_block=LOCKED)
+    assert f.status is Status.FAIL and f.evidence["weaknesses"] == ["versioning is not enabled"]
+
+
+def test_007_unknowns_never_pass() -> None:
+    f = _bucket_case(encryption="AES256", versioning=Unknown("param"), public_access_block=LOCKED)
+    assert f.status is Status.UNKNOWN and "param" in f.message
+    vague = {**LOCKED, "BlockPublicAcls": Unknown("param")}
+    f = _bucket_case(encryption="AES256", versioning="Enabled", public_access_block=vague)
+    assert f.status is Status.UNKNOWN
+    f = _one("FTR-CODE-007", _inv(_fn("f", package_bucket=Unknown("Ref BucketParam"))))
+    assert f.status is Status.UNKNOWN
+    assert _run("FTR-CODE-007", _inv(_fn("live"))) == []

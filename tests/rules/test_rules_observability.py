@@ -443,3 +443,29 @@ def test_log007_aggregate_alarm_counts_other_region_does_not() -> None:
     aggregate = alarm("all-throttles", namespace="AWS/Lambda", metric_name="Throttles")
     f = one(run(Inventory(functions=[fn()], alarms=[elsewhere, aggregate]), "FTR-LOG-007"))
     assert f.status is Status.PASS and "Throttles (all functions)" in f.message
+
+
+# --------------------------------------------------------------------------- FTR-LOG-009
+
+
+@pytest.mark.parametrize("level", ["DEBUG", "TRACE", "debug"])
+def test_log009_verbose_levels_fail(level: str) -> None:
+    f = one(
+        run(
+            Inventory(functions=[fn(application_log_level=level, log_format="JSON")]), "FTR-LOG-009"
+        )
+    )
+    assert f.status is Status.FAIL
+    assert f.evidence["application_log_level"] == level.upper()
+    assert "/aws/lambda/orders" in f.message
+
+
+def test_log009_quiet_unset_and_unknown() -> None:
+    quiet = one(run(Inventory(functions=[fn(application_log_level="INFO")]), "FTR-LOG-009"))
+    assert quiet.status is Status.PASS and "INFO" in quiet.message
+    unset = one(run(Inventory(functions=[fn()]), "FTR-LOG-009"))
+    assert unset.status is Status.PASS and "no application log level" in unset.message
+    vague = one(
+        run(Inventory(functions=[fn(application_log_level=Unknown("Ref Level"))]), "FTR-LOG-009")
+    )
+    assert vague.status is Status.UNKNOWN and "Ref Level" in vague.message

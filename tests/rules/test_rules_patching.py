@@ -182,6 +182,7 @@ def test_patch004_stale_and_fresh() -> None:
 def test_metadata_of_secrets_patching_ephemerality_governance_rules() -> None:
     import fortress.rules.ephemerality
     import fortress.rules.governance
+    import fortress.rules.recursion
     import fortress.rules.secrets  # noqa: F401
 
     ids = [
@@ -195,10 +196,14 @@ def test_metadata_of_secrets_patching_ephemerality_governance_rules() -> None:
             "FTR-SEC-001",
             "FTR-SEC-002",
             "FTR-SEC-003",
+            "FTR-SEC-006",
             "FTR-PATCH-001",
             "FTR-PATCH-002",
             "FTR-PATCH-003",
             "FTR-PATCH-004",
+            "FTR-PATCH-007",
+            "FTR-PATCH-008",
+            "FTR-PATCH-009",
             "FTR-EPH-001",
             "FTR-EPH-002",
             "FTR-EPH-003",
@@ -215,3 +220,54 @@ def test_metadata_of_secrets_patching_ephemerality_governance_rules() -> None:
         assert all(meta.controls.values()) and all(meta.references.values()), rid
     assert engine._REGISTRY["FTR-GOV-001"].meta.template is False
     assert engine._REGISTRY["FTR-PATCH-003"].meta.template is False
+
+
+# --------------------------------------------------------------------------- FTR-PATCH-007/008
+
+
+def test_patch007_manual_mode_fails() -> None:
+    pinned = fn(runtime_update_mode="Manual", runtime_version_arn="arn:aws:lambda:::runtime:ab")
+    finding = only(run("FTR-PATCH-007", Inventory(functions=[pinned])))
+    assert finding.status is Status.FAIL and "arn:aws:lambda:::runtime:ab" in finding.message
+    for mode in ("Auto", "FunctionUpdate", "functionupdate"):
+        passed = only(run("FTR-PATCH-007", Inventory(functions=[fn(runtime_update_mode=mode)])))
+        assert passed.status is Status.PASS, mode
+
+
+def test_patch007_unknown_and_images() -> None:
+    from fortress.inventory import PART_RUNTIME_MANAGEMENT
+
+    vague = fn(runtime_update_mode=Unknown("get_runtime_management_config failed (404)"))
+    assert only(run("FTR-PATCH-007", Inventory(functions=[vague]))).status is Status.UNKNOWN
+    gap = fn(uncollected={PART_RUNTIME_MANAGEMENT})
+    assert only(run("FTR-PATCH-007", Inventory(functions=[gap]))).status is Status.UNKNOWN
+    image = fn(runtime=None, package_type="Image", runtime_update_mode="Manual")
+    assert run("FTR-PATCH-007", Inventory(functions=[image])) == []
+
+
+def test_patch008_function_update_mode_age() -> None:
+    config = ScanConfig(as_of=date(2026, 11, 27), function_update_max_age_days=90)
+    old = datetime(2026, 6, 1, tzinfo=UTC)
+    stale = fn(runtime_update_mode="FunctionUpdate", last_modified=old)
+    finding = only(run("FTR-PATCH-008", Inventory(functions=[stale]), config))
+    assert finding.status is Status.FAIL and "179 days ago (limit 90 days)" in finding.message
+    fresh = fn(
+        runtime_update_mode="FunctionUpdate", last_modified=datetime(2026, 11, 1, tzinfo=UTC)
+    )
+    assert only(run("FTR-PATCH-008", Inventory(functions=[fresh]), config)).status is Status.PASS
+    longer = ScanConfig(as_of=date(2026, 11, 27), function_update_max_age_days=200)
+    assert only(run("FTR-PATCH-008", Inventory(functions=[stale]), longer)).status is Status.PASS
+    auto = fn(runtime_update_mode="Auto", last_modified=old)
+    assert run("FTR-PATCH-008", Inventory(functions=[auto]), config) == []
+    assert (
+        run("FTR-PATCH-008", Inventory(functions=[fn(runtime_update_mode="FunctionUpdate")])) == []
+    )
+
+
+def test_patch008_unknown_mode_is_unknown_when_old() -> None:
+    config = ScanConfig(as_of=date(2026, 11, 27))
+    old = fn(
+        runtime_update_mode=Unknown("AccessDenied"), last_modified=datetime(2025, 1, 1, tzinfo=UTC)
+    )
+    finding = only(run("FTR-PATCH-008", Inventory(functions=[old]), config))
+    assert finding.status is Status.UNKNOWN and "AccessDenied" in finding.message

@@ -280,3 +280,31 @@ def test_sec002_stage_variable_withheld_by_the_collector_still_fails() -> None:
     inv = Inventory(apis=[api({"backend": Unknown("secret value withheld from the snapshot")})])
     finding = only(run("FTR-SEC-002", inv))
     assert finding.status is Status.FAIL and "backend" in finding.message
+
+
+# --------------------------------------------------------------------------- FTR-SEC-006
+
+
+def test_sec006_live_values_name_parameters_by_arn_or_path() -> None:
+    from fortress.inventory import COLLECTION_PARAMETERS, EnvVar, Function, Inventory, Origin
+    from fortress.inventory import Parameter as Param
+    from fortress.rules import engine
+
+    origin = Origin(source="aws", account="123456789012", region="us-east-1")
+    arn = "arn:aws:ssm:us-east-1:123456789012:parameter/app/api-token"
+    plain = Param(name="/app/api-token", origin=origin, type="String", arn=arn)
+    fn = Function(
+        name="f",
+        arn="arn:aws:lambda:us-east-1:123456789012:function:f",
+        origin=origin,
+        environment=[EnvVar("TOKEN_PARAMETER", arn), EnvVar("CACHE", "/tmp/cache")],
+    )
+    rules = engine.select_rules(["FTR-SEC-006"])
+    [failed] = engine.evaluate(Inventory(functions=[fn], parameters=[plain]), rules)
+    assert failed.status.value == "fail" and "/app/api-token (String)" in failed.message
+    # A path that is no parameter is ignored; with the listing failed it is unknown, never pass.
+    only_path = Function(name="g", arn=fn.arn + "g", origin=origin, environment=[fn.environment[1]])
+    assert engine.evaluate(Inventory(functions=[only_path]), rules) == []
+    gap = Inventory(functions=[only_path], uncollected={f"{COLLECTION_PARAMETERS}@us-east-1"})
+    [unknown] = engine.evaluate(gap, rules)
+    assert unknown.status.value == "unknown"

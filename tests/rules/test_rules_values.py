@@ -444,6 +444,7 @@ def messages(emulator: str) -> dict[str, dict[Status, set[str]]]:
     for inv in (
         cloudformation.load(FIXTURES / "cloudformation" / "hardened.yaml", IacOptions()),
         cloudformation.load(FIXTURES / "cloudformation" / "vulnerable.yaml", IacOptions()),
+        cloudformation.load(FIXTURES / "package-bucket" / "template.yaml", IacOptions()),
         cloudformation.load(FIXTURES / "sam" / "hardened.yaml", IacOptions()),
         cloudformation.load(FIXTURES / "sam" / "vulnerable.yaml", IacOptions()),
         terraform.load(FIXTURES / "terraform" / "hardened"),

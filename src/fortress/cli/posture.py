@@ -204,6 +204,13 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
         help="days before a runtime deprecation to warn",
     )
     group.add_argument(
+        "--function-update-max-age",
+        type=int,
+        default=90,
+        metavar="DAYS",
+        help="days a FunctionUpdate-mode function may go undeployed (FTR-PATCH-008)",
+    )
+    group.add_argument(
         "--secret-ignore",
         action="append",
         default=[],
@@ -262,8 +269,11 @@ def scan_config(args: argparse.Namespace) -> ScanConfig:
         trusted_accounts=set(args.trusted_account),
         required_tags=list(args.required_tag),
         deprecation_window_days=args.deprecation_window,
+        function_update_max_age_days=args.function_update_max_age,
         secret_ignore=list(args.secret_ignore),
     )
+    if args.function_update_max_age < 0:
+        raise FortressError("--function-update-max-age must be 0 or more days")
     if args.as_of:
         try:
             config.as_of = date.fromisoformat(args.as_of)

@@ -46,6 +46,15 @@ EMULATOR_LIMITS: dict[str, dict[str, Any]] = {
         "why": "get_code_signing_config is not implemented, so an Enforce policy cannot be read "
         "(the function with a code signing config is reported unknown, with a coverage gap)",
     },
+    "FTR-CODE-006": {
+        "cannot": [Status.PASS],
+        "why": "get_function returns no Code.SourceKMSKeyArn, so no package key can be shown",
+    },
+    "FTR-CODE-007": {
+        "cannot": [Status.FAIL, Status.PASS],
+        "why": "it judges the S3 bucket a template stores packages in; a live function does "
+        "not name one (tested on every template format)",
+    },
     "FTR-CODE-003": {
         "cannot": [Status.FAIL],
         "why": "the emulator rejects layer ARNs from another account",
@@ -57,6 +66,26 @@ EMULATOR_LIMITS: dict[str, dict[str, Any]] = {
     "FTR-PATCH-004": {
         "cannot": [Status.FAIL],
         "why": "LastModified is always the creation time; a year-old function cannot be made",
+    },
+    "FTR-LOG-009": {
+        "cannot": [Status.FAIL],
+        "why": "the emulator returns no LoggingConfig, so no DEBUG application log level can be "
+        "shown",
+    },
+    "FTR-PATCH-007": {
+        "cannot": [Status.FAIL, Status.PASS],
+        "why": "get_runtime_management_config is not implemented (404): every function's "
+        "runtime update mode is unknown, with one coverage gap per region",
+    },
+    "FTR-PATCH-008": {
+        "cannot": [Status.FAIL],
+        "why": "the runtime update mode cannot be read and LastModified is always the creation "
+        "time, so no long-undeployed FunctionUpdate function can be made",
+    },
+    "FTR-PATCH-009": {
+        "cannot": [Status.FAIL, Status.PASS],
+        "why": "get_function_recursion_config is not implemented (404): every function's "
+        "recursive loop setting is unknown, with one coverage gap per region",
     },
     "FTR-GOV-001": {
         "cannot": [Status.FAIL],

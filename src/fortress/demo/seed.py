@@ -615,6 +615,16 @@ class _Seeder:
             Principal="s3.amazonaws.com",
         )
 
+        # Parameter Store: the reports database password kept as a plain String (FTR-SEC-006
+        # fails), the authorizer's signing material as a SecureString (passes).
+        ssm = self.c("ssm")
+        ssm.put_parameter(
+            Name="/shopfast/reports/db-password", Type="String", Value=FAKE_DB_PASSWORD
+        )
+        ssm.put_parameter(
+            Name="/shopfast/auth/jwks-signing", Type="SecureString", Value="demo-signing-material"
+        )
+
         # reports-generator: long-deprecated runtime, max timeout, no logs configured.
         self.function(
             "reports-generator",
@@ -623,7 +633,11 @@ class _Seeder:
             Timeout=900,
             Code={"ZipFile": _zip(REPORTS_CODE)},  # writes the DB password to /tmp
             Environment={
-                "Variables": {"DB_PASSWORD": FAKE_DB_PASSWORD, "REPORT_BUCKET": "shopfast-reports"}
+                "Variables": {
+                    "DB_PASSWORD": FAKE_DB_PASSWORD,
+                    "REPORT_BUCKET": "shopfast-reports",
+                    "DB_PASSWORD_PARAMETER": "/shopfast/reports/db-password",
+                }
             },
         )
 
@@ -680,6 +694,7 @@ class _Seeder:
                 "Variables": {
                     "JWKS_URL": "https://auth.shopfast.example/.well-known/jwks.json",
                     "LOG_LEVEL": "info",
+                    "JWKS_SIGNING_PARAMETER": "/shopfast/auth/jwks-signing",
                 }
             },
             VpcConfig=hardened_vpc,

@@ -1,4 +1,4 @@
-"""Practice: code integrity (FTR-CODE-001..004).
+"""Practice: code integrity (FTR-CODE-001..004, FTR-CODE-006..007).
 
 Code signing, encryption of the configuration that travels with the code, and the provenance
 and sharing of layers.
@@ -10,7 +10,9 @@ from fortress.findings import Practice, Severity
 from fortress.iam import exposure
 from fortress.inventory import (
     PART_CODE_SIGNING,
+    PUBLIC_ACCESS_SETTINGS,
     TEMPLATE_ACCOUNT,
+    Bucket,
     Function,
     LayerVersion,
     Unknown,
@@ -138,6 +140,168 @@ def function_env_cmk(fn: Function, ctx: Context) -> Verdict:
             kms_key=key,
         )
     return Verdict.passed(f"environment encrypted with {key}")
+
+
+@rule(
+    id="FTR-CODE-006",
+    title="Deployment package is not encrypted with a customer-managed KMS key",
+    target="function",
+    practice=_CI,
+    severity=Severity.LOW,
+    rationale="""Lambda stores a function's .zip deployment package encrypted with an AWS owned
+        key unless the function names a customer-managed key (Code.SourceKMSKeyArn). With a key
+        of your own, its key policy decides who can have the package decrypted, every use is
+        logged in CloudTrail, and disabling the key cuts off access to the stored code. Container
+        images are stored in Amazon ECR and are not covered by this setting.""",
+    remediation="""Create a customer-managed KMS key, let the deploying principal use it
+        (kms:Encrypt, kms:Decrypt, kms:GenerateDataKey), and set it as the function code's
+        SourceKMSKeyArn at the next code update.""",
+    snippets={
+        "cli": (
+            "aws lambda update-function-code --function-name FUNCTION "
+            "--zip-file fileb://build.zip --source-kms-key-arn KEY_ARN"
+        ),
+        "cloudformation": (
+            "Code:\n  S3Bucket: artifacts\n  S3Key: fn.zip\n"
+            "  SourceKMSKeyArn: !GetAtt CodeKey.Arn\n"
+            "# SAM: SourceKMSKeyArn: !GetAtt CodeKey.Arn"
+        ),
+        "terraform": "source_kms_key_arn = aws_kms_key.code.arn",
+    },
+    controls={"nist-800-53-r5": ["SC-12", "SC-28"], "pci-dss-4.0": ["3.5.1"]},
+)
+def function_package_cmk(fn: Function, ctx: Context) -> Verdict:
+    if fn.package_type == "Image":
+        return Verdict.not_applicable()  # the image lives in ECR, encrypted by its repository
+    key: object = fn.source_kms_key_arn
+    if isinstance(key, Unknown):
+        return Verdict.unknown(f"SourceKMSKeyArn is not resolvable: {key.reason}")
+    if key is None or key == "":
+        return Verdict.fail(
+            f"the deployment package of {fn.name} is encrypted only with an AWS owned key"
+        )
+    if not isinstance(key, str):
+        return Verdict.unknown(f"SourceKMSKeyArn is not a key ARN: {key!r}")
+    if _aws_managed_key(key, ctx):
+        return Verdict.fail(
+            f"the deployment package of {fn.name} is encrypted with AWS managed key {key}",
+            kms_key=key,
+        )
+    return Verdict.passed(f"deployment package encrypted with {key}", kms_key=key)
+
+
+def _bucket_weaknesses(bucket: Bucket) -> tuple[list[str], list[str]]:
+    """What the template leaves weak on ``bucket``, and what it leaves unresolvable."""
+    weak: list[str] = []
+    unresolved: list[str] = []
+    encryption: object = bucket.encryption
+    if isinstance(encryption, Unknown):
+        unresolved.append(f"its encryption is not resolvable ({encryption.reason})")
+    elif not encryption:
+        weak.append("no default encryption is declared")
+    versioning: object = bucket.versioning
+    if isinstance(versioning, Unknown):
+        unresolved.append(f"its versioning is not resolvable ({versioning.reason})")
+    elif not isinstance(versioning, str) or versioning.lower() != "enabled":
+        weak.append("versioning is suspended" if versioning else "versioning is not enabled")
+    block = bucket.public_access_block
+    if isinstance(block, Unknown):
+        unresolved.append(f"its public access block is not resolvable ({block.reason})")
+    elif block is None:
+        weak.append("no public access block is declared")
+    else:
+        off = [k for k in PUBLIC_ACCESS_SETTINGS if block.get(k) is False or k not in block]
+        vague = [k for k in PUBLIC_ACCESS_SETTINGS if isinstance(block.get(k), Unknown)]
+        if off:
+            weak.append(f"its public access block leaves {', '.join(off)} off")
+        if vague:
+            unresolved.append(f"{', '.join(vague)} of its public access block not resolvable")
+    return weak, unresolved
+
+
+@rule(
+    id="FTR-CODE-007",
+    title="S3 bucket holding the deployment package is unencrypted, unversioned or not blocked from public access",
+    target="function",
+    practice=_CI,
+    severity=Severity.MEDIUM,
+    rationale="""Whoever can write the package object in the deployment bucket decides the code
+        the next deployment installs, and a public or readable bucket hands out the code and
+        whatever configuration ships with it. Versioning keeps the object that was reviewed and
+        deployed recoverable after an overwrite, a public access block stops a policy or ACL
+        from opening the bucket, and default encryption keeps the package encrypted at rest
+        under a key policy you choose. Judged only when the bucket is declared in the scanned
+        files; a bucket defined elsewhere is reported unknown, never failed on a guess.""",
+    remediation="""Enable versioning on the bucket, add a public access block with all four
+        settings true, and declare a default encryption rule (SSE-KMS with a customer-managed
+        key where the package is sensitive); restrict s3:PutObject on it to the pipeline.""",
+    snippets={
+        "cloudformation": (
+            "ArtifactBucket:\n  Type: AWS::S3::Bucket\n  Properties:\n"
+            "    VersioningConfiguration: {Status: Enabled}\n"
+            "    BucketEncryption:\n      ServerSideEncryptionConfiguration:\n"
+            "        - ServerSideEncryptionByDefault: {SSEAlgorithm: aws:kms}\n"
+            "    PublicAccessBlockConfiguration:\n      BlockPublicAcls: true\n"
+            "      BlockPublicPolicy: true\n      IgnorePublicAcls: true\n"
+            "      RestrictPublicBuckets: true"
+        ),
+        "terraform": (
+            'resource "aws_s3_bucket_versioning" "artifacts" {\n'
+            "  bucket = aws_s3_bucket.artifacts.id\n"
+            '  versioning_configuration { status = "Enabled" }\n}\n'
+            'resource "aws_s3_bucket_public_access_block" "artifacts" {\n'
+            "  bucket                  = aws_s3_bucket.artifacts.id\n"
+            "  block_public_acls       = true\n  block_public_policy     = true\n"
+            "  ignore_public_acls      = true\n  restrict_public_buckets = true\n}"
+        ),
+    },
+    references={
+        "checkov": [
+            "CKV_AWS_19",
+            "CKV_AWS_21",
+            "CKV_AWS_53",
+            "CKV_AWS_54",
+            "CKV_AWS_55",
+            "CKV_AWS_56",
+        ]
+    },
+    controls={
+        "nist-800-53-r5": ["CM-14", "SI-7", "AC-3", "SC-28"],
+        "pci-dss-4.0": ["6.5.1", "3.5.1"],
+    },
+)
+def function_package_bucket(fn: Function, ctx: Context) -> Verdict:
+    name: object = fn.package_bucket
+    if name is None:
+        return Verdict.not_applicable()  # no package in S3, or a live function
+    if isinstance(name, Unknown):
+        return Verdict.unknown(f"the package bucket of {fn.name} is not resolvable: {name.reason}")
+    declared = [b for b in ctx.inventory.buckets if b.name == name]
+    if not declared:
+        return Verdict.unknown(
+            f"package bucket {name} is not declared in the scanned files; "
+            "its versioning, encryption and public access cannot be judged",
+            bucket=name,
+        )
+    bucket = declared[0]
+    where = (
+        f"{bucket.origin.file}:{bucket.origin.line}" if bucket.origin.file else bucket.origin.arn
+    )
+    weak, unresolved = _bucket_weaknesses(bucket)
+    if weak:
+        return Verdict.fail(
+            f"package bucket {name} of {fn.name}: {'; '.join(weak)}",
+            bucket=name,
+            bucket_location=where,
+            weaknesses=weak,
+        )
+    if unresolved:
+        return Verdict.unknown(f"package bucket {name}: {unresolved[0]}", bucket=name)
+    return Verdict.passed(
+        f"package bucket {name} is versioned, encrypted and blocked from public access",
+        bucket=name,
+        bucket_location=where,
+    )
 
 
 def _layer_account(arn: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from fortress.findings import Practice, Severity
-from fortress.inventory import Function, RegionStatus, Unknown
+from fortress.inventory import PART_RUNTIME_MANAGEMENT, Function, RegionStatus, Unknown
 from fortress.rules.engine import Context, Verdict, rule
 from fortress.rules.runtimes import RuntimeInfo, runtime_info, runtime_table
 
@@ -263,9 +263,135 @@ def stale_function(fn: Function, ctx: Context) -> Verdict:
     )
 
 
+def _update_mode(fn: Function) -> tuple[str | None, Verdict | None]:
+    """The runtime update mode, or the verdict when there is none to judge."""
+    if fn.package_type == "Image" or fn.runtime is None:
+        return None, Verdict.not_applicable()  # an image pins its own runtime
+    mode: object = fn.runtime_update_mode
+    if isinstance(mode, Unknown):
+        return None, Verdict.unknown(f"runtime update mode is not known ({mode.reason})")
+    if PART_RUNTIME_MANAGEMENT in fn.uncollected:
+        return None, Verdict.unknown("the runtime management configuration could not be read")
+    if not isinstance(mode, str):
+        return None, Verdict.unknown(f"runtime update mode {mode!r} is not a mode name")
+    return mode, None
+
+
+_MODES = {"auto": "Auto", "functionupdate": "FunctionUpdate", "manual": "Manual"}
+
+
+@rule(
+    id="FTR-PATCH-007",
+    title="Runtime updates are pinned: the function no longer receives runtime security patches",
+    target="function",
+    practice=Practice.PATCHING,
+    severity=Severity.MEDIUM,
+    rationale="""
+        With the runtime update mode Manual, the function keeps the runtime version it names
+        for as long as it exists: the security patches AWS applies to the language runtime and
+        its operating system never reach it. Manual mode is meant as a short rollback while an
+        incompatibility with a new runtime version is fixed; left in place, it pins known
+        vulnerabilities.
+    """,
+    remediation="""
+        Fix whatever required the rollback, then set the runtime update mode back to Auto (or
+        FunctionUpdate, with regular deployments) so that the function receives runtime
+        patches again.
+    """,
+    snippets={
+        "cli": (
+            "aws lambda put-runtime-management-config --function-name <fn> --update-runtime-on Auto"
+        ),
+        "cloudformation": "RuntimeManagementConfig:\n  UpdateRuntimeOn: Auto",
+        "terraform": (
+            'resource "aws_lambda_runtime_management_config" "fn" {\n'
+            "  function_name     = aws_lambda_function.fn.function_name\n"
+            '  update_runtime_on = "Auto"\n}'
+        ),
+    },
+    controls={"nist-800-53-r5": ["SI-2"], "pci-dss-4.0": ["6.3.3"]},
+)
+def runtime_updates_pinned(fn: Function, ctx: Context) -> Verdict:
+    mode, verdict = _update_mode(fn)
+    if mode is None:
+        return verdict or Verdict.not_applicable()
+    name = _MODES.get(mode.lower(), mode)
+    if name == "Manual":
+        pinned = fn.runtime_version_arn or "a fixed runtime version"
+        return Verdict.fail(
+            f"runtime updates of {fn.name} are pinned (UpdateRuntimeOn=Manual) to {pinned}: "
+            "runtime security patches no longer reach it",
+            update_runtime_on="Manual",
+            runtime_version_arn=fn.runtime_version_arn,
+        )
+    return Verdict.passed(
+        f"runtime update mode of {fn.name} is {name}: runtime patches are applied",
+        update_runtime_on=name,
+    )
+
+
+@rule(
+    id="FTR-PATCH-008",
+    title="Function on the FunctionUpdate runtime mode has not been deployed for a long time",
+    target="function",
+    practice=Practice.PATCHING,
+    severity=Severity.LOW,
+    rationale="""
+        In the FunctionUpdate mode, Lambda moves a function to the newest runtime version only
+        when the function is updated. A function that has not been deployed for months still
+        runs the runtime version of its last deployment, without the security patches released
+        since. The limit (default 90 days) is --function-update-max-age.
+    """,
+    remediation="""
+        Redeploy the function regularly (a scheduled pipeline run is enough), or switch its
+        runtime update mode to Auto so that patches arrive without a deployment.
+    """,
+    snippets={
+        "cli": (
+            "aws lambda put-runtime-management-config --function-name <fn> --update-runtime-on Auto"
+        ),
+    },
+    controls={"nist-800-53-r5": ["SI-2"], "pci-dss-4.0": ["6.3.3"]},
+)
+def function_update_mode_stale(fn: Function, ctx: Context) -> Verdict:
+    if fn.last_modified is None or fn.package_type == "Image" or fn.runtime is None:
+        return Verdict.not_applicable()  # templates carry no deployment date
+    limit = ctx.config.function_update_max_age_days
+    updated = fn.last_modified.date()
+    age = (ctx.config.as_of - updated).days
+    mode: object = fn.runtime_update_mode
+    known = isinstance(mode, str) and PART_RUNTIME_MANAGEMENT not in fn.uncollected
+    if known and _MODES.get(str(mode).lower()) != "FunctionUpdate":
+        return Verdict.not_applicable()  # Auto patches without a deployment; Manual: PATCH-007
+    if age <= limit:
+        return Verdict.passed(
+            f"{fn.name} was deployed {updated.isoformat()}, {age} days ago (limit {limit}): "
+            "its runtime version is at most that old",
+            last_modified=updated.isoformat(),
+            age_days=age,
+        )
+    if not known:
+        reason = mode.reason if isinstance(mode, Unknown) else "it could not be read"
+        return Verdict.unknown(
+            f"{fn.name} was last deployed {age} days ago; whether its runtime waits for a "
+            f"deployment (FunctionUpdate) is not known ({reason})",
+            last_modified=updated.isoformat(),
+            age_days=age,
+        )
+    return Verdict.fail(
+        f"{fn.name} updates its runtime only on deployment (FunctionUpdate) and was last "
+        f"deployed {updated.isoformat()}, {age} days ago (limit {limit} days)",
+        last_modified=updated.isoformat(),
+        age_days=age,
+        update_runtime_on="FunctionUpdate",
+    )
+
+
 __all__ = [
     "deprecated_runtime",
+    "function_update_mode_stale",
     "inspector_lambda_scanning",
     "runtime_deprecated_soon",
+    "runtime_updates_pinned",
     "stale_function",
 ]

@@ -14,7 +14,16 @@ from typing import Any
 from fortress.findings import Practice, Severity
 from fortress.iam import match
 from fortress.iam.policy import parse_policies
-from fortress.inventory import WITHHELD, Function, Role, Secret, Unknown
+from fortress.inventory import (
+    COLLECTION_PARAMETERS,
+    WITHHELD,
+    Function,
+    Parameter,
+    Role,
+    Secret,
+    Unknown,
+    parameter_name_in,
+)
 from fortress.rules.engine import Context, StageTarget, Verdict, rule
 from fortress.secrets.detect import (
     is_ignored,
@@ -375,3 +384,96 @@ __all__ = [
     "secrets_in_environment",
     "secrets_in_stage_variables",
 ]
+
+
+# --------------------------------------------------------------------------- FTR-SEC-006
+
+
+def _secret_like(var: str, parameter: str) -> bool:
+    return looks_like_secret_name(var) or looks_like_secret_name(parameter.rsplit("/", 1)[-1])
+
+
+@rule(
+    id="FTR-SEC-006",
+    title="Environment variable names a secret Parameter Store parameter stored as plain String",
+    target="function",
+    practice=Practice.SECRETS,
+    severity=Severity.MEDIUM,
+    rationale="""A String (or StringList) parameter is stored unencrypted: anyone allowed
+        ssm:GetParameter or ssm:GetParameters on it reads the value, with no KMS key policy in
+        the way and no kms:Decrypt in CloudTrail to tell who did. A parameter whose name (or the
+        variable pointing at it) says password, secret, token or key belongs in a SecureString
+        parameter or in Secrets Manager. A template that resolves it into the variable
+        (``{{resolve:ssm:...}}``) also copies the value into the function configuration in
+        plain text. Only the parameter's metadata is read, never its value.""",
+    remediation="""Recreate the parameter as SecureString with a customer-managed KMS key (or
+        move the secret to Secrets Manager), read it at run time with the Parameters and
+        Secrets Lambda extension or the SDK, and allow the role kms:Decrypt on that key only.""",
+    snippets={
+        "cli": (
+            "aws ssm put-parameter --name NAME --type SecureString --key-id KEY_ARN "
+            "--value file://value.txt --overwrite"
+        ),
+        "terraform": (
+            'resource "aws_ssm_parameter" "db_password" {\n  name   = "/app/db/password"\n'
+            '  type   = "SecureString"\n  key_id = aws_kms_key.params.arn\n'
+            "  value  = var.db_password\n}"
+        ),
+    },
+    controls={"nist-800-53-r5": ["SC-28", "IA-5(7)"], "pci-dss-4.0": ["3.5.1", "8.3.2"]},
+)
+def plain_string_parameter(fn: Function, ctx: Context) -> Verdict:
+    params: dict[str, Parameter] = ctx.memo(
+        "parameters-by-name", None, lambda: _parameters_by_name(ctx)
+    )
+    missing_ok = not (
+        f"{COLLECTION_PARAMETERS}@{fn.region}" in ctx.inventory.uncollected
+        or COLLECTION_PARAMETERS in ctx.inventory.uncollected
+    )
+    plain: list[tuple[str, Parameter]] = []
+    safe: list[str] = []
+    undecided: list[str] = []
+    for var in fn.environment:
+        explicit = var.parameter is not None
+        names = [var.parameter] if var.parameter else parameter_name_in(var.value)
+        found = next((params[n] for n in names if n in params), None)
+        if found is None:
+            if explicit:
+                undecided.append(
+                    f"{var.name} reads parameter {var.parameter}, not declared in the scanned files"
+                )
+            elif names and not missing_ok:
+                undecided.append(f"{var.name}: parameters could not be listed in {fn.region}")
+            continue
+        kind: object = found.type
+        if isinstance(kind, Unknown):
+            undecided.append(f"type of parameter {found.name} is not resolvable: {kind.reason}")
+        elif kind == "SecureString":
+            safe.append(f"{var.name} -> {found.name} (SecureString)")
+        elif _secret_like(var.name, found.name):
+            plain.append((var.name, found))
+        else:
+            safe.append(f"{var.name} -> {found.name} ({kind}, not secret-named)")
+    if plain:
+        listed = ", ".join(f"{v} -> {p.name} ({p.type})" for v, p in plain[:3])
+        more = f" (+{len(plain) - 3} more)" if len(plain) > 3 else ""
+        return Verdict.fail(
+            f"{fn.name} reads secret-named parameters stored in plain text: {listed}{more}",
+            parameters=[
+                {"variable": v, "parameter": p.name, "type": p.type, "arn": p.arn} for v, p in plain
+            ],
+        )
+    if undecided:
+        return Verdict.unknown(undecided[0])
+    if not safe:
+        return Verdict.not_applicable()
+    return Verdict.passed(f"parameters read by {fn.name}: {'; '.join(safe[:3])}")
+
+
+def _parameters_by_name(ctx: Context) -> dict[str, Parameter]:
+    found: dict[str, Parameter] = {}
+    for p in ctx.inventory.parameters:
+        found[p.name] = p
+        if p.arn:
+            found[p.arn] = p
+    return found

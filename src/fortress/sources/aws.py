@@ -23,6 +23,7 @@ from fortress.inventory import (
     COLLECTION_APIS,
     COLLECTION_LAYERS,
     COLLECTION_LOG_GROUPS,
+    COLLECTION_PARAMETERS,
     COLLECTION_ROLES,
     COLLECTION_SECRETS,
     COLLECTION_SECURITY_GROUPS,
@@ -67,6 +68,7 @@ from fortress.inventory import (
     VpcConfig,
 )
 from fortress.sources import aws_iam
+from fortress.sources.aws_function_extras import FunctionExtras, parameters
 from fortress.sources.openapi import function_arn_in_uri
 
 SOURCE = "aws"
@@ -154,6 +156,7 @@ class _RegionCollector:
         self.signed: dict[str, CodeSigning] | None = None
         self._configs: dict[str, CodeSigning] = {}
         self._configs_lock = threading.Lock()
+        self.extras = FunctionExtras(client, region)
 
     def listing(
         self, kind: str, service: str, operation: str, key: str, **kwargs: Any
@@ -176,6 +179,10 @@ class _RegionCollector:
         inv.log_groups = self.log_groups(inv.functions)
         inv.alarms = self.alarms()
         inv.secrets = self.secrets()
+        found = parameters(self.client, self.account, self.region, inv.functions)
+        if found is None:
+            self.failed.add(f"{COLLECTION_PARAMETERS}@{self.region}")
+        inv.parameters = found or []
         inv.regions = [self.region_status()]
         inv.uncollected = set(self.failed)
         return inv
@@ -244,6 +251,7 @@ class _RegionCollector:
             dead_letter_target=(cfg.get("DeadLetterConfig") or {}).get("TargetArn") or None,
             log_group_name=logging.get("LogGroup") or None,
             log_format=logging.get("LogFormat"),
+            application_log_level=logging.get("ApplicationLogLevel") or None,
             ephemeral_storage_mb=int((cfg.get("EphemeralStorage") or {}).get("Size") or 512),
             file_systems=[fs.get("Arn", "") for fs in cfg.get("FileSystemConfigs") or []],
             layers=[LayerRef(layer["Arn"]) for layer in cfg.get("Layers") or []],
@@ -257,14 +265,18 @@ class _RegionCollector:
     def _function_details(self, fn: Function) -> None:
         call = self.client.call
         region, name = self.region, fn.name
+        self.extras.runtime_management(fn)
+        self.extras.recursion(fn)
 
         got = call("lambda", region, "get_function", resource=fn.arn, FunctionName=name)
         if got is None:
             fn.uncollected.update({PART_TAGS, PART_CONCURRENCY})
             fn.tags = Unknown("get_function failed")
             fn.reserved_concurrency = Unknown("get_function failed")
+            fn.source_kms_key_arn = Unknown("get_function failed")
         else:
             fn.tags = dict(got.get("Tags") or {})
+            fn.source_kms_key_arn = (got.get("Code") or {}).get("SourceKMSKeyArn") or None
             concurrency = (got.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
             fn.reserved_concurrency = int(concurrency) if concurrency is not None else None
 

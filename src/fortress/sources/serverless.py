@@ -52,6 +52,7 @@ from fortress.sources.base import IacOptions
 from fortress.sources.cfn_intrinsics import first_unknown
 from fortress.sources.cloudformation import (
     LAMBDA_TRUST,
+    PACKAGE_BUCKET,
     build_inventory,
     gc_paused,
     key_line,
@@ -66,6 +67,7 @@ from fortress.sources.serverless_schema import (
     name_text,
     wrong_fields,
 )
+from fortress.sources.serverless_settings import logging_config, runtime_management
 from fortress.sources.serverless_vars import MAX_FILES, Variables, decode, kind_of
 
 FORMAT = "serverless"
@@ -535,6 +537,11 @@ class _Compiler:
                 env.update(source)
         if env:
             props["Environment"] = {"Variables": env}
+        bucket = provider.get("deploymentBucket")
+        if isinstance(bucket, Mapping):
+            bucket = bucket.get("name")  # without a name: the framework's own bucket
+        if bucket is not None and not fn.get("image"):
+            props[PACKAGE_BUCKET] = bucket
         kms = fn.get("kmsKeyArn", provider.get("kmsKeyArn"))
         if kms is not None:
             props["KmsKeyArn"] = kms
@@ -588,6 +595,12 @@ class _Compiler:
                     "AllowCredentials": bool(cors.get("allowCredentials", False)),
                 }
             props["FunctionUrlConfig"] = config
+        logging = logging_config(provider, fn)
+        if logging:
+            props["LoggingConfig"] = logging
+        runtime = runtime_management(fn.get("runtimeManagement", provider.get("runtimeManagement")))
+        if runtime is not None and not fn.get("image"):
+            props["RuntimeManagementConfig"] = runtime
         if fn.get("codeSigningConfigArn") or provider.get("codeSigningConfigArn"):
             props["CodeSigningConfigArn"] = fn.get(
                 "codeSigningConfigArn", provider.get("codeSigningConfigArn")

@@ -36,6 +36,8 @@ PROVIDER_FIELDS: dict[str, tuple[type, ...]] = {
     "httpApi": _MAP,
     "logRetentionInDays": _INT,
     "kmsKeyArn": _STR,
+    "deploymentBucket": (str, Mapping),
+    "runtimeManagement": (str, Mapping),
 }
 FUNCTION_FIELDS: dict[str, tuple[type, ...]] = {
     "name": _STR,
@@ -59,6 +61,8 @@ FUNCTION_FIELDS: dict[str, tuple[type, ...]] = {
     "ephemeralStorageSize": _INT,
     "disableLogs": _BOOL,
     "onError": _STR,
+    "runtimeManagement": (str, Mapping),
+    "logs": _MAP,
 }
 
 

@@ -84,6 +84,7 @@ _NAME_ATTR = {
     "aws_lambda_alias": "name",
     "aws_dynamodb_table": "name",
     "aws_s3_bucket": "bucket",
+    "aws_ssm_parameter": "name",
     "aws_api_gateway_rest_api": "name",
     "aws_apigatewayv2_api": "name",
     "aws_security_group": "name",
@@ -158,6 +159,11 @@ def synthetic_attr(
         return {"arn": arn, "id": arn}.get(name)
     if rtype == "aws_s3_bucket":
         return {"arn": f"arn:aws:s3:::{own_name()}", "id": own_name()}.get(name)
+    if rtype == "aws_ssm_parameter":
+        path = own_name() if own_name().startswith("/") else f"/{own_name()}"
+        return {"arn": f"arn:aws:ssm:{region}:{account}:parameter{path}", "id": own_name()}.get(
+            name
+        )
     if rtype == "aws_kms_key":
         return {
             "arn": f"arn:aws:kms:{region}:{account}:key/{addr}",

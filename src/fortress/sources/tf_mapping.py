@@ -53,6 +53,7 @@ from fortress.sources.tf_attrs import (
 )
 from fortress.sources.tf_code import code_of
 from fortress.sources.tf_map_apis import ApiMapper
+from fortress.sources.tf_map_storage import StorageMapper
 from fortress.sources.tf_values import Computed
 
 
@@ -62,7 +63,7 @@ def build_inventory(
     return _Mapper(resources, account, region or REGION_PLACEHOLDER, source).run()
 
 
-class _Mapper(ApiMapper):
+class _Mapper(ApiMapper, StorageMapper):
     def run(self) -> Inventory:
         self._kms()
         self._roles()
@@ -76,6 +77,8 @@ class _Mapper(ApiMapper):
         self._network()
         self._trails()
         self._secrets()
+        self._buckets()
+        self._parameters()
         return self.inv
 
     # IAM ----------------------------------------------------------------------------------
@@ -164,6 +167,7 @@ class _Mapper(ApiMapper):
             memory_size=int_of(r.get("memory_size"), 128),
             timeout=int_of(r.get("timeout"), 3),
             kms_key_arn=str_of(r.get("kms_key_arn")),
+            source_kms_key_arn=str_of(r.get("source_kms_key_arn")),
             reserved_concurrency=None,
         )
         reserved = int_of(r.get("reserved_concurrent_executions"), None)
@@ -193,6 +197,7 @@ class _Mapper(ApiMapper):
             fn.log_group_name = str_of(logging.get("log_group"))
             fmt = str_of(logging.get("log_format"))
             fn.log_format = fmt if isinstance(fmt, str) else None
+            fn.application_log_level = str_of(logging.get("application_log_level"))
         storage = first_block(r, "ephemeral_storage")
         if storage is not None:
             fn.ephemeral_storage_mb = int_of(storage.get("size"), 512)
@@ -210,6 +215,9 @@ class _Mapper(ApiMapper):
         if isinstance(arch, list) and all(isinstance(a, str) for a in arch):
             fn.architectures = list(arch)
         fn.code = code_of(r)
+        bucket = r.get("s3_bucket")
+        if bucket is not None:
+            fn.package_bucket = str_of(bucket)
         return fn
 
     def _env(self, env: Obj, address: str) -> list[EnvVar]:
@@ -347,6 +355,21 @@ class _Mapper(ApiMapper):
                     on_failure_destination=dest,
                 )
             )
+        for c in self.each("aws_lambda_runtime_management_config"):
+            fn = self._fn_for(c.get("function_name"))
+            qualifier = str_of(c.get("qualifier"))
+            if fn is None or qualifier not in (None, "$LATEST"):
+                continue  # a published version's setting does not change $LATEST
+            mode = str_of(c.get("update_runtime_on"))
+            if mode is not None:
+                fn.runtime_update_mode = mode
+            version = str_of(c.get("runtime_version_arn"))
+            fn.runtime_version_arn = version if isinstance(version, str) else None
+        for c in self.each("aws_lambda_function_recursion_config"):
+            fn = self._fn_for(c.get("function_name"))
+            loop = str_of(c.get("recursive_loop"))
+            if fn is not None and loop is not None:
+                fn.recursive_loop = loop
         for c in self.each("aws_lambda_function_event_invoke_config"):
             fn = self._fn_for(c.get("function_name"))
             if fn is None:

@@ -34,6 +34,7 @@ from fortress.sources.cloudformation.builder import Builder
 from fortress.sources.cloudformation.decode import fast_decode, parse_template
 from fortress.sources.cloudformation.model import (
     LAMBDA_TRUST,
+    PACKAGE_BUCKET,
     Resource,
     key_line,
     key_lines,
@@ -43,6 +44,7 @@ from fortress.sources.cloudformation.model import (
 __all__ = [
     "FORMAT",
     "LAMBDA_TRUST",
+    "PACKAGE_BUCKET",
     "Resource",
     "build_inventory",
     "detect",

@@ -27,6 +27,7 @@ from fortress.sources.cloudformation import (
     network,
     observability,
     shapes,
+    storage,
 )
 from fortress.sources.cloudformation.model import (
     Resource,
@@ -209,6 +210,7 @@ class Builder:
         observability.build_logs(self)
         api.build_apis(self)
         keys.build_secrets_and_keys(self)
+        storage.build_buckets(self)
         for step in self.post_steps:
             step()
         self.inv.accounts = [self.account]
@@ -291,6 +293,11 @@ class Builder:
                 name = self.physical_name(res, "BucketName")
                 refs[lid] = name
                 attrs[(lid, "Arn")] = f"arn:aws:s3:::{name}"
+            elif t == "AWS::SSM::Parameter":
+                name = self.physical_name(res, "Name")
+                refs[lid] = name
+                path = name if name.startswith("/") else f"/{name}"
+                attrs[(lid, "Arn")] = self.arn("ssm", f"parameter{path}")
             elif t == "AWS::Events::Rule":
                 attrs[(lid, "Arn")] = self.arn("events", f"rule/{self.name_of(res, 'Name')}")
             elif t in ("AWS::DynamoDB::Table",):

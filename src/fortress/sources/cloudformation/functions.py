@@ -32,6 +32,8 @@ from fortress.sources.base import kind_of
 from fortress.sources.cfn_intrinsics import NO_VALUE, first_unknown
 from fortress.sources.cloudformation.iam import principal as principal_of
 from fortress.sources.cloudformation.model import (
+    PACKAGE_BUCKET,
+    SAM_SOURCE_KEY,
     UNRESOLVED,
     Resource,
     as_list,
@@ -101,7 +103,12 @@ def build_functions(b: Builder) -> None:
             origin=res.origin,
         )
         fn.package_type = str(b.prop(res, "PackageType", "Zip"))
-        fn.code = code_source(b, b.prop(res, "Code"))
+        code = b.prop(res, "Code")
+        fn.code = code_source(b, code)
+        fn.source_kms_key_arn = _source_key(b, res, code)
+        fn.package_bucket = _package_bucket(code)
+        if fn.package_bucket is None and PACKAGE_BUCKET in res.props:
+            fn.package_bucket = b.prop(res, PACKAGE_BUCKET)
         fn.runtime = b.prop(res, "Runtime")
         fn.handler = b.prop(res, "Handler")
         if fn.package_type == "Image":
@@ -134,6 +141,13 @@ def build_functions(b: Builder) -> None:
             fn.log_group_name = group if group is not None else None
             fmt = logging.get("LogFormat")
             fn.log_format = fmt if isinstance(fmt, str) else None
+            level = logging.get("ApplicationLogLevel")
+            fn.application_log_level = level if level is not None else None
+        elif isinstance(logging, Unknown):
+            fn.application_log_level = logging
+        _runtime_management(fn, b.prop(res, "RuntimeManagementConfig"))
+        loop = b.prop(res, "RecursiveLoop", "Terminate")
+        fn.recursive_loop = loop if isinstance(loop, (str, Unknown)) else Unknown("not text")
         storage = b.prop(res, "EphemeralStorage", {})
         if isinstance(storage, Mapping) and "Size" in storage:
             fn.ephemeral_storage_mb = to_int(storage["Size"])
@@ -158,6 +172,44 @@ def build_functions(b: Builder) -> None:
 
 # A ``Code`` key only the Serverless compiler writes: package the folder, filtered by patterns.
 LOCAL_FOLDER = "Fortress::LocalFolder"
+
+
+def _runtime_management(fn: Function, config: Any) -> None:
+    """``RuntimeManagementConfig``: absent is Lambda's default (Auto)."""
+    if isinstance(config, Unknown):
+        fn.runtime_update_mode = config
+    elif isinstance(config, Mapping):
+        mode = config.get("UpdateRuntimeOn", Unknown("UpdateRuntimeOn is not set"))
+        fn.runtime_update_mode = (
+            mode
+            if isinstance(mode, (str, Unknown))
+            else Unknown(f"UpdateRuntimeOn is {kind_of(mode)}")
+        )
+        version = config.get("RuntimeVersionArn")
+        fn.runtime_version_arn = version if isinstance(version, str) else None
+
+
+def _package_bucket(code: Any) -> Any:
+    """The bucket of ``Code.S3Bucket`` or of a SAM ``CodeUri: s3://bucket/key``, or None."""
+    if isinstance(code, str) and code.startswith("s3://"):
+        return code[len("s3://") :].split("/", 1)[0] or None
+    if isinstance(code, Mapping) and LOCAL_FOLDER not in code:
+        bucket = code.get("S3Bucket")
+        if isinstance(bucket, (str, Unknown)):
+            return bucket or None
+    return None
+
+
+def _source_key(b: Builder, res: Resource, code: Any) -> Any:
+    """``Code.SourceKMSKeyArn`` (or SAM's ``SourceKMSKeyArn``): the package's KMS key, or None."""
+    key: Any = None
+    if isinstance(code, Mapping):
+        key = code.get("SourceKMSKeyArn")
+    elif isinstance(code, Unknown):
+        key = code
+    if key is None and SAM_SOURCE_KEY in res.props:
+        key = b.prop(res, SAM_SOURCE_KEY)
+    return None if key is NO_VALUE else key
 
 
 def code_source(b: Builder, code: Any) -> CodeSource | None:
@@ -238,8 +290,47 @@ def _environment(b: Builder, res: Resource) -> list[EnvVar]:
         value = b.r(raw)
         if value is NO_VALUE:
             continue
-        out.append(EnvVar(str(key), str_or_unknown(value), reference=secret_reference(b, raw)))
+        var = EnvVar(str(key), str_or_unknown(value), reference=secret_reference(b, raw))
+        var.parameter = parameter_reference(b, raw)
+        out.append(var)
     return out
+
+
+_RESOLVE_SSM = re.compile(r"\{\{resolve:ssm:((?:arn:[^}]*?:parameter)?[^}:]+)")
+
+
+def parameter_reference(b: Builder, raw: Any) -> str | None:
+    """The Parameter Store parameter an environment value is read from, if any: a
+    ``{{resolve:ssm:name}}`` reference, or a ``Ref``/``GetAtt .Value`` of an
+    ``AWS::SSM::Parameter`` of the template (directly or inside ``Fn::Sub``/``Fn::Join``)."""
+    found: list[str] = []
+
+    def target(logical: str) -> None:
+        if b.resolver.resource_types.get(logical) == "AWS::SSM::Parameter":
+            found.append(str(b.resolver.refs[logical]))
+
+    def visit(node: Any) -> None:
+        if isinstance(node, str):
+            for name in _RESOLVE_SSM.findall(node):
+                found.append(name.rsplit(":parameter", 1)[-1] if name.startswith("arn:") else name)
+            for var in re.findall(r"\$\{([^}!]+)\}", node):
+                target(var.partition(".")[0])
+        elif isinstance(node, Mapping):
+            if len(node) == 1 and "Ref" in node:
+                target(str(node["Ref"]))
+            elif len(node) == 1 and "Fn::GetAtt" in node:
+                arg = node["Fn::GetAtt"]
+                logical = arg[0] if isinstance(arg, list) and arg else str(arg).partition(".")[0]
+                target(str(logical))
+            else:
+                for v in node.values():
+                    visit(v)
+        elif isinstance(node, list):
+            for v in node:
+                visit(v)
+
+    visit(raw)
+    return found[0] if found else None
 
 
 def secret_reference(b: Builder, raw: Any) -> str | None:

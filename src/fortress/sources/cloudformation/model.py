@@ -27,6 +27,12 @@ LAMBDA_TRUST: PolicyDocument = {
 }
 # Unresolvable policy resources and condition values: never equals "*" nor a real ARN.
 UNRESOLVED = "${unresolved}"
+# A function property only the SAM expansion writes: SAM's ``SourceKMSKeyArn``, kept beside a
+# ``Code`` that may be a local path (a string) until ``aws cloudformation package`` uploads it.
+SAM_SOURCE_KEY = "Fortress::SourceKMSKeyArn"
+# A function property only the Serverless compiler writes: ``provider.deploymentBucket``, the
+# bucket the framework uploads the package to.
+PACKAGE_BUCKET = "Fortress::PackageBucket"
 
 
 @dataclass

@@ -23,7 +23,12 @@ from typing import TYPE_CHECKING, Any
 from fortress.inventory import Origin, Unknown
 from fortress.sources.base import kind_of
 from fortress.sources.cloudformation import sam_api
-from fortress.sources.cloudformation.model import LAMBDA_TRUST, Resource
+from fortress.sources.cloudformation.model import (
+    LAMBDA_TRUST,
+    PACKAGE_BUCKET,
+    SAM_SOURCE_KEY,
+    Resource,
+)
 
 if TYPE_CHECKING:
     from fortress.sources.cloudformation.builder import Builder
@@ -74,6 +79,8 @@ FUNCTION_PROPS = (
     "FileSystemConfigs",
     "Architectures",
     "LoggingConfig",
+    "RuntimeManagementConfig",
+    "RecursiveLoop",
     "Role",
     "Tags",
 )
@@ -210,6 +217,10 @@ def expand(b: Builder) -> None:
         code = _code(props)
         if code is not None:
             out["Code"] = code
+        if "SourceKMSKeyArn" in props:
+            out[SAM_SOURCE_KEY] = props["SourceKMSKeyArn"]
+        if PACKAGE_BUCKET in props:
+            out[PACKAGE_BUCKET] = props[PACKAGE_BUCKET]
         if "Tracing" in props:
             out["TracingConfig"] = {"Mode": props["Tracing"]}
         dlq = props.get("DeadLetterQueue")
