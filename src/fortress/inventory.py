@@ -485,11 +485,33 @@ class SecurityGroup:
 
 
 @dataclass
+class NetworkAclEntry:
+    """An inbound entry (numbered rule) of a network ACL."""
+
+    rule_number: Maybe[int]
+    action: Maybe[str]  # "allow" | "deny"
+    protocol: str = "-1"  # "-1" for all, else the protocol number or name
+    cidr: Maybe[str] | None = None  # IPv4 or IPv6 block
+    from_port: int | None = None
+    to_port: int | None = None
+
+
+@dataclass
 class Subnet:
     id: str
     origin: Origin
     vpc_id: str | None = None
     availability_zone: Maybe[str] | None = None
+    # The route table in effect (an explicit association, else the VPC's main table) and the
+    # routes it sends to an internet gateway ("0.0.0.0/0 -> igw-1"); None: not collected.
+    route_table_id: Maybe[str] | None = None
+    route_table_main: bool = False
+    internet_routes: list[str] | Unknown | None = None
+    # The network ACL in effect (an explicit association, else the VPC's default ACL) and its
+    # inbound entries; None: not collected.
+    network_acl_id: Maybe[str] | None = None
+    network_acl_default: bool = False
+    acl_ingress: list[NetworkAclEntry] | Unknown | None = None
 
 
 # --------------------------------------------------------------------------- logging
@@ -600,6 +622,8 @@ COLLECTION_ALARMS = "alarms"
 COLLECTION_ROLES = "roles"
 COLLECTION_SECURITY_GROUPS = "security_groups"
 COLLECTION_SUBNETS = "subnets"
+COLLECTION_ROUTE_TABLES = "route_tables"
+COLLECTION_NETWORK_ACLS = "network_acls"
 COLLECTION_SECRETS = "secrets"
 COLLECTION_APIS = "apis"
 COLLECTION_LAYERS = "layers"

@@ -89,6 +89,10 @@ def test_seeded_misconfigurations_are_found_on_the_right_resources(result: ScanR
     assert "image-resizer" in by(result, "FTR-IAM-009")
     assert "image-resizer" in by(result, "FTR-NET-002")
     assert "auth-authorizer" in by(result, "FTR-NET-002", Status.PASS)
+    assert by(result, "FTR-NET-005") == {"image-resizer"}  # subnet_a2 routes to an IGW
+    assert by(result, "FTR-NET-006") == {"image-resizer"}  # subnet_a2 has the default ACL
+    assert "auth-authorizer" in by(result, "FTR-NET-005", Status.PASS)
+    assert "auth-authorizer" in by(result, "FTR-NET-006", Status.PASS)
     assert by(result, "FTR-LOG-008") == {"eu-west-1"}
     assert by(result, "FTR-PATCH-003") == {"eu-west-1"}
     assert {"payments-webhook", "reports-generator", "legacy-export"} <= by(result, "FTR-PATCH-001")

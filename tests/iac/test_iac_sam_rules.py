@@ -59,6 +59,8 @@ FAILS: dict[str, Where] = {
     "FTR-NET-002": VPC,
     "FTR-NET-003": ("OpenSg", 107),
     "FTR-NET-004": ("OpenSg", 107),
+    "FTR-NET-005": VPC,
+    "FTR-NET-006": VPC,  # the declared VPC's default network ACL
     "FTR-PATCH-001": FN,
     "FTR-PATCH-002": VPC,
     "FTR-SEC-001": FN,

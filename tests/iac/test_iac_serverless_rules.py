@@ -64,6 +64,8 @@ FAILS: dict[str, Where] = {
     "FTR-NET-002": WORKER,
     "FTR-NET-003": ("OpenSg", 93),
     "FTR-NET-004": ("OpenSg", 93),
+    "FTR-NET-005": WORKER,
+    "FTR-NET-006": WORKER,
     "FTR-PATCH-001": CONVERT,
     "FTR-PATCH-002": WORKER,
     "FTR-SEC-001": CONVERT,

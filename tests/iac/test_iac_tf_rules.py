@@ -35,6 +35,8 @@ VULNERABLE = {
     "FTR-CODE-004": ("aws_lambda_layer_version.shared", 31),
     "FTR-NET-001": BAD_FN,
     "FTR-NET-002": ("aws_lambda_function.vpc_one_az", 88),
+    "FTR-NET-005": ("aws_lambda_function.vpc_one_az", 88),
+    "FTR-NET-006": ("aws_lambda_function.vpc_one_az", 88),
     "FTR-NET-003": ("aws_security_group.open", 45),
     "FTR-NET-004": ("aws_security_group.open", 45),
     "FTR-API-001": BAD_FN,

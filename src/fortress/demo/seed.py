@@ -267,6 +267,32 @@ class _Seeder:
         self.subnet_a2 = ec2.create_subnet(
             VpcId=vpc, CidrBlock="10.20.3.0/24", AvailabilityZone="us-east-1a"
         )["Subnet"]["SubnetId"]
+        # subnet_a2 is a public subnet (a route to an internet gateway) on the default network
+        # ACL (all inbound allowed); a and b use the main route table (local only) and a
+        # private ACL that lets in only return traffic.
+        igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+        public = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+        ec2.create_route(RouteTableId=public, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+        ec2.associate_route_table(RouteTableId=public, SubnetId=self.subnet_a2)
+        acl = ec2.create_network_acl(VpcId=vpc)["NetworkAcl"]["NetworkAclId"]
+        ec2.create_network_acl_entry(
+            NetworkAclId=acl,
+            RuleNumber=100,
+            Protocol="6",
+            RuleAction="allow",
+            Egress=False,
+            CidrBlock="0.0.0.0/0",
+            PortRange={"From": 1024, "To": 65535},
+        )
+        for acls in ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [vpc]}])[
+            "NetworkAcls"
+        ]:
+            for assoc in acls.get("Associations") or []:
+                if assoc.get("SubnetId") in (self.subnet_a, self.subnet_b):
+                    ec2.replace_network_acl_association(
+                        AssociationId=assoc["NetworkAclAssociationId"], NetworkAclId=acl
+                    )
         # Hardened: HTTPS egress to the VPC only, no inbound.
         self.sg_tight = ec2.create_security_group(
             GroupName="lambda-private", Description="private lambdas", VpcId=vpc

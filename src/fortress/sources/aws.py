@@ -23,7 +23,9 @@ from fortress.inventory import (
     COLLECTION_APIS,
     COLLECTION_LAYERS,
     COLLECTION_LOG_GROUPS,
+    COLLECTION_NETWORK_ACLS,
     COLLECTION_ROLES,
+    COLLECTION_ROUTE_TABLES,
     COLLECTION_SECRETS,
     COLLECTION_SECURITY_GROUPS,
     COLLECTION_SUBNETS,
@@ -66,6 +68,7 @@ from fortress.inventory import (
     Unknown,
     VpcConfig,
 )
+from fortress.sources import aws_network
 from fortress.sources.openapi import function_arn_in_uri
 
 SOURCE = "aws"
@@ -740,6 +743,29 @@ class _RegionCollector:
                         availability_zone=s.get("AvailabilityZone"),
                     )
                 )
+        vpcs = sorted({s.vpc_id for s in subnets if s.vpc_id})
+        if vpcs:
+            vpc_filter = [{"Name": "vpc-id", "Values": vpcs}]
+            aws_network.apply_route_tables(
+                subnets,
+                self.listing(
+                    COLLECTION_ROUTE_TABLES,
+                    "ec2",
+                    "describe_route_tables",
+                    "RouteTables",
+                    Filters=vpc_filter,
+                ),
+            )
+            aws_network.apply_network_acls(
+                subnets,
+                self.listing(
+                    COLLECTION_NETWORK_ACLS,
+                    "ec2",
+                    "describe_network_acls",
+                    "NetworkAcls",
+                    Filters=vpc_filter,
+                ),
+            )
         return groups, subnets
 
     # logging ------------------------------------------------------------------------------

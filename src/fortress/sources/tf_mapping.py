@@ -53,6 +53,7 @@ from fortress.sources.tf_attrs import (
 )
 from fortress.sources.tf_code import code_of
 from fortress.sources.tf_map_apis import ApiMapper
+from fortress.sources.tf_map_network import map_routing
 from fortress.sources.tf_values import Computed
 
 
@@ -541,6 +542,7 @@ class _Mapper(ApiMapper):
                     availability_zone=str_of(r.get("availability_zone")),
                 )
             )
+        map_routing(self)
 
     def _trails(self) -> None:
         for r in self.each("aws_cloudtrail"):
