@@ -446,13 +446,15 @@ class ApiStage:
 class Api:
     id: str
     name: str
-    kind: str  # "rest" | "http"
+    kind: str  # "rest" | "http" | "websocket"
     origin: Origin
     routes: list[ApiRoute] = field(default_factory=list)
     stages: list[ApiStage] = field(default_factory=list)
     endpoint_type: str | None = None  # EDGE, REGIONAL, PRIVATE
     # Set when the API is defined by an OpenAPI body we do not interpret.
     opaque_reason: str | None = None
+    # REST APIs: the resource policy (None: the API has none).
+    resource_policy: PolicyDocument | Unknown | None = None
 
     @property
     def arn(self) -> str:

@@ -59,6 +59,8 @@ FAILS: dict[str, Where] = {
     "FTR-NET-002": VPC,
     "FTR-NET-003": ("OpenSg", 107),
     "FTR-NET-004": ("OpenSg", 107),
+    "FTR-API-009": ("WsApi", 140),  # no $connect route at all
+    "FTR-API-010": ("PartnerApi", 149),
     "FTR-NET-005": VPC,
     "FTR-NET-006": VPC,  # the declared VPC's default network ACL
     "FTR-PATCH-001": FN,
@@ -83,6 +85,8 @@ HARDENED_OTHER: dict[str, Where] = {
     "FTR-LOG-006": HAPI,
     "FTR-NET-003": ("FnSg", 100),
     "FTR-NET-004": ("FnSg", 100),
+    "FTR-API-009": ("WsApi", 175),
+    "FTR-API-010": ("PartnerApi", 184),
     "FTR-SEC-002": HAPI,
     "FTR-SEC-003": ("DbSecret", 125),
 }

@@ -64,6 +64,8 @@ FAILS: dict[str, Where] = {
     "FTR-NET-002": WORKER,
     "FTR-NET-003": ("OpenSg", 93),
     "FTR-NET-004": ("OpenSg", 93),
+    "FTR-API-009": ("LiveApi", 136),
+    "FTR-API-010": ("PartnerApi", 145),
     "FTR-NET-005": WORKER,
     "FTR-NET-006": WORKER,
     "FTR-PATCH-001": CONVERT,
@@ -92,6 +94,8 @@ HARDENED_OTHER: dict[str, Where] = {
     "FTR-LOG-006": HREST,
     "FTR-NET-003": ("FnSg", 103),
     "FTR-NET-004": ("FnSg", 103),
+    "FTR-API-009": ("LiveApi", 173),
+    "FTR-API-010": ("PartnerApi", 182),
     "FTR-SEC-002": HREST,
     "FTR-SEC-003": ("DbSecret", 115),
 }

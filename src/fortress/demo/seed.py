@@ -16,7 +16,7 @@ import io
 import json
 import time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -738,9 +738,35 @@ class _Seeder:
         def uri(name: str) -> str:
             return f"arn:aws:apigateway:{PRIMARY}:lambda:path/2015-03-31/functions/{fns[name]}/invocations"
 
+        # Its resource policy lets anyone invoke it; shopfast-partners (private) denies every
+        # caller outside one VPC endpoint.
+        invoke = {"Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}
         api = ag.create_rest_api(
-            name="shopfast-rest", endpointConfiguration={"types": ["REGIONAL"]}
+            name="shopfast-rest",
+            endpointConfiguration={"types": ["REGIONAL"]},
+            policy=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", **invoke}]}
+            ),
         )["id"]
+        ag.create_rest_api(
+            name="shopfast-partners",
+            endpointConfiguration={"types": ["PRIVATE"]},
+            policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", **invoke},
+                        {
+                            "Effect": "Deny",
+                            **invoke,
+                            "Condition": {
+                                "StringNotEquals": {"aws:SourceVpce": "vpce-0123456789abcdef0"}
+                            },
+                        },
+                    ],
+                }
+            ),
+        )
         self.result.rest_api_id = api
         root = ag.get_resources(restApiId=api)["items"][0]["id"]
         validator = ag.create_request_validator(
@@ -912,6 +938,33 @@ class _Seeder:
             AuthorizationType="JWT",
             AuthorizerId=mobile_jwt,
         )
+        self.websocket_apis(v2, uri)
+
+    def websocket_apis(self, v2: Any, uri: Callable[[str], str]) -> None:
+        """shopfast-live: anyone may connect (no authorizer on $connect); shopfast-support:
+        $connect goes through the auth-authorizer Lambda authorizer."""
+        for name, protected in (("shopfast-live", False), ("shopfast-support", True)):
+            ws = v2.create_api(
+                Name=name, ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action"
+            )["ApiId"]
+            integration = v2.create_integration(
+                ApiId=ws, IntegrationType="AWS_PROXY", IntegrationUri=uri("notifications")
+            )["IntegrationId"]
+            auth: dict[str, Any] = {"AuthorizationType": "NONE"}
+            if protected:
+                authorizer = v2.create_authorizer(
+                    ApiId=ws,
+                    AuthorizerType="REQUEST",
+                    Name="connect",
+                    AuthorizerUri=uri("auth-authorizer"),
+                    IdentitySource=["route.request.querystring.token"],
+                )["AuthorizerId"]
+                auth = {"AuthorizationType": "CUSTOM", "AuthorizerId": authorizer}
+            for key in ("$connect", "$default"):
+                extra = auth if key == "$connect" else {}
+                v2.create_route(
+                    ApiId=ws, RouteKey=key, Target=f"integrations/{integration}", **extra
+                )
 
     def observability(self) -> None:
         hardened = (

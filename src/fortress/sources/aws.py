@@ -527,6 +527,7 @@ class _RegionCollector:
                 kind="rest",
                 origin=self.origin(arn),
                 endpoint_type=((item.get("endpointConfiguration") or {}).get("types") or [None])[0],
+                resource_policy=_api_policy(item.get("policy")),
             )
             resources = (
                 self.client.paginate(
@@ -623,12 +624,16 @@ class _RegionCollector:
             return []
         result = []
         for item in apis:
-            if (item.get("ProtocolType") or "HTTP") != "HTTP":
+            protocol = item.get("ProtocolType") or "HTTP"
+            if protocol not in ("HTTP", "WEBSOCKET"):
                 continue
             api_id = item["ApiId"]
             arn = f"arn:aws:apigateway:{self.region}::/apis/{api_id}"
             api = Api(
-                id=api_id, name=item.get("Name") or api_id, kind="http", origin=self.origin(arn)
+                id=api_id,
+                name=item.get("Name") or api_id,
+                kind="http" if protocol == "HTTP" else "websocket",
+                origin=self.origin(arn),
             )
             integrations = {
                 i.get("IntegrationId"): i
@@ -1143,6 +1148,20 @@ def _sg_rule(permission: dict[str, Any]) -> SecurityGroupRule:
         source_groups=[g.get("GroupId", "") for g in permission.get("UserIdGroupPairs") or []],
         prefix_lists=[p.get("PrefixListId", "") for p in permission.get("PrefixListIds") or []],
     )
+
+
+def _api_policy(text: Any) -> dict[str, Any] | Unknown | None:
+    """A REST API's ``policy``: JSON text, which API Gateway returns with escaped quotes."""
+    if not text:
+        return None
+    for candidate in (str(text), str(text).replace('\\"', '"')):
+        try:
+            doc = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(doc, dict):
+            return doc
+    return Unknown("the REST API's resource policy is not a JSON document")
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:

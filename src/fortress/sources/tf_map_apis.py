@@ -20,6 +20,7 @@ from fortress.sources.tf_attrs import (
     bool_of,
     first_block,
     fn_from_uri,
+    policy_of,
     str_of,
 )
 from fortress.sources.tf_map_base import MapperBase
@@ -47,9 +48,15 @@ class ApiMapper(MapperBase):
                     api.endpoint_type = types[0]
             if r.get("body") is not None:
                 _openapi_routes(api, r.get("body"), r)
+            api.resource_policy = policy_of(r, "policy", f"{r.address}.policy")
             apis[api.id] = api
             roots[r.attr("root_resource_id")] = api.id
             self.inv.apis.append(api)
+        for r in self.each("aws_api_gateway_rest_api_policy"):
+            target = r.get("rest_api_id")
+            api = apis.get(target) if isinstance(target, str) else None
+            if api is not None:
+                api.resource_policy = policy_of(r, "policy", f"{r.address}.policy")
         parents: dict[Any, tuple[Any, Any]] = {}
         for r in self.each("aws_api_gateway_resource"):
             parents[r.attr("id")] = (r.get("parent_id"), r.get("path_part"))
@@ -151,7 +158,7 @@ class ApiMapper(MapperBase):
             api = Api(
                 id=r.attr("id"),
                 name=name if isinstance(name, str) else r.address,
-                kind="http",
+                kind="websocket" if str_of(r.get("protocol_type")) == "WEBSOCKET" else "http",
                 origin=r.origin,
             )
             if r.get("body") is not None:

@@ -14,6 +14,7 @@ from fortress.inventory import (
     Unknown,
 )
 from fortress.sources import openapi
+from fortress.sources.cloudformation.iam import policy_document
 from fortress.sources.cloudformation.model import (
     as_list,
     str_or_unknown,
@@ -52,6 +53,9 @@ def _rest_apis(b: Builder) -> None:
             origin=res.origin,
             endpoint_type=str(types[0]) if isinstance(types, list) and types else None,
         )
+        policy = b.prop(res, "Policy")
+        if policy is not None:
+            made.resource_policy = policy_document(policy, f"{res.logical_id} Policy")
         openapi_routes(b, made, res)
         b.apis[res.logical_id] = made
     paths: dict[str, str] = {}

@@ -20,6 +20,7 @@ from fortress.sources.cloudformation.api import (
     apply_rest_stage_settings,
     usage_plans,
 )
+from fortress.sources.cloudformation.iam import policy_document
 
 if TYPE_CHECKING:
     from fortress.sources.cloudformation.builder import Builder
@@ -47,6 +48,8 @@ def build_apis(
             api.opaque_reason = "routes are defined by an OpenAPI file (DefinitionUri)"
         auth = props.get("Auth")
         auths[lid] = auth if isinstance(auth, Mapping) else {}
+        if kind == "rest":
+            api.resource_policy = _sam_resource_policy(auths[lid].get("ResourcePolicy"), lid)
         if "DefinitionUri" not in props and "DefinitionBody" in props:
             found = openapi.routes(props["DefinitionBody"], origin)
             if isinstance(found, Unknown):
@@ -227,3 +230,26 @@ def _body_authorization(
             route.authorization_type, route.authorizer_id = _authorization(
                 chosen, api_auth, "Api" if kind == "rest" else "HttpApi"
             )
+
+
+def _sam_resource_policy(value: Any, lid: str) -> Any:
+    """``Auth.ResourcePolicy`` → the statements SAM writes into the API's policy.
+
+    ``CustomStatements`` are taken as written. The allow/block lists (``IpRangeWhitelist``,
+    ``SourceVpcWhitelist``, ``AwsAccountWhitelist``...) only ever allow callers they name or
+    deny the rest, so they are not modelled: no list makes the API public.
+    """
+    if value is None:
+        return None
+    if isinstance(value, Unknown):
+        return Unknown(f"{lid} Auth.ResourcePolicy: {value.reason}")
+    if not isinstance(value, Mapping):
+        return Unknown(f"{lid} Auth.ResourcePolicy is not a mapping")
+    custom = value.get("CustomStatements")
+    if custom is None:
+        return None
+    if isinstance(custom, Mapping):
+        custom = [custom]
+    return policy_document(
+        {"Version": "2012-10-17", "Statement": custom}, f"{lid} Auth.ResourcePolicy"
+    )
