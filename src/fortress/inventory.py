@@ -463,6 +463,23 @@ class Api:
         return f"arn:aws:apigateway:{self.origin.region or '*'}::/{'restapis' if self.kind == 'rest' else 'apis'}/{self.id}"
 
 
+@dataclass
+class ApiDomain:
+    """An API Gateway custom domain name (REST: v1; HTTP/WebSocket: v2)."""
+
+    name: str
+    origin: Origin
+    version: str = "v1"  # "v1" (AWS::ApiGateway::DomainName) | "v2" (AWS::ApiGatewayV2::DomainName)
+    # The TLS security policy (the weakest of a v2 domain's configurations); None: not set.
+    security_policy: Maybe[str] | None = None
+
+    @property
+    def arn(self) -> str:
+        return self.origin.arn or (
+            f"arn:aws:apigateway:{self.origin.region or '*'}::/domainnames/{self.name}"
+        )
+
+
 # --------------------------------------------------------------------------- network
 
 
@@ -629,6 +646,7 @@ COLLECTION_NETWORK_ACLS = "network_acls"
 COLLECTION_SECRETS = "secrets"
 COLLECTION_APIS = "apis"
 COLLECTION_LAYERS = "layers"
+COLLECTION_DOMAINS = "domains"
 
 
 # The Inventory's lists of resources (everything but account/region status and bookkeeping).
@@ -637,6 +655,7 @@ RESOURCE_LISTS = (
     "roles",
     "layers",
     "apis",
+    "domains",
     "security_groups",
     "subnets",
     "log_groups",
@@ -653,6 +672,7 @@ class Inventory:
     roles: list[Role] = field(default_factory=list)
     layers: list[LayerVersion] = field(default_factory=list)
     apis: list[Api] = field(default_factory=list)
+    domains: list[ApiDomain] = field(default_factory=list)
     security_groups: list[SecurityGroup] = field(default_factory=list)
     subnets: list[Subnet] = field(default_factory=list)
     log_groups: list[LogGroup] = field(default_factory=list)

@@ -142,7 +142,7 @@ def test_sarif_validates_with_regions_and_security_severity(
     for result in run["results"]:
         physical = result["locations"][0]["physicalLocation"]
         assert physical["artifactLocation"]["uri"].endswith(
-            ("template.yaml", "main.tf", "websocket.tf")
+            ("template.yaml", "main.tf", "websocket.tf", "rest_policy.tf")
         )
         assert physical["region"]["startLine"] >= 1
     rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}

@@ -102,6 +102,8 @@ def test_seeded_misconfigurations_are_found_on_the_right_resources(result: ScanR
     assert [r.name for r in live.related] == ["notifications"]
     assert by(result, "FTR-API-010") == {"shopfast-rest"}
     assert by(result, "FTR-API-010", Status.PASS) == {"shopfast-partners"}
+    assert by(result, "FTR-API-011") == {"legacy.shopfast.example"}
+    assert by(result, "FTR-API-011", Status.PASS) == {"api.shopfast.example"}
     # WebSocket routes are not HTTP API routes: FTR-API-004 does not judge them.
     assert not {"shopfast-live", "shopfast-support"} & {
         f.resource.name for f in result.findings if f.rule_id == "FTR-API-004"

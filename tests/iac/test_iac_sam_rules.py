@@ -61,6 +61,7 @@ FAILS: dict[str, Where] = {
     "FTR-NET-004": ("OpenSg", 107),
     "FTR-API-009": ("WsApi", 140),  # no $connect route at all
     "FTR-API-010": ("PartnerApi", 149),
+    "FTR-API-011": ("LegacyDomain", 154),
     "FTR-NET-005": VPC,
     "FTR-NET-006": VPC,  # the declared VPC's default network ACL
     "FTR-PATCH-001": FN,
@@ -87,6 +88,7 @@ HARDENED_OTHER: dict[str, Where] = {
     "FTR-NET-004": ("FnSg", 100),
     "FTR-API-009": ("WsApi", 175),
     "FTR-API-010": ("PartnerApi", 184),
+    "FTR-API-011": ("ApiDomain", 195),
     "FTR-SEC-002": HAPI,
     "FTR-SEC-003": ("DbSecret", 125),
 }

@@ -66,6 +66,7 @@ FAILS: dict[str, Where] = {
     "FTR-NET-004": ("OpenSg", 93),
     "FTR-API-009": ("LiveApi", 136),
     "FTR-API-010": ("PartnerApi", 145),
+    "FTR-API-011": ("LegacyDomain", 152),
     "FTR-NET-005": WORKER,
     "FTR-NET-006": WORKER,
     "FTR-PATCH-001": CONVERT,
@@ -96,6 +97,7 @@ HARDENED_OTHER: dict[str, Where] = {
     "FTR-NET-004": ("FnSg", 103),
     "FTR-API-009": ("LiveApi", 173),
     "FTR-API-010": ("PartnerApi", 182),
+    "FTR-API-011": ("ApiDomain", 189),
     "FTR-SEC-002": HREST,
     "FTR-SEC-003": ("DbSecret", 115),
 }

@@ -939,6 +939,20 @@ class _Seeder:
             AuthorizerId=mobile_jwt,
         )
         self.websocket_apis(v2, uri)
+        # Custom domains: a legacy one still accepting TLS 1.0, a current one on TLS 1.2.
+        cert = f"arn:aws:acm:{PRIMARY}:{ACCOUNT}:certificate/0b1c2d3e-demo"
+        ag.create_domain_name(
+            domainName="legacy.shopfast.example",
+            regionalCertificateArn=cert,
+            endpointConfiguration={"types": ["REGIONAL"]},
+            securityPolicy="TLS_1_0",
+        )
+        v2.create_domain_name(
+            DomainName="api.shopfast.example",
+            DomainNameConfigurations=[
+                {"CertificateArn": cert, "EndpointType": "REGIONAL", "SecurityPolicy": "TLS_1_2"}
+            ],
+        )
 
     def websocket_apis(self, v2: Any, uri: Callable[[str], str]) -> None:
         """shopfast-live: anyone may connect (no authorizer on $connect); shopfast-support:

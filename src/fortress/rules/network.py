@@ -420,7 +420,7 @@ def _table_name(subnet: Subnet) -> str:
     },
     controls={
         "nist-800-53-r5": ["AC-4", "SC-7", "SC-7(5)"],
-        "pci-dss-4.0": ["1.3.1", "1.4.2"],
+        "pci-dss-4.0": ["1.3.1"],
     },
 )
 def public_subnet(fn: Function, ctx: Context) -> Verdict:

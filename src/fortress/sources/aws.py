@@ -21,6 +21,7 @@ from fortress.aws.client import AwsClient
 from fortress.inventory import (
     COLLECTION_ALARMS,
     COLLECTION_APIS,
+    COLLECTION_DOMAINS,
     COLLECTION_LAYERS,
     COLLECTION_LOG_GROUPS,
     COLLECTION_NETWORK_ACLS,
@@ -42,6 +43,7 @@ from fortress.inventory import (
     Alarm,
     Alias,
     Api,
+    ApiDomain,
     ApiRoute,
     ApiStage,
     CodeSigning,
@@ -69,6 +71,7 @@ from fortress.inventory import (
     VpcConfig,
 )
 from fortress.sources import aws_network
+from fortress.sources.base import weakest_policy
 from fortress.sources.openapi import function_arn_in_uri
 
 SOURCE = "aws"
@@ -160,6 +163,7 @@ class _RegionCollector:
         inv.functions = self.functions()
         inv.layers = self.layers()
         inv.apis = [*self.rest_apis(), *self.http_apis()]
+        inv.domains = self.domains()
         inv.security_groups, inv.subnets = self.network(inv.functions)
         inv.log_groups = self.log_groups(inv.functions)
         inv.alarms = self.alarms()
@@ -695,6 +699,38 @@ class _RegionCollector:
                 )
             result.append(api)
         return result
+
+    def domains(self) -> list[ApiDomain]:
+        """Custom domain names: REST (v1, one policy) and HTTP/WebSocket (v2, per config)."""
+        found: list[ApiDomain] = []
+        for item in (
+            self.listing(COLLECTION_DOMAINS, "apigateway", "get_domain_names", "items") or []
+        ):
+            name = item.get("domainName", "")
+            found.append(
+                ApiDomain(
+                    name=name,
+                    origin=self.origin(f"arn:aws:apigateway:{self.region}::/domainnames/{name}"),
+                    security_policy=item.get("securityPolicy"),
+                )
+            )
+        v1 = {d.name for d in found}
+        for item in (
+            self.listing(COLLECTION_DOMAINS, "apigatewayv2", "get_domain_names", "Items") or []
+        ):
+            name = item.get("DomainName", "")
+            if name in v1:  # the same domain, listed by both APIs
+                continue
+            policies = [c.get("SecurityPolicy") for c in item.get("DomainNameConfigurations") or []]
+            found.append(
+                ApiDomain(
+                    name=name,
+                    origin=self.origin(item.get("DomainNameArn")),
+                    version="v2",
+                    security_policy=weakest_policy(policies),
+                )
+            )
+        return found
 
     # network ------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from fortress.inventory import (
     Api,
+    ApiDomain,
     ApiRoute,
     ApiStage,
     Unknown,
@@ -149,6 +150,30 @@ class ApiMapper(MapperBase):
         if isinstance(variables, dict):
             stage.variables = {str(k): str_of(v) for k, v in variables.items()}
         return stage
+
+    def _domains(self) -> None:
+        for r in self.each("aws_api_gateway_domain_name", "aws_apigatewayv2_domain_name"):
+            name = str_of(r.get("domain_name"))
+            v2 = r.type == "aws_apigatewayv2_domain_name"
+            if v2:
+                policies = [
+                    str_of(c.get("security_policy"))
+                    for c in blocks_of(r, "domain_name_configuration")
+                ]
+                policy = next((p for p in policies if isinstance(p, Unknown)), None) or next(
+                    (p for p in policies if isinstance(p, str) and p.upper() == "TLS_1_0"),
+                    next((p for p in policies if p is not None), None),
+                )
+            else:
+                policy = str_of(r.get("security_policy"))
+            self.inv.domains.append(
+                ApiDomain(
+                    name=name if isinstance(name, str) else r.address,
+                    origin=r.origin,
+                    version="v2" if v2 else "v1",
+                    security_policy=policy,
+                )
+            )
 
     def _http_apis(self) -> None:
         api: Api | None

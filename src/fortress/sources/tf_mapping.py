@@ -73,6 +73,7 @@ class _Mapper(ApiMapper):
         self._layers()
         self._rest_apis()
         self._http_apis()
+        self._domains()
         self._logs()
         self._network()
         self._trails()

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from fortress.inventory import Api, ApiRoute, ApiStage, Origin, Unknown
+from fortress.inventory import Api, ApiDomain, ApiRoute, ApiStage, Origin, Unknown
 from fortress.sources import openapi
 from fortress.sources.base import kind_of
 from fortress.sources.cfn_intrinsics import NO_VALUE
@@ -50,6 +50,18 @@ def build_apis(
         auths[lid] = auth if isinstance(auth, Mapping) else {}
         if kind == "rest":
             api.resource_policy = _sam_resource_policy(auths[lid].get("ResourcePolicy"), lid)
+        domain = props.get("Domain")
+        if isinstance(domain, Mapping):  # SAM creates the custom domain with the API
+            name = domain.get("DomainName")
+            policy = domain.get("SecurityPolicy")
+            b.inv.domains.append(
+                ApiDomain(
+                    name=name if isinstance(name, str) else f"{lid} domain",
+                    origin=origin,
+                    version="v1" if kind == "rest" else "v2",
+                    security_policy=policy if isinstance(policy, (str, Unknown)) else None,
+                )
+            )
         if "DefinitionUri" not in props and "DefinitionBody" in props:
             found = openapi.routes(props["DefinitionBody"], origin)
             if isinstance(found, Unknown):
