@@ -524,19 +524,38 @@ class ApiStage:
 class Api:
     id: str
     name: str
-    kind: str  # "rest" | "http"
+    kind: str  # "rest" | "http" | "websocket"
     origin: Origin
     routes: list[ApiRoute] = field(default_factory=list)
     stages: list[ApiStage] = field(default_factory=list)
     endpoint_type: str | None = None  # EDGE, REGIONAL, PRIVATE
     # Set when the API is defined by an OpenAPI body we do not interpret.
     opaque_reason: str | None = None
+    # REST APIs: the resource policy (None: the API has none).
+    resource_policy: PolicyDocument | Unknown | None = None
 
     @property
     def arn(self) -> str:
         if self.origin.arn:
             return self.origin.arn
         return f"arn:aws:apigateway:{self.origin.region or '*'}::/{'restapis' if self.kind == 'rest' else 'apis'}/{self.id}"
+
+
+@dataclass
+class ApiDomain:
+    """An API Gateway custom domain name (REST: v1; HTTP/WebSocket: v2)."""
+
+    name: str
+    origin: Origin
+    version: str = "v1"  # "v1" (AWS::ApiGateway::DomainName) | "v2" (AWS::ApiGatewayV2::DomainName)
+    # The TLS security policy (the weakest of a v2 domain's configurations); None: not set.
+    security_policy: Maybe[str] | None = None
+
+    @property
+    def arn(self) -> str:
+        return self.origin.arn or (
+            f"arn:aws:apigateway:{self.origin.region or '*'}::/domainnames/{self.name}"
+        )
 
 
 # --------------------------------------------------------------------------- network
@@ -563,11 +582,33 @@ class SecurityGroup:
 
 
 @dataclass
+class NetworkAclEntry:
+    """An inbound entry (numbered rule) of a network ACL."""
+
+    rule_number: Maybe[int]
+    action: Maybe[str]  # "allow" | "deny"
+    protocol: str = "-1"  # "-1" for all, else the protocol number or name
+    cidr: Maybe[str] | None = None  # IPv4 or IPv6 block
+    from_port: int | None = None
+    to_port: int | None = None
+
+
+@dataclass
 class Subnet:
     id: str
     origin: Origin
     vpc_id: str | None = None
     availability_zone: Maybe[str] | None = None
+    # The route table in effect (an explicit association, else the VPC's main table) and the
+    # routes it sends to an internet gateway ("0.0.0.0/0 -> igw-1"); None: not collected.
+    route_table_id: Maybe[str] | None = None
+    route_table_main: bool = False
+    internet_routes: list[str] | Unknown | None = None
+    # The network ACL in effect (an explicit association, else the VPC's default ACL) and its
+    # inbound entries; None: not collected.
+    network_acl_id: Maybe[str] | None = None
+    network_acl_default: bool = False
+    acl_ingress: list[NetworkAclEntry] | Unknown | None = None
 
 
 # --------------------------------------------------------------------------- logging
@@ -790,10 +831,13 @@ COLLECTION_ALARMS = "alarms"
 COLLECTION_ROLES = "roles"
 COLLECTION_SECURITY_GROUPS = "security_groups"
 COLLECTION_SUBNETS = "subnets"
+COLLECTION_ROUTE_TABLES = "route_tables"
+COLLECTION_NETWORK_ACLS = "network_acls"
 COLLECTION_SECRETS = "secrets"
 COLLECTION_APIS = "apis"
 COLLECTION_LAYERS = "layers"
 COLLECTION_PARAMETERS = "parameters"
+COLLECTION_DOMAINS = "domains"
 
 
 # The Inventory's lists of resources (everything but account/region status and bookkeeping).
@@ -802,6 +846,7 @@ RESOURCE_LISTS = (
     "roles",
     "layers",
     "apis",
+    "domains",
     "security_groups",
     "subnets",
     "log_groups",
@@ -820,6 +865,7 @@ class Inventory:
     roles: list[Role] = field(default_factory=list)
     layers: list[LayerVersion] = field(default_factory=list)
     apis: list[Api] = field(default_factory=list)
+    domains: list[ApiDomain] = field(default_factory=list)
     security_groups: list[SecurityGroup] = field(default_factory=list)
     subnets: list[Subnet] = field(default_factory=list)
     log_groups: list[LogGroup] = field(default_factory=list)

@@ -141,7 +141,9 @@ def test_sarif_validates_with_regions_and_security_severity(
     assert run["results"]
     for result in run["results"]:
         physical = result["locations"][0]["physicalLocation"]
-        assert physical["artifactLocation"]["uri"].endswith(("template.yaml", "main.tf"))
+        assert physical["artifactLocation"]["uri"].endswith(
+            ("template.yaml", "main.tf", "websocket.tf", "rest_policy.tf")
+        )
         assert physical["region"]["startLine"] >= 1
     rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
     for rule in rules.values():

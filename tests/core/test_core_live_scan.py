@@ -101,6 +101,25 @@ def test_seeded_misconfigurations_are_found_on_the_right_resources(result: ScanR
     assert "image-resizer" in by(result, "FTR-IAM-009")
     assert "image-resizer" in by(result, "FTR-NET-002")
     assert "auth-authorizer" in by(result, "FTR-NET-002", Status.PASS)
+    assert by(result, "FTR-NET-005") == {"image-resizer"}  # subnet_a2 routes to an IGW
+    assert by(result, "FTR-NET-006") == {"image-resizer"}  # subnet_a2 has the default ACL
+    assert "auth-authorizer" in by(result, "FTR-NET-005", Status.PASS)
+    assert "auth-authorizer" in by(result, "FTR-NET-006", Status.PASS)
+    assert by(result, "FTR-API-009") == {"shopfast-live"}
+    assert by(result, "FTR-API-009", Status.PASS) == {"shopfast-support"}
+    live = next(
+        f for f in result.findings if f.rule_id == "FTR-API-009" and f.status is Status.FAIL
+    )
+    assert "$connect -> notifications has no authorizer" in live.message
+    assert [r.name for r in live.related] == ["notifications"]
+    assert by(result, "FTR-API-010") == {"shopfast-rest"}
+    assert by(result, "FTR-API-010", Status.PASS) == {"shopfast-partners"}
+    assert by(result, "FTR-API-011") == {"legacy.shopfast.example"}
+    assert by(result, "FTR-API-011", Status.PASS) == {"api.shopfast.example"}
+    # WebSocket routes are not HTTP API routes: FTR-API-004 does not judge them.
+    assert not {"shopfast-live", "shopfast-support"} & {
+        f.resource.name for f in result.findings if f.rule_id == "FTR-API-004"
+    }
     assert by(result, "FTR-LOG-008") == {"eu-west-1"}
     assert by(result, "FTR-PATCH-003") == {"eu-west-1"}
     assert {"payments-webhook", "reports-generator", "legacy-export"} <= by(result, "FTR-PATCH-001")

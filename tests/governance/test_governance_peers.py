@@ -149,7 +149,8 @@ def test_rules_peer_json(run_cli: Any) -> None:
     assert data["peer"] == "kics" and data["version"]
     by_id = {c["id"]: c for c in data["checks"]}
     assert by_id["0a96ce49-4163-4ee6-8169-eb3b0797d694"]["rules"] == ["FTR-API-003"]
-    assert "not_covered" in by_id["4e1cc5d3-2811-4fb2-861c-ee9b3cb7f90b"]
+    assert by_id["4e1cc5d3-2811-4fb2-861c-ee9b3cb7f90b"]["rules"] == ["FTR-API-011"]
+    assert "not_covered" in by_id["0ca1017d-3b80-423e-bb9c-6cd5898d34bd"]
     assert data["covered"] + data["not_covered"] == len(data["checks"])
     # One query, one UUID per platform: the SAM query is its own entry.
     sam = by_id["4ba74f01-aba5-4be2-83bc-be79ff1a3b92"]

@@ -68,7 +68,7 @@ def test_events_url_and_public_permission() -> None:
         ("FTR-API-008", "concurrency is managed by the account quota"),
         ("FTR-LOG-003", ""),
     )
-    api = inv.apis[0]
+    api = next(a for a in inv.apis if a.id == "ServerlessRestApi")
     assert (api.id, api.origin.logical_id, api.stages[0].name) == ("ServerlessRestApi",) * 2 + (
         "Prod",
     )
@@ -78,7 +78,7 @@ def test_events_url_and_public_permission() -> None:
 
 def test_api_auth_default_and_per_route_override() -> None:
     inv = cloudformation.load(FIXTURES / "hardened.yaml", IacOptions())
-    api = inv.apis[0]
+    api = next(a for a in inv.apis if a.id == "OrderApi")
     routes = {r.key: r for r in api.routes}
     assert routes["POST /order"].authorization_type == "COGNITO_USER_POOLS"
     assert routes["POST /order"].request_validator is not None

@@ -60,6 +60,11 @@ FAILS: dict[str, Where] = {
     "FTR-NET-002": VPC,
     "FTR-NET-003": ("OpenSg", 107),
     "FTR-NET-004": ("OpenSg", 107),
+    "FTR-API-009": ("WsApi", 140),  # no $connect route at all
+    "FTR-API-010": ("PartnerApi", 149),
+    "FTR-API-011": ("LegacyDomain", 154),
+    "FTR-NET-005": VPC,
+    "FTR-NET-006": VPC,  # the declared VPC's default network ACL
     "FTR-PATCH-001": FN,
     "FTR-PATCH-002": VPC,
     "FTR-SEC-001": FN,
@@ -96,6 +101,9 @@ HARDENED_OTHER: dict[str, Where] = {
     "FTR-LOG-006": HAPI,
     "FTR-NET-003": ("FnSg", 101),
     "FTR-NET-004": ("FnSg", 101),
+    "FTR-API-009": ("WsApi", 176),
+    "FTR-API-010": ("PartnerApi", 185),
+    "FTR-API-011": ("ApiDomain", 196),
     "FTR-SEC-002": HAPI,
     "FTR-SEC-003": ("DbSecret", 126),
     "FTR-PATCH-007": HFN,

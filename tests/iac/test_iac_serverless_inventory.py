@@ -63,7 +63,7 @@ def test_shared_role_log_groups_and_events() -> None:
         convert.event_source_mappings[0].event_source_arn
         == "arn:aws:sqs:us-east-1:111122223333:jobs"
     )
-    rest = next(a for a in inv.apis if a.kind == "rest")
+    rest = next(a for a in inv.apis if a.id == "ApiGatewayRestApi")
     assert {r.key: r.authorization_type for r in rest.routes} == {
         "POST /api/convert": "NONE",
         "GET /admin": "AWS_IAM",
@@ -78,10 +78,11 @@ def test_hardened_provider_settings() -> None:
     fn = inv.functions[0]
     assert fn.tracing_mode == "Active" and fn.reserved_concurrency == 5
     assert fn.kms_key_arn == "arn:aws:kms:us-east-1:111122223333:key/1234"
-    stage = inv.apis[0].stages[0]
+    rest = next(a for a in inv.apis if a.id == "ApiGatewayRestApi")
+    stage = rest.stages[0]
     assert stage.usage_plan_throttling and stage.tracing_enabled is True
     assert stage.execution_logging_level == "INFO" and stage.access_log_destination
-    assert inv.apis[0].routes[0].api_key_required is True  # private: true
+    assert rest.routes[0].api_key_required is True  # private: true
 
 
 def test_unparsable_serverless_names_file_and_line(tmp_path: Path) -> None:

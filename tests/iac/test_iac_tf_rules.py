@@ -17,7 +17,9 @@ from fortress.sources import terraform
 FIXTURES = Path(__file__).parent / "fixtures" / "terraform"
 
 BAD_FN = ("aws_lambda_function.bad", 62)
-# rule id -> (address, line) in vulnerable/main.tf
+# Rules whose resources live in another file of the fixture folder than main.tf.
+OTHER_FILES = {"FTR-API-009": "websocket.tf", "FTR-API-011": "rest_policy.tf"}
+# rule id -> (address, line) in vulnerable/main.tf (or the file OTHER_FILES names)
 VULNERABLE = {
     "FTR-IAM-001": ("aws_iam_role.admin", 7),
     "FTR-IAM-002": ("aws_iam_role.admin", 7),
@@ -35,12 +37,17 @@ VULNERABLE = {
     "FTR-CODE-004": ("aws_lambda_layer_version.shared", 31),
     "FTR-NET-001": BAD_FN,
     "FTR-NET-002": ("aws_lambda_function.vpc_one_az", 88),
+    "FTR-NET-005": ("aws_lambda_function.vpc_one_az", 88),
+    "FTR-NET-006": ("aws_lambda_function.vpc_one_az", 88),
     "FTR-NET-003": ("aws_security_group.open", 45),
     "FTR-NET-004": ("aws_security_group.open", 45),
     "FTR-API-001": BAD_FN,
     "FTR-API-002": BAD_FN,
     "FTR-API-003": ("aws_api_gateway_rest_api.api", 148),
     "FTR-API-004": ("aws_apigatewayv2_api.http", 183),
+    "FTR-API-009": ("aws_apigatewayv2_api.live", 3),
+    "FTR-API-010": ("aws_api_gateway_rest_api.api", 148),
+    "FTR-API-011": ("aws_api_gateway_domain_name.legacy", 11),
     "FTR-API-005": ("aws_api_gateway_stage.prod", 174),
     "FTR-API-006": ("aws_api_gateway_rest_api.api", 148),
     "FTR-API-007": ("aws_api_gateway_stage.prod", 174),
@@ -77,6 +84,9 @@ HARDENED = {
     "FTR-NET-004": ("aws_security_group.fn", 50),
     "FTR-API-003": ("aws_api_gateway_rest_api.api", 175),
     "FTR-API-004": ("aws_apigatewayv2_api.http", 243),
+    "FTR-API-009": ("aws_apigatewayv2_api.live", 275),
+    "FTR-API-010": ("aws_api_gateway_rest_api.api", 175),
+    "FTR-API-011": ("aws_apigatewayv2_domain_name.api", 303),
     "FTR-API-005": ("aws_api_gateway_stage.prod", 213),
     "FTR-API-006": ("aws_api_gateway_rest_api.api", 175),
     "FTR-API-007": ("aws_api_gateway_stage.prod", 213),
@@ -121,7 +131,7 @@ def test_rule_fails_on_vulnerable(vulnerable: list[Finding], rule_id: str) -> No
     assert finding.status is Status.FAIL, finding.message
     assert finding.resource.line == line
     assert finding.resource.file is not None
-    assert finding.resource.file.endswith("vulnerable/main.tf")
+    assert finding.resource.file.endswith(f"vulnerable/{OTHER_FILES.get(rule_id, 'main.tf')}")
 
 
 @pytest.mark.parametrize("rule_id", sorted(UNKNOWN_ON_TEMPLATE))

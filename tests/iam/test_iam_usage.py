@@ -269,7 +269,7 @@ def test_snapshot_carries_usage_and_scan_snapshot_cloudtrail_judges(
     _account(client, data_events=True)
     snap = tmp_path / "snap.json"
     argv = ["collect", "--endpoint-url", aws, "--region", REGION, "--output", str(snap)]
-    assert main(argv) == 0
+    assert main(argv) == 3  # incomplete: the emulator lacks two per-function Lambda reads
     capsys.readouterr()
     trail = _write_trail(tmp_path / "ct", _records())
     scan = ["scan", "--snapshot", str(snap), "--no-config", "--rules", "FTR-IAM-015"]
@@ -281,7 +281,7 @@ def test_snapshot_carries_usage_and_scan_snapshot_cloudtrail_judges(
     # collect --cloudtrail keeps the usage in the snapshot: scan --snapshot alone judges it
     kept = tmp_path / "kept.json"
     argv = ["collect", "--endpoint-url", aws, "--region", REGION, "--output", str(kept)]
-    assert main([*argv, "--cloudtrail", str(trail)]) == 0
+    assert main([*argv, "--cloudtrail", str(trail)]) == 3  # as above
     capsys.readouterr()
     again = _findings(capsys, ["scan", "--snapshot", str(kept), "--no-config", "--format", "json"])
     assert (again["orders-role"]["status"], again["reader-role"]["status"]) == ("fail", "pass")

@@ -16,7 +16,7 @@ import io
 import json
 import time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -267,6 +267,32 @@ class _Seeder:
         self.subnet_a2 = ec2.create_subnet(
             VpcId=vpc, CidrBlock="10.20.3.0/24", AvailabilityZone="us-east-1a"
         )["Subnet"]["SubnetId"]
+        # subnet_a2 is a public subnet (a route to an internet gateway) on the default network
+        # ACL (all inbound allowed); a and b use the main route table (local only) and a
+        # private ACL that lets in only return traffic.
+        igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+        public = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+        ec2.create_route(RouteTableId=public, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+        ec2.associate_route_table(RouteTableId=public, SubnetId=self.subnet_a2)
+        acl = ec2.create_network_acl(VpcId=vpc)["NetworkAcl"]["NetworkAclId"]
+        ec2.create_network_acl_entry(
+            NetworkAclId=acl,
+            RuleNumber=100,
+            Protocol="6",
+            RuleAction="allow",
+            Egress=False,
+            CidrBlock="0.0.0.0/0",
+            PortRange={"From": 1024, "To": 65535},
+        )
+        for acls in ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [vpc]}])[
+            "NetworkAcls"
+        ]:
+            for assoc in acls.get("Associations") or []:
+                if assoc.get("SubnetId") in (self.subnet_a, self.subnet_b):
+                    ec2.replace_network_acl_association(
+                        AssociationId=assoc["NetworkAclAssociationId"], NetworkAclId=acl
+                    )
         # Hardened: HTTPS egress to the VPC only, no inbound.
         self.sg_tight = ec2.create_security_group(
             GroupName="lambda-private", Description="private lambdas", VpcId=vpc
@@ -749,9 +775,35 @@ class _Seeder:
         def uri(name: str) -> str:
             return f"arn:aws:apigateway:{PRIMARY}:lambda:path/2015-03-31/functions/{fns[name]}/invocations"
 
+        # Its resource policy lets anyone invoke it; shopfast-partners (private) denies every
+        # caller outside one VPC endpoint.
+        invoke = {"Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}
         api = ag.create_rest_api(
-            name="shopfast-rest", endpointConfiguration={"types": ["REGIONAL"]}
+            name="shopfast-rest",
+            endpointConfiguration={"types": ["REGIONAL"]},
+            policy=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", **invoke}]}
+            ),
         )["id"]
+        ag.create_rest_api(
+            name="shopfast-partners",
+            endpointConfiguration={"types": ["PRIVATE"]},
+            policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", **invoke},
+                        {
+                            "Effect": "Deny",
+                            **invoke,
+                            "Condition": {
+                                "StringNotEquals": {"aws:SourceVpce": "vpce-0123456789abcdef0"}
+                            },
+                        },
+                    ],
+                }
+            ),
+        )
         self.result.rest_api_id = api
         root = ag.get_resources(restApiId=api)["items"][0]["id"]
         validator = ag.create_request_validator(
@@ -923,6 +975,47 @@ class _Seeder:
             AuthorizationType="JWT",
             AuthorizerId=mobile_jwt,
         )
+        self.websocket_apis(v2, uri)
+        # Custom domains: a legacy one still accepting TLS 1.0, a current one on TLS 1.2.
+        cert = f"arn:aws:acm:{PRIMARY}:{ACCOUNT}:certificate/0b1c2d3e-demo"
+        ag.create_domain_name(
+            domainName="legacy.shopfast.example",
+            regionalCertificateArn=cert,
+            endpointConfiguration={"types": ["REGIONAL"]},
+            securityPolicy="TLS_1_0",
+        )
+        v2.create_domain_name(
+            DomainName="api.shopfast.example",
+            DomainNameConfigurations=[
+                {"CertificateArn": cert, "EndpointType": "REGIONAL", "SecurityPolicy": "TLS_1_2"}
+            ],
+        )
+
+    def websocket_apis(self, v2: Any, uri: Callable[[str], str]) -> None:
+        """shopfast-live: anyone may connect (no authorizer on $connect); shopfast-support:
+        $connect goes through the auth-authorizer Lambda authorizer."""
+        for name, protected in (("shopfast-live", False), ("shopfast-support", True)):
+            ws = v2.create_api(
+                Name=name, ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action"
+            )["ApiId"]
+            integration = v2.create_integration(
+                ApiId=ws, IntegrationType="AWS_PROXY", IntegrationUri=uri("notifications")
+            )["IntegrationId"]
+            auth: dict[str, Any] = {"AuthorizationType": "NONE"}
+            if protected:
+                authorizer = v2.create_authorizer(
+                    ApiId=ws,
+                    AuthorizerType="REQUEST",
+                    Name="connect",
+                    AuthorizerUri=uri("auth-authorizer"),
+                    IdentitySource=["route.request.querystring.token"],
+                )["AuthorizerId"]
+                auth = {"AuthorizationType": "CUSTOM", "AuthorizerId": authorizer}
+            for key in ("$connect", "$default"):
+                extra = auth if key == "$connect" else {}
+                v2.create_route(
+                    ApiId=ws, RouteKey=key, Target=f"integrations/{integration}", **extra
+                )
 
     def observability(self) -> None:
         hardened = (

@@ -16,6 +16,7 @@ Approximations (documented so that callers know the limits):
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -352,3 +353,57 @@ __all__ = [
     "trust_grants",
     "unexpected_trust",
 ]
+
+
+# --------------------------------------------------------------------------- guarding denies
+
+
+def _covers(patterns: tuple[Any, ...], action: str) -> bool:
+    return any(isinstance(p, str) and fnmatch.fnmatchcase(action, p.lower()) for p in patterns)
+
+
+def guarding_denies(policy: Any, action: str) -> list[tuple[Statement, list[str]]]:
+    """Deny statements that keep everyone out of ``action`` unless a restricting condition
+    holds (the API Gateway "allow *, deny unless aws:SourceVpce / aws:SourceIp" pattern), with
+    the condition keys they pin.
+
+    A Deny counts only when it applies to every principal, covers ``action`` on a wildcard
+    resource, and each of its conditions negates (``StringNotEquals``, ``NotIpAddress``...) a
+    restricting key with fixed values: then whoever gets through is pinned by those keys.
+    """
+    parsed = policy if isinstance(policy, ParsedPolicy) else parse_policy(policy)
+    if parsed.unknown is not None:
+        return []
+    wanted = action.lower()
+    out: list[tuple[Statement, list[str]]] = []
+    for deny in parsed.denies:
+        if deny.not_action or deny.not_principal or deny.not_resource or not deny.conditions:
+            continue
+        if not any(p.is_wildcard for p in deny.principals):
+            continue
+        if not _covers(deny.actions, wanted):
+            continue
+        if not any(isinstance(r, str) and r.endswith("*") for r in deny.resources):
+            continue
+        keys: list[str] = []
+        for cond in deny.conditions:
+            values = [v for v in cond.values if isinstance(v, str)]
+            if (
+                cond.if_exists
+                or not cond.base_operator.startswith(_NEGATED)
+                or cond.key_lower not in RESTRICTING_KEYS
+                or len(values) != len(cond.values)
+                or not all(_fixed_value(cond.key_lower, v) for v in values)
+            ):
+                break
+            keys.append(cond.key)
+        else:
+            out.append((deny, keys))
+    return out
+
+
+def grants_action(grant: Grant, action: str) -> bool:
+    """True when the grant's actions (as written) include ``action``."""
+    if grant.not_action:
+        return not _covers(grant.actions, action.lower())
+    return _covers(grant.actions, action.lower())

@@ -8,7 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from fortress.findings import Practice, Severity
-from fortress.inventory import PART_CONCURRENCY, PART_URL, Api, ApiRoute, Function, Unknown
+from fortress.inventory import (
+    PART_CONCURRENCY,
+    PART_URL,
+    Api,
+    ApiRoute,
+    Function,
+    Unknown,
+)
 from fortress.rules.engine import Context, StageTarget, Verdict, rule
 
 

@@ -102,6 +102,7 @@ TARGETS = (
     "layer",
     "api",
     "stage",
+    "domain",
     "security_group",
     "secret",
     "region",
@@ -166,6 +167,7 @@ RULE_MODULES = (
     "fortress.rules.code_integrity",
     "fortress.rules.network",
     "fortress.rules.api_exposure",
+    "fortress.rules.api_boundaries",
     "fortress.rules.observability",
     "fortress.rules.log_levels",
     "fortress.rules.secrets",
@@ -449,6 +451,10 @@ class Context:
                             origin,
                         ),
                     )
+        elif target == "domain":
+            for domain in inv.domains:
+                rtype = "AWS::ApiGateway" + ("V2" if domain.version == "v2" else "")
+                yield domain, _ref(domain.arn, rtype + "::DomainName", domain.name, domain.origin)
         elif target == "security_group":
             for group in inv.security_groups:
                 if self.functions_with_security_group(group.id):

@@ -1,4 +1,5 @@
-"""Network-isolation rules: VPC placement, Availability Zones, security groups.
+"""Network-isolation rules: VPC placement, Availability Zones, security groups, public subnets,
+network ACLs.
 
 Rules read only the Inventory (through the object handed in and the engine Context).
 """
@@ -6,7 +7,14 @@ Rules read only the Inventory (through the object handed in and the engine Conte
 from __future__ import annotations
 
 from fortress.findings import Practice, Severity
-from fortress.inventory import Function, SecurityGroup, SecurityGroupRule, Unknown
+from fortress.inventory import (
+    Function,
+    NetworkAclEntry,
+    SecurityGroup,
+    SecurityGroupRule,
+    Subnet,
+    Unknown,
+)
 from fortress.rules.engine import Context, Verdict, rule
 
 
@@ -334,3 +342,252 @@ def open_ingress(group: SecurityGroup, ctx: Context) -> Verdict:
             f"an ingress CIDR of {group.id} is not resolvable: {unknown[0]}", functions=users
         )
     return Verdict.passed(f"{group.id} ({group.name}) allows no inbound traffic from anywhere")
+
+
+# --------------------------------------------------------------------------- subnets
+
+
+def _subnets_of(fn: Function, ctx: Context) -> tuple[list[Subnet], list[str]]:
+    """The function's subnets found in the inventory, and why any others cannot be judged."""
+    found: list[Subnet] = []
+    unknown: list[str] = []
+    if fn.vpc is None:
+        return found, unknown
+    if not fn.vpc.subnet_ids:
+        unknown.append(f"{fn.name} has security groups but no subnet ids were collected")
+    for subnet_id in dict.fromkeys(fn.vpc.subnet_ids):
+        if isinstance(subnet_id, Unknown):
+            unknown.append(f"a subnet id of {fn.name} is not resolvable: {_why(subnet_id)}")
+            continue
+        subnet = ctx.subnets.get(subnet_id)
+        if subnet is None:
+            unknown.append(
+                f"subnet {subnet_id} of {fn.name} is not in the inventory "
+                "(not declared in the scanned files, or not collected)"
+            )
+            continue
+        found.append(subnet)
+    return found, unknown
+
+
+# --------------------------------------------------------------------------- FTR-NET-005
+
+
+def _table_name(subnet: Subnet) -> str:
+    table = subnet.route_table_id if isinstance(subnet.route_table_id, str) else "?"
+    return (
+        f"the VPC's main route table {table}" if subnet.route_table_main else f"route table {table}"
+    )
+
+
+@rule(
+    id="FTR-NET-005",
+    title="VPC function is placed in a public subnet (routes to an internet gateway)",
+    target="function",
+    practice=Practice.NETWORK_ISOLATION,
+    severity=Severity.MEDIUM,
+    rationale="""
+        Lambda never gives a VPC function's network interfaces a public IP address, so a
+        function in a subnet whose route table sends traffic to an internet gateway has no
+        internet access at all: its calls to the internet and to public AWS endpoints time out.
+        Such a placement is nearly always a mistake, and the usual "fixes" weaken the network
+        (opening security groups, adding public IPs by hand, moving other resources into the
+        public subnet). Public subnets are for load balancers and NAT gateways; functions
+        belong in private subnets that reach the internet, if at all, through a NAT gateway
+        and reach AWS services through VPC endpoints.
+    """,
+    remediation="""
+        Attach the function to private subnets: subnets whose route table has no route to an
+        internet gateway, with a default route to a NAT gateway if the function needs the
+        internet, and VPC endpoints for the AWS services it calls.
+    """,
+    snippets={
+        "cli": (
+            "aws lambda update-function-configuration --function-name NAME "
+            "--vpc-config SubnetIds=subnet-private-a,subnet-private-b,SecurityGroupIds=sg-fn"
+        ),
+        "cloudformation": (
+            "PrivateRoute:\n  Type: AWS::EC2::Route\n  Properties:\n"
+            "    RouteTableId: !Ref PrivateRouteTable\n    DestinationCidrBlock: 0.0.0.0/0\n"
+            "    NatGatewayId: !Ref NatGateway"
+        ),
+        "terraform": (
+            'resource "aws_route" "private_default" {\n'
+            "  route_table_id         = aws_route_table.private.id\n"
+            '  destination_cidr_block = "0.0.0.0/0"\n'
+            "  nat_gateway_id         = aws_nat_gateway.this.id\n}"
+        ),
+    },
+    controls={
+        "nist-800-53-r5": ["AC-4", "SC-7", "SC-7(5)"],
+        "pci-dss-4.0": ["1.3.1"],
+    },
+)
+def public_subnet(fn: Function, ctx: Context) -> Verdict:
+    if not in_vpc(fn):
+        return Verdict.not_applicable()
+    subnets, unknown = _subnets_of(fn, ctx)
+    public: dict[str, list[str]] = {}
+    tables: dict[str, str] = {}
+    for subnet in subnets:
+        routes = subnet.internet_routes
+        if routes is None:
+            unknown.append(f"the route table of subnet {subnet.id} was not collected")
+        elif isinstance(routes, Unknown):
+            unknown.append(f"the routes of subnet {subnet.id} are unknown: {_why(routes)}")
+        elif routes:
+            public[subnet.id] = list(routes)
+            tables[subnet.id] = _table_name(subnet)
+    if public:
+        where = "; ".join(
+            f"{sid} ({tables[sid]}: {', '.join(routes)})" for sid, routes in public.items()
+        )
+        return Verdict.fail(
+            f"{fn.name} is in public subnet(s) that route to an internet gateway: {where}; "
+            "Lambda gets no public IP there, so the function has no internet access",
+            public_subnets=public,
+        )
+    if unknown:
+        return Verdict.unknown(unknown[0], reasons=unknown)
+    return Verdict.passed(
+        f"no subnet of {fn.name} routes to an internet gateway",
+        subnets=[s.id for s in subnets],
+    )
+
+
+# --------------------------------------------------------------------------- FTR-NET-006
+
+
+def _family(cidr: str) -> str:
+    return "ipv6" if ":" in cidr else "ipv4"
+
+
+def acl_admits_all(entries: list[NetworkAclEntry]) -> tuple[list[str], str | None]:
+    """The inbound entries that let all traffic in from anywhere ("rule 100: 0.0.0.0/0"), and
+    the reason when the entries cannot be judged.
+
+    Entries are evaluated in rule-number order, as EC2 does: an allow-all entry from
+    0.0.0.0/0 (::/0) counts only when no lower-numbered deny entry of the same address family
+    comes before it (a deny may carve out part of the traffic).
+    """
+    numbered: list[tuple[int, NetworkAclEntry]] = []
+    for entry in entries:
+        number = entry.rule_number
+        if isinstance(number, Unknown) or not isinstance(number, int):
+            return [], f"a rule number is not resolvable: {_why(number) or repr(number)}"
+        numbered.append((number, entry))
+    numbered.sort(key=lambda pair: pair[0])
+    hits: list[str] = []
+    for family, anywhere in (("ipv4", "0.0.0.0/0"), ("ipv6", "::/0")):
+        for number, entry in numbered:
+            cidr, action = entry.cidr, entry.action
+            if isinstance(cidr, Unknown):
+                return hits, f"the CIDR of rule {number} is not resolvable: {_why(cidr)}"
+            if not isinstance(cidr, str) or _family(cidr) != family:
+                continue
+            if isinstance(action, Unknown) or not isinstance(action, str):
+                return hits, f"the action of rule {number} is not resolvable: {_why(action)}"
+            if action.lower() == "deny":
+                break  # something is denied first: not "all traffic"
+            if (
+                action.lower() == "allow"
+                and cidr == anywhere
+                and str(entry.protocol).lower() in _ALL_PROTOCOLS
+            ):
+                hits.append(f"rule {number}: all traffic from {anywhere}")
+                break
+    return hits, None
+
+
+def _acl_name(subnet: Subnet) -> str:
+    acl = subnet.network_acl_id if isinstance(subnet.network_acl_id, str) else "?"
+    return f"the VPC's default network ACL {acl}" if subnet.network_acl_default else f"{acl}"
+
+
+@rule(
+    id="FTR-NET-006",
+    title="Network ACL of a function's subnet allows all inbound traffic from the internet",
+    target="function",
+    practice=Practice.NETWORK_ISOLATION,
+    severity=Severity.LOW,
+    rationale="""
+        A network ACL is the stateless, subnet-wide second layer of a VPC's defences. One that
+        allows all protocols and ports from 0.0.0.0/0 or ::/0 (as every VPC's default ACL
+        does) leaves the security groups as the only control: a group that is opened by
+        mistake, or a resource placed in the subnet with a public address, is reachable from
+        the whole internet. Lambda's interfaces accept no inbound connections, so a function's
+        subnets only need return traffic (ephemeral ports) and traffic from inside the VPC.
+        The severity is low because security groups remain the primary control and this
+        finding is common: it is defence in depth, worth fixing for subnets holding data.
+    """,
+    remediation="""
+        Give the function's subnets a custom network ACL whose inbound entries allow only the
+        VPC's CIDR and return traffic (TCP 1024-65535) from 0.0.0.0/0, with the matching
+        outbound entries, and keep security groups without inbound rules.
+    """,
+    snippets={
+        "cli": (
+            "aws ec2 create-network-acl-entry --network-acl-id acl-x --ingress --rule-number 100 "
+            "--protocol tcp --port-range From=1024,To=65535 --cidr-block 0.0.0.0/0 "
+            "--rule-action allow\n"
+            "aws ec2 replace-network-acl-association --association-id aclassoc-x "
+            "--network-acl-id acl-x"
+        ),
+        "cloudformation": (
+            "ReturnTraffic:\n  Type: AWS::EC2::NetworkAclEntry\n  Properties:\n"
+            "    NetworkAclId: !Ref PrivateAcl\n    RuleNumber: 100\n    Protocol: 6\n"
+            "    RuleAction: allow\n    CidrBlock: 0.0.0.0/0\n"
+            "    PortRange: {From: 1024, To: 65535}"
+        ),
+        "terraform": (
+            'resource "aws_network_acl" "private" {\n  vpc_id     = aws_vpc.main.id\n'
+            "  subnet_ids = [aws_subnet.private_a.id, aws_subnet.private_b.id]\n"
+            '  ingress {\n    rule_no    = 100\n    protocol   = "tcp"\n    action     = "allow"\n'
+            '    cidr_block = "0.0.0.0/0"\n    from_port  = 1024\n    to_port    = 65535\n  }\n}'
+        ),
+    },
+    references={
+        "checkov": ["CKV_AWS_352"],
+        "prowler": ["ec2_networkacl_allow_ingress_any_port"],
+        "trivy": ["AVD-AWS-0102", "AVD-AWS-0105"],
+    },
+    controls={
+        "nist-800-53-r5": ["AC-4", "SC-7"],
+        "pci-dss-4.0": ["1.3.1", "1.4.1"],
+    },
+)
+def acl_allows_all_inbound(fn: Function, ctx: Context) -> Verdict:
+    if not in_vpc(fn):
+        return Verdict.not_applicable()
+    subnets, unknown = _subnets_of(fn, ctx)
+    open_acls: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    for subnet in subnets:
+        entries = subnet.acl_ingress
+        if entries is None:
+            unknown.append(f"the network ACL of subnet {subnet.id} was not collected")
+            continue
+        if isinstance(entries, Unknown):
+            unknown.append(f"the network ACL of subnet {subnet.id} is unknown: {_why(entries)}")
+            continue
+        hits, why = acl_admits_all(entries)
+        if hits:
+            open_acls[subnet.id] = hits
+            names[subnet.id] = _acl_name(subnet)
+        elif why:
+            unknown.append(f"the network ACL of subnet {subnet.id}: {why}")
+    if open_acls:
+        where = "; ".join(
+            f"{sid} ({names[sid]}: {', '.join(hits)})" for sid, hits in open_acls.items()
+        )
+        return Verdict.fail(
+            f"{fn.name}: the network ACL of subnet(s) {where} allows all inbound traffic from "
+            "the internet; only the security groups stand in the way",
+            subnets=open_acls,
+        )
+    if unknown:
+        return Verdict.unknown(unknown[0], reasons=unknown)
+    return Verdict.passed(
+        f"the network ACLs of the subnets of {fn.name} restrict inbound traffic from the internet",
+        subnets=[s.id for s in subnets],
+    )

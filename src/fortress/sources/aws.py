@@ -21,10 +21,13 @@ from fortress.aws.client import AwsClient
 from fortress.inventory import (
     COLLECTION_ALARMS,
     COLLECTION_APIS,
+    COLLECTION_DOMAINS,
     COLLECTION_LAYERS,
     COLLECTION_LOG_GROUPS,
+    COLLECTION_NETWORK_ACLS,
     COLLECTION_PARAMETERS,
     COLLECTION_ROLES,
+    COLLECTION_ROUTE_TABLES,
     COLLECTION_SECRETS,
     COLLECTION_SECURITY_GROUPS,
     COLLECTION_SUBNETS,
@@ -41,6 +44,7 @@ from fortress.inventory import (
     Alarm,
     Alias,
     Api,
+    ApiDomain,
     ApiRoute,
     ApiStage,
     CodeSigning,
@@ -67,8 +71,9 @@ from fortress.inventory import (
     Unknown,
     VpcConfig,
 )
-from fortress.sources import aws_iam
+from fortress.sources import aws_iam, aws_network
 from fortress.sources.aws_function_extras import FunctionExtras, parameters
+from fortress.sources.base import weakest_policy
 from fortress.sources.openapi import function_arn_in_uri
 
 SOURCE = "aws"
@@ -175,6 +180,7 @@ class _RegionCollector:
         inv.functions = self.functions()
         inv.layers = self.layers()
         inv.apis = [*self.rest_apis(), *self.http_apis()]
+        inv.domains = self.domains()
         inv.security_groups, inv.subnets = self.network(inv.functions)
         inv.log_groups = self.log_groups(inv.functions)
         inv.alarms = self.alarms()
@@ -551,6 +557,7 @@ class _RegionCollector:
                 kind="rest",
                 origin=self.origin(arn),
                 endpoint_type=((item.get("endpointConfiguration") or {}).get("types") or [None])[0],
+                resource_policy=_api_policy(item.get("policy")),
             )
             resources = (
                 self.client.paginate(
@@ -647,12 +654,16 @@ class _RegionCollector:
             return []
         result = []
         for item in apis:
-            if (item.get("ProtocolType") or "HTTP") != "HTTP":
+            protocol = item.get("ProtocolType") or "HTTP"
+            if protocol not in ("HTTP", "WEBSOCKET"):
                 continue
             api_id = item["ApiId"]
             arn = f"arn:aws:apigateway:{self.region}::/apis/{api_id}"
             api = Api(
-                id=api_id, name=item.get("Name") or api_id, kind="http", origin=self.origin(arn)
+                id=api_id,
+                name=item.get("Name") or api_id,
+                kind="http" if protocol == "HTTP" else "websocket",
+                origin=self.origin(arn),
             )
             integrations = {
                 i.get("IntegrationId"): i
@@ -715,6 +726,38 @@ class _RegionCollector:
             result.append(api)
         return result
 
+    def domains(self) -> list[ApiDomain]:
+        """Custom domain names: REST (v1, one policy) and HTTP/WebSocket (v2, per config)."""
+        found: list[ApiDomain] = []
+        for item in (
+            self.listing(COLLECTION_DOMAINS, "apigateway", "get_domain_names", "items") or []
+        ):
+            name = item.get("domainName", "")
+            found.append(
+                ApiDomain(
+                    name=name,
+                    origin=self.origin(f"arn:aws:apigateway:{self.region}::/domainnames/{name}"),
+                    security_policy=item.get("securityPolicy"),
+                )
+            )
+        v1 = {d.name for d in found}
+        for item in (
+            self.listing(COLLECTION_DOMAINS, "apigatewayv2", "get_domain_names", "Items") or []
+        ):
+            name = item.get("DomainName", "")
+            if name in v1:  # the same domain, listed by both APIs
+                continue
+            policies = [c.get("SecurityPolicy") for c in item.get("DomainNameConfigurations") or []]
+            found.append(
+                ApiDomain(
+                    name=name,
+                    origin=self.origin(item.get("DomainNameArn")),
+                    version="v2",
+                    security_policy=weakest_policy(policies),
+                )
+            )
+        return found
+
     # network ------------------------------------------------------------------------------
 
     def network(self, functions: list[Function]) -> tuple[list[SecurityGroup], list[Subnet]]:
@@ -767,6 +810,29 @@ class _RegionCollector:
                         availability_zone=s.get("AvailabilityZone"),
                     )
                 )
+        vpcs = sorted({s.vpc_id for s in subnets if s.vpc_id})
+        if vpcs:
+            vpc_filter = [{"Name": "vpc-id", "Values": vpcs}]
+            aws_network.apply_route_tables(
+                subnets,
+                self.listing(
+                    COLLECTION_ROUTE_TABLES,
+                    "ec2",
+                    "describe_route_tables",
+                    "RouteTables",
+                    Filters=vpc_filter,
+                ),
+            )
+            aws_network.apply_network_acls(
+                subnets,
+                self.listing(
+                    COLLECTION_NETWORK_ACLS,
+                    "ec2",
+                    "describe_network_acls",
+                    "NetworkAcls",
+                    Filters=vpc_filter,
+                ),
+            )
         return groups, subnets
 
     # logging ------------------------------------------------------------------------------
@@ -1135,6 +1201,20 @@ def _sg_rule(permission: dict[str, Any]) -> SecurityGroupRule:
         source_groups=[g.get("GroupId", "") for g in permission.get("UserIdGroupPairs") or []],
         prefix_lists=[p.get("PrefixListId", "") for p in permission.get("PrefixListIds") or []],
     )
+
+
+def _api_policy(text: Any) -> dict[str, Any] | Unknown | None:
+    """A REST API's ``policy``: JSON text, which API Gateway returns with escaped quotes."""
+    if not text:
+        return None
+    for candidate in (str(text), str(text).replace('\\"', '"')):
+        try:
+            doc = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(doc, dict):
+            return doc
+    return Unknown("the REST API's resource policy is not a JSON document")
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:

@@ -58,3 +58,14 @@ def kind_of(value: Any) -> str:
     if isinstance(value, Unknown):
         return "unresolved"
     return "a value of another type"
+
+
+def weakest_policy(policies: list[Any]) -> Any:
+    """The security policy that lets in the oldest TLS: an unknown one first, then TLS_1_0."""
+    for policy in policies:
+        if isinstance(policy, Unknown):
+            return policy
+    for policy in policies:
+        if isinstance(policy, str) and policy.upper() == "TLS_1_0":
+            return policy
+    return next((p for p in policies if p is not None), None)

@@ -47,7 +47,7 @@ from fortress.inventory import (
     SourceNote,
     Unknown,
 )
-from fortress.sources import serverless_package
+from fortress.sources import serverless_package, serverless_ws
 from fortress.sources.base import IacOptions
 from fortress.sources.cfn_intrinsics import first_unknown
 from fortress.sources.cloudformation import (
@@ -267,6 +267,7 @@ class _Compiler:
 
         rest_events: list[Any] = []
         http_events: list[Any] = []
+        websockets = serverless_ws.WebSockets()
         for key, fn in functions.items():
             raw_fn, file, line = function_files[key]
             skips = suppressions_of(fn)
@@ -277,6 +278,9 @@ class _Compiler:
             raw_events = raw_fn.get("events")
             for i, event in enumerate(fn.get("events") or []):
                 where = line_of_item(raw_events, i) or line
+                if serverless_ws.is_websocket(event):
+                    websockets.add_event(lid, line, event["websocket"], where, file)
+                    continue
                 converted = self._event(event, i, key, rest_events, http_events, where, file)
                 if converted is not None:
                     events[f"Event{i}"] = converted
@@ -295,6 +299,9 @@ class _Compiler:
             self._rest_api(provider, prefix, stage_text, provider_line, functions)
         if http_events:
             self._http_api(provider, prefix, provider_line)
+        websockets.compile(
+            provider, prefix, self.add, lambda lid, at, where: self.origin(lid, at, (), where)
+        )
 
         template: dict[str, Any] = {
             "Transform": "AWS::Serverless-2016-10-31",
@@ -760,6 +767,9 @@ class _Compiler:
                     "BurstLimit": throttle.get("burstLimit"),
                 },
             }
+        policy = gateway.get("resourcePolicy") if isinstance(gateway, Mapping) else None
+        if policy is not None:  # the framework writes these statements as the API's policy
+            auth["ResourcePolicy"] = {"CustomStatements": policy}
         props["Auth"] = auth
         logs = provider.get("logs") if isinstance(provider.get("logs"), Mapping) else {}
         rest_logs = logs.get("restApi") if isinstance(logs, Mapping) else None

@@ -193,6 +193,13 @@ def synthetic_attr(
             kind = "restapis" if rtype == "aws_api_gateway_stage" else "apis"
             return f"arn:aws:apigateway:{region}::/{kind}/{id_text(api, addr)}/stages/{id_text(stage, addr)}"
         return {"id": addr}.get(name)
+    if rtype == "aws_vpc":
+        return {
+            "id": addr,
+            "default_route_table_id": addr + "/main-route-table",
+            "main_route_table_id": addr + "/main-route-table",
+            "default_network_acl_id": addr + "/default-network-acl",
+        }.get(name)
     if rtype == "aws_cloudtrail":
         return {
             "arn": f"arn:aws:cloudtrail:{region}:{account}:trail/{own_name()}",

@@ -9,6 +9,7 @@ from typing import Any
 
 from fortress.inventory import (
     Api,
+    ApiDomain,
     ApiRoute,
     ApiStage,
     Unknown,
@@ -20,6 +21,7 @@ from fortress.sources.tf_attrs import (
     bool_of,
     first_block,
     fn_from_uri,
+    policy_of,
     str_of,
 )
 from fortress.sources.tf_map_base import MapperBase
@@ -47,9 +49,15 @@ class ApiMapper(MapperBase):
                     api.endpoint_type = types[0]
             if r.get("body") is not None:
                 _openapi_routes(api, r.get("body"), r)
+            api.resource_policy = policy_of(r, "policy", f"{r.address}.policy")
             apis[api.id] = api
             roots[r.attr("root_resource_id")] = api.id
             self.inv.apis.append(api)
+        for r in self.each("aws_api_gateway_rest_api_policy"):
+            target = r.get("rest_api_id")
+            api = apis.get(target) if isinstance(target, str) else None
+            if api is not None:
+                api.resource_policy = policy_of(r, "policy", f"{r.address}.policy")
         parents: dict[Any, tuple[Any, Any]] = {}
         for r in self.each("aws_api_gateway_resource"):
             parents[r.attr("id")] = (r.get("parent_id"), r.get("path_part"))
@@ -143,6 +151,30 @@ class ApiMapper(MapperBase):
             stage.variables = {str(k): str_of(v) for k, v in variables.items()}
         return stage
 
+    def _domains(self) -> None:
+        for r in self.each("aws_api_gateway_domain_name", "aws_apigatewayv2_domain_name"):
+            name = str_of(r.get("domain_name"))
+            v2 = r.type == "aws_apigatewayv2_domain_name"
+            if v2:
+                policies = [
+                    str_of(c.get("security_policy"))
+                    for c in blocks_of(r, "domain_name_configuration")
+                ]
+                policy = next((p for p in policies if isinstance(p, Unknown)), None) or next(
+                    (p for p in policies if isinstance(p, str) and p.upper() == "TLS_1_0"),
+                    next((p for p in policies if p is not None), None),
+                )
+            else:
+                policy = str_of(r.get("security_policy"))
+            self.inv.domains.append(
+                ApiDomain(
+                    name=name if isinstance(name, str) else r.address,
+                    origin=r.origin,
+                    version="v2" if v2 else "v1",
+                    security_policy=policy,
+                )
+            )
+
     def _http_apis(self) -> None:
         api: Api | None
         apis: dict[Any, Api] = {}
@@ -151,7 +183,7 @@ class ApiMapper(MapperBase):
             api = Api(
                 id=r.attr("id"),
                 name=name if isinstance(name, str) else r.address,
-                kind="http",
+                kind="websocket" if str_of(r.get("protocol_type")) == "WEBSOCKET" else "http",
                 origin=r.origin,
             )
             if r.get("body") is not None:

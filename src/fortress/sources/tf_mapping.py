@@ -53,6 +53,7 @@ from fortress.sources.tf_attrs import (
 )
 from fortress.sources.tf_code import code_of
 from fortress.sources.tf_map_apis import ApiMapper
+from fortress.sources.tf_map_network import map_routing
 from fortress.sources.tf_map_storage import StorageMapper
 from fortress.sources.tf_values import Computed
 
@@ -73,6 +74,7 @@ class _Mapper(ApiMapper, StorageMapper):
         self._layers()
         self._rest_apis()
         self._http_apis()
+        self._domains()
         self._logs()
         self._network()
         self._trails()
@@ -564,6 +566,7 @@ class _Mapper(ApiMapper, StorageMapper):
                     availability_zone=str_of(r.get("availability_zone")),
                 )
             )
+        map_routing(self)
 
     def _trails(self) -> None:
         for r in self.each("aws_cloudtrail"):

@@ -8,12 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 from fortress.inventory import (
     Api,
+    ApiDomain,
     ApiRoute,
     ApiStage,
     Origin,
     Unknown,
 )
 from fortress.sources import openapi
+from fortress.sources.base import weakest_policy
+from fortress.sources.cloudformation.iam import policy_document
 from fortress.sources.cloudformation.model import (
     as_list,
     str_or_unknown,
@@ -27,6 +30,31 @@ if TYPE_CHECKING:
 def build_apis(b: Builder) -> None:
     _rest_apis(b)
     _http_apis(b)
+    _domains(b)
+
+
+def _domains(b: Builder) -> None:
+    for res in b.of_type("AWS::ApiGateway::DomainName", "AWS::ApiGatewayV2::DomainName"):
+        name = b.prop(res, "DomainName")
+        domain = ApiDomain(
+            name=name if isinstance(name, str) else res.logical_id,
+            origin=res.origin,
+            version="v2" if "V2" in res.type else "v1",
+        )
+        if domain.version == "v1":
+            policy = b.prop(res, "SecurityPolicy")
+            domain.security_policy = policy if policy is None else str_or_unknown(policy)
+        else:
+            configs = b.prop(res, "DomainNameConfigurations", [])
+            domain.security_policy = weakest_policy(
+                [
+                    str_or_unknown(c.get("SecurityPolicy"))
+                    if isinstance(c, Mapping) and c.get("SecurityPolicy") is not None
+                    else None
+                    for c in as_list(configs)
+                ]
+            )
+        b.inv.domains.append(domain)
 
 
 def openapi_routes(b: Builder, api: Api, res: Any) -> None:
@@ -52,6 +80,9 @@ def _rest_apis(b: Builder) -> None:
             origin=res.origin,
             endpoint_type=str(types[0]) if isinstance(types, list) and types else None,
         )
+        policy = b.prop(res, "Policy")
+        if policy is not None:
+            made.resource_policy = policy_document(policy, f"{res.logical_id} Policy")
         openapi_routes(b, made, res)
         b.apis[res.logical_id] = made
     paths: dict[str, str] = {}

@@ -207,6 +207,7 @@ class Builder:
         functions.build_permissions(self)
         functions.build_function_parts(self)
         network.build_network(self)
+        network.build_routing(self)
         observability.build_logs(self)
         api.build_apis(self)
         keys.build_secrets_and_keys(self)
@@ -271,8 +272,18 @@ class Builder:
                 refs[lid] = key_id
                 attrs[(lid, "KeyId")] = key_id
                 attrs[(lid, "Arn")] = self.arn("kms", f"key/{key_id}")
-            elif t in ("AWS::EC2::SecurityGroup", "AWS::EC2::Subnet"):
+            elif t in (
+                "AWS::EC2::SecurityGroup",
+                "AWS::EC2::Subnet",
+                "AWS::EC2::VPC",
+                "AWS::EC2::RouteTable",
+                "AWS::EC2::InternetGateway",
+                "AWS::EC2::NetworkAcl",
+            ):
                 refs[lid] = self.physical_id(lid)
+                if t == "AWS::EC2::VPC":
+                    attrs[(lid, "VpcId")] = refs[lid]
+                    attrs[(lid, "DefaultNetworkAcl")] = network.default_acl_id(refs[lid])
                 if t == "AWS::EC2::SecurityGroup":
                     attrs[(lid, "GroupId")] = refs[lid]
             elif t == "AWS::KMS::Alias":

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from fortress.inventory import Api, ApiRoute, ApiStage, Origin, Unknown
+from fortress.inventory import Api, ApiDomain, ApiRoute, ApiStage, Origin, Unknown
 from fortress.sources import openapi
 from fortress.sources.base import kind_of
 from fortress.sources.cfn_intrinsics import NO_VALUE
@@ -20,6 +20,7 @@ from fortress.sources.cloudformation.api import (
     apply_rest_stage_settings,
     usage_plans,
 )
+from fortress.sources.cloudformation.iam import policy_document
 
 if TYPE_CHECKING:
     from fortress.sources.cloudformation.builder import Builder
@@ -47,6 +48,20 @@ def build_apis(
             api.opaque_reason = "routes are defined by an OpenAPI file (DefinitionUri)"
         auth = props.get("Auth")
         auths[lid] = auth if isinstance(auth, Mapping) else {}
+        if kind == "rest":
+            api.resource_policy = _sam_resource_policy(auths[lid].get("ResourcePolicy"), lid)
+        domain = props.get("Domain")
+        if isinstance(domain, Mapping):  # SAM creates the custom domain with the API
+            name = domain.get("DomainName")
+            policy = domain.get("SecurityPolicy")
+            b.inv.domains.append(
+                ApiDomain(
+                    name=name if isinstance(name, str) else f"{lid} domain",
+                    origin=origin,
+                    version="v1" if kind == "rest" else "v2",
+                    security_policy=policy if isinstance(policy, (str, Unknown)) else None,
+                )
+            )
         if "DefinitionUri" not in props and "DefinitionBody" in props:
             found = openapi.routes(props["DefinitionBody"], origin)
             if isinstance(found, Unknown):
@@ -227,3 +242,26 @@ def _body_authorization(
             route.authorization_type, route.authorizer_id = _authorization(
                 chosen, api_auth, "Api" if kind == "rest" else "HttpApi"
             )
+
+
+def _sam_resource_policy(value: Any, lid: str) -> Any:
+    """``Auth.ResourcePolicy`` → the statements SAM writes into the API's policy.
+
+    ``CustomStatements`` are taken as written. The allow/block lists (``IpRangeWhitelist``,
+    ``SourceVpcWhitelist``, ``AwsAccountWhitelist``...) only ever allow callers they name or
+    deny the rest, so they are not modelled: no list makes the API public.
+    """
+    if value is None:
+        return None
+    if isinstance(value, Unknown):
+        return Unknown(f"{lid} Auth.ResourcePolicy: {value.reason}")
+    if not isinstance(value, Mapping):
+        return Unknown(f"{lid} Auth.ResourcePolicy is not a mapping")
+    custom = value.get("CustomStatements")
+    if custom is None:
+        return None
+    if isinstance(custom, Mapping):
+        custom = [custom]
+    return policy_document(
+        {"Version": "2012-10-17", "Statement": custom}, f"{lid} Auth.ResourcePolicy"
+    )
