@@ -21,8 +21,9 @@ Measured, each as a user runs it (whole process, report written; see ``scan_iac.
 - the peer: ``detect-secrets scan --all-files`` over the same distinct package folders (the
   scanner Prowler uses for Lambda code, secrets only: no dependencies, no OSV, no code risks).
 
-Reported: distinct and total unzipped MB, files, wall time, **MB/s** and files/s of distinct
-content, peak RSS, and the ratio to the peer. ``share`` (unless ``--no-share-profile``) runs
+Reported: distinct unzipped MB, files, wall and CPU time, **MB/s** and files/s of distinct
+content, peak RSS of the largest process and (``peak_tree_rss_mb``, from a second run sampled
+every 50 ms) of the whole process tree, worker processes included, and the ratios to the peer. ``share`` (unless ``--no-share-profile``) runs
 the analysers in a child process and reports which part of their time each one takes; that is
 the only inner timing here and it is labelled as such.
 """
@@ -33,8 +34,10 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -63,6 +66,42 @@ for folder in sys.argv[1:]:
 whole = sum(totals.values())
 print(json.dumps({k: round(v / whole, 3) for k, v in totals.items()} | {"inner_s": round(whole, 2)}))
 """
+
+
+def _tree_rss_mb(root: int) -> float:
+    """Resident memory of ``root`` and all its descendants (worker processes included), MB."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status", encoding="ascii", errors="replace") as handle:
+                fields = dict(line.split(":", 1) for line in handle if ":" in line)
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields.get("PPid", "0").strip() or 0)
+        rss[int(entry)] = int((fields.get("VmRSS", "0 kB").split() or ["0"])[0])
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    return sum(rss.get(pid, 0) for pid in tree) / 1024
+
+
+def peak_tree_rss(argv: list[str], env: dict[str, str]) -> float:
+    """Run ``argv`` again, sampling the summed RSS of its process tree every 50 ms: the memory a
+    user's machine needs, which ``ru_maxrss`` (the largest single process) understates when
+    the work is spread over worker processes."""
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = 0.0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss_mb(proc.pid))
+        time.sleep(0.05)
+    return round(peak, 1)
 
 
 def _link_tree(source: Path, target: Path) -> None:
@@ -213,6 +252,7 @@ def main() -> int:
             for f in report.get("findings", [])
             if f.get("rule_id") in ("FTR-SEC-004", "FTR-SEC-005") and f.get("status") == "fail"
         )
+        ours["peak_tree_rss_mb"] = peak_tree_rss([*cmd, "--output", str(out)], env)
         ours["mb_per_s"] = round(mb / ours["wall_s"], 2)
         ours["files_per_s"] = round(files / ours["wall_s"])
         print(f"fortress scan: {json.dumps(ours)}", flush=True)
@@ -249,8 +289,6 @@ def main() -> int:
 
 
 def _share(distinct: list[Path], env: dict[str, str]) -> dict[str, float]:
-    import subprocess
-
     proc = subprocess.run(
         [sys.executable, "-c", _SHARE_CHILD, *map(str, distinct)],
         capture_output=True,

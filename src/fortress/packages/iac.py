@@ -12,8 +12,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -172,7 +173,7 @@ def _analyse_units(
     workers: int,
 ) -> Iterator[tuple[_Unit, PackageAnalysis]]:
     """Each unit with its analysis. With ``workers`` > 1, local folders and zips are analysed
-    in worker processes (the secret scan is CPU-bound; threads would share one core) and
+    by this process and ``workers`` - 1 worker processes (the secret scan is CPU-bound; threads would share one core) and
     matched against the OSV index here; a worker that fails hands its unit back to this
     process, so a broken pool never loses a package."""
 
@@ -195,31 +196,53 @@ def _analyse_units(
             yield unit, here(unit, workdir, vulndb)
     if not pooled:
         return
+    # This process works too: ``workers`` - 1 helper processes, and this one takes the next
+    # unit whenever it is free (one process less in memory; the helpers' start-up overlaps
+    # with work done here).
+    queue = deque(enumerate(pooled))
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures: dict[Future[PackageAnalysis], tuple[_Unit, Path]] = {}
-        for number, unit in enumerate(pooled):
-            folder = workdir / f"worker-{number}"
-            folder.mkdir(mode=0o700)
-            future = pool.submit(
-                _one,
-                unit.code,
-                unit.root,
-                folder,
-                handler=unit.handler,
-                runtime=unit.runtime,
-                layer=unit.layer,
-                vulndb=None,
-                limits=limits,
-            )
-            futures[future] = (unit, folder)
-        for future in as_completed(futures):
-            unit, folder = futures[future]
-            try:
-                package = add_vulnerabilities(future.result(), vulndb)
-            except Exception:  # a dead or failing worker: analyse the unit here
-                package = here(unit, folder, vulndb)
-            yield unit, package
+    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
+        running: dict[Future[PackageAnalysis], tuple[_Unit, Path]] = {}
+
+        def submit() -> None:
+            while queue and len(running) < workers - 1:
+                number, unit = queue.popleft()
+                folder = workdir / f"worker-{number}"
+                folder.mkdir(mode=0o700)
+                future = pool.submit(
+                    _one,
+                    unit.code,
+                    unit.root,
+                    folder,
+                    handler=unit.handler,
+                    runtime=unit.runtime,
+                    layer=unit.layer,
+                    vulndb=None,
+                    limits=limits,
+                )
+                running[future] = (unit, folder)
+
+        def collect(
+            futures: Iterable[Future[PackageAnalysis]],
+        ) -> Iterator[tuple[_Unit, PackageAnalysis]]:
+            for future in list(futures):
+                unit, folder = running.pop(future)
+                try:
+                    package = add_vulnerabilities(future.result(), vulndb)
+                except Exception:  # a dead or failing worker: analyse the unit here
+                    package = here(unit, folder, vulndb)
+                yield unit, package
+
+        while queue or running:
+            submit()
+            if queue:
+                number, unit = queue.popleft()
+                folder = workdir / f"worker-{number}"
+                folder.mkdir(mode=0o700)
+                yield unit, here(unit, folder, vulndb)
+            else:
+                wait(list(running), return_when=FIRST_COMPLETED)
+            yield from collect([f for f in running if f.done()])
 
 
 def analyse_inventory(
@@ -234,8 +257,8 @@ def analyse_inventory(
 
     Each distinct package (same resolved path, runtime, handler and patterns) is analysed
     once, however many functions deploy it; ``workers`` processes (default: one per core, up
-    to ``MAX_WORKERS``, once there are ``PARALLEL_FROM`` distinct local packages) share the
-    work.
+    to ``MAX_WORKERS``, once there are ``PARALLEL_FROM`` distinct local packages; this process
+    is one of them) share the work.
     """
     limits = limits or local.LocalLimits()
     result = IacPackages()

@@ -119,8 +119,9 @@ def installed_paths(files: Sequence[PackageFile]) -> frozenset[str]:
     return frozenset(found)
 
 
-# Files are prefiltered together, this many characters at a time (memory stays bounded).
-_BATCH_CHARS = 8 * 1024 * 1024
+# Files are prefiltered together, this many characters at a time: memory stays bounded (a
+# batch is held as text, lines and UTF-8 bytes at once), and the RE2 calls stay few.
+_BATCH_CHARS = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True)
