@@ -126,8 +126,10 @@ def test_a_snapshot_collected_with_packages_gives_the_same_package_findings_offl
     state.add(GOOD)
     snap, plain = tmp_path / "snap.json", tmp_path / "plain.json"
     common = ["collect", "--endpoint-url", aws, "--region", "us-east-1", "--output"]
-    assert main([*common, str(snap), "--packages", "--code-mirror", url]) == 0
-    assert main([*common, str(plain)]) == 0
+    assert (
+        main([*common, str(snap), "--packages", "--code-mirror", url]) == 3
+    )  # the emulator lacks two reads
+    assert main([*common, str(plain)]) == 3
     capsys.readouterr()
     assert AWS_ID not in snap.read_text()  # facts only: file, line, kind, fingerprint
     main(["scan", "--snapshot", str(snap), "--format", "json"])
