@@ -10,6 +10,7 @@ denial or a throttle is recorded per function, as other per-function reads are.
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from fortress.aws.client import AwsClient
 from fortress.inventory import (
@@ -35,64 +36,49 @@ class FunctionExtras:
         self.client = client
         self.region = region
         self._lock = threading.Lock()
-        self._missing: str | None = None  # why the endpoint cannot answer, once known
-        self._recursion_missing: str | None = None
+        # operation -> why the endpoint cannot answer it, once known
+        self._missing: dict[str, str] = {}
+
+    def _read(self, operation: str, fn: Function) -> tuple[dict[str, Any] | None, str]:
+        """(answer, "") or (None, why not). A region whose endpoint lacks ``operation``
+        records one coverage gap; any other failure is recorded per function."""
+        known = self._missing.get(operation)
+        if known is not None:
+            return None, known
+        outcome = self.client.attempt(
+            "lambda", self.region, operation, resource=fn.arn, FunctionName=fn.name
+        )
+        if outcome.gap is None:
+            return (outcome.value or {}), ""
+        code = outcome.gap.error_code
+        reason = f"{operation} failed ({code})"
+        with self._lock:
+            first = operation not in self._missing
+            if code in MISSING_OPERATION:
+                self._missing[operation] = f"{reason}: the endpoint does not implement it"
+            if first or code not in MISSING_OPERATION:
+                self.client.record(outcome.gap)
+        return None, reason
 
     def recursion(self, fn: Function) -> None:
-        """GetFunctionRecursionConfig; the same one-gap-per-region rule as runtime management."""
-        if self._recursion_missing is not None:
-            fn.uncollected.add(PART_RECURSION)
-            fn.recursive_loop = Unknown(self._recursion_missing)
-            return
-        outcome = self.client.attempt(
-            "lambda",
-            self.region,
-            "get_function_recursion_config",
-            resource=fn.arn,
-            FunctionName=fn.name,
-        )
-        if outcome.gap is not None:
-            code = outcome.gap.error_code
-            reason = f"get_function_recursion_config failed ({code})"
-            with self._lock:
-                first = self._recursion_missing is None
-                if code in MISSING_OPERATION:
-                    self._recursion_missing = f"{reason}: the endpoint does not implement it"
-                if first or code not in MISSING_OPERATION:
-                    self.client.record(outcome.gap)
+        """GetFunctionRecursionConfig (``RecursiveLoop``; Lambda's default is Terminate)."""
+        answer, reason = self._read("get_function_recursion_config", fn)
+        if answer is None:
             fn.uncollected.add(PART_RECURSION)
             fn.recursive_loop = Unknown(reason)
             return
-        mode = (outcome.value or {}).get("RecursiveLoop")
+        mode = answer.get("RecursiveLoop")
         fn.recursive_loop = mode if isinstance(mode, str) and mode else "Terminate"
 
     def runtime_management(self, fn: Function) -> None:
+        """GetRuntimeManagementConfig (``UpdateRuntimeOn`` and the runtime version ARN)."""
         if fn.package_type == "Image" or fn.runtime is None:
             return  # container images carry their runtime: nothing to manage
-        if self._missing is not None:
-            fn.uncollected.add(PART_RUNTIME_MANAGEMENT)
-            fn.runtime_update_mode = Unknown(self._missing)
-            return
-        outcome = self.client.attempt(
-            "lambda",
-            self.region,
-            "get_runtime_management_config",
-            resource=fn.arn,
-            FunctionName=fn.name,
-        )
-        if outcome.gap is not None:
-            code = outcome.gap.error_code
-            reason = f"get_runtime_management_config failed ({code})"
-            with self._lock:
-                first = self._missing is None
-                if code in MISSING_OPERATION:
-                    self._missing = f"{reason}: the endpoint does not implement it"
-                if first or code not in MISSING_OPERATION:
-                    self.client.record(outcome.gap)
+        answer, reason = self._read("get_runtime_management_config", fn)
+        if answer is None:
             fn.uncollected.add(PART_RUNTIME_MANAGEMENT)
             fn.runtime_update_mode = Unknown(reason)
             return
-        answer = outcome.value or {}
         mode = answer.get("UpdateRuntimeOn")
         if not isinstance(mode, str) or not mode:
             fn.uncollected.add(PART_RUNTIME_MANAGEMENT)
