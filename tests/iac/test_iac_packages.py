@@ -414,3 +414,30 @@ def test_worker_processes_give_the_same_report_as_one_process(
     assert any(
         f["rule_id"] == "FTR-PATCH-005" and f["status"] == "fail" for f in pooled["findings"]
     )
+
+
+def test_a_pool_that_refuses_work_leaves_it_to_the_main_process(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Worker processes that cannot start (a broken pool) lose no package: the main process
+    analyses every unit itself and the report is the one-process report."""
+    from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
+
+    from fortress.packages import iac
+
+    class Refusing(ProcessPoolExecutor):
+        def submit(self, *args: Any, **kwargs: Any) -> Any:
+            raise BrokenExecutor("no workers here")
+
+    project = sam(tmp_path / "p")
+    tree(tmp_path / "p" / "src" / "more", BAD_CODE)
+    monkeypatch.setattr(iac.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(iac, "ProcessPoolExecutor", Refusing)
+    _, refused, _ = scan(capsys, str(project), "--osv-db", str(DEMO_OSV))
+    monkeypatch.setattr(iac, "PARALLEL_FROM", 1000)
+    _, single, _ = scan(capsys, str(project), "--osv-db", str(DEMO_OSV))
+    keep = ("rule_id", "status", "resource", "message")
+    assert [{k: f.get(k) for k in keep} for f in refused["findings"]] == [
+        {k: f.get(k) for k in keep} for f in single["findings"]
+    ]
+    assert refused["coverage_gaps"] == []

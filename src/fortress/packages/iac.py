@@ -14,7 +14,7 @@ import os
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -204,22 +204,29 @@ def _analyse_units(
     with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
         running: dict[Future[PackageAnalysis], tuple[_Unit, Path]] = {}
 
+        broken: list[bool] = []  # the pool refused work: this process does the rest
+
         def submit() -> None:
-            while queue and len(running) < workers - 1:
-                number, unit = queue.popleft()
+            while queue and not broken and len(running) < workers - 1:
+                number, unit = queue[0]
                 folder = workdir / f"worker-{number}"
-                folder.mkdir(mode=0o700)
-                future = pool.submit(
-                    _one,
-                    unit.code,
-                    unit.root,
-                    folder,
-                    handler=unit.handler,
-                    runtime=unit.runtime,
-                    layer=unit.layer,
-                    vulndb=None,
-                    limits=limits,
-                )
+                folder.mkdir(mode=0o700, exist_ok=True)  # before the worker can use it
+                try:
+                    future = pool.submit(
+                        _one,
+                        unit.code,
+                        unit.root,
+                        folder,
+                        handler=unit.handler,
+                        runtime=unit.runtime,
+                        layer=unit.layer,
+                        vulndb=None,
+                        limits=limits,
+                    )
+                except (BrokenExecutor, RuntimeError, OSError):
+                    broken.append(True)
+                    return
+                queue.popleft()
                 running[future] = (unit, folder)
 
         def collect(
@@ -238,7 +245,7 @@ def _analyse_units(
             if queue:
                 number, unit = queue.popleft()
                 folder = workdir / f"worker-{number}"
-                folder.mkdir(mode=0o700)
+                folder.mkdir(mode=0o700, exist_ok=True)
                 yield unit, here(unit, folder, vulndb)
             else:
                 wait(list(running), return_when=FIRST_COMPLETED)
