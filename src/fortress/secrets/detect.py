@@ -531,12 +531,6 @@ class _Prefilter:
     automata: tuple[Any, ...]  # re2 patterns over UTF-8 bytes
     fallback: tuple[re.Pattern[str], ...]  # patterns RE2 refused, run by Python's engine
 
-    def search(self, text: str) -> bool:
-        data = text.encode("utf-8", "surrogatepass")
-        if any(automaton.search(data) for automaton in self.automata):
-            return True
-        return any(rx.search(text) for rx in self.fallback)
-
     def lines(self, joined: str, data: bytes) -> set[int]:
         """0-based indexes of the lines of ``joined`` (lines separated by ``\\n`` only,
         ``data`` its UTF-8 bytes) on which a detector could match."""
@@ -596,11 +590,6 @@ def _prefilters() -> tuple[_Prefilter, _Prefilter]:
     )
     keywords = _build([("|".join(DENYLIST), re.IGNORECASE)])
     return tokens, keywords
-
-
-def has_token_candidate(text: str) -> bool:
-    """Whether any token-format detector could match somewhere in ``text`` (one RE2 pass)."""
-    return _prefilters()[0].search(text)
 
 
 _OVERLAP = 256  # longer than any token format, so a token across a window edge is whole in one
@@ -742,7 +731,6 @@ __all__ = [
     "candidate_lines",
     "credential_spans",
     "fingerprint",
-    "has_token_candidate",
     "is_allowlisted",
     "is_ignored",
     "is_placeholder",
