@@ -56,7 +56,7 @@ def arn_parts(arn: str) -> list[str]:
 WITHHELD = "secret value withheld from the snapshot"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Origin:
     """Where an object came from."""
 

@@ -35,7 +35,7 @@ SAM_SOURCE_KEY = "Fortress::SourceKMSKeyArn"
 PACKAGE_BUCKET = "Fortress::PackageBucket"
 
 
-@dataclass
+@dataclass(slots=True)
 class Resource:
     logical_id: str
     type: str
