@@ -12,7 +12,8 @@ from conftest import reset_emulator
 from fortress.cli import main
 from fortress.demo import cloudtrail as demo_trail
 from fortress.demo import package_mirror
-from fortress.demo.seed import SEEDED_SECRETS, Seeded, seed
+from fortress.demo.seed import seed
+from fortress.demo.shopfast import SEEDED_SECRETS, Seeded
 
 
 def test_fortress_demo_command(tmp_path: Path, capsys: Any) -> None:

@@ -25,7 +25,8 @@ from fortress.demo import (
     scan_demo,
 )
 from fortress.demo import cloudtrail as demo_trail
-from fortress.demo.seed import SEEDED_SECRETS, Seeded, seed
+from fortress.demo.seed import seed
+from fortress.demo.shopfast import SEEDED_SECRETS, Seeded
 from fortress.findings import Status
 from fortress.rules.engine import all_rules
 from fortress.scan import ScanResult

@@ -14,7 +14,8 @@ from conftest import reset_emulator
 from fortress.cli import main
 from fortress.cli.sanitize import clean
 from fortress.demo import cloudtrail as demo_trail
-from fortress.demo.seed import Seeded, seed
+from fortress.demo.seed import seed
+from fortress.demo.shopfast import Seeded
 from fortress.report import console as console_report
 
 

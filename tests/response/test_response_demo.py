@@ -16,7 +16,8 @@ from conftest import reset_emulator
 from fortress.cli import main
 from fortress.demo import cloudtrail as demo_trail
 from fortress.demo import package_mirror
-from fortress.demo.seed import Seeded, seed
+from fortress.demo.seed import seed
+from fortress.demo.shopfast import Seeded
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from typing import Any
 from fortress.aws.client import AwsClient, AwsOptions
 from fortress.config import ScanConfig
 from fortress.demo import cloudtrail as demo_trail
-from fortress.demo.seed import PRIMARY, SECONDARY
+from fortress.demo.shopfast import PRIMARY, SECONDARY
 from fortress.findings import Status
 from fortress.rules.engine import all_rules
 from fortress.scan import ScanResult, SourceInfo, run_rules

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from fortress.demo.seed import ACCOUNT, FOREIGN_ACCOUNT, PRIMARY
+from fortress.demo.shopfast import ACCOUNT, FOREIGN_ACCOUNT, PRIMARY
 
 DAY = datetime(2026, 11, 26, 8, 0, 0)
 ATTACKER_IP = "203.0.113.77"

