@@ -67,11 +67,17 @@ def test_every_class_has_a_folder() -> None:
 
 
 def test_placeholders_are_not_secrets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Five placeholders pass; AWS's documented example keys are named as such: not working
+    keys, but credentials hard-coded into the configuration all the same."""
     code, report, _ = scan("placeholders", tmp_path, capsys)
     assert functions(report) == 1
     (sec,) = findings(report, "FTR-SEC-001")
-    assert sec["status"] == "pass", sec["message"]
-    assert sec["message"] == "none of the 7 environment variables looks like a secret"
+    assert sec["status"] == "fail", sec["message"]
+    named = {v["name"]: v["kind"] for v in sec["evidence"]["variables"]}
+    assert named == {
+        "AWS_ACCESS_KEY_ID": "AWS access key ID, AWS's documented example",
+        "AWS_SECRET_ACCESS_KEY": "AWS secret key, AWS's documented example",
+    }
     assert not report["input_errors"] and code in (0, 1)
 
 

@@ -192,10 +192,12 @@ def test_suppression_comment(tmp_path: Path) -> None:
 def test_goat_style_configuration() -> None:
     findings = _findings("goat")
     failed = {f.rule_id: f for f in findings if f.status is Status.FAIL}
-    # TerraGoat's "hard-coded" keys are AWS's documented example keys: placeholders, as a
-    # reviewer would read them, so FTR-SEC-001 passes and names what it judged.
+    # TerraGoat's hard-coded keys are AWS's documented example keys: never working keys,
+    # but credentials in the configuration all the same (its labelled finding): named, not
+    # printed.
     secret = next(f for f in findings if f.rule_id == "FTR-SEC-001")
-    assert secret.status is Status.PASS
+    assert secret.status is Status.FAIL
+    assert "access_key (AWS access key ID, AWS's documented example)" in secret.message
     assert secret.resource.logical_id == "aws_lambda_function.analysis_lambda"
     assert secret.resource.line == 30
     assert secret.resource.file is not None and secret.resource.file.endswith("goat/lambda.tf")

@@ -103,14 +103,28 @@ def test_sec001_credentials_in_urls_and_connection_strings(value: str, status: S
         "{{ stripe_key }}",
         "TODO: fill in",
         "placeholder-secret",
-        "AKIAIOSFODNN7EXAMPLE",
-        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     ],
 )
 def test_sec001_placeholders_pass(value: str) -> None:
     env = [EnvVar("STRIPE_SECRET_KEY", value)]
     finding = _run("FTR-SEC-001", Inventory(functions=[_fn(environment=env)]))[0]
     assert finding.status is Status.PASS, finding.message
+
+
+def test_sec001_aws_documented_example_keys_in_the_environment_fail() -> None:
+    """Never working keys, but credentials hard-coded into the configuration all the same
+    (TerraGoat's labelled sample; Checkov's CKV_AWS_45 flags them too)."""
+    env = [
+        EnvVar("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
+        EnvVar("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+        EnvVar("API_KEY", "REPLACE-WITH-YOUR-SECRET-HERE"),
+    ]
+    finding = _run("FTR-SEC-001", Inventory(functions=[_fn(environment=env)]))[0]
+    assert finding.status is Status.FAIL
+    assert "AWS_ACCESS_KEY_ID (AWS access key ID, AWS's documented example)" in finding.message
+    assert "AWS_SECRET_ACCESS_KEY (AWS secret key, AWS's documented example)" in finding.message
+    assert "API_KEY" not in finding.message  # a placeholder stays one
+    assert "EXAMPLEKEY" not in json.dumps(finding.to_dict())
 
 
 def test_parse_layer_arn_reads_the_account_whatever_the_region() -> None:
@@ -282,7 +296,6 @@ Resources:
         Variables:
           DATABASE_URL: "postgres://app:${DB_PASSWORD}@db.internal/orders"
           API_KEY: REPLACE-WITH-YOUR-SECRET-HERE
-          LEGACY_SECRET: AKIAIOSFODNN7EXAMPLE
 """
 
 SAM = """\

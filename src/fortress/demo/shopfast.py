@@ -16,7 +16,8 @@ FOREIGN_ACCOUNT = "444455556666"
 
 # Values shaped like real secrets (made-up keys in AWS's formats and obviously fake tokens):
 # they exist so the demo shows secret detection and redaction; none is a working credential.
-# (AWS's documented example keys would not do: Fortress treats them as placeholders.)
+# (AWS's documented example keys would not show a real-looking secret: Fortress names them as
+# examples.)
 FAKE_AWS_KEY_ID = "AKIA" + "Z7QX3JH2LKD9PVWM"
 FAKE_AWS_SECRET = "Xq3vR8tLm2Pz9Kw4" + "Nb7Yc1Hd6Fj0Gs5Ue8Ai2Ox/"
 FAKE_STRIPE_KEY = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"

@@ -26,6 +26,8 @@ from fortress.inventory import (
 )
 from fortress.rules.engine import Context, StageTarget, Verdict, rule
 from fortress.secrets.detect import (
+    AWS_EXAMPLE_KEYS,
+    fingerprint,
     is_ignored,
     looks_like_secret_name,
     scan_value,
@@ -115,6 +117,24 @@ def _scan_variables(
                     "name": name,
                     "kind": "Secrets Manager secret resolved into the configuration",
                     "detector": "dynamic-reference",
+                }
+            )
+            continue
+        example = value.strip().strip("'\"")
+        if example in AWS_EXAMPLE_KEYS and not is_ignored(name, "", ignore):
+            # Never a working key, but a credential hard-coded into the function's
+            # configuration all the same: the practice this rule is about (and the case peers
+            # and labelled samples such as TerraGoat's flag). Package scans keep treating
+            # these values as documentation placeholders.
+            found.append(
+                {
+                    "name": name,
+                    "kind": (
+                        "AWS access key ID" if example[:4] in ("AKIA", "ASIA") else "AWS secret key"
+                    )
+                    + ", AWS's documented example",
+                    "detector": "aws-example-key",
+                    "fingerprint": fingerprint(value),
                 }
             )
             continue
