@@ -23,6 +23,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from fortress.demo import seed_elb
+
 PRIMARY = "us-east-1"
 SECONDARY = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -250,6 +252,11 @@ class _Seeder:
         self.roles()
         self.functions()
         self.apis()
+        seed_elb.load_balancers(
+            self.c("elbv2"),
+            [self.subnet_a, self.subnet_b],
+            lambda name: f"arn:aws:lambda:{PRIMARY}:{ACCOUNT}:function:{name}",
+        )
         self.observability()
         self.account_services()
         self.secondary_region()
@@ -909,7 +916,14 @@ class _Seeder:
         )
 
         v2 = self.c("apigatewayv2")
-        http = v2.create_api(Name="shopfast-http", ProtocolType="HTTP")["ApiId"]
+        http = v2.create_api(
+            Name="shopfast-http",
+            ProtocolType="HTTP",
+            CorsConfiguration={
+                "AllowOrigins": ["https://shop.example.com"],
+                "AllowCredentials": True,
+            },
+        )["ApiId"]
         self.result.http_api_id = http
         jwt = v2.create_authorizer(
             ApiId=http,
@@ -951,7 +965,12 @@ class _Seeder:
         )
         v2.create_stage(ApiId=http, StageName="beta")
 
-        mobile = v2.create_api(Name="shopfast-mobile", ProtocolType="HTTP")["ApiId"]
+        # CORS for any https:// site, with credentials: any website reads the answers.
+        mobile = v2.create_api(
+            Name="shopfast-mobile",
+            ProtocolType="HTTP",
+            CorsConfiguration={"AllowOrigins": ["https://*"], "AllowCredentials": True},
+        )["ApiId"]
         mobile_jwt = v2.create_authorizer(
             ApiId=mobile,
             AuthorizerType="JWT",

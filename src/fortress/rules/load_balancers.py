@@ -132,7 +132,7 @@ def _paths(ctx: Context, groups: list[TargetGroup]) -> Reach:
 
 @rule(
     id="FTR-API-013",
-    title="Function is the target of an internet-facing load balancer with no authentication",
+    title="Function behind an internet-facing ALB without authentication",
     target="function",
     practice=Practice.API_SECURITY,
     severity=Severity.HIGH,
