@@ -533,6 +533,10 @@ class Api:
     opaque_reason: str | None = None
     # REST APIs: the resource policy (None: the API has none).
     resource_policy: PolicyDocument | Unknown | None = None
+    # HTTP APIs: the CORS configuration's allowed origins (None: no CORS configuration) and
+    # whether it allows credentials.
+    cors_allow_origins: list[str] | Unknown | None = None
+    cors_allow_credentials: Maybe[bool] = False
 
     @property
     def arn(self) -> str:
@@ -556,6 +560,62 @@ class ApiDomain:
         return self.origin.arn or (
             f"arn:aws:apigateway:{self.origin.region or '*'}::/domainnames/{self.name}"
         )
+
+
+# --------------------------------------------------------------------------- load balancers
+
+
+@dataclass
+class LbAction:
+    """One action of a listener or listener rule (``forward``, ``authenticate-cognito``,
+    ``authenticate-oidc``, ``redirect``, ``fixed-response``)."""
+
+    type: Maybe[str]
+    target_groups: list[Maybe[str]] = field(default_factory=list)  # forward: target group ARNs
+    order: Maybe[int] | None = None
+
+
+@dataclass
+class LbRule:
+    """A listener's default actions (priority ``default``) or one of its rules."""
+
+    priority: str
+    actions: list[LbAction] | Unknown = field(default_factory=list)
+    arn: str | None = None
+    origin: Origin | None = None
+
+
+@dataclass
+class LbListener:
+    arn: str
+    origin: Origin
+    port: Maybe[int] | None = None
+    protocol: Maybe[str] | None = None
+    rules: list[LbRule] = field(default_factory=list)
+
+
+@dataclass
+class LoadBalancer:
+    """An Elastic Load Balancing v2 load balancer with its listeners and their rules."""
+
+    arn: str
+    name: str
+    origin: Origin
+    type: str = "application"
+    scheme: Maybe[str] = "internet-facing"  # "internet-facing" | "internal"
+    listeners: list[LbListener] = field(default_factory=list)
+
+
+@dataclass
+class TargetGroup:
+    arn: str
+    name: str
+    origin: Origin
+    target_type: Maybe[str] = "instance"  # "lambda" for function targets
+    function_arns: list[Maybe[str]] = field(default_factory=list)
+    # IaC: listeners that rules forwarding here name but the scanned files do not declare (a
+    # Serverless ``alb`` event's ``listenerArn``): the scheme behind them is unknown.
+    outside_listeners: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- network
@@ -838,6 +898,7 @@ COLLECTION_APIS = "apis"
 COLLECTION_LAYERS = "layers"
 COLLECTION_PARAMETERS = "parameters"
 COLLECTION_DOMAINS = "domains"
+COLLECTION_LOAD_BALANCERS = "load_balancers"
 
 
 # The Inventory's lists of resources (everything but account/region status and bookkeeping).
@@ -847,6 +908,8 @@ RESOURCE_LISTS = (
     "layers",
     "apis",
     "domains",
+    "load_balancers",
+    "target_groups",
     "security_groups",
     "subnets",
     "log_groups",
@@ -866,6 +929,8 @@ class Inventory:
     layers: list[LayerVersion] = field(default_factory=list)
     apis: list[Api] = field(default_factory=list)
     domains: list[ApiDomain] = field(default_factory=list)
+    load_balancers: list[LoadBalancer] = field(default_factory=list)
+    target_groups: list[TargetGroup] = field(default_factory=list)
     security_groups: list[SecurityGroup] = field(default_factory=list)
     subnets: list[Subnet] = field(default_factory=list)
     log_groups: list[LogGroup] = field(default_factory=list)

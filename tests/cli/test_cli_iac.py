@@ -78,7 +78,7 @@ def test_folder_with_several_formats(
         "infra": "terraform",
     }
     files = {Path(f["resource"]["file"]).name for f in report["findings"]}
-    assert files == {"template.yaml", "serverless.yml", "main.tf"}
+    assert files == {"template.yaml", "serverless.yml", "main.tf", "alb.tf"}
     assert all(f["resource"]["line"] for f in report["findings"])
     assert report["summary"]["by_status"]["fail"] == 0
     assert (code, err) == (0, "")
@@ -104,6 +104,7 @@ def test_broken_template_among_good_ones_exit_3(
         "template.yaml",
         "serverless.yml",
         "main.tf",
+        "alb.tf",
     }
 
 
@@ -142,7 +143,7 @@ def test_sarif_validates_with_regions_and_security_severity(
     for result in run["results"]:
         physical = result["locations"][0]["physicalLocation"]
         assert physical["artifactLocation"]["uri"].endswith(
-            ("template.yaml", "main.tf", "websocket.tf", "rest_policy.tf")
+            ("template.yaml", "main.tf", "websocket.tf", "rest_policy.tf", "alb.tf")
         )
         assert physical["region"]["startLine"] >= 1
     rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}

@@ -117,6 +117,15 @@ def test_seeded_misconfigurations_are_found_on_the_right_resources(result: ScanR
     assert by(result, "FTR-API-010", Status.PASS) == {"shopfast-partners"}
     assert by(result, "FTR-API-011") == {"legacy.shopfast.example"}
     assert by(result, "FTR-API-011", Status.PASS) == {"api.shopfast.example"}
+    assert by(result, "FTR-API-012") == {"shopfast-mobile"}  # https://* with credentials
+    assert "shopfast-http" in by(result, "FTR-API-012", Status.PASS)
+    assert by(result, "FTR-API-013") == {"legacy-export"}
+    assert by(result, "FTR-API-013", Status.PASS) == {"admin-tools", "reports-generator"}
+    (exposed,) = [
+        f for f in result.findings if f.rule_id == "FTR-API-013" and f.status is Status.FAIL
+    ]
+    assert "shopfast-public listener HTTP:80 (default action)" in exposed.message
+    assert exposed.evidence["load_balancers"] == ["shopfast-public"]
     # WebSocket routes are not HTTP API routes: FTR-API-004 does not judge them.
     assert not {"shopfast-live", "shopfast-support"} & {
         f.resource.name for f in result.findings if f.rule_id == "FTR-API-004"

@@ -63,6 +63,8 @@ FAILS: dict[str, Where] = {
     "FTR-API-009": ("WsApi", 140),  # no $connect route at all
     "FTR-API-010": ("PartnerApi", 149),
     "FTR-API-011": ("LegacyDomain", 154),
+    "FTR-API-012": ("CorsApi", 159),  # CorsConfiguration: true is any origin
+    "FTR-API-013": FN,
     "FTR-NET-005": VPC,
     "FTR-NET-006": VPC,  # the declared VPC's default network ACL
     "FTR-PATCH-001": FN,
@@ -104,6 +106,7 @@ HARDENED_OTHER: dict[str, Where] = {
     "FTR-API-009": ("WsApi", 176),
     "FTR-API-010": ("PartnerApi", 185),
     "FTR-API-011": ("ApiDomain", 196),
+    "FTR-API-012": HHTTP,  # no CORS configuration
     "FTR-SEC-002": HAPI,
     "FTR-SEC-003": ("DbSecret", 126),
     "FTR-PATCH-007": HFN,

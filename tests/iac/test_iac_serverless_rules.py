@@ -68,6 +68,7 @@ FAILS: dict[str, Where] = {
     "FTR-API-009": ("LiveApi", 136),
     "FTR-API-010": ("PartnerApi", 145),
     "FTR-API-011": ("LegacyDomain", 152),
+    "FTR-API-013": CONVERT,
     "FTR-NET-005": WORKER,
     "FTR-NET-006": WORKER,
     "FTR-PATCH-001": CONVERT,
@@ -91,7 +92,8 @@ NOT_APPLICABLE = {
 }
 # Failing cases on every format in test_iac_function_settings.py (FTR-PATCH-008 judges the
 # deployment date, which templates do not have).
-TESTED_ELSEWHERE = {"FTR-PATCH-007", "FTR-LOG-009", "FTR-PATCH-009"}
+# provider.httpApi.cors (FTR-API-012) and alb events (FTR-API-013): test_iac_alb_cors.py.
+TESTED_ELSEWHERE = {"FTR-PATCH-007", "FTR-LOG-009", "FTR-PATCH-009", "FTR-API-012"}
 
 LIST, HROLE, HREST, HHTTP = (
     ("ListLambdaFunction", 35),
@@ -113,6 +115,7 @@ HARDENED_OTHER: dict[str, Where] = {
     "FTR-API-009": ("LiveApi", 174),
     "FTR-API-010": ("PartnerApi", 183),
     "FTR-API-011": ("ApiDomain", 190),
+    "FTR-API-012": HHTTP,  # no CORS configuration
     "FTR-SEC-002": HREST,
     "FTR-SEC-003": ("DbSecret", 116),
     "FTR-PATCH-007": LIST,

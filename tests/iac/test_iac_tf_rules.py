@@ -18,7 +18,11 @@ FIXTURES = Path(__file__).parent / "fixtures" / "terraform"
 
 BAD_FN = ("aws_lambda_function.bad", 62)
 # Rules whose resources live in another file of the fixture folder than main.tf.
-OTHER_FILES = {"FTR-API-009": "websocket.tf", "FTR-API-011": "rest_policy.tf"}
+OTHER_FILES = {
+    "FTR-API-009": "websocket.tf",
+    "FTR-API-011": "rest_policy.tf",
+    "FTR-API-012": "alb.tf",
+}
 # rule id -> (address, line) in vulnerable/main.tf (or the file OTHER_FILES names)
 VULNERABLE = {
     "FTR-IAM-001": ("aws_iam_role.admin", 7),
@@ -47,6 +51,8 @@ VULNERABLE = {
     "FTR-API-004": ("aws_apigatewayv2_api.http", 183),
     "FTR-API-009": ("aws_apigatewayv2_api.live", 3),
     "FTR-API-010": ("aws_api_gateway_rest_api.api", 148),
+    "FTR-API-012": ("aws_apigatewayv2_api.cors", 1),
+    "FTR-API-013": BAD_FN,
     "FTR-API-011": ("aws_api_gateway_domain_name.legacy", 11),
     "FTR-API-005": ("aws_api_gateway_stage.prod", 174),
     "FTR-API-006": ("aws_api_gateway_rest_api.api", 148),
@@ -87,6 +93,7 @@ HARDENED = {
     "FTR-API-009": ("aws_apigatewayv2_api.live", 275),
     "FTR-API-010": ("aws_api_gateway_rest_api.api", 175),
     "FTR-API-011": ("aws_apigatewayv2_domain_name.api", 303),
+    "FTR-API-012": ("aws_apigatewayv2_api.cors", 1),
     "FTR-API-005": ("aws_api_gateway_stage.prod", 213),
     "FTR-API-006": ("aws_api_gateway_rest_api.api", 175),
     "FTR-API-007": ("aws_api_gateway_stage.prod", 213),

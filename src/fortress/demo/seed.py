@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import time
 
+from fortress.demo import seed_elb
 from fortress.demo.seed_apis import ApiSeeder
 from fortress.demo.shopfast import (
     ACCOUNT,
@@ -48,6 +49,11 @@ class _Seeder(ApiSeeder):
         self.roles()
         self.functions()
         self.apis()
+        seed_elb.load_balancers(
+            self.c("elbv2"),
+            [self.subnet_a, self.subnet_b],
+            lambda name: f"arn:aws:lambda:{PRIMARY}:{ACCOUNT}:function:{name}",
+        )
         self.observability()
         self.account_services()
         self.secondary_region()

@@ -153,7 +153,14 @@ class ApiSeeder(Seeder):
         )
 
         v2 = self.c("apigatewayv2")
-        http = v2.create_api(Name="shopfast-http", ProtocolType="HTTP")["ApiId"]
+        http = v2.create_api(
+            Name="shopfast-http",
+            ProtocolType="HTTP",
+            CorsConfiguration={
+                "AllowOrigins": ["https://shop.example.com"],
+                "AllowCredentials": True,
+            },
+        )["ApiId"]
         self.result.http_api_id = http
         jwt = v2.create_authorizer(
             ApiId=http,
@@ -195,7 +202,12 @@ class ApiSeeder(Seeder):
         )
         v2.create_stage(ApiId=http, StageName="beta")
 
-        mobile = v2.create_api(Name="shopfast-mobile", ProtocolType="HTTP")["ApiId"]
+        # CORS for any https:// site, with credentials: any website reads the answers.
+        mobile = v2.create_api(
+            Name="shopfast-mobile",
+            ProtocolType="HTTP",
+            CorsConfiguration={"AllowOrigins": ["https://*"], "AllowCredentials": True},
+        )["ApiId"]
         mobile_jwt = v2.create_authorizer(
             ApiId=mobile,
             AuthorizerType="JWT",

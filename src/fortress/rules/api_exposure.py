@@ -5,6 +5,7 @@ Rules read only the Inventory (through the object handed in and the engine Conte
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fortress.findings import Practice, Severity
@@ -165,21 +166,130 @@ def url_cors_any_origin(fn: Function, ctx: Context) -> Verdict:
         if isinstance(origins, Unknown):
             unknown = _why(origins)
             continue
-        if "*" in origins:
-            name = _url_name(fn, u.url, u.qualifier)
-            if u.cors_allow_credentials:
-                return Verdict.fail(
-                    f"{name} CORS allows any origin ('*') with AllowCredentials true: any "
-                    "website can make credentialed requests and read the responses",
-                    allow_credentials=True,
-                )
-            return Verdict.fail(
-                f"{name} CORS allows any origin ('*'); it would be worse with AllowCredentials",
-                allow_credentials=False,
-            )
+        found = cors_any_origin(
+            _url_name(fn, u.url, u.qualifier), origins, u.cors_allow_credentials
+        )
+        if found is not None:
+            return found
     if unknown is not None:
         return Verdict.unknown(f"CORS origins of the function URL are unknown: {unknown}")
     return Verdict.passed(f"function URL CORS of {fn.name} names its origins")
+
+
+# Entries of a CORS AllowOrigins list that let in every website: "*", a scheme wildcard
+# (HTTP APIs accept "https://*" and "http://*", answering with the caller's own origin), and
+# "null", which any page can send from a sandboxed iframe.
+_SCHEME_WILDCARD = re.compile(r"[a-z][a-z0-9+.-]*://\*/?", re.IGNORECASE)
+
+
+def open_origins(origins: list[str]) -> list[str]:
+    """The entries of a CORS origin list that match any website."""
+    return [
+        o
+        for o in origins
+        if o.strip() in ("*", "null") or _SCHEME_WILDCARD.fullmatch(o.strip()) is not None
+    ]
+
+
+def cors_any_origin(
+    name: str,
+    origins: list[str],
+    credentials: object,
+    related: list[str] | None = None,
+    **evidence: Any,
+) -> Verdict | None:
+    """The verdict on a CORS configuration that lets in any origin (FTR-API-002, FTR-API-012);
+    None when every origin it lists is a named one."""
+    found = open_origins(origins)
+    if not found:
+        return None
+    shown = ", ".join(f"'{o}'" for o in found)
+    if credentials is True:
+        message = (
+            f"{name} CORS allows any origin ({shown}) with AllowCredentials true: any "
+            "website can make credentialed requests and read the responses"
+        )
+    elif isinstance(credentials, Unknown):
+        message = (
+            f"{name} CORS allows any origin ({shown}); whether it allows credentials is "
+            f"unknown ({_why(credentials)})"
+        )
+    else:
+        message = (
+            f"{name} CORS allows any origin ({shown}); it would be worse with AllowCredentials"
+        )
+    return Verdict.fail(
+        message,
+        related=related,
+        allow_credentials=credentials if isinstance(credentials, bool) else None,
+        origins=found,
+        **evidence,
+    )
+
+
+# --------------------------------------------------------------------------- FTR-API-012
+
+
+@rule(
+    id="FTR-API-012",
+    title="HTTP API CORS allows any origin",
+    target="api",
+    practice=Practice.API_SECURITY,
+    severity=Severity.MEDIUM,
+    rationale="""
+        An HTTP API's CORS configuration is answered by API Gateway itself, for every route
+        and before any integration runs. An AllowOrigins of "*" lets JavaScript on any website
+        call the API from a visitor's browser and read the responses. The scheme wildcards
+        "https://*" and "http://*" (and "null") match every website too, and API Gateway
+        answers them with the caller's own origin, so with AllowCredentials true the browser
+        also sends the visitor's cookies and HTTP authentication: a malicious site acts as the
+        logged-in user and reads what the functions behind the API return. (API Gateway
+        refuses an exact "*" together with AllowCredentials; Fortress reports what a template
+        declares either way.)
+    """,
+    remediation="""
+        List the exact origins that need browser access (https://app.example.com) in the
+        API's CorsConfiguration AllowOrigins, and enable AllowCredentials only with such a
+        list.
+    """,
+    snippets={
+        "cli": (
+            "aws apigatewayv2 update-api --api-id API --cors-configuration "
+            "AllowOrigins=https://app.example.com,AllowCredentials=true"
+        ),
+        "cloudformation": (
+            "CorsConfiguration:\n  AllowOrigins:\n    - https://app.example.com\n"
+            "  AllowCredentials: true"
+        ),
+        "terraform": (
+            'cors_configuration {\n  allow_origins     = ["https://app.example.com"]\n'
+            "  allow_credentials = true\n}"
+        ),
+    },
+    references={"kics": ["8af4c38a-e1d2-405b-ac41-995db44b5536"]},
+    controls={
+        "nist-800-53-r5": ["AC-4", "SC-7"],
+        "pci-dss-4.0": ["6.2.4"],
+    },
+)
+def http_api_cors_any_origin(api: Api, ctx: Context) -> Verdict:
+    if api.kind != "http":
+        return Verdict.not_applicable()
+    origins = api.cors_allow_origins
+    if origins is None:
+        return Verdict.passed(f"{api.name} has no CORS configuration")
+    if isinstance(origins, Unknown):
+        return Verdict.unknown(f"CORS origins of {api.name} are unknown: {_why(origins)}")
+    found = cors_any_origin(
+        api.name,
+        origins,
+        api.cors_allow_credentials,
+        related=_function_arns(api.routes),
+        exposed=_routes_evidence(api.routes),
+    )
+    if found is not None:
+        return found
+    return Verdict.passed(f"CORS of {api.name} names its origins")
 
 
 # --------------------------------------------------------------------------- FTR-API-003

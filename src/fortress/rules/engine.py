@@ -168,6 +168,7 @@ RULE_MODULES = (
     "fortress.rules.network",
     "fortress.rules.api_exposure",
     "fortress.rules.api_boundaries",
+    "fortress.rules.load_balancers",
     "fortress.rules.observability",
     "fortress.rules.log_levels",
     "fortress.rules.secrets",

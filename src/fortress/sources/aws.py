@@ -23,6 +23,7 @@ from fortress.inventory import (
     COLLECTION_APIS,
     COLLECTION_DOMAINS,
     COLLECTION_LAYERS,
+    COLLECTION_LOAD_BALANCERS,
     COLLECTION_LOG_GROUPS,
     COLLECTION_NETWORK_ACLS,
     COLLECTION_PARAMETERS,
@@ -71,7 +72,7 @@ from fortress.inventory import (
     Unknown,
     VpcConfig,
 )
-from fortress.sources import aws_iam, aws_network
+from fortress.sources import aws_elb, aws_iam, aws_network
 from fortress.sources.aws_function_extras import FunctionExtras, parameters
 from fortress.sources.base import weakest_policy
 from fortress.sources.openapi import function_arn_in_uri
@@ -181,6 +182,11 @@ class _RegionCollector:
         inv.layers = self.layers()
         inv.apis = [*self.rest_apis(), *self.http_apis()]
         inv.domains = self.domains()
+        if inv.functions:  # load balancers matter only as the way in to a function
+            balancers = aws_elb.collect(self.client, self.account, self.region)
+            if balancers is None:
+                self.failed.add(f"{COLLECTION_LOAD_BALANCERS}@{self.region}")
+            inv.load_balancers, inv.target_groups = balancers or ([], [])
         inv.security_groups, inv.subnets = self.network(inv.functions)
         inv.log_groups = self.log_groups(inv.functions)
         inv.alarms = self.alarms()
@@ -665,6 +671,10 @@ class _RegionCollector:
                 kind="http" if protocol == "HTTP" else "websocket",
                 origin=self.origin(arn),
             )
+            cors = item.get("CorsConfiguration")
+            if isinstance(cors, dict):
+                api.cors_allow_origins = [str(o) for o in cors.get("AllowOrigins") or []]
+                api.cors_allow_credentials = bool(cors.get("AllowCredentials"))
             integrations = {
                 i.get("IntegrationId"): i
                 for i in self.client.paginate(

@@ -47,7 +47,7 @@ from fortress.inventory import (
     SourceNote,
     Unknown,
 )
-from fortress.sources import serverless_package, serverless_ws
+from fortress.sources import serverless_alb, serverless_package, serverless_ws
 from fortress.sources.base import IacOptions
 from fortress.sources.cfn_intrinsics import first_unknown
 from fortress.sources.cloudformation import (
@@ -268,6 +268,7 @@ class _Compiler:
         rest_events: list[Any] = []
         http_events: list[Any] = []
         websockets = serverless_ws.WebSockets()
+        albs = serverless_alb.AlbEvents()
         for key, fn in functions.items():
             raw_fn, file, line = function_files[key]
             skips = suppressions_of(fn)
@@ -280,6 +281,9 @@ class _Compiler:
                 where = line_of_item(raw_events, i) or line
                 if serverless_ws.is_websocket(event):
                     websockets.add_event(lid, line, event["websocket"], where, file)
+                    continue
+                if serverless_alb.is_alb(event):
+                    albs.add_event(lid, event["alb"], where, file)
                     continue
                 converted = self._event(event, i, key, rest_events, http_events, where, file)
                 if converted is not None:
@@ -299,9 +303,12 @@ class _Compiler:
             self._rest_api(provider, prefix, stage_text, provider_line, functions)
         if http_events:
             self._http_api(provider, prefix, provider_line)
-        websockets.compile(
-            provider, prefix, self.add, lambda lid, at, where: self.origin(lid, at, (), where)
-        )
+
+        def made(lid: str, at: int | None, where: str) -> Origin:
+            return self.origin(lid, at, (), where)
+
+        websockets.compile(provider, prefix, self.add, made)
+        albs.compile(provider, self.add, made)
 
         template: dict[str, Any] = {
             "Transform": "AWS::Serverless-2016-10-31",
@@ -814,6 +821,9 @@ class _Compiler:
             else:
                 authorizers[name] = {"JwtConfiguration": {"issuer": (spec or {}).get("issuerUrl")}}
         props["Auth"] = {"Authorizers": authorizers}
+        cors = serverless_alb.http_api_cors(http.get("cors") if isinstance(http, Mapping) else None)
+        if cors is not None:
+            props["CorsConfiguration"] = cors
         logs = provider.get("logs") if isinstance(provider.get("logs"), Mapping) else {}
         if isinstance(logs, Mapping) and logs.get("httpApi"):
             props["AccessLogSettings"] = {

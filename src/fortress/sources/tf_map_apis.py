@@ -22,6 +22,7 @@ from fortress.sources.tf_attrs import (
     first_block,
     fn_from_uri,
     policy_of,
+    str_list,
     str_of,
 )
 from fortress.sources.tf_map_base import MapperBase
@@ -188,6 +189,20 @@ class ApiMapper(MapperBase):
             )
             if r.get("body") is not None:
                 _openapi_routes(api, r.get("body"), r)
+            cors = first_block(r, "cors_configuration")
+            if cors is not None and api.kind == "http":
+                origins = str_list(cors.get("allow_origins"))
+                if isinstance(origins, list):
+                    unresolved = [o for o in origins if isinstance(o, Unknown)]
+                    known = [o for o in origins if isinstance(o, str)]
+                    # An unresolved origin may be anything, unless "*" is listed anyway.
+                    api.cors_allow_origins = (
+                        unresolved[0] if unresolved and "*" not in known else known
+                    )
+                else:
+                    api.cors_allow_origins = origins
+                creds = bool_of(cors.get("allow_credentials"), False)
+                api.cors_allow_credentials = creds if isinstance(creds, (bool, Unknown)) else False
             target = r.get("target")
             if target is not None:
                 fn = fn_from_uri(target)

@@ -53,6 +53,7 @@ from fortress.sources.tf_attrs import (
 )
 from fortress.sources.tf_code import code_of
 from fortress.sources.tf_map_apis import ApiMapper
+from fortress.sources.tf_map_elb import ElbMapper
 from fortress.sources.tf_map_network import map_routing
 from fortress.sources.tf_map_storage import StorageMapper
 from fortress.sources.tf_values import Computed
@@ -64,7 +65,7 @@ def build_inventory(
     return _Mapper(resources, account, region or REGION_PLACEHOLDER, source).run()
 
 
-class _Mapper(ApiMapper, StorageMapper):
+class _Mapper(ApiMapper, ElbMapper, StorageMapper):
     def run(self) -> Inventory:
         self._kms()
         self._roles()
@@ -75,6 +76,7 @@ class _Mapper(ApiMapper, StorageMapper):
         self._rest_apis()
         self._http_apis()
         self._domains()
+        self._load_balancers()
         self._logs()
         self._network()
         self._trails()

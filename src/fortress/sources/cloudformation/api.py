@@ -15,7 +15,7 @@ from fortress.inventory import (
     Unknown,
 )
 from fortress.sources import openapi
-from fortress.sources.base import weakest_policy
+from fortress.sources.base import kind_of, weakest_policy
 from fortress.sources.cloudformation.iam import policy_document
 from fortress.sources.cloudformation.model import (
     as_list,
@@ -31,6 +31,33 @@ def build_apis(b: Builder) -> None:
     _rest_apis(b)
     _http_apis(b)
     _domains(b)
+
+
+def cors_config(value: Any) -> tuple[list[str] | Unknown | None, bool | Unknown]:
+    """An HTTP API's CORS origins and credentials: ``AWS::ApiGatewayV2::Api``
+    ``CorsConfiguration`` (a mapping), or SAM's, which may also be ``true`` (any origin) or one
+    origin as a string. (None, False): no CORS configuration."""
+    if value is None or value is False:
+        return None, False
+    if isinstance(value, Unknown):
+        return value, False
+    if value is True:
+        return ["*"], False
+    if isinstance(value, str):
+        return [value.strip().strip("'\"")], False
+    if not isinstance(value, Mapping):
+        return Unknown(f"CorsConfiguration is {kind_of(value)}"), False
+    credentials = to_bool(value.get("AllowCredentials", False))
+    creds: bool | Unknown = credentials if isinstance(credentials, (bool, Unknown)) else False
+    allow = value.get("AllowOrigins", [])
+    if isinstance(allow, Unknown):
+        return allow, creds
+    items = as_list(allow)
+    known = [str(o) for o in items if isinstance(o, (str, int))]
+    unresolved = [o for o in items if isinstance(o, Unknown)]
+    if unresolved and "*" not in known:  # an unresolved origin may be anything
+        return unresolved[0], creds
+    return known, creds
 
 
 def _domains(b: Builder) -> None:
@@ -181,6 +208,10 @@ def _http_apis(b: Builder) -> None:
         made = Api(id=res.logical_id, name=b.name_of(res, "Name"), kind="http", origin=res.origin)
         if protocol == "WEBSOCKET":
             made.kind = "websocket"
+        else:
+            made.cors_allow_origins, made.cors_allow_credentials = cors_config(
+                b.prop(res, "CorsConfiguration")
+            )
         openapi_routes(b, made, res)
         target = b.prop(res, "Target")
         if target is not None:  # quick create: a $default route and stage

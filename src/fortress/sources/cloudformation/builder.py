@@ -21,6 +21,7 @@ from fortress.sources.base import IacOptions, kind_of
 from fortress.sources.cfn_intrinsics import NO_VALUE, Resolver
 from fortress.sources.cloudformation import (
     api,
+    elb,
     functions,
     iam,
     keys,
@@ -210,6 +211,7 @@ class Builder:
         network.build_routing(self)
         observability.build_logs(self)
         api.build_apis(self)
+        elb.build_load_balancers(self)
         keys.build_secrets_and_keys(self)
         storage.build_buckets(self)
         for step in self.post_steps:
@@ -320,5 +322,6 @@ class Builder:
                 name = self.name_of(res, "Name")
                 refs[lid] = name
                 attrs[(lid, "Arn")] = self.arn("kinesis", f"stream/{name}")
+        elb.register_identities(self)
 
     # ------------------------------------------------------------------ IAM

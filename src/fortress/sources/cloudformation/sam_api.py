@@ -18,6 +18,7 @@ from fortress.sources.cfn_intrinsics import NO_VALUE
 from fortress.sources.cloudformation.api import (
     apply_http_stage_settings,
     apply_rest_stage_settings,
+    cors_config,
     usage_plans,
 )
 from fortress.sources.cloudformation.iam import policy_document
@@ -50,6 +51,10 @@ def build_apis(
         auths[lid] = auth if isinstance(auth, Mapping) else {}
         if kind == "rest":
             api.resource_policy = _sam_resource_policy(auths[lid].get("ResourcePolicy"), lid)
+        else:
+            api.cors_allow_origins, api.cors_allow_credentials = cors_config(
+                props.get("CorsConfiguration")
+            )
         domain = props.get("Domain")
         if isinstance(domain, Mapping):  # SAM creates the custom domain with the API
             name = domain.get("DomainName")

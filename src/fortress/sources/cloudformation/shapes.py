@@ -78,6 +78,11 @@ SHAPES: dict[str, dict[str, str]] = {
     "AWS::ApiGateway::Method": {"AuthorizationType": STRING, "HttpMethod": STRING},
     "AWS::ApiGateway::Stage": {"MethodSettings": LIST, "StageName": STRING},
     "AWS::ApiGatewayV2::Route": {"AuthorizationType": STRING, "RouteKey": STRING},
+    "AWS::ApiGatewayV2::Api": {"CorsConfiguration": MAPPING},
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": {"Scheme": STRING, "Type": STRING},
+    "AWS::ElasticLoadBalancingV2::Listener": {"DefaultActions": LIST, "LoadBalancerArn": STRING},
+    "AWS::ElasticLoadBalancingV2::ListenerRule": {"Actions": LIST, "ListenerArn": STRING},
+    "AWS::ElasticLoadBalancingV2::TargetGroup": {"TargetType": STRING, "Targets": LIST},
 }
 # Globals sections hold the properties of the SAM resource type they apply to.
 GLOBALS = {
