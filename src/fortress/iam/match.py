@@ -279,6 +279,98 @@ def evaluate(
     return Decision(DENIED, [], deny_maybe)
 
 
+def globs_overlap(a: str, b: str) -> bool:
+    """Whether two IAM wildcard patterns match some string in common (``*``, ``?``)."""
+    seen: set[tuple[int, int]] = set()
+    todo = [(0, 0)]
+    while todo:
+        i, j = todo.pop()
+        if (i, j) in seen:
+            continue
+        seen.add((i, j))
+        if i == len(a) and j == len(b):
+            return True
+        if i < len(a) and a[i] == "*":
+            todo.append((i + 1, j))  # the star matches nothing more
+            if j < len(b):
+                todo.append((i, j + 1))  # the star eats b's next character
+        if j < len(b) and b[j] == "*":
+            todo.append((i, j + 1))
+            if i < len(a):
+                todo.append((i + 1, j))
+        if i < len(a) and j < len(b) and (a[i] == b[j] or "?" in (a[i], b[j])):
+            todo.append((i + 1, j + 1))
+    return False
+
+
+def _scope_hit(pattern: str, scope: str, *, whole: bool) -> str:
+    """Does a Resource entry reach some (``whole``: every) resource matching ``scope``?
+
+    Template placeholders (``${AWS::AccountId}``) stand for any value; a policy variable or a
+    value a template could not resolve makes the answer MAYBE.
+    """
+    varied = any("::" not in v for v in _POLICY_VAR.findall(pattern))
+    concrete = _POLICY_VAR.sub("*", pattern)
+    hit = glob(concrete, scope) if whole else globs_overlap(concrete, scope)
+    if not hit:
+        return NO
+    return MAYBE if varied else YES
+
+
+def _reaches(stmt: Statement, scope: str, *, whole: bool) -> str:
+    if stmt.resources_unknown:
+        return MAYBE
+    if stmt.not_resource:  # leaves out only what it names
+        if whole:
+            return NO
+        hits = [_scope_hit(r, scope, whole=True) for r in stmt.resources if isinstance(r, str)]
+        return NO if YES in hits else YES
+    hits = [_scope_hit(r, scope, whole=whole) for r in stmt.resources if isinstance(r, str)]
+    return YES if YES in hits else (MAYBE if MAYBE in hits else NO)
+
+
+def evaluate_some(
+    policy: ParsedPolicy, action: str, scope: str, context: RequestContext | None = None
+) -> Decision:
+    """Whether ``policy`` allows ``action`` on some resource matching the pattern ``scope``
+    (``arn:aws:lambda:*:*:function:*``: some function), where the resource is not one ARN.
+
+    An Allow counts when one of its resources overlaps the scope; a Deny only when it covers
+    all of it (a Deny on one function leaves the others allowed).
+    """
+    ctx = context or {}
+    allow_yes: list[Statement] = []
+    allow_maybe: list[Statement] = []
+    deny_maybe: list[Statement] = []
+    undecided: list[str] = []
+    for stmt in policy.statements:
+        acts = action_match(stmt, action)
+        if acts == NO:
+            continue
+        whole = stmt.is_deny
+        applies = _and(acts, _reaches(stmt, scope, whole=whole), conditions_hold(stmt, ctx))
+        if applies == NO:
+            continue
+        if stmt.effect_unknown:
+            undecided.append(f"{stmt.label}: effect is not resolvable")
+        elif stmt.is_deny:
+            if applies == YES:
+                return Decision(DENIED, [], [stmt])
+            deny_maybe.append(stmt)
+        elif stmt.is_allow:
+            (allow_yes if applies == YES else allow_maybe).append(stmt)
+    reasons = [f"{s.label} denies it {_why(s, ctx)}" for s in deny_maybe]
+    reasons += [f"{s.label} allows it {_why(s, ctx)}" for s in allow_maybe if not allow_yes]
+    if allow_yes:
+        return Decision(CONDITIONAL if deny_maybe else ALLOWED, allow_yes, deny_maybe, reasons)
+    if allow_maybe:
+        return Decision(CONDITIONAL, allow_maybe, deny_maybe, reasons)
+    unread = [*undecided, *([policy.unknown] if policy.unknown else [])]
+    if unread:
+        return Decision(UNKNOWN, [], deny_maybe, [*reasons, *unread])
+    return Decision(DENIED, [], deny_maybe)
+
+
 def intersect(decisions: Iterable[Decision]) -> Decision:
     """Policy types that must each allow: the lowest level wins; statements are merged."""
     items = list(decisions)
@@ -315,8 +407,10 @@ __all__ = [
     "condition_holds",
     "conditions_hold",
     "evaluate",
+    "evaluate_some",
     "glob",
     "glob_prefix",
+    "globs_overlap",
     "intersect",
     "resource_match",
     "statement_applies",
