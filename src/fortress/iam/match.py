@@ -303,6 +303,21 @@ def globs_overlap(a: str, b: str) -> bool:
     return False
 
 
+def arns_overlap(pattern: str, scope: str) -> bool:
+    """Whether a Resource pattern and an ARN pattern (``arn:*:lambda:*:*:function:*``) match
+    some ARN in common, segment by segment: ``arn:aws:s3:::b/*`` names no function, although
+    its ``*`` could run on over colons. A pattern of fewer segments ends in a wildcard that
+    stands for all the rest (``arn:aws:*``)."""
+    if pattern == "*":
+        return True
+    mine, theirs = pattern.split(":", 5), scope.split(":", 5)
+    if len(mine) < len(theirs):
+        head, last = mine[:-1], mine[-1]
+        rest = ":".join(theirs[len(head) :])
+        return all(map(globs_overlap, head, theirs)) and globs_overlap(last, rest)
+    return len(mine) == len(theirs) and all(map(globs_overlap, mine, theirs))
+
+
 def _scope_hit(pattern: str, scope: str, *, whole: bool) -> str:
     """Does a Resource entry reach some (``whole``: every) resource matching ``scope``?
 
@@ -311,7 +326,7 @@ def _scope_hit(pattern: str, scope: str, *, whole: bool) -> str:
     """
     varied = any("::" not in v for v in _POLICY_VAR.findall(pattern))
     concrete = _POLICY_VAR.sub("*", pattern)
-    hit = glob(concrete, scope) if whole else globs_overlap(concrete, scope)
+    hit = glob(concrete, scope) if whole else arns_overlap(concrete, scope)
     if not hit:
         return NO
     return MAYBE if varied else YES
@@ -404,6 +419,7 @@ __all__ = [
     "RequestContext",
     "action_match",
     "allows",
+    "arns_overlap",
     "condition_holds",
     "conditions_hold",
     "evaluate",

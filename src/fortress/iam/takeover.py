@@ -494,7 +494,7 @@ def _reach_way(
         for d in decisions
         for s in d.allows
         for r in s.resources
-        if isinstance(r, str) and (s.not_resource or match.globs_overlap(r, scope))
+        if isinstance(r, str) and (s.not_resource or match.arns_overlap(r, scope))
     ]
     shown = ", ".join(dict.fromkeys(named)) or scope
     return Way(actions, shown, what, way.level, way.statements, way.notes)

@@ -201,7 +201,9 @@ def _ways(ways: list[tk.Way], limit: int = 3) -> str:
             "  resources = [aws_lambda_function.own.arn]\n}"
         ),
     },
-    references={"checkov": ["CKV_AWS_286"], "kics": ["1b3af2f9-af8c-4dfc-a0f1-a03adb70deb2"]},
+    references={
+        "kics": ["c583f0f9-7dfd-476b-a056-f47c62b47b46", "fa62ac4f-f5b9-45b9-97c1-625c8b6253ca"]
+    },
     controls={"nist-800-53-r5": ["AC-6"], "pci-dss-4.0": ["7.2.2"]},
     live=False,
 )
