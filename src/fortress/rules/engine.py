@@ -315,9 +315,9 @@ class Context:
         self._by_layer: dict[str, list[Function]] | None = None
         self.functions_by_role: dict[str, list[Function]] = defaultdict(list)
         for fn in inventory.functions:
-            key = role_key(fn)
-            if key is not None:
-                self.functions_by_role[key].append(fn)
+            role = role_key(fn)
+            if role is not None:
+                self.functions_by_role[role].append(fn)
 
     # per-scan cache ----------------------------------------------------------------------
 

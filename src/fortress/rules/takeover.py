@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from typing import Any
 
 from fortress.findings import Practice, Severity
 from fortress.iam import match
@@ -155,10 +156,10 @@ def is_deployer(role: Role, patterns: list[str]) -> bool:
 
 def _statements(holder: Role | IdentityPolicy, ctx: Context) -> ParsedPolicy:
     def parse() -> ParsedPolicy:
-        docs = (
+        docs: list[tuple[str | None, Any]] = (
             role_documents(holder)
             if isinstance(holder, Role)
-            else [(holder.policy.name, holder.policy.document)]
+            else [(p.name, p.document) for p in holder.policies]
         )
         return located(parse_policies(docs), holder.policies)
 
@@ -215,7 +216,7 @@ def template_takeover(holder: Role | IdentityPolicy, ctx: Context) -> Verdict:
     parsed = _statements(holder, ctx)
     ways = ctx.memo("iam.template-reach", parsed, lambda: tk.reach(parsed))
     sure = [w for w in ways if w.level == match.ALLOWED]
-    evidence = {"ways": [w.to_dict() for w in ways]}
+    evidence: dict[str, Any] = {"ways": [w.to_dict() for w in ways]}
     if isinstance(holder, IdentityPolicy) and holder.attached:
         evidence["attached"] = list(holder.attached)
     if sure:
