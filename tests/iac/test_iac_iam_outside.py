@@ -356,52 +356,34 @@ def test_overlap_and_some_resource_decisions() -> None:
 
 # --------------------------------------------------------------------------- shared role (005)
 
-CFN_SHARED = """Parameters:
-  RoleArn: {Type: String}
-Resources:
-  First:
-    Type: AWS::Lambda::Function
-    Properties:
-      Runtime: python3.12
-      Handler: app.handler
-      Code: {ZipFile: "def handler(e, c): pass"}
-      Role: arn:aws:iam::123456789012:role/shared-exec
-  Second:
-    Type: AWS::Lambda::Function
-    Properties:
-      Runtime: python3.12
-      Handler: app.handler
-      Code: {ZipFile: "def handler(e, c): pass"}
-      Role: arn:aws:iam::123456789012:role/shared-exec
-  Third:
-    Type: AWS::Lambda::Function
-    Properties:
-      Runtime: python3.12
-      Handler: app.handler
-      Code: {ZipFile: "def handler(e, c): pass"}
-      Role: !Ref RoleArn
-  Fourth:
-    Type: AWS::Lambda::Function
-    Properties:
-      Runtime: python3.12
-      Handler: app.handler
-      Code: {ZipFile: "def handler(e, c): pass"}
-      Role: !Ref RoleArn
-  Alone:
-    Type: AWS::Lambda::Function
-    Properties:
-      Runtime: python3.12
-      Handler: app.handler
-      Code: {ZipFile: "def handler(e, c): pass"}
-      Role: arn:aws:iam::123456789012:role/alone-exec
-"""
+
+def _cfn_function(name: str, role: str) -> str:
+    return (
+        f"  {name}:\n    Type: AWS::Lambda::Function\n    Properties:\n"
+        "      Runtime: python3.12\n      Handler: app.handler\n"
+        f'      Code: {{ZipFile: "def handler(e, c): pass"}}\n      Role: {role}\n'
+    )
+
+
+SHARED_ARN = "arn:aws:iam::123456789012:role/shared-exec"
+ALONE_ARN = "arn:aws:iam::123456789012:role/alone-exec"
+CFN_SHARED = "Parameters:\n  RoleArn: {Type: String}\nResources:\n" + "".join(
+    _cfn_function(name, role)
+    for name, role in (
+        ("First", SHARED_ARN),
+        ("Second", SHARED_ARN),
+        ("Third", "!Ref RoleArn"),
+        ("Fourth", "!Ref RoleArn"),
+        ("Alone", ALONE_ARN),
+    )
+)
 
 
 def test_cloudformation_functions_naming_the_same_role_arn_share_it(tmp_path: Path) -> None:
     findings = _scan(tmp_path, "template.yaml", CFN_SHARED)
     arn = _at(findings, "FTR-IAM-005", "First")  # reported at the first function naming it
     assert arn.status is Status.FAIL and arn.resource.line == _line(CFN_SHARED, "First:")
-    assert arn.resource.id == "arn:aws:iam::123456789012:role/shared-exec"
+    assert arn.resource.id == SHARED_ARN
     assert "First, Second" in arn.message and "outside the scanned files" in arn.message
     assert {r.name for r in arn.related} == {"First", "Second"}
     param = _at(findings, "FTR-IAM-005", "Third")
@@ -413,53 +395,25 @@ def test_cloudformation_functions_naming_the_same_role_arn_share_it(tmp_path: Pa
     assert not [f for f in findings if f.rule_id in ("FTR-IAM-001", "FTR-IAM-006")]
 
 
-TF_SHARED = """variable "role_arn" {}
+def _tf_function(name: str, role: str) -> str:
+    return (
+        f'resource "aws_lambda_function" "{name}" {{\n  function_name = "{name}"\n'
+        f'  role          = {role}\n  runtime       = "python3.12"\n'
+        f'  handler       = "app.handler"\n  s3_bucket     = "code"\n'
+        f'  s3_key        = "{name}.zip"\n}}\n\n'
+    )
 
-resource "aws_lambda_function" "first" {
-  function_name = "first"
-  role          = "arn:aws:iam::123456789012:role/shared-exec"
-  runtime       = "python3.12"
-  handler       = "app.handler"
-  s3_bucket     = "code"
-  s3_key        = "first.zip"
-}
 
-resource "aws_lambda_function" "second" {
-  function_name = "second"
-  role          = "arn:aws:iam::123456789012:role/shared-exec"
-  runtime       = "python3.12"
-  handler       = "app.handler"
-  s3_bucket     = "code"
-  s3_key        = "second.zip"
-}
-
-resource "aws_lambda_function" "third" {
-  function_name = "third"
-  role          = var.role_arn
-  runtime       = "python3.12"
-  handler       = "app.handler"
-  s3_bucket     = "code"
-  s3_key        = "third.zip"
-}
-
-resource "aws_lambda_function" "fourth" {
-  function_name = "fourth"
-  role          = var.role_arn
-  runtime       = "python3.12"
-  handler       = "app.handler"
-  s3_bucket     = "code"
-  s3_key        = "fourth.zip"
-}
-
-resource "aws_lambda_function" "alone" {
-  function_name = "alone"
-  role          = "arn:aws:iam::123456789012:role/alone-exec"
-  runtime       = "python3.12"
-  handler       = "app.handler"
-  s3_bucket     = "code"
-  s3_key        = "alone.zip"
-}
-"""
+TF_SHARED = 'variable "role_arn" {}\n\n' + "".join(
+    _tf_function(name, role)
+    for name, role in (
+        ("first", f'"{SHARED_ARN}"'),
+        ("second", f'"{SHARED_ARN}"'),
+        ("third", "var.role_arn"),
+        ("fourth", "var.role_arn"),
+        ("alone", f'"{ALONE_ARN}"'),
+    )
+)
 
 
 def test_terraform_functions_naming_the_same_role_arn_share_it(tmp_path: Path) -> None:

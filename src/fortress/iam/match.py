@@ -265,7 +265,18 @@ def evaluate(
             (allow_yes if applies == YES else allow_maybe).append(stmt)
     if deny_yes:
         return Decision(DENIED, [], deny_yes)
-    ctx = context or {}
+    return _decision(policy, context or {}, allow_yes, allow_maybe, deny_maybe, undecided)
+
+
+def _decision(
+    policy: ParsedPolicy,
+    ctx: RequestContext,
+    allow_yes: list[Statement],
+    allow_maybe: list[Statement],
+    deny_maybe: list[Statement],
+    undecided: list[str],
+) -> Decision:
+    """No Deny applies for sure: an Allow that does (or may), else the implicit deny."""
     reasons = [f"{s.label} denies it {_why(s, ctx)}" for s in deny_maybe]
     reasons += [f"{s.label} allows it {_why(s, ctx)}" for s in allow_maybe if not allow_yes]
     if allow_yes:
@@ -374,16 +385,7 @@ def evaluate_some(
             deny_maybe.append(stmt)
         elif stmt.is_allow:
             (allow_yes if applies == YES else allow_maybe).append(stmt)
-    reasons = [f"{s.label} denies it {_why(s, ctx)}" for s in deny_maybe]
-    reasons += [f"{s.label} allows it {_why(s, ctx)}" for s in allow_maybe if not allow_yes]
-    if allow_yes:
-        return Decision(CONDITIONAL if deny_maybe else ALLOWED, allow_yes, deny_maybe, reasons)
-    if allow_maybe:
-        return Decision(CONDITIONAL, allow_maybe, deny_maybe, reasons)
-    unread = [*undecided, *([policy.unknown] if policy.unknown else [])]
-    if unread:
-        return Decision(UNKNOWN, [], deny_maybe, [*reasons, *unread])
-    return Decision(DENIED, [], deny_maybe)
+    return _decision(policy, ctx, allow_yes, allow_maybe, deny_maybe, undecided)
 
 
 def intersect(decisions: Iterable[Decision]) -> Decision:
