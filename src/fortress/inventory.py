@@ -28,6 +28,18 @@ class Unknown:
         return False
 
 
+@dataclass(frozen=True)
+class Unresolved(Unknown):
+    """An Unknown that keeps the expression yielding it, as written (IaC): two values with the
+    same ``expression`` are the same value at deployment (one import, parameter or variable).
+
+    ``expression`` includes what scopes it (the template file, the Terraform module), so equal
+    text in two stacks or module instances stays apart.
+    """
+
+    expression: str = ""
+
+
 # ``Maybe[str]`` reads "a str, or Unknown".
 Maybe: TypeAlias = T | Unknown
 
@@ -252,6 +264,31 @@ class Function:
         return self.log_group_name
 
 
+@dataclass
+class ExternalPermission:
+    """A permission a template grants on a function it does not define (IaC only).
+
+    ``function`` is the FunctionName as written: a name, an ARN, or the unresolved expression
+    (an import, a parameter, a variable, a data source). ``resource_policy`` holds the one
+    statement the permission adds (Unknown when its principal or action cannot be resolved).
+    The resource-policy rules (FTR-IAM-007..010) judge it on the permission resource itself;
+    no other function rule sees it, so it is never reported as a function with unknown parts.
+    """
+
+    function: str
+    origin: Origin
+    resource_policy: PolicyDocument | Unknown | None = None
+    uncollected: set[str] = field(default_factory=set)
+
+    @property
+    def name(self) -> str:
+        return self.function
+
+    @property
+    def account(self) -> str | None:
+        return self.origin.account
+
+
 # --------------------------------------------------------------------------- packages
 
 CODE_DIR = "dir"
@@ -400,6 +437,27 @@ class Role:
     @property
     def policies(self) -> list[Policy]:
         return [*self.inline_policies, *self.attached_policies]
+
+
+@dataclass
+class IdentityPolicy:
+    """An identity policy a template declares that no role of the template carries (IaC only):
+    a managed policy (``AWS::IAM::ManagedPolicy``, ``aws_iam_policy``) or a policy resource
+    (``AWS::IAM::Policy``, ``aws_iam_role_policy``) attached to nothing, or only to roles,
+    users or groups defined elsewhere (``attached`` names them as written). FTR-IAM-012 judges
+    what it grants; the roles of the template carry their own policies.
+    """
+
+    name: str
+    origin: Origin
+    policy: Policy
+    arn: str | None = None
+    kind: str = "AWS::IAM::ManagedPolicy"  # the resource type, for the finding
+    attached: list[str] = field(default_factory=list)
+
+    @property
+    def policies(self) -> list[Policy]:
+        return [self.policy]
 
 
 @dataclass
@@ -905,6 +963,8 @@ COLLECTION_LOAD_BALANCERS = "load_balancers"
 RESOURCE_LISTS = (
     "functions",
     "roles",
+    "external_permissions",
+    "policies",
     "layers",
     "apis",
     "domains",
@@ -926,6 +986,10 @@ RESOURCE_LISTS = (
 class Inventory:
     functions: list[Function] = field(default_factory=list)
     roles: list[Role] = field(default_factory=list)
+    # IaC only: permissions for functions the files do not define, and identity policies no
+    # role of the files carries (judged on their own resources).
+    external_permissions: list[ExternalPermission] = field(default_factory=list)
+    policies: list[IdentityPolicy] = field(default_factory=list)
     layers: list[LayerVersion] = field(default_factory=list)
     apis: list[Api] = field(default_factory=list)
     domains: list[ApiDomain] = field(default_factory=list)

@@ -243,7 +243,8 @@ def test_csv_report_of_a_hostile_template(tmp_path: Path, capsys: Any) -> None:
     report = _json_report(template, capsys)
     assert len(rows) == len(report["findings"])
     names = {row["resource_name"] for row in rows}
-    assert names == {'\'=HYPERLINK("http://evil.example","click")'}
+    # the function, and its role (defined elsewhere, judged by FTR-IAM-005 as named: "r")
+    assert names == {'\'=HYPERLINK("http://evil.example","click")', "r"}
     for row in rows:
         for value in row.values():
             assert not value.startswith(("=", "+", "-", "@")), value

@@ -51,6 +51,7 @@ FAILS: dict[str, Where] = {
     "FTR-IAM-008": FN,
     "FTR-IAM-009": FN,
     "FTR-IAM-010": FN,
+    "FTR-IAM-012": SHARED_ROLE,
     "FTR-LOG-001": FN,
     "FTR-LOG-002": FN,
     "FTR-LOG-003": FN,  # its suppression gives no reason: reported, not honoured

@@ -56,6 +56,7 @@ FAILS: dict[str, Where] = {
     "FTR-IAM-008": CONVERT,
     "FTR-IAM-009": CONVERT,
     "FTR-IAM-010": CONVERT,
+    "FTR-IAM-012": WORKER_ROLE,
     "FTR-LOG-001": CONVERT,
     "FTR-LOG-002": CONVERT,
     "FTR-LOG-003": CONVERT,  # its suppression gives no reason: reported, not honoured
@@ -102,7 +103,7 @@ LIST, HROLE, HREST, HHTTP = (
     ("HttpApi", 2),
 )
 HARDENED_OTHER: dict[str, Where] = {
-    **{f"FTR-IAM-00{i}": HROLE for i in range(1, 7)},
+    **{f"FTR-IAM-0{i:02}": HROLE for i in (*range(1, 7), 12)},
     "FTR-API-003": HREST,
     "FTR-API-004": HHTTP,
     "FTR-API-005": HREST,

@@ -31,6 +31,7 @@ VULNERABLE = {
     "FTR-IAM-004": ("aws_iam_role.admin", 7),
     "FTR-IAM-005": ("aws_iam_role.admin", 7),
     "FTR-IAM-006": ("aws_iam_role.admin", 7),
+    "FTR-IAM-012": ("aws_iam_role.admin", 7),
     "FTR-IAM-007": BAD_FN,
     "FTR-IAM-008": BAD_FN,
     "FTR-IAM-009": BAD_FN,

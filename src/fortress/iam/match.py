@@ -265,7 +265,18 @@ def evaluate(
             (allow_yes if applies == YES else allow_maybe).append(stmt)
     if deny_yes:
         return Decision(DENIED, [], deny_yes)
-    ctx = context or {}
+    return _decision(policy, context or {}, allow_yes, allow_maybe, deny_maybe, undecided)
+
+
+def _decision(
+    policy: ParsedPolicy,
+    ctx: RequestContext,
+    allow_yes: list[Statement],
+    allow_maybe: list[Statement],
+    deny_maybe: list[Statement],
+    undecided: list[str],
+) -> Decision:
+    """No Deny applies for sure: an Allow that does (or may), else the implicit deny."""
     reasons = [f"{s.label} denies it {_why(s, ctx)}" for s in deny_maybe]
     reasons += [f"{s.label} allows it {_why(s, ctx)}" for s in allow_maybe if not allow_yes]
     if allow_yes:
@@ -277,6 +288,104 @@ def evaluate(
     if unread:
         return Decision(UNKNOWN, [], deny_maybe, [*reasons, *unread])
     return Decision(DENIED, [], deny_maybe)
+
+
+def globs_overlap(a: str, b: str) -> bool:
+    """Whether two IAM wildcard patterns match some string in common (``*``, ``?``)."""
+    seen: set[tuple[int, int]] = set()
+    todo = [(0, 0)]
+    while todo:
+        i, j = todo.pop()
+        if (i, j) in seen:
+            continue
+        seen.add((i, j))
+        if i == len(a) and j == len(b):
+            return True
+        if i < len(a) and a[i] == "*":
+            todo.append((i + 1, j))  # the star matches nothing more
+            if j < len(b):
+                todo.append((i, j + 1))  # the star eats b's next character
+        if j < len(b) and b[j] == "*":
+            todo.append((i, j + 1))
+            if i < len(a):
+                todo.append((i + 1, j))
+        if i < len(a) and j < len(b) and (a[i] == b[j] or "?" in (a[i], b[j])):
+            todo.append((i + 1, j + 1))
+    return False
+
+
+def arns_overlap(pattern: str, scope: str) -> bool:
+    """Whether a Resource pattern and an ARN pattern (``arn:*:lambda:*:*:function:*``) match
+    some ARN in common, segment by segment: ``arn:aws:s3:::b/*`` names no function, although
+    its ``*`` could run on over colons. A pattern of fewer segments ends in a wildcard that
+    stands for all the rest (``arn:aws:*``)."""
+    if pattern == "*":
+        return True
+    mine, theirs = pattern.split(":", 5), scope.split(":", 5)
+    if len(mine) < len(theirs):
+        head, last = mine[:-1], mine[-1]
+        rest = ":".join(theirs[len(head) :])
+        return all(map(globs_overlap, head, theirs)) and globs_overlap(last, rest)
+    return len(mine) == len(theirs) and all(map(globs_overlap, mine, theirs))
+
+
+def _scope_hit(pattern: str, scope: str, *, whole: bool) -> str:
+    """Does a Resource entry reach some (``whole``: every) resource matching ``scope``?
+
+    Template placeholders (``${AWS::AccountId}``) stand for any value; a policy variable or a
+    value a template could not resolve makes the answer MAYBE.
+    """
+    varied = any("::" not in v for v in _POLICY_VAR.findall(pattern))
+    concrete = _POLICY_VAR.sub("*", pattern)
+    hit = glob(concrete, scope) if whole else arns_overlap(concrete, scope)
+    if not hit:
+        return NO
+    return MAYBE if varied else YES
+
+
+def _reaches(stmt: Statement, scope: str, *, whole: bool) -> str:
+    if stmt.resources_unknown:
+        return MAYBE
+    if stmt.not_resource:  # leaves out only what it names
+        if whole:
+            return NO
+        hits = [_scope_hit(r, scope, whole=True) for r in stmt.resources if isinstance(r, str)]
+        return NO if YES in hits else YES
+    hits = [_scope_hit(r, scope, whole=whole) for r in stmt.resources if isinstance(r, str)]
+    return YES if YES in hits else (MAYBE if MAYBE in hits else NO)
+
+
+def evaluate_some(
+    policy: ParsedPolicy, action: str, scope: str, context: RequestContext | None = None
+) -> Decision:
+    """Whether ``policy`` allows ``action`` on some resource matching the pattern ``scope``
+    (``arn:aws:lambda:*:*:function:*``: some function), where the resource is not one ARN.
+
+    An Allow counts when one of its resources overlaps the scope; a Deny only when it covers
+    all of it (a Deny on one function leaves the others allowed).
+    """
+    ctx = context or {}
+    allow_yes: list[Statement] = []
+    allow_maybe: list[Statement] = []
+    deny_maybe: list[Statement] = []
+    undecided: list[str] = []
+    for stmt in policy.statements:
+        acts = action_match(stmt, action)
+        if acts == NO:
+            continue
+        whole = stmt.is_deny
+        applies = _and(acts, _reaches(stmt, scope, whole=whole), conditions_hold(stmt, ctx))
+        if applies == NO:
+            continue
+        if stmt.effect_unknown:
+            undecided.append(f"{stmt.label}: effect is not resolvable")
+        elif stmt.is_deny:
+            if applies == YES:
+                return Decision(DENIED, [], [stmt])
+            deny_maybe.append(stmt)
+        elif stmt.is_allow:
+            (allow_yes if applies == YES else allow_maybe).append(stmt)
+    return _decision(policy, ctx, allow_yes, allow_maybe, deny_maybe, undecided)
 
 
 def intersect(decisions: Iterable[Decision]) -> Decision:
@@ -312,11 +421,14 @@ __all__ = [
     "RequestContext",
     "action_match",
     "allows",
+    "arns_overlap",
     "condition_holds",
     "conditions_hold",
     "evaluate",
+    "evaluate_some",
     "glob",
     "glob_prefix",
+    "globs_overlap",
     "intersect",
     "resource_match",
     "statement_applies",

@@ -442,7 +442,66 @@ def _role_ways(
     return ways
 
 
+# What a template's role or policy may reach, when no function of the files is its target.
+ANY_FUNCTION = "arn:*:lambda:*:*:function:*"  # also every alias and version ARN
+ANY_LAYER = "arn:*:lambda:*:*:layer:*"
+ANY_ROLE = "arn:*:iam::*:role/*"
+
+
+def reach(parsed: ParsedPolicy) -> list[Way]:
+    """The takeover actions ``parsed`` (a template role's or policy's statements) allows on
+    ``*`` or on function (layer, role) ARNs, whoever holds it and whatever function it is.
+
+    The function-level actions, ``lambda:UpdateAlias`` and ``lambda:PublishLayerVersion`` one
+    by one, and ``iam:PassRole`` (passed to Lambda) with ``lambda:CreateFunction``. Writes to a
+    role are left to FTR-IAM-004 (privilege escalation).
+    """
+    singles = [
+        *((action, ANY_FUNCTION, what) for action, what in FUNCTION_ACTIONS),
+        ("lambda:UpdateAlias", ANY_FUNCTION, "point a function's alias at another version"),
+        ("lambda:PublishLayerVersion", ANY_LAYER, "publish a new version of a layer functions use"),
+    ]
+    ways: list[Way] = []
+    for action, scope, what in singles:
+        way = _reach_way([match.evaluate_some(parsed, action, scope)], (action,), scope, what)
+        if way:
+            ways.append(way)
+    pass_role = match.evaluate_some(
+        parsed, "iam:PassRole", ANY_ROLE, {"iam:PassedToService": LAMBDA_SERVICE}
+    )
+    if pass_role.possible:
+        create = match.evaluate_some(parsed, "lambda:CreateFunction", ANY_FUNCTION)
+        way = _reach_way(
+            [pass_role, create],
+            ("iam:PassRole", "lambda:CreateFunction"),
+            ANY_ROLE,
+            "run a role's permissions in a function of their own",
+        )
+        if way:
+            ways.append(way)
+    return ways
+
+
+def _reach_way(
+    decisions: list[match.Decision], actions: tuple[str, ...], scope: str, what: str
+) -> Way | None:
+    way = _way(decisions, actions, scope, what)
+    if way is None:
+        return None
+    # The resources the granting statements name within the scope ("*", "arn:...:function:x").
+    named = [
+        r
+        for d in decisions
+        for s in d.allows
+        for r in s.resources
+        if isinstance(r, str) and (s.not_resource or match.arns_overlap(r, scope))
+    ]
+    shown = ", ".join(dict.fromkeys(named)) or scope
+    return Way(actions, shown, what, way.level, way.statements, way.notes)
+
+
 __all__ = [
+    "ANY_FUNCTION",
     "FUNCTION_ACTIONS",
     "POLICY_ACTIONS",
     "ROLE_ACTIONS",
@@ -453,6 +512,7 @@ __all__ = [
     "decide",
     "function_targets",
     "principals",
+    "reach",
     "scp_policies",
     "who_can",
 ]

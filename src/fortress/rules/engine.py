@@ -13,6 +13,7 @@ line in a template).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import importlib
 from collections import defaultdict
@@ -36,6 +37,8 @@ from fortress.inventory import (
     SecurityGroup,
     Subnet,
     Trail,
+    Unknown,
+    Unresolved,
 )
 from fortress.secrets.redact import scrub
 
@@ -98,7 +101,16 @@ class AccountTarget:
 
 TARGETS = (
     "function",
+    # Every function's resource policy, and each IaC permission for a function the files do
+    # not define (judged on the permission resource).
+    "function_policy",
     "role",
+    # Every role functions name, as they name it: the inventory's role, or one defined
+    # elsewhere (an ARN string, an import or variable), standing for itself.
+    "execution_role",
+    # Every role of the inventory (used by a function or not) and the identity policies no
+    # role carries (IaC).
+    "identity",
     "layer",
     "api",
     "stage",
@@ -129,8 +141,9 @@ class RuleMeta:
     snippets: dict[str, str] = field(default_factory=dict)  # "cli" | "cloudformation" | "terraform"
     references: dict[str, list[str]] = field(default_factory=dict)
     controls: dict[str, list[str]] = field(default_factory=dict)
-    # Sources the rule can judge: live/snapshot always; templates unless account-wide.
+    # Sources the rule can judge: live/snapshot unless IaC-only; templates unless account-wide.
     template: bool = True
+    live: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -145,7 +158,10 @@ class RuleMeta:
             "snippets": dict(self.snippets),
             "references": {k: list(v) for k, v in self.references.items()},
             "controls": {k: list(v) for k, v in self.controls.items()},
-            "applies_to": ["aws", "snapshot", *(["iac"] if self.template else [])],
+            "applies_to": [
+                *(["aws", "snapshot"] if self.live else []),
+                *(["iac"] if self.template else []),
+            ],
         }
 
 
@@ -196,9 +212,11 @@ def rule(
     references: dict[str, list[str]] | None = None,
     controls: dict[str, list[str]] | None = None,
     template: bool | None = None,
+    live: bool = True,
 ) -> Callable[[RuleFunc], RuleFunc]:
     """Register a rule. ``template=False`` keeps a rule off IaC (it needs account-wide data);
-    by default rules on account-wide targets are off IaC and the others on."""
+    by default rules on account-wide targets are off IaC and the others on. ``live=False``
+    keeps it off live accounts and snapshots (another rule answers there)."""
     if target not in TARGETS:
         raise ValueError(f"rule {id}: unknown target {target!r}")
 
@@ -217,6 +235,7 @@ def rule(
             references=references or {},
             controls=controls or {},
             template=target not in ACCOUNT_WIDE_TARGETS if template is None else template,
+            live=live,
         )
         _REGISTRY[id] = Rule(meta, func)
         return func
@@ -297,8 +316,9 @@ class Context:
         self._by_layer: dict[str, list[Function]] | None = None
         self.functions_by_role: dict[str, list[Function]] = defaultdict(list)
         for fn in inventory.functions:
-            if isinstance(fn.role_arn, str):
-                self.functions_by_role[fn.role_arn].append(fn)
+            role = role_key(fn)
+            if role is not None:
+                self.functions_by_role[role].append(fn)
 
     # per-scan cache ----------------------------------------------------------------------
 
@@ -355,7 +375,7 @@ class Context:
         arns: list[str]
         if explicit is not None:
             arns = list(explicit)
-        elif target == "role":
+        elif target in ("role", "execution_role", "identity"):
             arns = [fn.arn for fn in self.functions_by_role.get(obj.arn, [])]
         elif target == "layer":
             arns = [fn.arn for fn in self._functions_by_layer().get(obj.arn, [])]
@@ -429,10 +449,31 @@ class Context:
         if target == "function":
             for fn in inv.functions:
                 yield fn, _ref(fn.arn, "AWS::Lambda::Function", fn.name, fn.origin)
+        elif target == "function_policy":
+            yield from self.objects("function")
+            for perm in inv.external_permissions:
+                name = perm.origin.logical_id or perm.function
+                yield (
+                    perm,
+                    _ref(perm.origin.arn or name, "AWS::Lambda::Permission", name, perm.origin),
+                )
         elif target == "role":
             for role in inv.roles:
                 if self.functions_by_role.get(role.arn):
                     yield role, _ref(role.arn, "AWS::IAM::Role", role.name, role.origin)
+        elif target == "execution_role":
+            yield from self.objects("role")
+            for key, users in self.functions_by_role.items():
+                if key not in self.roles:
+                    role = outside_role(key, users[0])
+                    rid = key if key.startswith("arn:") else role.name
+                    yield role, _ref(rid, "AWS::IAM::Role", role.name, role.origin)
+        elif target == "identity":
+            for role in inv.roles:
+                yield role, _ref(role.arn, "AWS::IAM::Role", role.name, role.origin)
+            for policy in inv.policies:
+                rid = policy.arn or policy.origin.logical_id or policy.name
+                yield policy, _ref(rid, policy.kind, policy.name, policy.origin)
         elif target == "layer":
             for layer in inv.layers:
                 yield layer, _ref(layer.arn, "AWS::Lambda::LayerVersion", layer.name, layer.origin)
@@ -481,6 +522,33 @@ class Context:
             for account in inv.accounts:
                 origin = Origin(source=inv.sources[0] if inv.sources else "aws", account=account)
                 yield AccountTarget(account, origin), _ref(account, "AWS::Account", account, origin)
+
+
+def role_key(fn: Function) -> str | None:
+    """How a function names its role, for grouping the functions that share one: the role ARN,
+    or an unresolved expression as written (the same import or variable twice is one role)."""
+    if isinstance(fn.role_arn, str):
+        return fn.role_arn
+    if isinstance(fn.role_arn, Unresolved) and fn.role_arn.expression:
+        return fn.role_arn.expression
+    return None
+
+
+# A role the scanned files (or the account reads) do not hold: its ARN, or the expression.
+OUTSIDE = "defined outside the scanned files"
+
+
+def outside_role(key: str, first: Function) -> Role:
+    """A stand-in for a role functions name but the inventory does not hold, at the first
+    function that names it (its in-code suppressions stay the function's own)."""
+    # An ARN's role name, or the expression as written (the key is "<scope>|<expression>").
+    name = key.rsplit("/", 1)[-1] if key.startswith("arn:") else key.split("|", 1)[-1]
+    return Role(
+        name=name,
+        arn=key,
+        origin=dataclasses.replace(first.origin, suppressions=()),
+        trust_policy=Unknown(f"role {name} is {OUTSIDE}"),
+    )
 
 
 def _default_message(status: Status, meta: RuleMeta) -> str:
@@ -564,7 +632,7 @@ def _evaluate(ctx: Context, rules: list[Rule]) -> list[Finding]:
     findings: list[Finding] = []
     for r in rules:
         meta = r.meta
-        if inventory.scope == "template" and not meta.template:
+        if not (meta.template if inventory.scope == "template" else meta.live):
             continue
         for obj, ref in ctx.objects(meta.target):
             verdict = _judge(r, obj, ctx)

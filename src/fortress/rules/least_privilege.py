@@ -1,7 +1,8 @@
 """Practice: least privilege (FTR-IAM-001..010).
 
 Execution roles (001-006) are judged by their policy documents, not by names; function
-resource policies (007-010) by who they let in and which actions they grant.
+resource policies (007-010) by who they let in and which actions they grant, and so is each
+IaC permission for a function the scanned files do not define, on the permission resource.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from fortress.iam.privesc import (
 )
 from fortress.iam.privesc import broad_actions as _broad_actions
 from fortress.iam.privesc import role_documents as _documents
-from fortress.inventory import PART_POLICY, Function, Role, Unknown
-from fortress.rules.engine import Context, Verdict, rule
+from fortress.inventory import PART_POLICY, ExternalPermission, Function, Role, Unknown
+from fortress.rules.engine import OUTSIDE, Context, Verdict, rule
 
 _LP = Practice.LEAST_PRIVILEGE
 INVOKE_ACTIONS = frozenset({"lambda:InvokeFunction", "lambda:InvokeFunctionUrl"})
@@ -79,7 +80,7 @@ def _permissions(role: Role, ctx: Context) -> PermissionSet:
     return ctx.memo("iam.permissions", role, compute)
 
 
-def _analysis(fn: Function, ctx: Context) -> exposure.Exposure:
+def _analysis(fn: Function | ExternalPermission, ctx: Context) -> exposure.Exposure:
     """Who the function's resource policy lets in, analysed once per scan (four rules)."""
     return ctx.memo("iam.exposure", fn, lambda: exposure.analyse(fn.resource_policy, fn.account))
 
@@ -397,12 +398,13 @@ def role_privilege_escalation(role: Role, ctx: Context) -> Verdict:
 @rule(
     id="FTR-IAM-005",
     title="Execution role is shared by several functions",
-    target="role",
+    target="execution_role",
     practice=_LP,
     severity=Severity.LOW,
     rationale="""A role shared by several functions holds the union of their permissions, so
         each function gets more than it needs, and a compromise of one reaches the data of
-        all.""",
+        all. A role defined outside the scanned files counts too: functions naming the same role
+        ARN, or the same import or variable, share it.""",
     remediation="Give each function its own execution role with only the permissions it uses.",
     references={
         "kics": ["4ba74f01-aba5-4be2-83bc-be79ff1a3b92"],
@@ -411,15 +413,18 @@ def role_privilege_escalation(role: Role, ctx: Context) -> Verdict:
 )
 def role_shared(role: Role, ctx: Context) -> Verdict:
     users = ctx.functions_by_role.get(role.arn, [])
+    outside = "" if role.arn in ctx.roles else f" ({OUTSIDE})"
     if len(users) > 1:
         names = sorted(fn.name for fn in users)
         return Verdict.fail(
-            f"role {role.name} is used by {len(names)} functions: {_listing(names)}",
+            f"role {role.name}{outside} is used by {len(names)} functions: {_listing(names)}",
             functions=names,
         )
     if not users:
         return Verdict.passed(f"role {role.name} is used by no function")
-    return Verdict.passed(f"role {role.name} is used by one function only ({users[0].name})")
+    return Verdict.passed(
+        f"role {role.name}{outside} is used by one function only ({users[0].name})"
+    )
 
 
 # --------------------------------------------------------------------------- 006 trust
@@ -468,7 +473,19 @@ def role_trust_beyond_lambda(role: Role, ctx: Context) -> Verdict:
 # --------------------------------------------------------------------------- resource policy
 
 
-def _policy_unknown(fn: Function) -> Verdict | None:
+# Functions and the IaC permissions for functions the files do not define (judged alike).
+PolicyHolder = Function | ExternalPermission
+
+
+def _fn(fn: PolicyHolder) -> str:
+    """How a message names the function: its name, or for a permission on a function the
+    files do not define, that function as written and the permission resource."""
+    if isinstance(fn, ExternalPermission):
+        return f"{fn.function} ({OUTSIDE}; permission {fn.origin.logical_id})"
+    return fn.name
+
+
+def _policy_unknown(fn: PolicyHolder) -> Verdict | None:
     if PART_POLICY in fn.uncollected:
         return Verdict.unknown("the function's resource policy could not be read")
     if isinstance(fn.resource_policy, Unknown):
@@ -482,7 +499,7 @@ _REMOVE_PERMISSION = "aws lambda remove-permission --function-name FUNCTION --st
 @rule(
     id="FTR-IAM-007",
     title="Function resource policy allows public invocation",
-    target="function",
+    target="function_policy",
     practice=_LP,
     severity=Severity.CRITICAL,
     rationale="""A resource policy statement with Principal "*" and no condition that pins the
@@ -519,18 +536,18 @@ _REMOVE_PERMISSION = "aws lambda remove-permission --function-name FUNCTION --st
         "pci-dss-4.0": ["1.4.1", "7.2.1"],
     },
 )
-def function_public_policy(fn: Function, ctx: Context) -> Verdict:
+def function_public_policy(fn: PolicyHolder, ctx: Context) -> Verdict:
     blocked = _policy_unknown(fn)
     if blocked:
         return blocked
     if fn.resource_policy is None:
-        return Verdict.passed(f"function {fn.name} has no resource policy")
+        return Verdict.passed(f"function {_fn(fn)} has no resource policy")
     result = _analysis(fn, ctx)
     public = result.public
     if public:
         described = [f"{g.statement.label} ({_listing(list(g.actions), 3)})" for g in public]
         return Verdict.fail(
-            f"function {fn.name} can be invoked by anyone (Principal *): {_listing(described, 3)}",
+            f"function {_fn(fn)} can be invoked by anyone (Principal *): {_listing(described, 3)}",
             grants=[g.to_evidence() for g in public],
         )
     undecided = [g for g in result.grants if g.kind == exposure.PUBLIC and g.restriction_unknown]
@@ -541,13 +558,13 @@ def function_public_policy(fn: Function, ctx: Context) -> Verdict:
         )
     if result.unknown:
         return Verdict.unknown(result.unknown[0])
-    return Verdict.passed(f"resource policy of {fn.name} allows no anonymous (Principal *) access")
+    return Verdict.passed(f"resource policy of {_fn(fn)} allows no anonymous (Principal *) access")
 
 
 @rule(
     id="FTR-IAM-008",
     title="Function resource policy grants access to an untrusted account",
-    target="function",
+    target="function_policy",
     practice=_LP,
     severity=Severity.HIGH,
     rationale="""A statement naming another AWS account (or a role in it) lets that account
@@ -558,12 +575,12 @@ def function_public_policy(fn: Function, ctx: Context) -> Verdict:
     snippets={"cli": _REMOVE_PERMISSION},
     controls={"nist-800-53-r5": ["AC-3", "AC-21"], "pci-dss-4.0": ["7.2.1"]},
 )
-def function_untrusted_account(fn: Function, ctx: Context) -> Verdict:
+def function_untrusted_account(fn: PolicyHolder, ctx: Context) -> Verdict:
     blocked = _policy_unknown(fn)
     if blocked:
         return blocked
     if fn.resource_policy is None:
-        return Verdict.passed(f"function {fn.name} has no resource policy")
+        return Verdict.passed(f"function {_fn(fn)} has no resource policy")
     result = _analysis(fn, ctx)
     foreign = [
         g
@@ -577,7 +594,7 @@ def function_untrusted_account(fn: Function, ctx: Context) -> Verdict:
             f"account {g.account} ({g.principal_text}, {g.statement.label})" for g in foreign
         ]
         return Verdict.fail(
-            f"function {fn.name} grants {_listing(described, 3)}",
+            f"function {_fn(fn)} grants {_listing(described, 3)}",
             grants=[g.to_evidence() for g in foreign],
             accounts=sorted({g.account for g in foreign if g.account}),
         )
@@ -589,13 +606,13 @@ def function_untrusted_account(fn: Function, ctx: Context) -> Verdict:
         )
     if result.unknown:
         return Verdict.unknown(result.unknown[0])
-    return Verdict.passed(f"resource policy of {fn.name} grants no untrusted account")
+    return Verdict.passed(f"resource policy of {_fn(fn)} grants no untrusted account")
 
 
 @rule(
     id="FTR-IAM-009",
     title="Service permission without aws:SourceArn or aws:SourceAccount (confused deputy)",
-    target="function",
+    target="function_policy",
     practice=_LP,
     severity=Severity.MEDIUM,
     rationale="""A permission for a service principal (s3.amazonaws.com, sns.amazonaws.com, ...)
@@ -617,19 +634,19 @@ def function_untrusted_account(fn: Function, ctx: Context) -> Verdict:
     },
     controls={"nist-800-53-r5": ["AC-3", "AC-6"], "pci-dss-4.0": ["7.2.1"]},
 )
-def function_confused_deputy(fn: Function, ctx: Context) -> Verdict:
+def function_confused_deputy(fn: PolicyHolder, ctx: Context) -> Verdict:
     blocked = _policy_unknown(fn)
     if blocked:
         return blocked
     if fn.resource_policy is None:
-        return Verdict.passed(f"function {fn.name} has no resource policy")
+        return Verdict.passed(f"function {_fn(fn)} has no resource policy")
     result = _analysis(fn, ctx)
     services = [g for g in result.grants if g.kind == exposure.SERVICE]
     loose = [g for g in services if not g.source_restricted and not g.restriction_unknown]
     if loose:
         described = [f"{g.principal_text} ({g.statement.label})" for g in loose]
         return Verdict.fail(
-            f"function {fn.name} lets {_listing(described, 3)} invoke it without "
+            f"function {_fn(fn)} lets {_listing(described, 3)} invoke it without "
             "aws:SourceArn or aws:SourceAccount",
             grants=[g.to_evidence() for g in loose],
         )
@@ -642,16 +659,16 @@ def function_confused_deputy(fn: Function, ctx: Context) -> Verdict:
     if result.unknown:
         return Verdict.unknown(result.unknown[0])
     return Verdict.passed(
-        f"every service permission of {fn.name} is pinned by aws:SourceArn or aws:SourceAccount"
+        f"every service permission of {_fn(fn)} is pinned by aws:SourceArn or aws:SourceAccount"
         if services
-        else f"resource policy of {fn.name} grants no service principal"
+        else f"resource policy of {_fn(fn)} grants no service principal"
     )
 
 
 @rule(
     id="FTR-IAM-010",
     title="Function resource policy grants more than invocation",
-    target="function",
+    target="function_policy",
     practice=_LP,
     severity=Severity.HIGH,
     rationale="""Other principals need at most lambda:InvokeFunction or
@@ -670,12 +687,12 @@ def function_confused_deputy(fn: Function, ctx: Context) -> Verdict:
     },
     controls={"nist-800-53-r5": ["AC-3", "AC-6"], "pci-dss-4.0": ["7.2.2"]},
 )
-def function_policy_beyond_invoke(fn: Function, ctx: Context) -> Verdict:
+def function_policy_beyond_invoke(fn: PolicyHolder, ctx: Context) -> Verdict:
     blocked = _policy_unknown(fn)
     if blocked:
         return blocked
     if fn.resource_policy is None:
-        return Verdict.passed(f"function {fn.name} has no resource policy")
+        return Verdict.passed(f"function {_fn(fn)} has no resource policy")
     result = _analysis(fn, ctx)
     cat = catalogue()
     offending: dict[str, list[str]] = {}
@@ -694,9 +711,9 @@ def function_policy_beyond_invoke(fn: Function, ctx: Context) -> Verdict:
     if offending:
         described = [f"{label}: {_listing(pats, 3)}" for label, pats in offending.items()]
         return Verdict.fail(
-            f"function {fn.name} resource policy grants more than invoke: {'; '.join(described[:3])}",
+            f"function {_fn(fn)} resource policy grants more than invoke: {'; '.join(described[:3])}",
             statements=[{"statement": k, "actions": v} for k, v in offending.items()],
         )
     if result.unknown:
         return Verdict.unknown(result.unknown[0])
-    return Verdict.passed(f"resource policy of {fn.name} grants only invocation")
+    return Verdict.passed(f"resource policy of {_fn(fn)} grants only invocation")

@@ -183,6 +183,10 @@ class _PlanObj(Obj):
                 )
         return out
 
+    def expression(self, name: str) -> str | None:
+        refs = (self.exprs.get(name) or {}).get("references") or []
+        return str(refs[0]) if refs else None
+
     def ref_of(self, name: str) -> str | None:
         refs = (self.exprs.get(name) or {}).get("references") or []
         for ref in refs:

@@ -52,6 +52,10 @@ class Obj:
     def ref_of(self, name: str) -> str | None:
         return None
 
+    def expression(self, name: str) -> str | None:
+        """The attribute's expression as written (``var.role_arn``), when the front end has it."""
+        return None
+
     def map_refs(self, name: str) -> dict[str, str]:
         return {}
 

@@ -8,6 +8,7 @@ trails, secrets and keys.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from fortress.inventory import (
@@ -15,8 +16,10 @@ from fortress.inventory import (
     CodeSigning,
     EnvVar,
     EventSourceMapping,
+    ExternalPermission,
     Function,
     FunctionUrl,
+    IdentityPolicy,
     Inventory,
     InvokeConfig,
     KmsKey,
@@ -31,6 +34,7 @@ from fortress.inventory import (
     Subnet,
     Trail,
     Unknown,
+    Unresolved,
     VpcConfig,
 )
 from fortress.sources.tf_attrs import (
@@ -88,12 +92,14 @@ class _Mapper(ApiMapper, ElbMapper, StorageMapper):
     # IAM ----------------------------------------------------------------------------------
 
     def _roles(self) -> None:
+        declared: list[tuple[Res, Policy]] = []
         for p in self.each("aws_iam_policy"):
             arn = p.attr("arn")
             doc = policy_of(p, "policy", p.address)
             self.customer_policies[arn] = Policy(
                 name=p.attr("name"), document=doc if doc is not None else {}, arn=arn
             )
+            declared.append((p, self.customer_policies[arn]))
         for r in self.each("aws_iam_role"):
             trust = policy_of(r, "assume_role_policy", f"{r.address}.assume_role_policy")
             role = Role(
@@ -127,15 +133,16 @@ class _Mapper(ApiMapper, ElbMapper, StorageMapper):
         for rp in self.each("aws_iam_role_policy"):
             role_ref = self._role_for(rp.get("role"))
             doc = policy_of(rp, "policy", rp.address)
-            if role_ref is not None and doc is not None:
-                name = str_of(rp.get("name"))
-                role_ref.inline_policies.append(
-                    Policy(
-                        name=name if isinstance(name, str) else rp.address,
-                        document=doc,
-                        inline=True,
-                    )
-                )
+            if doc is None:
+                continue
+            name = str_of(rp.get("name"))
+            policy = Policy(
+                name=name if isinstance(name, str) else rp.address, document=doc, inline=True
+            )
+            if role_ref is not None:
+                role_ref.inline_policies.append(policy)
+            else:  # on a role defined elsewhere: judged on its own (FTR-IAM-012)
+                self._standalone(rp, policy, [f"role {rp.expression('role') or '?'}"])
         for att in self.each("aws_iam_role_policy_attachment"):
             role_ref = self._role_for(att.get("role"))
             if role_ref is not None:
@@ -146,6 +153,25 @@ class _Mapper(ApiMapper, ElbMapper, StorageMapper):
                 role_ref = self._role_for(ref)
                 if role_ref is not None:
                     role_ref.attached_policies.append(self._managed(att.get("policy_arn")))
+
+        carried = {id(p) for role in self.inv.roles for p in role.attached_policies}
+        for res, policy in declared:
+            if id(policy) not in carried:
+                self._standalone(res, policy, [])
+
+    def _standalone(self, res: Res, policy: Policy, attached: list[str]) -> None:
+        self.inv.policies.append(
+            IdentityPolicy(
+                name=policy.name,
+                origin=res.origin,
+                policy=policy,
+                arn=policy.arn,
+                kind="AWS::IAM::ManagedPolicy"
+                if res.type == "aws_iam_policy"
+                else "AWS::IAM::Policy",
+                attached=attached,
+            )
+        )
 
     # functions ----------------------------------------------------------------------------
 
@@ -167,7 +193,7 @@ class _Mapper(ApiMapper, ElbMapper, StorageMapper):
             runtime=str_of(r.get("runtime")),
             handler=str_of(r.get("handler")),
             package_type=package_type,
-            role_arn=str_of(r.get("role")),
+            role_arn=self._role_arn(r),
             memory_size=int_of(r.get("memory_size"), 128),
             timeout=int_of(r.get("timeout"), 3),
             kms_key_arn=str_of(r.get("kms_key_arn")),
@@ -224,6 +250,17 @@ class _Mapper(ApiMapper, ElbMapper, StorageMapper):
             fn.package_bucket = str_of(bucket)
         return fn
 
+    def _role_arn(self, r: Res) -> Any:
+        """The function's role ARN; unresolved, with its expression as written and scoped to
+        the module instance (the same variable or data source twice is the same role)."""
+        value = str_of(r.get("role"))
+        text = r.expression("role")
+        if not isinstance(value, Unknown) or not text:
+            return value
+        folder = os.path.dirname(r.origin.file or "")
+        instance = r.address.rsplit("aws_lambda_function.", 1)[0]
+        return Unresolved(value.reason, f"{folder}|{instance}{text}")
+
     def _env(self, env: Obj, address: str) -> list[EnvVar]:
         variables = env.get("variables")
         if variables is None:
@@ -279,41 +316,80 @@ class _Mapper(ApiMapper, ElbMapper, StorageMapper):
         )
 
     def _permissions(self) -> None:
+        """Each permission joins its function's resource policy; one for a function the
+        configuration does not define (a literal name or ARN, a variable, a data source) is
+        kept on its own, judged on the permission resource."""
         for p in self.each("aws_lambda_permission"):
-            fn = self._fn_for(p.get("function_name"))
-            if fn is None or isinstance(fn.resource_policy, Unknown):
+            target = p.get("function_name")
+            fn = self._fn_for(target)
+            if fn is None:
+                self._outside_permission(p, str_of(target))
                 continue
-            principal = principal_of(p.get("principal"))
-            if isinstance(principal, Unknown) or principal is None:
-                reason = principal.reason if isinstance(principal, Unknown) else "no principal"
-                fn.resource_policy = Unknown(f"principal of {p.address} is not known: {reason}")
+            if isinstance(fn.resource_policy, Unknown):
                 continue
             qualifier = str_of(p.get("qualifier"))
-            resource = fn.arn + (f":{qualifier}" if isinstance(qualifier, str) else "")
-            action = str_of(p.get("action"))
-            statement: dict[str, Any] = {
-                "Sid": cond_value(p.get("statement_id")) or p.address,
-                "Effect": "Allow",
-                "Principal": principal,
-                "Action": action if isinstance(action, str) else "lambda:InvokeFunction",
-                "Resource": resource,
-            }
-            cond: dict[str, dict[str, Any]] = {}
-            for attr, op, key in (
-                ("source_arn", "ArnLike", "AWS:SourceArn"),
-                ("source_account", "StringEquals", "AWS:SourceAccount"),
-                ("principal_org_id", "StringEquals", "aws:PrincipalOrgID"),
-                ("function_url_auth_type", "StringEquals", "lambda:FunctionUrlAuthType"),
-                ("event_source_token", "StringEquals", "lambda:EventSourceToken"),
-            ):
-                value = p.get(attr)
-                if value is not None:
-                    cond.setdefault(op, {})[key] = cond_value(value)
-            if cond:
-                statement["Condition"] = cond
+            statement = self._permission_statement(
+                p, fn.arn + (f":{qualifier}" if isinstance(qualifier, str) else "")
+            )
+            if isinstance(statement, Unknown):
+                fn.resource_policy = statement
+                continue
             if fn.resource_policy is None:
                 fn.resource_policy = {"Version": "2012-10-17", "Id": "default", "Statement": []}
             fn.resource_policy["Statement"].append(statement)
+
+    def _outside_permission(self, p: Res, target: Any) -> None:
+        if isinstance(target, str) and target:
+            name = target
+            arn = (
+                target
+                if target.startswith("arn:")
+                else f"arn:aws:lambda:{self.region}:{self.account}:function:{target}"
+            )
+        elif isinstance(target, Unknown):
+            name = p.expression("function_name") or f"(unresolved: {target.reason})"
+            arn = placeholder(target)
+        else:
+            return  # no function_name: Terraform refuses the configuration
+        statement = self._permission_statement(p, arn)
+        self.inv.external_permissions.append(
+            ExternalPermission(
+                function=name,
+                origin=p.origin,
+                resource_policy=statement
+                if isinstance(statement, Unknown)
+                else {"Version": "2012-10-17", "Id": "default", "Statement": [statement]},
+            )
+        )
+
+    def _permission_statement(self, p: Res, resource: str) -> dict[str, Any] | Unknown:
+        """The statement an ``aws_lambda_permission`` adds; Unknown without a known principal."""
+        principal = principal_of(p.get("principal"))
+        if isinstance(principal, Unknown) or principal is None:
+            reason = principal.reason if isinstance(principal, Unknown) else "no principal"
+            return Unknown(f"principal of {p.address} is not known: {reason}")
+        action = str_of(p.get("action"))
+        statement: dict[str, Any] = {
+            "Sid": cond_value(p.get("statement_id")) or p.address,
+            "Effect": "Allow",
+            "Principal": principal,
+            "Action": action if isinstance(action, str) else "lambda:InvokeFunction",
+            "Resource": resource,
+        }
+        cond: dict[str, dict[str, Any]] = {}
+        for attr, op, key in (
+            ("source_arn", "ArnLike", "AWS:SourceArn"),
+            ("source_account", "StringEquals", "AWS:SourceAccount"),
+            ("principal_org_id", "StringEquals", "aws:PrincipalOrgID"),
+            ("function_url_auth_type", "StringEquals", "lambda:FunctionUrlAuthType"),
+            ("event_source_token", "StringEquals", "lambda:EventSourceToken"),
+        ):
+            value = p.get(attr)
+            if value is not None:
+                cond.setdefault(op, {})[key] = cond_value(value)
+        if cond:
+            statement["Condition"] = cond
+        return statement
 
     def _function_extras(self) -> None:
         for u in self.each("aws_lambda_function_url"):

@@ -202,6 +202,10 @@ class HclObj(Obj):
         attr = self.body.attrs.get(name)
         return _reference_of(attr.expr) if attr is not None else None
 
+    def expression(self, name: str) -> str | None:
+        attr = self.body.attrs.get(name)
+        return (attr.expr.text or b"").decode(errors="replace").strip() if attr else None
+
     def map_refs(self, name: str) -> dict[str, str]:
         """For an object literal attribute: key -> "type.attr" of values that are references."""
         attr = self.body.attrs.get(name)

@@ -19,6 +19,7 @@ from fortress.inventory import (
     CodeSource,
     EnvVar,
     EventSourceMapping,
+    ExternalPermission,
     Function,
     FunctionUrl,
     FunctionVersion,
@@ -26,10 +27,11 @@ from fortress.inventory import (
     LayerRef,
     LayerVersion,
     Unknown,
+    Unresolved,
     VpcConfig,
 )
 from fortress.sources.base import kind_of
-from fortress.sources.cfn_intrinsics import NO_VALUE, first_unknown
+from fortress.sources.cfn_intrinsics import NO_VALUE, first_unknown, show
 from fortress.sources.cloudformation.iam import principal as principal_of
 from fortress.sources.cloudformation.model import (
     PACKAGE_BUCKET,
@@ -114,6 +116,10 @@ def build_functions(b: Builder) -> None:
         if fn.package_type == "Image":
             fn.runtime = None
         fn.role_arn = b.prop(res, "Role")
+        if isinstance(fn.role_arn, Unknown):  # the same import or parameter is the same role
+            fn.role_arn = Unresolved(
+                fn.role_arn.reason, f"{b.file}|{show(res.props.get('Role'), 400)}"
+            )
         fn.memory_size = to_int(b.prop(res, "MemorySize", 128))
         fn.timeout = to_int(b.prop(res, "Timeout", 3))
         fn.environment = _environment(b, res)
@@ -377,40 +383,74 @@ def secret_reference(b: Builder, raw: Any) -> str | None:
 
 
 def build_permissions(b: Builder) -> None:
+    """Each permission joins its function's resource policy; one for a function the template
+    does not define (a literal name or ARN, an import, a parameter) is kept on its own, judged
+    on the permission resource (:class:`ExternalPermission`)."""
     for res in b.of_type("AWS::Lambda::Permission"):
-        fn = b.function_for(b.prop(res, "FunctionName"))
-        if fn is None or isinstance(fn.resource_policy, Unknown):
+        target = b.prop(res, "FunctionName")
+        fn = b.function_for(target)
+        if fn is None:
+            outside = _outside_permission(b, res, target)
+            if outside is not None:
+                b.inv.external_permissions.append(outside)
             continue
-        principal = b.prop(res, "Principal")
-        statement: dict[str, Any] = {
-            "Sid": res.logical_id,
-            "Effect": "Allow",
-            "Principal": principal_of(principal),
-            "Action": b.prop(res, "Action", "lambda:InvokeFunction"),
-            "Resource": fn.arn,
-        }
-        conditions: dict[str, dict[str, Any]] = {}
-        for prop_name, op, key in (
-            ("SourceArn", "ArnLike", "AWS:SourceArn"),
-            ("SourceAccount", "StringEquals", "AWS:SourceAccount"),
-            ("PrincipalOrgID", "StringEquals", "aws:PrincipalOrgID"),
-            ("FunctionUrlAuthType", "StringEquals", "lambda:FunctionUrlAuthType"),
-            ("EventSourceToken", "StringEquals", "lambda:EventSourceToken"),
-        ):
-            value = b.prop(res, prop_name)
-            if value is not None:
-                conditions.setdefault(op, {})[key] = (
-                    UNRESOLVED if isinstance(value, Unknown) else value
-                )
-        if conditions:
-            statement["Condition"] = conditions
-        bad = first_unknown({k: statement[k] for k in ("Principal", "Action")})
-        if bad is not None:
-            fn.resource_policy = Unknown(f"permission {res.logical_id}: {bad.reason}")
+        if isinstance(fn.resource_policy, Unknown):
+            continue
+        statement = _permission_statement(b, res, fn.arn)
+        if isinstance(statement, Unknown):
+            fn.resource_policy = statement
             continue
         if fn.resource_policy is None:
             fn.resource_policy = {"Version": "2012-10-17", "Id": "default", "Statement": []}
         fn.resource_policy["Statement"].append(statement)
+
+
+def _outside_permission(b: Builder, res: Resource, target: Any) -> ExternalPermission | None:
+    if isinstance(target, str) and target:
+        arn = target if target.startswith("arn:") else b.arn("lambda", f"function:{target}")
+        name = target
+    elif isinstance(target, Unknown):
+        arn, name = UNRESOLVED, show(res.props.get("FunctionName"))
+    else:
+        return None  # no FunctionName: the shape checks report it
+    statement = _permission_statement(b, res, arn)
+    return ExternalPermission(
+        function=name,
+        origin=res.origin,
+        resource_policy=statement
+        if isinstance(statement, Unknown)
+        else {"Version": "2012-10-17", "Id": "default", "Statement": [statement]},
+    )
+
+
+def _permission_statement(b: Builder, res: Resource, arn: str) -> dict[str, Any] | Unknown:
+    """The resource-policy statement an ``AWS::Lambda::Permission`` adds; Unknown when its
+    principal or action cannot be resolved."""
+    principal = b.prop(res, "Principal")
+    statement: dict[str, Any] = {
+        "Sid": res.logical_id,
+        "Effect": "Allow",
+        "Principal": principal_of(principal),
+        "Action": b.prop(res, "Action", "lambda:InvokeFunction"),
+        "Resource": arn,
+    }
+    conditions: dict[str, dict[str, Any]] = {}
+    for prop_name, op, key in (
+        ("SourceArn", "ArnLike", "AWS:SourceArn"),
+        ("SourceAccount", "StringEquals", "AWS:SourceAccount"),
+        ("PrincipalOrgID", "StringEquals", "aws:PrincipalOrgID"),
+        ("FunctionUrlAuthType", "StringEquals", "lambda:FunctionUrlAuthType"),
+        ("EventSourceToken", "StringEquals", "lambda:EventSourceToken"),
+    ):
+        value = b.prop(res, prop_name)
+        if value is not None:
+            conditions.setdefault(op, {})[key] = UNRESOLVED if isinstance(value, Unknown) else value
+    if conditions:
+        statement["Condition"] = conditions
+    bad = first_unknown({k: statement[k] for k in ("Principal", "Action")})
+    if bad is not None:
+        return Unknown(f"permission {res.logical_id}: {bad.reason}")
+    return statement
 
 
 def build_function_parts(b: Builder) -> None:

@@ -9,14 +9,16 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from fortress.inventory import (
+    IdentityPolicy,
     Policy,
     PolicyDocument,
     Role,
     Unknown,
 )
-from fortress.sources.cfn_intrinsics import first_unknown
+from fortress.sources.cfn_intrinsics import first_unknown, show
 from fortress.sources.cloudformation.model import (
     UNRESOLVED,
+    Resource,
     as_list,
     key_lines,
 )
@@ -65,22 +67,66 @@ def build_roles(b: Builder) -> None:
         name = b.name_of(res, "PolicyName")
         lines = statement_lines(res.props.get("PolicyDocument"), doc)
         targets = as_list(b.prop(res, "Roles", [])) + as_list(b.prop(res, "RoleName", []))
+        policy = Policy(name=name, document=doc, inline=True, file=res.origin.file, lines=lines)
+        carried = False
         for target in targets:
             if isinstance(target, str) and target in by_name:
-                by_name[target].inline_policies.append(
-                    Policy(name=name, document=doc, inline=True, file=res.origin.file, lines=lines)
-                )
+                by_name[target].inline_policies.append(policy)
+                carried = True
+        if not carried:
+            _standalone(b, res, policy, by_name)
+    attached_arns = {p.arn for role in b.roles.values() for p in role.attached_policies}
     for res in b.of_type("AWS::IAM::ManagedPolicy"):
+        raw = res.props.get("PolicyDocument")
+        document = policy_document(b.prop(res, "PolicyDocument"), res.logical_id)
         policy = Policy(
             name=b.name_of(res, "ManagedPolicyName"),
-            document=policy_document(b.prop(res, "PolicyDocument"), res.logical_id),
+            document=document,
             arn=b.resolver.refs[res.logical_id],
+            file=res.origin.file,
+            lines=statement_lines(raw, document),
         )
+        carried = policy.arn in attached_arns
         for target in as_list(b.prop(res, "Roles", [])):
             if isinstance(target, str) and target in by_name:
+                carried = True
                 role = by_name[target]
                 if not any(p.arn == policy.arn for p in role.attached_policies):
                     role.attached_policies.append(policy)
+        if not carried:
+            _standalone(b, res, policy, by_name)
+
+
+# The properties of a policy resource naming who holds it.
+_HOLDERS = (
+    ("Role", "Roles"),
+    ("Role", "RoleName"),
+    ("User", "Users"),
+    ("User", "UserName"),
+    ("Group", "Groups"),
+    ("Group", "GroupName"),
+)
+
+
+def _standalone(b: Builder, res: Resource, policy: Policy, roles: Mapping[str, Role]) -> None:
+    """A policy no role of the template carries: kept on its own for FTR-IAM-012, with the
+    principals (defined elsewhere) it names."""
+    attached = [
+        f"{kind.lower()} {show(value)}"
+        for kind, prop in _HOLDERS
+        for value in as_list(b.prop(res, prop, []))
+        if value not in roles
+    ]
+    b.inv.policies.append(
+        IdentityPolicy(
+            name=policy.name,
+            origin=res.origin,
+            policy=policy,
+            arn=policy.arn,
+            kind=res.type,
+            attached=attached,
+        )
+    )
 
 
 def managed(b: Builder, arn: Any) -> Policy:
