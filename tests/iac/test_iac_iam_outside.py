@@ -163,6 +163,45 @@ def test_cloudformation_pinned_permission_passes_and_unresolved_principal_is_unk
         assert unknown.status is Status.UNKNOWN and "caller-principal" in unknown.message
 
 
+CFN_ALIAS = """Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}]
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      FunctionName: orders
+      Runtime: python3.12
+      Handler: app.handler
+      Role: !GetAtt Role.Arn
+      Code: {ZipFile: "def handler(e, c): return 1"}
+  Live:
+    Type: AWS::Lambda::Alias
+    Properties:
+      FunctionName: !Ref Fn
+      FunctionVersion: $LATEST
+      Name: live
+  PublicOnAlias:
+    Type: AWS::Lambda::Permission
+    Properties:
+      FunctionName: !Ref Live
+      Action: lambda:InvokeFunction
+      Principal: "*"
+"""
+
+
+def test_permission_on_an_alias_of_a_template_function_is_that_functions(
+    tmp_path: Path,
+) -> None:
+    """``!Ref Alias`` names a function of the template: its policy, not an outside one."""
+    findings = _scan(tmp_path, "template.yaml", CFN_ALIAS)
+    public = _at(findings, "FTR-IAM-007", "Fn")
+    assert public.status is Status.FAIL, public.message
+    assert not [f for f in findings if f.resource.logical_id == "PublicOnAlias"]
+
+
 SLS_PERMISSION = """service: shop
 provider: {name: aws, runtime: python3.12}
 functions:

@@ -388,7 +388,7 @@ def build_permissions(b: Builder) -> None:
     on the permission resource (:class:`ExternalPermission`)."""
     for res in b.of_type("AWS::Lambda::Permission"):
         target = b.prop(res, "FunctionName")
-        fn = b.function_for(target)
+        fn = b.function_for(target) or _qualified_function(b, res.props.get("FunctionName"))
         if fn is None:
             outside = _outside_permission(b, res, target)
             if outside is not None:
@@ -403,6 +403,26 @@ def build_permissions(b: Builder) -> None:
         if fn.resource_policy is None:
             fn.resource_policy = {"Version": "2012-10-17", "Id": "default", "Statement": []}
         fn.resource_policy["Statement"].append(statement)
+
+
+_QUALIFIERS = ("AWS::Lambda::Alias", "AWS::Lambda::Version")
+
+
+def _qualified_function(b: Builder, raw: Any) -> Function | None:
+    """The template function behind ``!Ref Alias`` / ``!Ref Version`` (or ``!GetAtt`` of one):
+    a permission on an alias or a version of a function the template defines is that
+    function's, not one "outside the scanned files"."""
+    logical: Any = None
+    if isinstance(raw, Mapping) and len(raw) == 1:
+        if "Ref" in raw:
+            logical = raw["Ref"]
+        elif "Fn::GetAtt" in raw:
+            arg = raw["Fn::GetAtt"]
+            logical = arg[0] if isinstance(arg, list) and arg else str(arg).partition(".")[0]
+    qualifier = b.resources.get(str(logical)) if logical is not None else None
+    if qualifier is None or qualifier.type not in _QUALIFIERS:
+        return None
+    return b.function_for(b.prop(qualifier, "FunctionName"))
 
 
 def _outside_permission(b: Builder, res: Resource, target: Any) -> ExternalPermission | None:
