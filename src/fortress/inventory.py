@@ -64,6 +64,11 @@ def arn_parts(arn: str) -> list[str]:
     return _ARN_SEPARATOR.split(arn)
 
 
+def unqualified_arn(arn: str) -> str:
+    """A function ARN without its alias or version (placeholders such as ${AWS::Region} kept)."""
+    return ":".join(arn_parts(arn)[:7]) if arn.startswith("arn:") else arn
+
+
 # The reason of the Unknown that replaces a secret value withheld from a snapshot.
 WITHHELD = "secret value withheld from the snapshot"
 

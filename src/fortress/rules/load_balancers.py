@@ -19,7 +19,7 @@ from fortress.inventory import (
     LoadBalancer,
     TargetGroup,
     Unknown,
-    arn_parts,
+    unqualified_arn,
 )
 from fortress.rules.api_exposure import _why
 from fortress.rules.engine import Context, Verdict, rule
@@ -61,14 +61,9 @@ class Path:
         }
 
 
-def _unqualified(arn: str) -> str:
-    """A function ARN without its alias or version (placeholders such as ${AWS::Region} kept)."""
-    return ":".join(arn_parts(arn)[:7]) if arn.startswith("arn:") else arn
-
-
 def _targets(group: TargetGroup, fn: Function) -> bool:
     names = {fn.arn, fn.name}
-    return any(isinstance(a, str) and _unqualified(a) in names for a in group.function_arns)
+    return any(isinstance(a, str) and unqualified_arn(a) in names for a in group.function_arns)
 
 
 def _ordered(actions: list[LbAction]) -> list[LbAction]:

@@ -8,9 +8,7 @@ in ``Function.uncollected``) so rules answer "unknown" instead of "pass".
 
 from __future__ import annotations
 
-import json
 import threading
-import urllib.parse
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,8 +18,6 @@ from typing import Any
 from fortress.aws.client import AwsClient
 from fortress.inventory import (
     COLLECTION_ALARMS,
-    COLLECTION_APIS,
-    COLLECTION_DOMAINS,
     COLLECTION_LAYERS,
     COLLECTION_LOAD_BALANCERS,
     COLLECTION_LOG_GROUPS,
@@ -44,10 +40,6 @@ from fortress.inventory import (
     PART_VERSIONS,
     Alarm,
     Alias,
-    Api,
-    ApiDomain,
-    ApiRoute,
-    ApiStage,
     CodeSigning,
     EnvVar,
     EventSourceMapping,
@@ -56,26 +48,22 @@ from fortress.inventory import (
     FunctionVersion,
     Inventory,
     InvokeConfig,
-    KmsKey,
     LayerRef,
     LayerVersion,
     LogGroup,
     Origin,
-    Policy,
     RegionStatus,
-    Role,
     Secret,
     SecurityGroup,
     SecurityGroupRule,
     Subnet,
-    Trail,
     Unknown,
     VpcConfig,
+    unqualified_arn,
 )
-from fortress.sources import aws_elb, aws_iam, aws_network
+from fortress.sources import aws_account_wide, aws_elb, aws_iam, aws_network
+from fortress.sources.aws_apis import ApiCollector
 from fortress.sources.aws_function_extras import FunctionExtras, parameters
-from fortress.sources.base import weakest_policy
-from fortress.sources.openapi import function_arn_in_uri
 
 SOURCE = "aws"
 
@@ -116,7 +104,7 @@ def collect(
         list(pool.map(one_region, regions))
 
     aws_docs: dict[str, Any] = {}
-    roles = _collect_roles(client, account, roles_needed, aws_docs)
+    roles = aws_iam.collect_execution_roles(client, account, roles_needed, aws_docs)
     # Every principal of the account, for FTR-IAM-011 and `iam who-can` (no function: no need).
     iam_account = (
         aws_iam.collect_account(client, account, aws_docs, org_client)
@@ -128,12 +116,12 @@ def collect(
     if roles is None:
         inventory.uncollected.add(COLLECTION_ROLES)
     inventory.roles.extend(roles or [])
-    trails = _collect_trails(client, account, regions)
+    trails = aws_account_wide.collect_trails(client, account, regions)
     if trails is None:
         inventory.uncollected.add(COLLECTION_TRAILS)
     inventory.trails.extend(trails or [])
     # Keys referenced by functions and log groups, to tell AWS-managed from customer-managed.
-    inventory.kms_keys.extend(_collect_keys(client, account, inventory))
+    inventory.kms_keys.extend(aws_account_wide.collect_keys(client, account, inventory))
     inventory.functions.sort(key=lambda f: (f.region or "", f.name))
     return inventory
 
@@ -141,7 +129,7 @@ def collect(
 # --------------------------------------------------------------------------- per region
 
 
-class _RegionCollector:
+class _RegionCollector(ApiCollector):
     def __init__(
         self,
         client: AwsClient,
@@ -210,7 +198,7 @@ class _RegionCollector:
         )
         by_function: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for mapping in mappings or []:
-            by_function[_unqualified(mapping.get("FunctionArn", ""))].append(mapping)
+            by_function[unqualified_arn(mapping.get("FunctionArn", ""))].append(mapping)
         functions = [self._function_from_config(c) for c in configs]
         if any(fn.package_type == "Zip" for fn in functions):
             self.signed = self._code_signing_index()
@@ -431,7 +419,7 @@ class _RegionCollector:
             self.client.record(outcome.gap)
             fn.uncollected.add(PART_POLICY)
             return Unknown(f"get_policy failed ({outcome.gap.error_code})")
-        return None if outcome.value is None else _json(outcome.value.get("Policy"))
+        return None if outcome.value is None else aws_iam.json_document(outcome.value.get("Policy"))
 
     def _code_signing(self, arn: str) -> CodeSigning:
         """The code signing config ``arn``, read once per region however many functions use it.
@@ -491,7 +479,7 @@ class _RegionCollector:
             with self._configs_lock:
                 self._configs[arn] = config
             for user in users:
-                index[_unqualified(str(user))] = _copy_signing(config)
+                index[unqualified_arn(str(user))] = _copy_signing(config)
         return index
 
     # layers -----------------------------------------------------------------------------
@@ -528,7 +516,7 @@ class _RegionCollector:
                     self.client.record(outcome.gap)
                     policy = Unknown(f"get_layer_version_policy failed ({outcome.gap.error_code})")
                 elif outcome.value is not None:
-                    policy = _json(outcome.value.get("Policy"))
+                    policy = aws_iam.json_document(outcome.value.get("Policy"))
                 result.append(
                     LayerVersion(
                         arn=arn,
@@ -542,233 +530,6 @@ class _RegionCollector:
         return result
 
     # API Gateway ---------------------------------------------------------------------------
-
-    def rest_apis(self) -> list[Api]:
-        apis = self.listing(COLLECTION_APIS, "apigateway", "get_rest_apis", "items")
-        if not apis:
-            return []
-        plans = self.client.paginate("apigateway", self.region, "get_usage_plans", "items") or []
-        throttled_stages: set[tuple[str, str]] = set()
-        for plan in plans:
-            if plan.get("throttle"):
-                for stage in plan.get("apiStages") or []:
-                    throttled_stages.add((stage.get("apiId", ""), stage.get("stage", "")))
-        result = []
-        for item in apis:
-            api_id = item["id"]
-            arn = f"arn:aws:apigateway:{self.region}::/restapis/{api_id}"
-            api = Api(
-                id=api_id,
-                name=item.get("name") or api_id,
-                kind="rest",
-                origin=self.origin(arn),
-                endpoint_type=((item.get("endpointConfiguration") or {}).get("types") or [None])[0],
-                resource_policy=_api_policy(item.get("policy")),
-            )
-            resources = (
-                self.client.paginate(
-                    "apigateway",
-                    self.region,
-                    "get_resources",
-                    "items",
-                    resource=arn,
-                    restApiId=api_id,
-                    embed=["methods"],
-                )
-                or []
-            )
-            for res in resources:
-                for verb, method in (res.get("resourceMethods") or {}).items():
-                    if "authorizationType" not in method:
-                        method = (
-                            self.client.call(
-                                "apigateway",
-                                self.region,
-                                "get_method",
-                                resource=arn,
-                                restApiId=api_id,
-                                resourceId=res["id"],
-                                httpMethod=verb,
-                            )
-                            or {}
-                        )
-                    integration = method.get("methodIntegration") or {}
-                    api.routes.append(
-                        ApiRoute(
-                            method=verb,
-                            path=res.get("path", "/"),
-                            authorization_type=method.get("authorizationType") or "NONE",
-                            authorizer_id=method.get("authorizerId"),
-                            api_key_required=bool(method.get("apiKeyRequired")),
-                            request_validator=method.get("requestValidatorId"),
-                            function_arns=_function_arns(integration.get("uri")),
-                        )
-                    )
-            stages = (
-                self.client.paginate(
-                    "apigateway", self.region, "get_stages", "item", resource=arn, restApiId=api_id
-                )
-                or []
-            )
-            for stage in stages:
-                settings = stage.get("methodSettings") or {}
-                default = settings.get("*/*") or {}
-                name = stage.get("stageName", "")
-                stage_arn = f"arn:aws:apigateway:{self.region}::/restapis/{api_id}/stages/{name}"
-                api.stages.append(
-                    ApiStage(
-                        name=name,
-                        throttling_rate=default.get("throttlingRateLimit")
-                        if "throttlingRateLimit" in default
-                        else None,
-                        throttling_burst=default.get("throttlingBurstLimit")
-                        if "throttlingBurstLimit" in default
-                        else None,
-                        route_throttling=any(
-                            "throttlingRateLimit" in s for k, s in settings.items() if k != "*/*"
-                        ),
-                        usage_plan_throttling=(api_id, name) in throttled_stages,
-                        access_log_destination=(stage.get("accessLogSettings") or {}).get(
-                            "destinationArn"
-                        ),
-                        execution_logging_level=default.get("loggingLevel") or "OFF",
-                        tracing_enabled=bool(stage.get("tracingEnabled")),
-                        web_acl_arn=stage.get("webAclArn") or self._web_acl(stage_arn),
-                        variables=dict(stage.get("variables") or {}),
-                        origin=self.origin(stage_arn),
-                    )
-                )
-            result.append(api)
-        return result
-
-    def _web_acl(self, resource_arn: str) -> str | Unknown | None:
-        outcome = self.client.attempt(
-            "wafv2",
-            self.region,
-            "get_web_acl_for_resource",
-            resource=resource_arn,
-            ResourceArn=resource_arn,
-        )
-        if outcome.gap:
-            self.client.record(outcome.gap)
-            return Unknown(f"get_web_acl_for_resource failed ({outcome.gap.error_code})")
-        return ((outcome.value or {}).get("WebACL") or {}).get("ARN")
-
-    def http_apis(self) -> list[Api]:
-        apis = self.listing(COLLECTION_APIS, "apigatewayv2", "get_apis", "Items")
-        if not apis:
-            return []
-        result = []
-        for item in apis:
-            protocol = item.get("ProtocolType") or "HTTP"
-            if protocol not in ("HTTP", "WEBSOCKET"):
-                continue
-            api_id = item["ApiId"]
-            arn = f"arn:aws:apigateway:{self.region}::/apis/{api_id}"
-            api = Api(
-                id=api_id,
-                name=item.get("Name") or api_id,
-                kind="http" if protocol == "HTTP" else "websocket",
-                origin=self.origin(arn),
-            )
-            cors = item.get("CorsConfiguration")
-            if isinstance(cors, dict):
-                api.cors_allow_origins = [str(o) for o in cors.get("AllowOrigins") or []]
-                api.cors_allow_credentials = bool(cors.get("AllowCredentials"))
-            integrations = {
-                i.get("IntegrationId"): i
-                for i in self.client.paginate(
-                    "apigatewayv2",
-                    self.region,
-                    "get_integrations",
-                    "Items",
-                    resource=arn,
-                    ApiId=api_id,
-                )
-                or []
-            }
-            for route in (
-                self.client.paginate(
-                    "apigatewayv2", self.region, "get_routes", "Items", resource=arn, ApiId=api_id
-                )
-                or []
-            ):
-                key = route.get("RouteKey", "$default")
-                method, _, path = key.partition(" ")
-                target = (route.get("Target") or "").removeprefix("integrations/")
-                integration = integrations.get(target) or {}
-                api.routes.append(
-                    ApiRoute(
-                        method=method,
-                        path=path or "",
-                        authorization_type=route.get("AuthorizationType") or "NONE",
-                        authorizer_id=route.get("AuthorizerId"),
-                        api_key_required=bool(route.get("ApiKeyRequired")),
-                        function_arns=_function_arns(integration.get("IntegrationUri")),
-                    )
-                )
-            for stage in (
-                self.client.paginate(
-                    "apigatewayv2", self.region, "get_stages", "Items", resource=arn, ApiId=api_id
-                )
-                or []
-            ):
-                default = stage.get("DefaultRouteSettings") or {}
-                name = stage.get("StageName", "")
-                api.stages.append(
-                    ApiStage(
-                        name=name,
-                        throttling_rate=default.get("ThrottlingRateLimit"),
-                        throttling_burst=default.get("ThrottlingBurstLimit"),
-                        route_throttling=any(
-                            "ThrottlingRateLimit" in s
-                            for s in (stage.get("RouteSettings") or {}).values()
-                        ),
-                        access_log_destination=(stage.get("AccessLogSettings") or {}).get(
-                            "DestinationArn"
-                        ),
-                        execution_logging_level=default.get("LoggingLevel"),
-                        tracing_enabled=False,
-                        variables=dict(stage.get("StageVariables") or {}),
-                        origin=self.origin(f"{arn}/stages/{name}"),
-                    )
-                )
-            result.append(api)
-        return result
-
-    def domains(self) -> list[ApiDomain]:
-        """Custom domain names: REST (v1, one policy) and HTTP/WebSocket (v2, per config)."""
-        found: list[ApiDomain] = []
-        for item in (
-            self.listing(COLLECTION_DOMAINS, "apigateway", "get_domain_names", "items") or []
-        ):
-            name = item.get("domainName", "")
-            found.append(
-                ApiDomain(
-                    name=name,
-                    origin=self.origin(f"arn:aws:apigateway:{self.region}::/domainnames/{name}"),
-                    security_policy=item.get("securityPolicy"),
-                )
-            )
-        v1 = {d.name for d in found}
-        for item in (
-            self.listing(COLLECTION_DOMAINS, "apigatewayv2", "get_domain_names", "Items") or []
-        ):
-            name = item.get("DomainName", "")
-            if name in v1:  # the same domain, listed by both APIs
-                continue
-            policies = [c.get("SecurityPolicy") for c in item.get("DomainNameConfigurations") or []]
-            found.append(
-                ApiDomain(
-                    name=name,
-                    origin=self.origin(item.get("DomainNameArn")),
-                    version="v2",
-                    security_policy=weakest_policy(policies),
-                )
-            )
-        return found
-
-    # network ------------------------------------------------------------------------------
 
     def network(self, functions: list[Function]) -> tuple[list[SecurityGroup], list[Subnet]]:
         group_ids = sorted(
@@ -973,168 +734,7 @@ class _RegionCollector:
 # --------------------------------------------------------------------------- IAM (global)
 
 
-def _collect_roles(
-    client: AwsClient, account: str, wanted: set[str], aws_docs: dict[str, Any]
-) -> list[Role] | None:
-    """Execution roles of the collected functions, with every policy document."""
-    if not wanted:
-        return []
-    details = client.paginate(
-        "iam", None, "get_account_authorization_details", "RoleDetailList", Filter=["Role"]
-    )
-    if details is None:
-        return None
-    local = (
-        client.paginate(
-            "iam",
-            None,
-            "get_account_authorization_details",
-            "Policies",
-            Filter=["LocalManagedPolicy"],
-        )
-        or []
-    )
-    local_docs: dict[str, Any] = {}
-    for p in local:
-        for v in p.get("PolicyVersionList") or []:
-            if v.get("IsDefaultVersion"):
-                local_docs[p["Arn"]] = _json(v.get("Document"))
-    roles = []
-    for r in details:
-        if r.get("Arn") not in wanted:
-            continue
-        origin = Origin(source=SOURCE, account=account, arn=r["Arn"])
-        role = Role(
-            name=r.get("RoleName", ""),
-            arn=r["Arn"],
-            origin=origin,
-            trust_policy=_json(r.get("AssumeRolePolicyDocument")) or {},
-            permissions_boundary_arn=(r.get("PermissionsBoundary") or {}).get(
-                "PermissionsBoundaryArn"
-            ),
-        )
-        for p in r.get("RolePolicyList") or []:
-            role.inline_policies.append(
-                Policy(
-                    name=p.get("PolicyName", ""),
-                    document=_json(p.get("PolicyDocument")) or {},
-                    inline=True,
-                )
-            )
-        for p in r.get("AttachedManagedPolicies") or []:
-            arn = p.get("PolicyArn", "")
-            aws_managed = arn.startswith("arn:aws:iam::aws:policy/") or ":iam::aws:policy/" in arn
-            if aws_managed:
-                if arn not in aws_docs:
-                    aws_docs[arn] = _managed_document(client, arn)
-                doc = aws_docs[arn]
-            else:
-                doc = local_docs.get(arn) or Unknown(f"policy {arn} not returned")
-            role.attached_policies.append(
-                Policy(name=p.get("PolicyName", ""), arn=arn, document=doc, aws_managed=aws_managed)
-            )
-        roles.append(role)
-    return roles
-
-
-def _managed_document(client: AwsClient, arn: str) -> dict[str, Any] | Unknown:
-    return aws_iam.managed_document(client, arn)
-
-
-# --------------------------------------------------------------------------- trails, keys
-
-
-def _collect_trails(client: AwsClient, account: str, regions: list[str]) -> list[Trail] | None:
-    seen: dict[str, Trail] = {}
-    failed = False
-    for region in regions:
-        listed = client.paginate(
-            "cloudtrail", region, "describe_trails", "trailList", includeShadowTrails=True
-        )
-        failed = failed or listed is None
-        for t in listed or []:
-            arn = t.get("TrailARN", "")
-            if arn in seen:
-                continue
-            home = t.get("HomeRegion") or region
-            trail = Trail(
-                name=t.get("Name", ""),
-                arn=arn,
-                origin=Origin(source=SOURCE, account=account, region=home, arn=arn),
-                is_multi_region=bool(t.get("IsMultiRegionTrail")),
-                home_region=home,
-            )
-            status = client.call("cloudtrail", home, "get_trail_status", resource=arn, Name=arn)
-            trail.is_logging = (
-                Unknown("get_trail_status failed")
-                if status is None
-                else bool(status.get("IsLogging"))
-            )
-            selectors = client.call(
-                "cloudtrail", home, "get_event_selectors", resource=arn, TrailName=arn
-            )
-            if selectors is None:
-                trail.include_management_events = Unknown("get_event_selectors failed")
-            else:
-                trail.event_selectors = list(selectors.get("EventSelectors") or [])
-                trail.advanced_event_selectors = list(selectors.get("AdvancedEventSelectors") or [])
-                if trail.event_selectors:
-                    trail.include_management_events = any(
-                        s.get("IncludeManagementEvents", True) for s in trail.event_selectors
-                    )
-                elif trail.advanced_event_selectors:
-                    trail.include_management_events = any(
-                        f.get("Field") == "eventCategory"
-                        and "Management" in (f.get("Equals") or [])
-                        for s in trail.advanced_event_selectors
-                        for f in s.get("FieldSelectors") or []
-                    )
-            seen[arn] = trail
-    if failed and not seen:
-        return None
-    return list(seen.values())
-
-
-def _collect_keys(client: AwsClient, account: str, inventory: Inventory) -> list[KmsKey]:
-    wanted: set[tuple[str | None, str]] = set()
-    for fn in inventory.functions:
-        if isinstance(fn.kms_key_arn, str):
-            wanted.add((fn.region, fn.kms_key_arn))
-    for group in inventory.log_groups:
-        if isinstance(group.kms_key_id, str):
-            wanted.add((group.origin.region, group.kms_key_id))
-    keys = []
-    for region, key in sorted(wanted, key=lambda k: (k[0] or "", k[1])):
-        answer = client.call("kms", region, "describe_key", resource=key, KeyId=key)
-        if answer is None:
-            continue
-        meta = answer.get("KeyMetadata") or {}
-        keys.append(
-            KmsKey(
-                arn=meta.get("Arn", key),
-                key_id=meta.get("KeyId", key),
-                origin=Origin(source=SOURCE, account=account, region=region, arn=meta.get("Arn")),
-                manager=meta.get("KeyManager") or "CUSTOMER",
-                aliases=[key] if key != meta.get("Arn") else [],
-            )
-        )
-    return keys
-
-
 # --------------------------------------------------------------------------- helpers
-
-
-def _json(value: Any) -> Any:
-    """Policy documents arrive as dicts, JSON strings or URL-encoded JSON strings."""
-    if value is None or isinstance(value, dict):
-        return value
-    if isinstance(value, str):
-        for text in (value, urllib.parse.unquote(value)):
-            try:
-                return json.loads(text)
-            except ValueError:
-                continue
-    return Unknown("unreadable policy document")
 
 
 def _signing_config(arn: str, cfg: dict[str, Any]) -> CodeSigning:
@@ -1174,11 +774,6 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _unqualified(arn: str) -> str:
-    parts = arn.split(":")
-    return ":".join(parts[:7]) if len(parts) > 7 else arn
-
-
 def _qualifier(arn: str) -> str | None:
     parts = arn.split(":")
     return parts[7] if len(parts) > 7 else None
@@ -1195,12 +790,6 @@ def _mapping(m: dict[str, Any]) -> EventSourceMapping:
     )
 
 
-def _function_arns(uri: str | None) -> list[str | Unknown]:
-    """The (unqualified) function ARN an integration URI calls."""
-    arn = function_arn_in_uri(uri) if uri else None
-    return [_unqualified(arn)] if arn else []
-
-
 def _sg_rule(permission: dict[str, Any]) -> SecurityGroupRule:
     return SecurityGroupRule(
         protocol=str(permission.get("IpProtocol", "-1")),
@@ -1211,20 +800,6 @@ def _sg_rule(permission: dict[str, Any]) -> SecurityGroupRule:
         source_groups=[g.get("GroupId", "") for g in permission.get("UserIdGroupPairs") or []],
         prefix_lists=[p.get("PrefixListId", "") for p in permission.get("PrefixListIds") or []],
     )
-
-
-def _api_policy(text: Any) -> dict[str, Any] | Unknown | None:
-    """A REST API's ``policy``: JSON text, which API Gateway returns with escaped quotes."""
-    if not text:
-        return None
-    for candidate in (str(text), str(text).replace('\\"', '"')):
-        try:
-            doc = json.loads(candidate)
-        except ValueError:
-            continue
-        if isinstance(doc, dict):
-            return doc
-    return Unknown("the REST API's resource policy is not a JSON document")
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
