@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fortress.findings import Finding, Status
+from fortress.inventory import Inventory
 from fortress.rules import engine
 from fortress.sources import cloudformation, serverless, terraform
 from fortress.sources.base import IacOptions
@@ -15,33 +16,24 @@ from fortress.sources.base import IacOptions
 RULES = ["FTR-API-012", "FTR-API-013"]
 
 
+def _judged(inv: Inventory) -> dict[tuple[str, str], Finding]:
+    found = engine.evaluate(inv, engine.select_rules(RULES))
+    return {(f.rule_id, f.resource.logical_id or ""): f for f in found}
+
+
 def _cfn(tmp_path: Path, text: str) -> dict[tuple[str, str], Finding]:
-    path = tmp_path / "template.yaml"
-    path.write_text(text)
-    inv = cloudformation.load(path, IacOptions())
-    return {
-        (f.rule_id, f.resource.logical_id or ""): f
-        for f in engine.evaluate(inv, engine.select_rules(RULES))
-    }
+    (tmp_path / "template.yaml").write_text(text)
+    return _judged(cloudformation.load(tmp_path / "template.yaml", IacOptions()))
 
 
 def _sls(tmp_path: Path, text: str) -> dict[tuple[str, str], Finding]:
-    path = tmp_path / "serverless.yml"
-    path.write_text(text)
-    inv = serverless.load(path, IacOptions())
-    return {
-        (f.rule_id, f.resource.logical_id or ""): f
-        for f in engine.evaluate(inv, engine.select_rules(RULES))
-    }
+    (tmp_path / "serverless.yml").write_text(text)
+    return _judged(serverless.load(tmp_path / "serverless.yml", IacOptions()))
 
 
 def _tf(tmp_path: Path, text: str) -> dict[tuple[str, str], Finding]:
     (tmp_path / "main.tf").write_text(text)
-    inv = terraform.load(tmp_path)
-    return {
-        (f.rule_id, f.resource.logical_id or ""): f
-        for f in engine.evaluate(inv, engine.select_rules(RULES))
-    }
+    return _judged(terraform.load(tmp_path))
 
 
 # --------------------------------------------------------------------------- SAM
