@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from fortress.findings import Finding, Status
 from fortress.inventory import Inventory
 from fortress.rules import engine
@@ -97,25 +99,29 @@ Resources:
 """
 
 
-def test_cfn_listener_of_another_stacks_load_balancer_is_unknown(tmp_path: Path) -> None:
-    text = ALB + (
-        "  Listener:\n    Type: AWS::ElasticLoadBalancingV2::Listener\n"
-        "    Properties: {LoadBalancerArn: !Ref SharedAlb, DefaultActions: "
-        "[{Type: forward, TargetGroupArn: !Ref Tg}]}\n"
-    )
-    f = _cfn(tmp_path, text)[("FTR-API-013", "Fn")]
-    assert f.status is Status.UNKNOWN and "not declared in the scanned files" in f.message
+@pytest.mark.parametrize(
+    ("resource", "why"),
+    [
+        (  # a listener of another stack's load balancer
+            "Listener:\n    Type: AWS::ElasticLoadBalancingV2::Listener\n    Properties: "
+            "{LoadBalancerArn: !Ref SharedAlb, DefaultActions: [{Type: forward, TargetGroupArn: "
+            "!Ref Tg}]}",
+            "not declared in the scanned files",
+        ),
+        (  # a rule on another stack's listener
+            "Rule:\n    Type: AWS::ElasticLoadBalancingV2::ListenerRule\n    Properties: "
+            "{ListenerArn: !Ref SharedListener, Priority: 5, Actions: [{Type: forward, "
+            "TargetGroupArn: !Ref Tg}]}",
+            "listener",
+        ),
+    ],
+)
+def test_cfn_load_balancer_or_listener_of_another_stack_is_unknown(
+    tmp_path: Path, resource: str, why: str
+) -> None:
+    f = _cfn(tmp_path, ALB + f"  {resource}\n")[("FTR-API-013", "Fn")]
+    assert f.status is Status.UNKNOWN and why in f.message
     assert f.resource.line == 5
-
-
-def test_cfn_rule_on_another_stacks_listener_is_unknown(tmp_path: Path) -> None:
-    text = ALB + (
-        "  Rule:\n    Type: AWS::ElasticLoadBalancingV2::ListenerRule\n"
-        "    Properties: {ListenerArn: !Ref SharedListener, Priority: 5, "
-        "Actions: [{Type: forward, TargetGroupArn: !Ref Tg}]}\n"
-    )
-    f = _cfn(tmp_path, text)[("FTR-API-013", "Fn")]
-    assert f.status is Status.UNKNOWN and "listener" in f.message
 
 
 def test_cfn_target_group_no_listener_forwards_to_is_unknown(tmp_path: Path) -> None:
