@@ -9,56 +9,30 @@ every other call still going to the emulator.
 
 from __future__ import annotations
 
-import io
-import json
-import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
+from test_core_live_routing import TRUST, _zip
 
 from conftest import ClientFactory
 from fortress.aws.client import AwsClient, AwsOptions
+from fortress.demo import seed_elb
 from fortress.findings import Finding, Status
 from fortress.inventory import COLLECTION_LOAD_BALANCERS, Inventory
 from fortress.rules.engine import evaluate, select_rules
 from fortress.sources import aws as live
 from fortress.sources import snapshot
 
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
-OIDC = {
-    "Issuer": "https://idp.example.com",
-    "AuthorizationEndpoint": "https://idp.example.com/authorize",
-    "TokenEndpoint": "https://idp.example.com/token",
-    "UserInfoEndpoint": "https://idp.example.com/userinfo",
-    "ClientId": "web",
-    "ClientSecret": "not-a-secret",
-}
 RULES = ["FTR-API-012", "FTR-API-013"]
-
-
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as z:
-        z.writestr("app.py", "def handler(e, c):\n    return 1\n")
-    return buffer.getvalue()
+OPEN, GATED, INNER = "legacy-export", "admin-tools", "reports-generator"
 
 
 def _seed(client: ClientFactory) -> None:
-    ec2, lam, iam, elb = client("ec2"), client("lambda"), client("iam"), client("elbv2")
-    v2 = client("apigatewayv2")
+    """The demo's load balancers (fortress.demo.seed_elb) over their three functions, one more
+    function with no load balancer, and three HTTP APIs."""
+    ec2, lam, iam = client("ec2"), client("lambda"), client("iam")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnets = [
         ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=az)["Subnet"]["SubnetId"]
@@ -73,47 +47,16 @@ def _seed(client: ClientFactory) -> None:
             Handler="app.handler",
             Code={"ZipFile": _zip()},
         )["FunctionArn"]
-        for name in ("open", "gated", "inner", "alone")
+        for name in (OPEN, GATED, INNER, "alone")
     }
-
-    def group(name: str) -> str:
-        arn: str = elb.create_target_group(Name=f"{name}-tg", TargetType="lambda")["TargetGroups"][
-            0
-        ]["TargetGroupArn"]
-        elb.register_targets(TargetGroupArn=arn, Targets=[{"Id": arns[name]}])
-        return arn
-
-    def balancer(name: str, scheme: str, default: list[dict[str, Any]]) -> str:
-        lb = elb.create_load_balancer(Name=name, Subnets=subnets, Scheme=scheme)
-        arn = lb["LoadBalancers"][0]["LoadBalancerArn"]
-        listener: str = elb.create_listener(
-            LoadBalancerArn=arn, Protocol="HTTP", Port=80, DefaultActions=default
-        )["Listeners"][0]["ListenerArn"]
-        return listener
-
-    public = balancer(
-        "pub", "internet-facing", [{"Type": "forward", "TargetGroupArn": group("open")}]
-    )
-    elb.create_rule(
-        ListenerArn=public,
-        Priority=10,
-        Conditions=[{"Field": "path-pattern", "Values": ["/admin/*"]}],
-        Actions=[
-            {"Type": "authenticate-oidc", "Order": 1, "AuthenticateOidcConfig": OIDC},
-            {"Type": "forward", "Order": 2, "TargetGroupArn": group("gated")},
-        ],
-    )
-    balancer("priv", "internal", [{"Type": "forward", "TargetGroupArn": group("inner")}])
-    v2.create_api(
-        Name="wide",
-        ProtocolType="HTTP",
-        CorsConfiguration={"AllowOrigins": ["https://*"], "AllowCredentials": True},
-    )
-    v2.create_api(
-        Name="named",
-        ProtocolType="HTTP",
-        CorsConfiguration={"AllowOrigins": ["https://app.example.com"], "AllowCredentials": True},
-    )
+    seed_elb.load_balancers(client("elbv2"), subnets, arns.__getitem__)
+    v2 = client("apigatewayv2")
+    for name, origin in (("wide", "https://*"), ("named", "https://app.example.com")):
+        v2.create_api(
+            Name=name,
+            ProtocolType="HTTP",
+            CorsConfiguration={"AllowOrigins": [origin], "AllowCredentials": True},
+        )
     v2.create_api(Name="plain", ProtocolType="HTTP")
 
 
@@ -129,20 +72,21 @@ def test_live_alb_and_cors_fail_and_pass(aws: str, client: ClientFactory) -> Non
     _seed(client)
     inventory = live.collect(_source(aws))
     assert {lb.name: lb.scheme for lb in inventory.load_balancers} == {
-        "pub": "internet-facing",
-        "priv": "internal",
+        "shopfast-public": "internet-facing",
+        "shopfast-internal": "internal",
     }
-    pub = next(lb for lb in inventory.load_balancers if lb.name == "pub")
+    pub = next(lb for lb in inventory.load_balancers if lb.name == "shopfast-public")
     assert [r.priority for r in pub.listeners[0].rules] == ["10", "default"]
-    assert {g.name for g in inventory.target_groups} == {"open-tg", "gated-tg", "inner-tg"}
+    assert {g.name for g in inventory.target_groups} == {f"{n}-tg" for n in (OPEN, GATED, INNER)}
     found = _by_name(evaluate(inventory, select_rules(RULES)))
-    opened = found[("FTR-API-013", "open")]
+    opened = found[("FTR-API-013", OPEN)]
     assert (
-        opened.status is Status.FAIL and "pub listener HTTP:80 (default action)" in opened.message
+        opened.status is Status.FAIL
+        and "shopfast-public listener HTTP:80 (default action)" in opened.message
     )
-    assert found[("FTR-API-013", "gated")].status is Status.PASS
-    assert "only after authentication" in found[("FTR-API-013", "gated")].message
-    assert found[("FTR-API-013", "inner")].status is Status.PASS
+    assert found[("FTR-API-013", GATED)].status is Status.PASS
+    assert "only after authentication" in found[("FTR-API-013", GATED)].message
+    assert found[("FTR-API-013", INNER)].status is Status.PASS
     assert ("FTR-API-013", "alone") not in found  # no load balancer in front: not applicable
     assert found[("FTR-API-012", "wide")].status is Status.FAIL
     assert "('https://*') with AllowCredentials true" in found[("FTR-API-012", "wide")].message
@@ -168,7 +112,7 @@ def test_snapshot_keeps_the_load_balancers_and_cors(
         return {(f.rule_id, f.resource.name, f.status) for f in evaluate(inv, select_rules(RULES))}
 
     assert verdicts(loaded) == verdicts(inventory)
-    assert ("FTR-API-013", "open", Status.FAIL) in verdicts(loaded)
+    assert ("FTR-API-013", OPEN, Status.FAIL) in verdicts(loaded)
 
 
 def _deny(source: AwsClient, operation: str) -> None:
@@ -198,7 +142,7 @@ def test_unreadable_target_groups_make_every_function_unknown(
     assert any(g.operation == "describe_target_groups" for g in source.gaps)
     found = evaluate(inventory, select_rules(["FTR-API-013"]))
     assert {f.resource.name: f.status for f in found} == {
-        name: Status.UNKNOWN for name in ("open", "gated", "inner", "alone")
+        name: Status.UNKNOWN for name in (OPEN, GATED, INNER, "alone")
     }
 
 
@@ -209,6 +153,6 @@ def test_unreadable_listener_rules_leave_only_the_default_actions_known(
     source = _source(aws)
     _deny(source, "DescribeRules")
     found = _by_name(evaluate(live.collect(source), select_rules(["FTR-API-013"])))
-    assert found[("FTR-API-013", "open")].status is Status.FAIL  # its default action is known
-    assert found[("FTR-API-013", "gated")].status is Status.UNKNOWN
-    assert "could not be read" in found[("FTR-API-013", "gated")].message
+    assert found[("FTR-API-013", OPEN)].status is Status.FAIL  # its default action is known
+    assert found[("FTR-API-013", GATED)].status is Status.UNKNOWN
+    assert "could not be read" in found[("FTR-API-013", GATED)].message

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from fortress.findings import Finding, Status
+from fortress.inventory import Inventory
 from fortress.rules import engine
 from fortress.sources import cloudformation, serverless, terraform
 from fortress.sources.base import IacOptions
@@ -15,33 +18,24 @@ from fortress.sources.base import IacOptions
 RULES = ["FTR-API-012", "FTR-API-013"]
 
 
+def _judged(inv: Inventory) -> dict[tuple[str, str], Finding]:
+    found = engine.evaluate(inv, engine.select_rules(RULES))
+    return {(f.rule_id, f.resource.logical_id or ""): f for f in found}
+
+
 def _cfn(tmp_path: Path, text: str) -> dict[tuple[str, str], Finding]:
-    path = tmp_path / "template.yaml"
-    path.write_text(text)
-    inv = cloudformation.load(path, IacOptions())
-    return {
-        (f.rule_id, f.resource.logical_id or ""): f
-        for f in engine.evaluate(inv, engine.select_rules(RULES))
-    }
+    (tmp_path / "template.yaml").write_text(text)
+    return _judged(cloudformation.load(tmp_path / "template.yaml", IacOptions()))
 
 
 def _sls(tmp_path: Path, text: str) -> dict[tuple[str, str], Finding]:
-    path = tmp_path / "serverless.yml"
-    path.write_text(text)
-    inv = serverless.load(path, IacOptions())
-    return {
-        (f.rule_id, f.resource.logical_id or ""): f
-        for f in engine.evaluate(inv, engine.select_rules(RULES))
-    }
+    (tmp_path / "serverless.yml").write_text(text)
+    return _judged(serverless.load(tmp_path / "serverless.yml", IacOptions()))
 
 
 def _tf(tmp_path: Path, text: str) -> dict[tuple[str, str], Finding]:
     (tmp_path / "main.tf").write_text(text)
-    inv = terraform.load(tmp_path)
-    return {
-        (f.rule_id, f.resource.logical_id or ""): f
-        for f in engine.evaluate(inv, engine.select_rules(RULES))
-    }
+    return _judged(terraform.load(tmp_path))
 
 
 # --------------------------------------------------------------------------- SAM
@@ -105,25 +99,29 @@ Resources:
 """
 
 
-def test_cfn_listener_of_another_stacks_load_balancer_is_unknown(tmp_path: Path) -> None:
-    text = ALB + (
-        "  Listener:\n    Type: AWS::ElasticLoadBalancingV2::Listener\n"
-        "    Properties: {LoadBalancerArn: !Ref SharedAlb, DefaultActions: "
-        "[{Type: forward, TargetGroupArn: !Ref Tg}]}\n"
-    )
-    f = _cfn(tmp_path, text)[("FTR-API-013", "Fn")]
-    assert f.status is Status.UNKNOWN and "not declared in the scanned files" in f.message
+@pytest.mark.parametrize(
+    ("resource", "why"),
+    [
+        (  # a listener of another stack's load balancer
+            "Listener:\n    Type: AWS::ElasticLoadBalancingV2::Listener\n    Properties: "
+            "{LoadBalancerArn: !Ref SharedAlb, DefaultActions: [{Type: forward, TargetGroupArn: "
+            "!Ref Tg}]}",
+            "not declared in the scanned files",
+        ),
+        (  # a rule on another stack's listener
+            "Rule:\n    Type: AWS::ElasticLoadBalancingV2::ListenerRule\n    Properties: "
+            "{ListenerArn: !Ref SharedListener, Priority: 5, Actions: [{Type: forward, "
+            "TargetGroupArn: !Ref Tg}]}",
+            "listener",
+        ),
+    ],
+)
+def test_cfn_load_balancer_or_listener_of_another_stack_is_unknown(
+    tmp_path: Path, resource: str, why: str
+) -> None:
+    f = _cfn(tmp_path, ALB + f"  {resource}\n")[("FTR-API-013", "Fn")]
+    assert f.status is Status.UNKNOWN and why in f.message
     assert f.resource.line == 5
-
-
-def test_cfn_rule_on_another_stacks_listener_is_unknown(tmp_path: Path) -> None:
-    text = ALB + (
-        "  Rule:\n    Type: AWS::ElasticLoadBalancingV2::ListenerRule\n"
-        "    Properties: {ListenerArn: !Ref SharedListener, Priority: 5, "
-        "Actions: [{Type: forward, TargetGroupArn: !Ref Tg}]}\n"
-    )
-    f = _cfn(tmp_path, text)[("FTR-API-013", "Fn")]
-    assert f.status is Status.UNKNOWN and "listener" in f.message
 
 
 def test_cfn_target_group_no_listener_forwards_to_is_unknown(tmp_path: Path) -> None:

@@ -4,9 +4,8 @@ of the inventory, as part of the mapper.
 ``aws_lb``/``aws_alb`` (``internal`` defaults to false: internet-facing), ``aws_lb_listener``
 (``default_action``), ``aws_lb_listener_rule`` (``action``), ``aws_lb_target_group``
 (``target_type``) and ``aws_lb_target_group_attachment`` (``target_id``: the function). The
-``aws_alb_*`` spellings are the same resources. A listener of a load balancer the files do not
-declare hangs off a placeholder of unknown scheme; a rule of a listener they do not declare is
-recorded on the target groups it forwards to.
+``aws_alb_*`` spellings are the same resources. What the files do not declare stays unknown
+(:mod:`fortress.sources.elb_links`).
 """
 
 from __future__ import annotations
@@ -21,7 +20,8 @@ from fortress.inventory import (
     TargetGroup,
     Unknown,
 )
-from fortress.sources.tf_attrs import Obj, blocks_of, bool_of, first_block, int_of, str_of
+from fortress.sources.elb_links import Links
+from fortress.sources.tf_attrs import Obj, Res, blocks_of, bool_of, first_block, int_of, str_of
 from fortress.sources.tf_map_base import MapperBase
 
 
@@ -60,7 +60,7 @@ def _actions(blocks: list[Obj]) -> list[LbAction]:
 
 class ElbMapper(MapperBase):
     def _load_balancers(self) -> None:
-        groups: dict[str, TargetGroup] = {}
+        links = Links()
         for r in self.each(*_types("_target_group")):
             name = str_of(r.get("name"))
             target_type = str_of(r.get("target_type"))
@@ -70,48 +70,18 @@ class ElbMapper(MapperBase):
                 origin=r.origin,
                 target_type="instance" if target_type is None else target_type,
             )
-            groups[group.arn] = group
+            links.groups[group.arn] = group
         for r in self.each(*_types("_target_group_attachment")):
-            attached = groups.get(_key(r.get("target_group_arn")) or "")
+            attached = links.groups.get(_key(r.get("target_group_arn")) or "")
             if attached is not None:
                 target = str_of(r.get("target_id"))
                 attached.function_arns.append(
                     target if target is not None else Unknown("target_id is not set")
                 )
-        balancers: dict[str, LoadBalancer] = {}
         for r in self.each("aws_lb", "aws_alb"):
-            internal = bool_of(r.get("internal"), False)
-            kind = str_of(r.get("load_balancer_type"))
-            name = str_of(r.get("name"))
-            lb = LoadBalancer(
-                arn=str(r.attr("arn")),
-                name=name if isinstance(name, str) else r.address,
-                origin=r.origin,
-                type=kind if isinstance(kind, str) else "application",
-                scheme=internal
-                if isinstance(internal, Unknown)
-                else ("internal" if internal else "internet-facing"),
-            )
-            balancers[lb.arn] = lb
-        listeners: dict[str, LbListener] = {}
+            links.balancers[str(r.attr("arn"))] = _balancer(r)
         for r in self.each(*_types("_listener")):
-            ref = _key(r.get("load_balancer_arn"))
-            owner = balancers.get(ref or "")
-            if owner is None:
-                shown = ref or "an unresolved ARN"
-                owner = balancers.setdefault(
-                    f"{r.address}#lb",
-                    LoadBalancer(
-                        arn=shown,
-                        name=shown,
-                        origin=r.origin,
-                        scheme=Unknown(
-                            f"load balancer {shown} is not declared in the scanned files"
-                        ),
-                    ),
-                )
-            port = int_of(r.get("port"), None)
-            protocol = str_of(r.get("protocol"))
+            port, protocol = int_of(r.get("port"), None), str_of(r.get("protocol"))
             listener = LbListener(
                 arn=str(r.attr("arn")),
                 origin=r.origin,
@@ -121,25 +91,30 @@ class ElbMapper(MapperBase):
                     LbRule("default", _actions(blocks_of(r, "default_action")), origin=r.origin)
                 ],
             )
-            owner.listeners.append(listener)
-            listeners[listener.arn] = listener
+            links.add_listener(listener, _key(r.get("load_balancer_arn")))
         for r in self.each(*_types("_listener_rule")):
             priority = str_of(r.get("priority"))
-            made = LbRule(
+            rule = LbRule(
                 priority=priority if isinstance(priority, str) else "?",
                 actions=_actions(blocks_of(r, "action")),
                 arn=str(r.attr("arn")),
                 origin=r.origin,
             )
-            ref = _key(r.get("listener_arn"))
-            parent = listeners.get(ref or "")
-            if parent is not None:
-                parent.rules.append(made)
-                continue
-            assert isinstance(made.actions, list)
-            for action in made.actions:
-                for arn in action.target_groups:
-                    if isinstance(arn, str) and arn in groups:
-                        groups[arn].outside_listeners.append(ref or f"of {r.address}")
-        self.inv.target_groups.extend(groups.values())
-        self.inv.load_balancers.extend(balancers.values())
+            links.add_rule(rule, _key(r.get("listener_arn")), r.address)
+        balancers, groups = links.result()
+        self.inv.load_balancers.extend(balancers)
+        self.inv.target_groups.extend(groups)
+
+
+def _balancer(r: Res) -> LoadBalancer:
+    internal = bool_of(r.get("internal"), False)
+    kind, name = str_of(r.get("load_balancer_type")), str_of(r.get("name"))
+    return LoadBalancer(
+        arn=str(r.attr("arn")),
+        name=name if isinstance(name, str) else r.address,
+        origin=r.origin,
+        type=kind if isinstance(kind, str) else "application",
+        scheme=internal
+        if isinstance(internal, Unknown)
+        else ("internal" if internal else "internet-facing"),
+    )

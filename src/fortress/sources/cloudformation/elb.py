@@ -3,8 +3,8 @@
 ``AWS::ElasticLoadBalancingV2::LoadBalancer`` (Scheme, default ``internet-facing``),
 ``::Listener`` (DefaultActions), ``::ListenerRule`` (Actions, Priority) and ``::TargetGroup``
 (TargetType, Targets). A listener whose load balancer is not in the template hangs off a
-placeholder load balancer of unknown scheme; a rule whose listener is not in the template is
-recorded on the target groups it forwards to (``outside_listeners``), so the rule says unknown.
+placeholder load balancer of unknown scheme and a rule whose listener is not in the template is
+recorded on the target groups it forwards to (:mod:`fortress.sources.elb_links`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from fortress.inventory import (
     Unknown,
 )
 from fortress.sources.cloudformation.model import as_list, str_or_unknown
+from fortress.sources.elb_links import Links
 
 if TYPE_CHECKING:
     from fortress.sources.cloudformation.builder import Builder
@@ -88,10 +89,8 @@ def actions(value: Any) -> list[LbAction] | Unknown:
 
 
 def build_load_balancers(b: Builder) -> None:
-    groups: dict[str, TargetGroup] = {}
+    links = Links()
     for res in b.of_type(PREFIX + "TargetGroup"):
-        arn = str(b.resolver.refs[res.logical_id])
-        target_type = b.prop(res, "TargetType", "instance")
         ids: list[str | Unknown] = []
         for target in as_list(b.prop(res, "Targets", [])):
             if isinstance(target, Mapping) and target.get("Id") is not None:
@@ -99,72 +98,48 @@ def build_load_balancers(b: Builder) -> None:
             elif isinstance(target, Unknown):
                 ids.append(target)
         group = TargetGroup(
-            arn=arn,
+            arn=str(b.resolver.refs[res.logical_id]),
             name=b.name_of(res, "Name"),
             origin=res.origin,
-            target_type=str_or_unknown(target_type),
+            target_type=str_or_unknown(b.prop(res, "TargetType", "instance")),
             function_arns=ids,
         )
-        groups[arn] = group
-    balancers: dict[str, LoadBalancer] = {}
+        links.groups[group.arn] = group
     for res in b.of_type(PREFIX + "LoadBalancer"):
-        arn = str(b.resolver.refs[res.logical_id])
-        scheme = b.prop(res, "Scheme", "internet-facing")
         kind = b.prop(res, "Type", "application")
-        balancers[arn] = LoadBalancer(
-            arn=arn,
+        lb = LoadBalancer(
+            arn=str(b.resolver.refs[res.logical_id]),
             name=b.name_of(res, "Name"),
             origin=res.origin,
             type=kind if isinstance(kind, str) else "application",
-            scheme=str_or_unknown(scheme),
+            scheme=str_or_unknown(b.prop(res, "Scheme", "internet-facing")),
         )
-    listeners: dict[str, LbListener] = {}
+        links.balancers[lb.arn] = lb
     for res in b.of_type(PREFIX + "Listener"):
-        arn = str(b.resolver.refs[res.logical_id])
-        lb_ref = b.prop(res, "LoadBalancerArn")
-        lb = balancers.get(lb_ref) if isinstance(lb_ref, str) else None
-        if lb is None:  # a load balancer of another stack (a parameter, an imported ARN)
-            shown = lb_ref if isinstance(lb_ref, str) else "an unresolved ARN"
-            lb = balancers.setdefault(
-                f"{arn}#lb",
-                LoadBalancer(
-                    arn=shown,
-                    name=shown,
-                    origin=res.origin,
-                    scheme=Unknown(f"load balancer {shown} is not declared in the scanned files"),
-                ),
-            )
-        port = b.prop(res, "Port")
         protocol = b.prop(res, "Protocol")
         listener = LbListener(
-            arn=arn,
+            arn=str(b.resolver.refs[res.logical_id]),
             origin=res.origin,
-            port=_int(port),
+            port=_int(b.prop(res, "Port")),
             protocol=protocol if isinstance(protocol, str) else None,
             rules=[
                 LbRule("default", actions(b.prop(res, "DefaultActions", [])), origin=res.origin)
             ],
         )
-        lb.listeners.append(listener)
-        listeners[arn] = listener
+        links.add_listener(listener, _ref(b.prop(res, "LoadBalancerArn")))
     for res in b.of_type(PREFIX + "ListenerRule"):
-        found = actions(b.prop(res, "Actions", []))
         priority = b.prop(res, "Priority")
-        made = LbRule(
+        rule = LbRule(
             priority=str(priority) if isinstance(priority, (int, str)) else "?",
-            actions=found,
+            actions=actions(b.prop(res, "Actions", [])),
             arn=str(b.resolver.refs[res.logical_id]),
             origin=res.origin,
         )
-        ref = b.prop(res, "ListenerArn")
-        owner = listeners.get(ref) if isinstance(ref, str) else None
-        if owner is not None:
-            owner.rules.append(made)
-            continue
-        shown = ref if isinstance(ref, str) else f"of {res.logical_id} (unresolved)"
-        for action in found if isinstance(found, list) else []:
-            for group_arn in action.target_groups:
-                if isinstance(group_arn, str) and group_arn in groups:
-                    groups[group_arn].outside_listeners.append(shown)
-    b.inv.target_groups.extend(groups.values())
-    b.inv.load_balancers.extend(balancers.values())
+        links.add_rule(rule, _ref(b.prop(res, "ListenerArn")), f"{res.logical_id} (unresolved)")
+    balancers, groups = links.result()
+    b.inv.load_balancers.extend(balancers)
+    b.inv.target_groups.extend(groups)
+
+
+def _ref(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
