@@ -39,7 +39,7 @@ class HuntRequest:
     threads: int | None = None
     # opt-in: prefiltered hunts read delivery files with worker processes
     # (fortress.detection.fastread); measured no faster than the default path, see the docs
-    fast_reader: bool = False
+    fast_reader: bool = True
     # days of CloudTrail read before ``since`` as history only (who deployed, which regions
     # and selector states were seen): detections report events from ``since`` on
     baseline_days: int = 0
