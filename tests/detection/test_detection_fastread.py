@@ -125,22 +125,28 @@ def test_odd_and_unreadable_files_take_the_existing_path(tmp_path: Path) -> None
     assert "FTR-DET-001" in found
 
 
-def test_without_accelerators_the_result_is_the_same(tmp_path: Path, monkeypatch: Any) -> None:
+def test_without_isal_the_result_is_the_same(tmp_path: Path, monkeypatch: Any) -> None:
     path = str(_write(tmp_path, _mixed(8), "acc"))
     fast = fastread.read_file(path)
-    monkeypatch.setattr(fastread, "_orjson", None)
     monkeypatch.setattr(fastread, "_igzip", None)
     plain = fastread.read_file(path)
-    assert (plain.scanned, plain.kept, plain.lambda_keys, plain.function_raws) == (
+    assert (plain.scanned, plain.kept, plain.lambda_keys, plain.function_raws, plain.ndjson) == (
         fast.scanned,
         fast.kept,
         fast.lambda_keys,
         fast.function_raws,
+        fast.ndjson,
     )
-    assert [json.loads(x) for x in plain.ndjson.splitlines()] == [
-        json.loads(x) for x in fast.ndjson.splitlines()
-    ]
     assert fast.kept == len(fast.ndjson.splitlines()) > 0
+
+
+def test_without_msgspec_files_take_the_duckdb_path(tmp_path: Path, monkeypatch: Any) -> None:
+    path = _write(tmp_path, _mixed(8), "nomsgspec")
+    files, _ = cloudtrail.discover([str(tmp_path)])
+    expected = _load(files, False)
+    monkeypatch.setattr(fastread, "_msgspec", None)
+    assert fastread.worker_read((str(path), None, None)) is None
+    assert _load(files, True) == expected
 
 
 def test_decompression_is_capped(tmp_path: Path, monkeypatch: Any) -> None:
