@@ -64,10 +64,12 @@ INVOKE_ACTIONS = frozenset(("Invoke", "InvokeAsync", "InvokeWithResponseStream")
 _SUFFIX = re.compile("[0-9]{8}(v[0-9]+)?$")
 # A kept event's bytes contain one of these (the value of eventSource in quotes, the key of a
 # failed call, the identity type of a session), unless a \u escape spells them otherwise.
+# The likeliest first: a file's test stops at the first found.
 NEEDLES = (
-    *(f'"{s}"'.encode() for s in sorted(DETECTION_SOURCES)),
-    b'"errorCode"',
+    b'"lambda.amazonaws.com"',
     b"AssumedRole",
+    b'"errorCode"',
+    *(f'"{s}"'.encode() for s in sorted(DETECTION_SOURCES - {"lambda.amazonaws.com"})),
     b"\\u",
 )
 
@@ -151,6 +153,8 @@ def _in_window(t: Any, since: str | None, until: str | None) -> bool:
 
 if _msgspec is not None:
 
+    _NULL = _msgspec.Raw(b"null")
+
     class _Issuer(_msgspec.Struct):
         arn: Any = None
 
@@ -162,7 +166,8 @@ if _msgspec is not None:
         arn: Any = None
         invokedBy: Any = None
         accessKeyId: Any = None
-        sessionContext: _Session | None = None
+        # read only for the few service invocations (see _drop_service_invoke)
+        sessionContext: _msgspec.Raw = _NULL
 
     class _Head(_msgspec.Struct):
         """The fields the filter reads; every other field is skipped unparsed."""
@@ -201,10 +206,16 @@ if _msgspec is not None:
     _DECODE_OBJECTS = _msgspec.json.Decoder(_Objects).decode
     _DECODE_RAWS = _msgspec.json.Decoder(_Raws).decode
     _DECODE_INVOKED = _msgspec.json.Decoder(_Invoked).decode
+    _DECODE_SESSION = _msgspec.json.Decoder(_Session | None).decode
 
 
-def _issuer_arn(sc: Any) -> Any:
-    """``sessionContext.sessionIssuer.arn`` of a decoded identity (None when absent)."""
+def _issuer_arn(raw: Any) -> Any:
+    """``sessionContext.sessionIssuer.arn`` of an identity (None when absent), from the raw
+    ``sessionContext``. Raises :class:`OddFile` when it is not an object of objects."""
+    try:
+        sc = _DECODE_SESSION(raw)
+    except _msgspec.ValidationError:
+        raise OddFile("sessionContext of an unexpected type") from None
     issuer = sc.sessionIssuer if sc is not None else None
     return issuer.arn if issuer is not None else None
 
@@ -261,7 +272,7 @@ def filter_records(
     sources = DETECTION_SOURCES
     invokes = INVOKE_ACTIONS
     lambda_ua: dict[str, bool] = {}  # user agent -> from a Lambda runtime (few distinct)
-    for i, rec in enumerate(heads):
+    for rec, raw in zip(heads, raws, strict=True):
         if windowed and not _in_window(rec.eventTime, since, until):
             continue
         scanned += 1
@@ -274,15 +285,15 @@ def filter_records(
                 and ptype == "AWSService"
                 and src == "lambda.amazonaws.com"
                 and ((name := rec.eventName) in invokes or _invoke_name(name))
-                and _drop_service_invoke(raws[i], ui, fraws)
+                and _drop_service_invoke(raw, ui, fraws)
             ):
                 continue
-            kept.append(raws[i])
+            kept.append(raw)
             continue
         if src is not None and type(src) is not str:
             raise OddFile("eventSource of an unexpected type")
         if rec.errorCode is not None:
-            kept.append(raws[i])
+            kept.append(raw)
             continue
         if ptype != "AssumedRole":
             continue
@@ -300,7 +311,7 @@ def filter_records(
             if type(key) is str:
                 keys.add(key)
             elif key is not None:
-                kept.append(raws[i])  # an odd key: SQL reads it
+                kept.append(raw)  # an odd key: SQL reads it
             continue
         ip = rec.sourceIPAddress
         if type(ip) is str:
@@ -308,7 +319,7 @@ def filter_records(
                 continue
         elif ip is not None:
             raise OddFile("sourceIPAddress of an unexpected type")
-        kept.append(raws[i])
+        kept.append(raw)
     out.scanned += scanned
     out.kept += len(kept)
     return kept

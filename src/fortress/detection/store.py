@@ -26,9 +26,9 @@ import tempfile
 import threading
 import zlib
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 
 import duckdb
 
@@ -457,15 +457,33 @@ class EventStore:
         """Prefiltered load of delivery files through :mod:`fortress.detection.fastread`:
         worker processes read, count and narrow each file; the kept events (a superset of
         :func:`keep_predicate`) are appended as NDJSON to a temporary file and loaded per
-        batch through :meth:`_stage`, which applies the exact predicates. Returns the files
+        batch by :meth:`_load_ndjson` (in a thread, while the next batch is read), which
+        applies the exact predicates. Returns the files
         the reader could not handle (for the existing path), the events added, files done."""
         odd: list[str] = []
         added = done = 0
         keys: set[str] = set()
         raws: set[str] = set()
         batch_files = 0
-        fd, tmp = tempfile.mkstemp(suffix=".ndjson", dir=self.temp_dir)
-        out = os.fdopen(fd, "wb")
+        # DuckDB loads one batch in a thread (it releases the GIL) while this thread takes
+        # the workers' next files into the other: reading and loading overlap
+        loader = ThreadPoolExecutor(1)
+        pending: Future[int] | None = None
+        temps: list[str] = []
+
+        def new_batch() -> IO[bytes]:
+            fd, tmp = tempfile.mkstemp(suffix=".ndjson", dir=self.temp_dir)
+            temps.append(tmp)
+            return os.fdopen(fd, "wb")
+
+        def flush(out: IO[bytes]) -> None:
+            nonlocal pending, added
+            out.close()
+            if pending is not None:
+                added += pending.result()
+            pending = loader.submit(self._load_ndjson, temps[-1], True)
+
+        out = new_batch()
         try:
             processes = self.workers if len(paths) >= MIN_FILES_FOR_POOL else 1
             for path, got in fastread.read_all(paths, since, until, processes=processes):
@@ -481,18 +499,22 @@ class EventStore:
                     batch_files += 1
                 done += 1
                 if batch_files >= NDJSON_BATCH_FILES or out.tell() >= NDJSON_BATCH_BYTES:
-                    out.close()
-                    added += self._load_ndjson(tmp)
-                    out = open(tmp, "wb")  # noqa: SIM115 - closed in the finally
+                    flush(out)
+                    out = new_batch()
                     batch_files = 0
                 if progress:
                     progress(done, total)
-            out.close()
-            if os.path.getsize(tmp):
-                added += self._load_ndjson(tmp)
+            if out.tell():
+                flush(out)
+            if pending is not None:
+                added += pending.result()
+                pending = None
         finally:
             out.close()
-            os.unlink(tmp)
+            loader.shutdown(wait=True)
+            for tmp in temps:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
         if keys:
             self.con.execute(
                 f"INSERT INTO {LAMBDA_UA_KEYS} SELECT unnest(?::VARCHAR[])", [sorted(keys)]
@@ -506,7 +528,7 @@ class EventStore:
             )
         return odd, added, done
 
-    def _load_ndjson(self, path: str) -> int:
+    def _load_ndjson(self, path: str, remove: bool = False) -> int:
         """Load the kept events of the fast reader (already counted and windowed): the exact
         predicates of :mod:`fortress.detection.sql` decide, as in :meth:`_stage`, and the
         side tables get what the kept events hold (Lambda-runtime keys, the functions of
@@ -544,6 +566,8 @@ class EventStore:
             added = self.con.execute(f"INSERT INTO events {query}").fetchone()
         finally:
             self.con.execute(f"DROP TABLE IF EXISTS {cand}")
+            if remove:
+                os.unlink(path)
         return int(added[0]) if added else 0
 
     def _load_batch(
