@@ -47,6 +47,8 @@ except ImportError:  # pragma: no cover - exercised only without msgspec
 
 MAX_BYTES = 128 * 1024 * 1024  # decompressed size of one delivery file
 ONE_SHOT_BYTES = 1 << 20  # compressed size decompressed in one call
+# one kept record (DuckDB's NDJSON reader sizes its buffers by it; larger: the DuckDB path)
+MAX_RECORD_BYTES = 4 * 1024 * 1024
 
 # Mirrors of fortress.detection.sql (kept here so that workers need not import duckdb);
 # tests check that they match.
@@ -320,6 +322,8 @@ def filter_records(
         elif ip is not None:
             raise OddFile("sourceIPAddress of an unexpected type")
         kept.append(raw)
+    if any(len(r) > MAX_RECORD_BYTES for r in kept):
+        raise OddFile("a record larger than the fast reader's limit")
     out.scanned += scanned
     out.kept += len(kept)
     return kept

@@ -545,7 +545,7 @@ class EventStore:
             f"CREATE TEMP TABLE {cand} AS SELECT *, {_time_expr('eventTime')} AS _time, "
             f'json_extract_string("userIdentity", {paths}) AS _u FROM read_json('
             f"{lit(path)}, format = 'newline_delimited', columns = {columns}, "
-            f"maximum_object_size = {RECORDS_MAX_BYTES})"
+            f"maximum_object_size = {fastread.MAX_RECORD_BYTES})"
         )
         try:
             self.con.execute(
