@@ -483,9 +483,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="skip the in-process run on the full-parse DuckDB path (the detections check)",
     )
-    parser.add_argument(
-        "--skip-loop", action="store_true", help="skip the per-event Python loop"
-    )
+    parser.add_argument("--skip-loop", action="store_true", help="skip the per-event Python loop")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from fortress.detection.hunt import HuntRequest, hunt

@@ -248,9 +248,7 @@ def test_escapes_mixed_sources_and_quiet_files_match_the_full_parse(
         b'{"Records": {"eventSource": "iam.amazonaws.com"}}',
     ],
 )
-def test_a_file_the_reader_cannot_handle_takes_the_duckdb_path(
-    tmp_path: Path, body: bytes
-) -> None:
+def test_a_file_the_reader_cannot_handle_takes_the_duckdb_path(tmp_path: Path, body: bytes) -> None:
     path = tmp_path / f"{ACCOUNT}_CloudTrail_us-east-1_20240801T1350Z_odd.json.gz"
     path.write_bytes(gzip.compress(body))
     with pytest.raises(fastread.OddFile):

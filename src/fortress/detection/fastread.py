@@ -154,7 +154,6 @@ def _in_window(t: Any, since: str | None, until: str | None) -> bool:
 # ------------------------------------------------------------------ the structs msgspec fills
 
 if _msgspec is not None:
-
     _NULL = _msgspec.Raw(b"null")
 
     class _Issuer(_msgspec.Struct):
