@@ -7,6 +7,10 @@ with ``read_text`` + ``json_transform`` into typed top-level columns, keeping
 schema inference. (``read_json_objects`` costs about 4x more CPU on such files.) Two workers
 load batches in parallel, each in its own DuckDB connection.
 
+A hunt without Sigma rules reads delivery files with :mod:`fortress.detection.fastread`
+instead (``fast_reader``; worker processes narrow each file to the events a detection can read
+before DuckDB sees them); the path below serves Sigma hunts and the files that reader hands back.
+
 With ``prefilter=True`` (a hunt without Sigma rules) only the events some built-in detection
 can read are normalized and stored (:func:`fortress.detection.sql.keep_predicate`); the access
 keys of Lambda-runtime sessions go to the small ``lambda_ua_keys`` table. Every event is still
@@ -178,14 +182,19 @@ class EventStore:
         self.fast_reader = fast_reader
         self._own_temp = temp_dir is None
         self.temp_dir = temp_dir or tempfile.mkdtemp(prefix="fortress-hunt-")
-        self.con = duckdb.connect(":memory:")
-        self.con.execute(f"SET memory_limit = {lit(memory_limit)}")
-        self.con.execute(f"SET temp_directory = {lit(os.path.join(self.temp_dir, 'spill'))}")
-        self.con.execute("SET preserve_insertion_order = false")
-        if threads:
-            self.con.execute(f"SET threads = {int(threads)}")
+        try:  # a SIGTERM (raised as an interrupt) here must not leave the folder behind
+            self.con = duckdb.connect(":memory:")
+            self.con.execute(f"SET memory_limit = {lit(memory_limit)}")
+            self.con.execute(f"SET temp_directory = {lit(os.path.join(self.temp_dir, 'spill'))}")
+            self.con.execute("SET preserve_insertion_order = false")
+            if threads:
+                self.con.execute(f"SET threads = {int(threads)}")
+            self._create_tables()
+        except BaseException:
+            if self._own_temp:
+                shutil.rmtree(self.temp_dir, ignore_errors=True)
+            raise
         self.workers = max(1, min(WORKERS, int(threads) if threads else WORKERS))
-        self._create_tables()
         self.unreadable: list[dict[str, str]] = []
         self.scanned = 0
         self._lock = threading.Lock()
