@@ -426,7 +426,7 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_cli(root: Path, out: Path, src: Path) -> dict[str, Any]:
+def run_cli(root: Path, out: Path, src: Path, memory_limit: str) -> dict[str, Any]:
     """``fortress hunt ROOT --format json --output OUT`` as a user runs it, in a fresh process
     (imports, discovery, load, every detection, the report written): wall and CPU seconds of
     the whole process tree (worker processes are waited for, so they count) and its peak RSS
@@ -436,6 +436,7 @@ def run_cli(root: Path, out: Path, src: Path) -> dict[str, Any]:
     env = dict(os.environ)
     env["PYTHONPATH"] = f"{src}{os.pathsep}{env.get('PYTHONPATH', '')}"
     argv = [sys.executable, "-m", "fortress", "hunt", str(root), "--format", "json"]
+    argv += ["--memory-limit", memory_limit]
     cpu0, t0 = _children_cpu(), time.perf_counter()
     proc = subprocess.Popen(
         [*argv, "--output", str(out)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -500,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         summary: dict[str, Any] = {"gzip_mb": round(size / 1e6, 1), "cpus": os.cpu_count()}
         with tempfile.TemporaryDirectory() as tmp:
-            cli = run_cli(root, Path(tmp) / "hunt.json", args.src)
+            cli = run_cli(root, Path(tmp) / "hunt.json", args.src, args.memory_limit)
         found = cli.pop("detections")
         summary["events"] = cli.pop("events")
         summary["cli_all_detections"] = cli

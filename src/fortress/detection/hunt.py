@@ -159,6 +159,7 @@ def hunt(
         # without Sigma rules only the events a built-in detection can read are stored
         prefilter=not sigma_rules,
         fast_reader=request.fast_reader,
+        on_disk=True,
     ) as store:
         if request.inventory is not None:
             from fortress.detection import iamfacts

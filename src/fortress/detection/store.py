@@ -165,6 +165,7 @@ class EventStore:
     still counted in ``scanned``). Leave it off when Sigma rules (or ad-hoc queries) must see
     every event. ``fast_reader`` (with ``prefilter``): read delivery files with the worker
     processes of :mod:`fortress.detection.fastread` instead of DuckDB's JSON reader.
+    ``on_disk``: keep the database in a file of the temporary folder rather than in memory.
     """
 
     def __init__(
@@ -176,6 +177,7 @@ class EventStore:
         temp_dir: str | None = None,
         prefilter: bool = False,
         fast_reader: bool = False,
+        on_disk: bool = False,
     ) -> None:
         self.settings = settings or HuntSettings()
         self.prefilter = prefilter
@@ -183,7 +185,10 @@ class EventStore:
         self._own_temp = temp_dir is None
         self.temp_dir = temp_dir or tempfile.mkdtemp(prefix="fortress-hunt-")
         try:  # a SIGTERM (raised as an interrupt) here must not leave the folder behind
-            self.con = duckdb.connect(":memory:")
+            # on disk (in the temporary folder): the tables are compressed and only the blocks
+            # in use stay in memory, so a long trail does not grow the process
+            where = os.path.join(self.temp_dir, "events.duckdb") if on_disk else ":memory:"
+            self.con = duckdb.connect(where)
             self.con.execute(f"SET memory_limit = {lit(memory_limit)}")
             self.con.execute(f"SET temp_directory = {lit(os.path.join(self.temp_dir, 'spill'))}")
             self.con.execute("SET preserve_insertion_order = false")
