@@ -189,6 +189,8 @@ class EventStore:
             # in use stay in memory, so a long trail does not grow the process
             where = os.path.join(self.temp_dir, "events.duckdb") if on_disk else ":memory:"
             self.con = duckdb.connect(where)
+            if on_disk:  # thrown away on close: not worth a last checkpoint
+                self.con.execute("PRAGMA disable_checkpoint_on_shutdown")
             self.con.execute(f"SET memory_limit = {lit(memory_limit)}")
             self.con.execute(f"SET temp_directory = {lit(os.path.join(self.temp_dir, 'spill'))}")
             self.con.execute("SET preserve_insertion_order = false")
