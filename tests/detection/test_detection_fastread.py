@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from ftr_detection_events import ACCOUNT, LAMBDA_UA, aws_service, event, exec_role, iam_user
+from test_detection_fastpath import KEY as FASTPATH_KEY
+from test_detection_fastpath import _records as fastpath_records
 
 from fortress.detection import cloudtrail, fastread, rules, sql, store
 from fortress.detection.hunt import run_detections
@@ -176,26 +178,11 @@ def test_escapes_mixed_sources_and_quiet_files_match_the_full_parse(
         for _ in range(7)
     ]
     _write(tmp_path, quiet, "quiet")
-    backdoor = event(
-        "AddPermission20150331v2",
-        iam_user(),
-        request={"action": "lambda:InvokeFunction", "functionName": "esc", "principal": "*"},
-    )
-    stolen = event(
-        "ListBuckets",
-        exec_role("orders", "ASIAESCAPED000000001"),
-        source="s3.amazonaws.com",
-        ip="198.51.100.7",
-        ua="aws-cli/2.15.30 Python/3.11",
-    )
-    runtime = event(
-        "GetObject",
-        exec_role("orders", "ASIAESCAPED000000001"),
-        source="s3.amazonaws.com",
-        ua=LAMBDA_UA,
-    )
+    # a Lambda-runtime call and 20 more with its key, a backdoor, the key used outside Lambda
+    records = fastpath_records()
+    runtime, backdoor, stolen = records[0], records[-2], records[-1]
     denied = event("ListBuckets", iam_user(), source="s3.amazonaws.com", error="AccessDenied")
-    text = json.dumps({"Records": [backdoor, stolen, runtime, denied, *quiet]})
+    text = json.dumps({"Records": [*records, denied, *quiet]})
     # the host name, the identity types and the error key spelled with escapes only
     for plain in ("lambda.amazonaws.com", "AssumedRole", "errorCode"):
         text = text.replace(f'"{plain}"', f'"{_escaped(plain)}"')
@@ -225,8 +212,8 @@ def test_escapes_mixed_sources_and_quiet_files_match_the_full_parse(
     assert len(fastread.read_file(by_name["pretty.json"]).ndjson.splitlines()) == 2
     fast, old = _load(files, True), _load(files, False)
     assert fast == old
-    assert fast[0] == 7 + 4 + 7 + 3
-    assert {k["k"] for k in fast[2]} == {"ASIAESCAPED000000001"}
+    assert fast[0] == 7 + len(records) + 1 + 7 + 3
+    assert {k["k"] for k in fast[2]} == {FASTPATH_KEY}
     settings = HuntSettings()
     found = []
     for reader in (True, False):
