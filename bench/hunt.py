@@ -12,8 +12,9 @@ way per-event rule engines work, and the ratio of (a) to it.
 
 Measured 2026-12-03 on 2 cores shared with other sessions (load average 6-10), before = c0a72ff:
 1M events: before 102.4 s, 20.3 CPU-s, 372 MB; after 27.7-30.8 s, 9.9-12.5 CPU-s, 309-367 MB,
-detections identical to the full-parse path. 10M events: after 331 s, 121.8 CPU-s, 1,290 MB
-with the default --memory-limit 2GB (the detection queries' working memory). With
+detections identical to the full-parse path. 10M events: after 331-416 s, 122 CPU-s,
+1,290-1,320 MB with the default --memory-limit 2GB (the detection queries' working memory),
+detections identical to the full-parse path (131 CPU-s in process). With
 --memory-limit 512MB: 372.7 s, 126.3 CPU-s, 699 MB; with 256MB a detection query runs out of
 memory.
 """
