@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from ftr_detection_events import ACCOUNT, LAMBDA_UA, aws_service, event, exec_role, iam_user
+from test_detection_fastpath import KEY as FASTPATH_KEY
+from test_detection_fastpath import _records as fastpath_records
 
 from fortress.detection import cloudtrail, fastread, rules, sql, store
 from fortress.detection.hunt import run_detections
@@ -125,22 +127,28 @@ def test_odd_and_unreadable_files_take_the_existing_path(tmp_path: Path) -> None
     assert "FTR-DET-001" in found
 
 
-def test_without_accelerators_the_result_is_the_same(tmp_path: Path, monkeypatch: Any) -> None:
+def test_without_isal_the_result_is_the_same(tmp_path: Path, monkeypatch: Any) -> None:
     path = str(_write(tmp_path, _mixed(8), "acc"))
     fast = fastread.read_file(path)
-    monkeypatch.setattr(fastread, "_orjson", None)
     monkeypatch.setattr(fastread, "_igzip", None)
     plain = fastread.read_file(path)
-    assert (plain.scanned, plain.kept, plain.lambda_keys, plain.function_raws) == (
+    assert (plain.scanned, plain.kept, plain.lambda_keys, plain.function_raws, plain.ndjson) == (
         fast.scanned,
         fast.kept,
         fast.lambda_keys,
         fast.function_raws,
+        fast.ndjson,
     )
-    assert [json.loads(x) for x in plain.ndjson.splitlines()] == [
-        json.loads(x) for x in fast.ndjson.splitlines()
-    ]
     assert fast.kept == len(fast.ndjson.splitlines()) > 0
+
+
+def test_without_msgspec_files_take_the_duckdb_path(tmp_path: Path, monkeypatch: Any) -> None:
+    path = _write(tmp_path, _mixed(8), "nomsgspec")
+    files, _ = cloudtrail.discover([str(tmp_path)])
+    expected = _load(files, False)
+    monkeypatch.setattr(fastread, "_msgspec", None)
+    assert fastread.worker_read((str(path), None, None)) is None
+    assert _load(files, True) == expected
 
 
 def test_decompression_is_capped(tmp_path: Path, monkeypatch: Any) -> None:
@@ -151,3 +159,87 @@ def test_decompression_is_capped(tmp_path: Path, monkeypatch: Any) -> None:
     monkeypatch.setattr(fastread, "ONE_SHOT_BYTES", 0)  # the streaming path
     with pytest.raises(fastread.OddFile, match="limit"):
         fastread.read_file(str(path))
+
+
+def _escaped(text: str) -> str:
+    """``text`` with every letter written as a ``\\uXXXX`` escape (the same JSON string)."""
+    return "".join(f"\\u{ord(c):04x}" if c.isalpha() else c for c in text)
+
+
+def test_escapes_mixed_sources_and_quiet_files_match_the_full_parse(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """The byte-level test of a file (a detection source's host name in quotes, an
+    ``"errorCode"``, ``AssumedRole``, else only counted) stays a superset: escaped names
+    are decoded before the filter; a file with nothing a detection reads is counted only;
+    a pretty-printed file gives one NDJSON line per record."""
+    quiet = [
+        event("GetObject", iam_user(), source="s3.amazonaws.com", ip="198.51.100.9")
+        for _ in range(7)
+    ]
+    _write(tmp_path, quiet, "quiet")
+    # a Lambda-runtime call and 20 more with its key, a backdoor, the key used outside Lambda
+    records = fastpath_records()
+    runtime, backdoor, stolen = records[0], records[-2], records[-1]
+    denied = event("ListBuckets", iam_user(), source="s3.amazonaws.com", error="AccessDenied")
+    text = json.dumps({"Records": [*records, denied, *quiet]})
+    # the host name, the identity types and the error key spelled with escapes only
+    for plain in ("lambda.amazonaws.com", "AssumedRole", "errorCode"):
+        text = text.replace(f'"{plain}"', f'"{_escaped(plain)}"')
+    assert "AssumedRole" not in text and "lambda.amazonaws.com" not in text
+    folder = tmp_path / "escaped"
+    folder.mkdir()
+    (folder / f"{ACCOUNT}_CloudTrail_us-east-1_20240801T1350Z_esc.json.gz").write_bytes(
+        gzip.compress(text.encode())
+    )
+    pretty = tmp_path / "pretty"
+    pretty.mkdir()
+    (pretty / f"{ACCOUNT}_CloudTrail_us-east-1_20240801T1350Z_pretty.json").write_text(
+        json.dumps({"Records": [backdoor, runtime, stolen]}, indent=2)
+    )
+    files, bad = cloudtrail.discover([str(tmp_path)])
+    assert bad == [] and len(files) == 3 and {f.kind for f in files} == {"records"}
+    by_name = {Path(f.path).name.rsplit("_", 1)[1]: f.path for f in files}
+    with monkeypatch.context() as m:  # the quiet file is counted without decoding a field
+
+        def no_decode(data: bytes) -> Any:
+            raise AssertionError("decoded")
+
+        m.setattr(fastread, "_DECODE_HEADS", no_decode)
+        quiet_result = fastread.read_file(by_name["quiet.json.gz"])
+    assert (quiet_result.scanned, quiet_result.kept, quiet_result.ndjson) == (7, 0, b"")
+    assert fastread.read_file(by_name["esc.json.gz"]).kept == 3  # backdoor, stolen, denied
+    assert len(fastread.read_file(by_name["pretty.json"]).ndjson.splitlines()) == 2
+    fast, old = _load(files, True), _load(files, False)
+    assert fast == old
+    assert fast[0] == 7 + len(records) + 1 + 7 + 3
+    assert {k["k"] for k in fast[2]} == {FASTPATH_KEY}
+    settings = HuntSettings()
+    found = []
+    for reader in (True, False):
+        with EventStore(settings, prefilter=True, fast_reader=reader) as st:
+            st.load(files)
+            found.append(sorted(d.rule_id for d in run_detections(st, rules.DETECTIONS, settings)))
+    assert found[0] == found[1]
+    assert {"FTR-DET-001", "FTR-DET-007"} <= set(found[0])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"Records": [1, 2]}',  # records that are not objects, in a file the byte test skips
+        b'{"Records": [{"eventSource": "iam.amazonaws.com", "userIdentity": "x"}]}',
+        b'{"Records": [{"eventSource": "lambda.amazonaws.com", "eventName": "Invoke", '
+        b'"userIdentity": {"type": "AWSService", "invokedBy": "s3.amazonaws.com", '
+        b'"sessionContext": "odd"}}]}',
+        b'{"Records": {"eventSource": "iam.amazonaws.com"}}',
+    ],
+)
+def test_a_file_the_reader_cannot_handle_takes_the_duckdb_path(tmp_path: Path, body: bytes) -> None:
+    path = tmp_path / f"{ACCOUNT}_CloudTrail_us-east-1_20240801T1350Z_odd.json.gz"
+    path.write_bytes(gzip.compress(body))
+    with pytest.raises(fastread.OddFile):
+        fastread.read_file(str(path))
+    assert fastread.worker_read((str(path), None, None)) is None
+    files, _ = cloudtrail.discover([str(tmp_path)])
+    assert _load(files, True) == _load(files, False)

@@ -88,10 +88,30 @@ def _walk(root: Path, onerror: Any = None) -> Iterator[Path]:
                 yield Path(dirpath) / name
 
 
-def _open(path: str) -> Any:
-    """Regular files only, opened without blocking (a FIFO is refused, not waited on)."""
+def _head(path: str) -> bytes:
+    """The first :data:`SNIFF_BYTES` of ``path``, gunzipped if it is gzip: inflated straight
+    from the first compressed bytes (a buffered gzip stream would inflate a whole buffer, about
+    the whole delivery file, for each file listed)."""
     try:
-        return safeio.open_maybe_gzip(path)
+        with safeio.open_regular(path) as raw:
+            data = raw.read(SNIFF_BYTES)
+            if data[:2] != b"\x1f\x8b":
+                return data
+            head = b""
+            inflate = zlib.decompressobj(31)
+            while len(head) < SNIFF_BYTES:
+                head += inflate.decompress(data, SNIFF_BYTES - len(head))
+                data = inflate.unconsumed_tail
+                if inflate.eof:
+                    data = inflate.unused_data
+                    if data[:2] != b"\x1f\x8b":  # the end, or not another member
+                        break
+                    inflate = zlib.decompressobj(31)
+                elif not data:
+                    data = raw.read(SNIFF_BYTES)
+                    if not data:
+                        raise EOFError("truncated gzip data")
+            return head
     except InputError as exc:
         raise Unreadable(exc.message) from None
 
@@ -99,8 +119,7 @@ def _open(path: str) -> Any:
 def sniff(path: str) -> str:
     """Classify a file by its first bytes: records, array, jsonl or fallback."""
     try:
-        with _open(path) as fh:
-            head = fh.read(SNIFF_BYTES)
+        head = _head(path)
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise Unreadable(f"corrupt gzip data ({exc})") from None
     except InputError as exc:

@@ -1,16 +1,21 @@
-"""A multi-process reader of CloudTrail delivery files for the prefiltered hunt.
+"""The reader of CloudTrail delivery files for the prefiltered hunt (the default path).
 
-Each worker process takes one file at a time: it decompresses it (``isal`` when installed,
-else zlib), parses it (``orjson`` when installed, else ``json``), applies the time window,
-counts every event and keeps only the events some built-in detection may read, using a test
-that is a SUPERSET of :func:`fortress.detection.sql.keep_predicate` (the exact predicate stays
-in SQL and runs on the few kept events). It returns the kept events already serialized as
-NDJSON, the access keys of Lambda-runtime sessions, and the raw function identities of the
-service invocations it dropped (the side tables ``lambda_ua_keys`` / ``lambda_function_names``).
+Each file is decompressed (``isal`` when installed, else zlib) and split into its records by
+``msgspec`` without building them: one pass gives each record's raw bytes (exact: msgspec
+validates the JSON and decodes escapes), a second pass decodes only the few fields the filter
+reads (source, error, user agent, address, a handful of ``userIdentity`` paths, the time when a
+window is asked for) into small structs. A file holding none of the byte strings a kept event
+must contain (a detection source's host name in quotes, ``"errorCode"``, ``AssumedRole``) and
+no ``\\u`` escape is only counted. The filter applies the time window, counts every event and
+keeps only the events some built-in detection may read, using a test that is a SUPERSET of
+:func:`fortress.detection.sql.keep_predicate` (the exact predicate stays in SQL and runs on the
+few kept events). It returns the kept events' original bytes as NDJSON, the access keys of
+Lambda-runtime sessions, and the raw function identities of the service invocations it
+dropped (the side tables ``lambda_ua_keys`` / ``lambda_function_names``).
 
 A file the reader cannot handle (not gzip or plain JSON, not ``{"Records": [objects]}``, a
-field of an unexpected type, too large) yields ``None``: the caller loads it through the
-existing path, which names it if it is unreadable.
+field of an unexpected type, too large, or ``msgspec`` missing) yields ``None``: the caller
+loads it through the DuckDB path, which names it if it is unreadable.
 
 This module must stay light to import: worker processes are spawned and import only it.
 """
@@ -32,16 +37,18 @@ from datetime import datetime
 from typing import IO, Any
 
 try:  # optional accelerators
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - exercised only without orjson
-    _orjson = None  # type: ignore[assignment]
-try:
     from isal import igzip as _igzip
 except ImportError:  # pragma: no cover - exercised only without isal
     _igzip = None  # type: ignore[assignment]
+try:
+    import msgspec as _msgspec
+except ImportError:  # pragma: no cover - exercised only without msgspec
+    _msgspec = None  # type: ignore[assignment]
 
 MAX_BYTES = 128 * 1024 * 1024  # decompressed size of one delivery file
 ONE_SHOT_BYTES = 1 << 20  # compressed size decompressed in one call
+# one kept record (DuckDB's NDJSON reader sizes its buffers by it; larger: the DuckDB path)
+MAX_RECORD_BYTES = 4 * 1024 * 1024
 
 # Mirrors of fortress.detection.sql (kept here so that workers need not import duckdb);
 # tests check that they match.
@@ -57,6 +64,16 @@ DETECTION_SOURCES = frozenset(
 )
 INVOKE_ACTIONS = frozenset(("Invoke", "InvokeAsync", "InvokeWithResponseStream"))
 _SUFFIX = re.compile("[0-9]{8}(v[0-9]+)?$")
+# A kept event's bytes contain one of these (the value of eventSource in quotes, the key of a
+# failed call, the identity type of a session), unless a \u escape spells them otherwise.
+# The likeliest first: a file's test stops at the first found.
+NEEDLES = (
+    b'"lambda.amazonaws.com"',
+    b"AssumedRole",
+    b'"errorCode"',
+    *(f'"{s}"'.encode() for s in sorted(DETECTION_SOURCES - {"lambda.amazonaws.com"})),
+    b"\\u",
+)
 
 
 class OddFile(Exception):
@@ -115,21 +132,6 @@ def _stream_gunzip(data: bytes) -> bytes:
     return b"".join(parts)
 
 
-def _loads(data: bytes) -> Any:
-    try:
-        if _orjson is not None:
-            return _orjson.loads(data)
-        return json.loads(data)
-    except (ValueError, RecursionError) as exc:
-        raise OddFile(f"invalid JSON ({exc})") from None
-
-
-def _dumps(record: dict[str, Any]) -> bytes:
-    if _orjson is not None:
-        return _orjson.dumps(record)
-    return json.dumps(record, separators=(",", ":")).encode()
-
-
 def _bound(moment: datetime | None) -> str | None:
     """A window bound in the form the SQL compares (``YYYY-MM-DD HH:MM:SS``)."""
     return moment.strftime("%Y-%m-%d %H:%M:%S") if moment is not None else None
@@ -149,12 +151,74 @@ def _in_window(t: Any, since: str | None, until: str | None) -> bool:
     return not (until is not None and norm > until)
 
 
-def _issuer_arn(ui: dict[str, Any]) -> Any:
-    sc = ui.get("sessionContext")
-    if not isinstance(sc, dict):
-        return None
-    issuer = sc.get("sessionIssuer")
-    return issuer.get("arn") if isinstance(issuer, dict) else None
+# ------------------------------------------------------------------ the structs msgspec fills
+
+if _msgspec is not None:
+    _NULL = _msgspec.Raw(b"null")
+
+    class _Issuer(_msgspec.Struct):
+        arn: Any = None
+
+    class _Session(_msgspec.Struct):
+        sessionIssuer: _Issuer | None = None
+
+    class _Identity(_msgspec.Struct):
+        type: Any = None
+        arn: Any = None
+        invokedBy: Any = None
+        accessKeyId: Any = None
+        # read only for the few service invocations (see _drop_service_invoke)
+        sessionContext: _msgspec.Raw = _NULL
+
+    class _Head(_msgspec.Struct):
+        """The fields the filter reads; every other field is skipped unparsed."""
+
+        eventSource: Any = None
+        eventName: Any = None
+        errorCode: Any = None
+        userAgent: Any = None
+        sourceIPAddress: Any = None
+        userIdentity: _Identity | None = None
+
+    class _TimedHead(_Head):
+        eventTime: Any = None
+
+    class _Heads(_msgspec.Struct):
+        Records: list[_Head]
+
+    class _TimedHeads(_msgspec.Struct):
+        Records: list[_TimedHead]
+
+    class _Object(_msgspec.Struct):
+        pass
+
+    class _Objects(_msgspec.Struct):
+        Records: list[_Object]
+
+    class _Raws(_msgspec.Struct):
+        Records: list[_msgspec.Raw]
+
+    class _Invoked(_msgspec.Struct):
+        requestParameters: Any = None
+        responseElements: Any = None
+
+    _DECODE_HEADS = _msgspec.json.Decoder(_Heads).decode
+    _DECODE_TIMED = _msgspec.json.Decoder(_TimedHeads).decode
+    _DECODE_OBJECTS = _msgspec.json.Decoder(_Objects).decode
+    _DECODE_RAWS = _msgspec.json.Decoder(_Raws).decode
+    _DECODE_INVOKED = _msgspec.json.Decoder(_Invoked).decode
+    _DECODE_SESSION = _msgspec.json.Decoder(_Session | None).decode
+
+
+def _issuer_arn(raw: Any) -> Any:
+    """``sessionContext.sessionIssuer.arn`` of an identity (None when absent), from the raw
+    ``sessionContext``. Raises :class:`OddFile` when it is not an object of objects."""
+    try:
+        sc = _DECODE_SESSION(raw)
+    except _msgspec.ValidationError:
+        raise OddFile("sessionContext of an unexpected type") from None
+    issuer = sc.sessionIssuer if sc is not None else None
+    return issuer.arn if issuer is not None else None
 
 
 def _function_raw(rp: Any, re_: Any) -> tuple[bool, str | None]:
@@ -186,55 +250,55 @@ def _is_lambda_ua(ua: str) -> bool:
 
 
 def filter_records(
-    records: Sequence[Any], since: str | None, until: str | None, out: FileResult
-) -> list[bytes]:
-    """Count ``records`` in the window and return the kept ones as NDJSON lines; fills the
-    side tables of ``out``. Raises :class:`OddFile` on shapes it does not handle.
+    heads: Sequence[Any],
+    raws: Sequence[Any],
+    since: str | None,
+    until: str | None,
+    out: FileResult,
+) -> list[Any]:
+    """Count the records in the window and return the raw bytes of the kept ones; fills the
+    side tables of ``out``. ``heads`` are the decoded :class:`_Head` of the records, ``raws``
+    their bytes. Raises :class:`OddFile` on shapes it does not handle.
 
     Kept: a superset of SQL's ``keep_predicate`` (an event of a detection source, a failed
     call, an assumed-role call neither from a Lambda runtime nor from an AWS address), minus
     the successful invocations by AWS service principals (``service_invoke_predicate``, on
     plain values only; their function identity is noted instead). Assumed-role calls from a
     Lambda runtime give their access key. Hot loop: checks are inlined on purpose."""
-    lines: list[bytes] = []
+    kept: list[Any] = []
     windowed = since is not None or until is not None
     scanned = 0
     keys = out.lambda_keys
-    raws = out.function_raws
+    fraws = out.function_raws
     sources = DETECTION_SOURCES
     invokes = INVOKE_ACTIONS
-    dumps = _dumps
     lambda_ua: dict[str, bool] = {}  # user agent -> from a Lambda runtime (few distinct)
-    for rec in records:
-        if type(rec) is not dict:
-            raise OddFile("a record that is not an object")
-        if windowed and not _in_window(rec.get("eventTime"), since, until):
+    for rec, raw in zip(heads, raws, strict=True):
+        if windowed and not _in_window(rec.eventTime, since, until):
             continue
         scanned += 1
-        src = rec.get("eventSource")
-        ui: Any = rec.get("userIdentity")
-        if type(ui) is dict:
-            ptype = ui.get("type")
-        elif ui is None:
-            ptype = None
-        else:
-            raise OddFile("userIdentity is not an object")
+        src = rec.eventSource
+        ui = rec.userIdentity
+        ptype = ui.type if ui is not None else None
         if src in sources:
-            err = rec.get("errorCode")
-            if err is None and ptype == "AWSService" and src == "lambda.amazonaws.com":
-                name = rec.get("eventName")
-                if (name in invokes or _invoke_name(name)) and _drop_service_invoke(rec, ui, raws):
-                    continue
-            lines.append(dumps(rec))
+            if (
+                rec.errorCode is None
+                and ptype == "AWSService"
+                and src == "lambda.amazonaws.com"
+                and ((name := rec.eventName) in invokes or _invoke_name(name))
+                and _drop_service_invoke(raw, ui, fraws)
+            ):
+                continue
+            kept.append(raw)
             continue
         if src is not None and type(src) is not str:
             raise OddFile("eventSource of an unexpected type")
-        if rec.get("errorCode") is not None:
-            lines.append(dumps(rec))
+        if rec.errorCode is not None:
+            kept.append(raw)
             continue
         if ptype != "AssumedRole":
             continue
-        ua = rec.get("userAgent")
+        ua = rec.userAgent
         if ua is None:
             lam = False
         elif type(ua) is str:
@@ -244,22 +308,24 @@ def filter_records(
         else:
             raise OddFile("userAgent of an unexpected type")
         if lam:
-            key = ui.get("accessKeyId")
+            key = ui.accessKeyId  # type: ignore[union-attr]
             if type(key) is str:
                 keys.add(key)
             elif key is not None:
-                lines.append(dumps(rec))  # an odd key: SQL reads it
+                kept.append(raw)  # an odd key: SQL reads it
             continue
-        ip = rec.get("sourceIPAddress")
+        ip = rec.sourceIPAddress
         if type(ip) is str:
             if ip.endswith(".amazonaws.com"):
                 continue
         elif ip is not None:
             raise OddFile("sourceIPAddress of an unexpected type")
-        lines.append(dumps(rec))
+        kept.append(raw)
+    if any(len(r) > MAX_RECORD_BYTES for r in kept):
+        raise OddFile("a record larger than the fast reader's limit")
     out.scanned += scanned
-    out.kept += len(lines)
-    return lines
+    out.kept += len(kept)
+    return kept
 
 
 def _invoke_name(name: Any) -> bool:
@@ -268,39 +334,57 @@ def _invoke_name(name: Any) -> bool:
     )
 
 
-def _drop_service_invoke(rec: dict[str, Any], ui: dict[str, Any], raws: set[str]) -> bool:
+def _drop_service_invoke(raw: Any, ui: Any, fraws: set[str]) -> bool:
     """True (and the function's raw identity noted) for a successful invocation (checked by
     the caller) by an AWS service principal: SQL's ``service_invoke_predicate``, on plain
     values only."""
-    invoked = ui.get("invokedBy")
+    invoked = ui.invokedBy
     if type(invoked) is not str or not invoked.endswith(".amazonaws.com"):
         return False
-    if ui.get("arn") is not None or ("sessionContext" in ui and _issuer_arn(ui) is not None):
+    if ui.arn is not None or _issuer_arn(ui.sessionContext) is not None:
         return False
-    rp = rec.get("requestParameters")
-    raw = rp.get("functionName") if type(rp) is dict else None
-    if type(raw) is not str:  # the general case: SQL's coalesce of three places
-        known, raw = _function_raw(rp, rec.get("responseElements"))
+    rec = _DECODE_INVOKED(raw)
+    rp = rec.requestParameters
+    fn = rp.get("functionName") if type(rp) is dict else None
+    if type(fn) is not str:  # the general case: SQL's coalesce of three places
+        known, fn = _function_raw(rp, rec.responseElements)
         if not known:
             return False  # SQL decides and names the function
-    if raw is not None:
-        raws.add(raw)
+    if fn is not None:
+        fraws.add(fn)
     return True
+
+
+def parse(data: bytes, since: str | None, until: str | None, out: FileResult) -> list[Any]:
+    """The kept records of one decompressed delivery file (see :func:`filter_records`)."""
+    if _msgspec is None:
+        raise OddFile("msgspec is not installed")
+    windowed = since is not None or until is not None
+    try:
+        if not windowed and not any(n in data for n in NEEDLES):
+            # nothing a detection reads: only counted (each record still checked to be an
+            # object, as the DuckDB path requires)
+            out.scanned += len(_DECODE_OBJECTS(data).Records)
+            return []
+        heads = (_DECODE_TIMED if windowed else _DECODE_HEADS)(data).Records
+        raws = _DECODE_RAWS(data).Records
+    except (_msgspec.DecodeError, _msgspec.ValidationError, RecursionError) as exc:
+        raise OddFile(f"not a CloudTrail delivery file ({exc})") from None
+    return filter_records(heads, raws, since, until, out)
 
 
 def read_file(path: str, since: str | None = None, until: str | None = None) -> FileResult:
     """Read one delivery file (see the module doc). Raises :class:`OddFile` or ``OSError``."""
     with open(path, "rb") as fh:
         data = fh.read()
-    doc = _loads(_decompress(data))
-    del data
-    if not isinstance(doc, dict) or not isinstance(doc.get("Records"), list):
-        raise OddFile('not a {"Records": [...]} document')
+    data = _decompress(data)
     out = FileResult(path)
-    lines = filter_records(doc["Records"], since, until, out)
-    if lines:
-        lines.append(b"")
-        out.ndjson = b"\n".join(lines)
+    kept = parse(data, since, until, out)
+    if kept:
+        if b"\n" in data or b"\r" in data:  # whitespace between tokens: one record a line
+            kept = [bytes(r).replace(b"\n", b" ").replace(b"\r", b" ") for r in kept]
+        kept.append(b"")
+        out.ndjson = b"\n".join(kept)
     return out
 
 

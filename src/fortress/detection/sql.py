@@ -146,7 +146,7 @@ class Dialect:
         return f"[{column}]"
 
     def array_agg(self, column: str) -> str:
-        return f"list({column} ORDER BY event_time)"
+        return f"list({column} ORDER BY event_time, {column})"
 
     def epoch(self, column: str) -> str:
         return f"epoch({column})"
@@ -219,7 +219,7 @@ class TrinoDialect(Dialect):
         return f"ARRAY[{column}]"
 
     def array_agg(self, column: str) -> str:
-        return f"array_agg({column} ORDER BY event_time)"
+        return f"array_agg({column} ORDER BY event_time, {column})"
 
     def epoch(self, column: str) -> str:
         return f"to_unixtime({column})"
