@@ -127,3 +127,28 @@ def test_lookup_events_with_stubber(tmp_path: Path) -> None:
         result = hunt(HuntRequest(lookup=True), aws_client)
     assert result.events == 2 and "cloudtrail:LookupEvents" in result.inputs
     assert [d.rule_id for d in result.detections] == ["FTR-DET-001", "FTR-DET-001"]
+
+
+def test_a_detection_out_of_memory_is_a_gap_and_the_others_run(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """DuckDB cannot spill every join: a detection whose query exceeds --memory-limit is named
+    in a coverage gap (the hunt is incomplete) instead of aborting the hunt."""
+    import duckdb
+
+    from fortress.detection import hunt as hunt_module
+
+    real = hunt_module.run_detections
+
+    def starved(store: Any, chosen: Any, settings: Any) -> Any:
+        if chosen[0].id == "FTR-DET-002":
+            raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
+        return real(store, chosen, settings)
+
+    monkeypatch.setattr(hunt_module, "run_detections", starved)
+    delivery_file(tmp_path / "logs", [backdoor(), update_code("orders", iam_user())])
+    result = hunt(HuntRequest(paths=[str(tmp_path)], memory_limit="256MB"))
+    assert [d.rule_id for d in result.detections if d.rule_id == "FTR-DET-001"]
+    assert "FTR-DET-002" not in result.rules_run and "FTR-DET-001" in result.rules_run
+    (gap,) = [g for g in result.coverage_gaps if g["error_code"] == "OutOfMemory"]
+    assert "FTR-DET-002 did not run" in gap["message"] and "256MB" in gap["message"]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+import duckdb
 
 from fortress.aws.client import AwsClient
 from fortress.detection import cloudtrail, rules
@@ -103,6 +106,34 @@ def run_detections(
         for row in store.query(rule.sql(DUCKDB, settings)):
             found.append(row_to_detection(rule.id, rule.title, rule.technique, row, rule.severity))
     return found
+
+
+def _bounded(
+    result: HuntResult,
+    request: HuntRequest,
+    rule_id: str,
+    run: Callable[[], list[Detection]],
+) -> list[Detection] | None:
+    """One detection's rows, or None and a coverage gap when its query ran out of memory.
+
+    DuckDB spills most operators to disk, but some joins cannot: under a tight
+    ``--memory-limit`` on a large trail such a detection fails. The others still run; the hunt
+    is incomplete (exit 3) and says which detection did not run and what to change.
+    """
+    try:
+        return run()
+    except duckdb.OutOfMemoryException:
+        result.coverage_gaps.append(
+            CoverageGap(
+                "fortress",
+                "detect",
+                "OutOfMemory",
+                f"{rule_id} did not run: its query needs more memory than --memory-limit "
+                f"({request.memory_limit}) allows; raise it or hunt a shorter window",
+                resource=rule_id,
+            ).to_dict()
+        )
+        return None
 
 
 def _input_gaps(
@@ -204,14 +235,22 @@ def hunt(
         for i, rule in enumerate(chosen):
             if progress:
                 progress("detect", i, len(chosen))
-            result.detections.extend(run_detections(store, [rule], settings))
-            result.rules_run.append(rule.id)
+            found = _bounded(
+                result, request, rule.id, functools.partial(run_detections, store, [rule], settings)
+            )
+            if found is not None:
+                result.detections.extend(found)
+                result.rules_run.append(rule.id)
         if sigma_rules:
             from fortress.detection import sigma
 
             for compiled in sigma_rules:
-                result.detections.extend(sigma.run(store, compiled))
-                result.rules_run.append(compiled.rule_id)
+                found = _bounded(
+                    result, request, compiled.rule_id, functools.partial(sigma.run, store, compiled)
+                )
+                if found is not None:
+                    result.detections.extend(found)
+                    result.rules_run.append(compiled.rule_id)
     result.detections.sort(key=lambda d: (d.time or "", d.rule_id))
     result.seconds = time.perf_counter() - started
     return result
