@@ -53,6 +53,8 @@ def test_acquire_verify_diff_timeline_on_the_demo(
                 mirror,
                 "--cloudtrail",
                 str(trail),
+                "--since",  # the demo's day, whenever the test runs
+                demo_trail.SINCE,
                 "--output",
                 str(bundle),
             ]

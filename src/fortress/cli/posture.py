@@ -664,6 +664,7 @@ def markdown_table(entries: list[dict[str, Any]]) -> str:
 def cmd_demo(args: argparse.Namespace) -> int:
     import time
 
+    from fortress.demo import cloudtrail as demo_trail
     from fortress.demo import emulator, package_mirror, scan_demo, write_outputs
     from fortress.demo.seed import seed
     from fortress.report import console as console_report
@@ -702,7 +703,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 "export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1"
             )
             print(
-                f"fortress acquire orders-api --code-mirror {mirror} --cloudtrail {trail_dir} --output evidence"
+                f"fortress acquire orders-api --code-mirror {mirror} --cloudtrail {trail_dir} "
+                f"--since {demo_trail.SINCE} --output evidence"
             )
             print("fortress verify evidence && fortress diff evidence --from 2 --to 3")
             print(f"fortress sbom orders-api --code-mirror {mirror} --output sbom")

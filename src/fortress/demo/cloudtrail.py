@@ -20,6 +20,8 @@ from typing import Any
 from fortress.demo.shopfast import ACCOUNT, FOREIGN_ACCOUNT, PRIMARY
 
 DAY = datetime(2026, 11, 26, 8, 0, 0)
+# For commands that read a window of the trail (acquire reads the last 7 days by default).
+SINCE = DAY.strftime("%Y-%m-%d")
 ATTACKER_IP = "203.0.113.77"
 ATTACKER_UA = "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64 prompt/off"
 CI_UA = "aws-sam-cli/1.120.0 aws-sdk-python/1.34.0 Boto3/1.34.0 md/Botocore#1.34.0"
