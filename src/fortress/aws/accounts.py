@@ -229,6 +229,7 @@ class RoleAssumer:
             metadata(credentials), refresh_using=refresh, method="sts-assume-role"
         )
         core = botocore.session.get_session()
-        core._credentials = refreshable  # the documented way to hand a session credentials
+        # botocore has no public setter for refreshable credentials; this is the usual way.
+        core._credentials = refreshable  # type: ignore[attr-defined]
         region = self.base.session.region_name
         return boto3.Session(botocore_session=core, region_name=region)

@@ -151,6 +151,11 @@ def fan_out(
     base = aws_client(args)
     options = account_options(args)
     chosen = resolve(base, options)
+    if run_plan.output_dir is not None:  # an empty shard still leaves its (empty) folder
+        try:
+            run_plan.output_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise FortressError(f"{run_plan.output_dir}: {exc.strerror or exc}") from None
     if not chosen:
         eprint("fortress: no accounts to read (after --exclude-accounts and --shard)")
         return []
