@@ -93,6 +93,10 @@ def resolve(base: AwsClient, options: AccountOptions) -> list[Account]:
         raise FortressError("give --organization or --accounts, not both")
     if options.organization:
         found = organization_accounts(base)
+        if not found:
+            raise FortressError(
+                "the organization lists no ACTIVE account (is the caller in an organization?)"
+            )
     else:
         found = [Account(a) for a in options.accounts]
     excluded = set(options.exclude)
