@@ -121,4 +121,3 @@ def test_gates_bound_the_calls_in_flight(client: ClientFactory, aws: str) -> Non
     assert tracker.entered == fortress.calls  # every call went through the gate
     assert 1 <= tracker.most <= 2
     assert tracker.held == 0  # every slot given back, failed calls included
-
