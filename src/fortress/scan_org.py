@@ -107,8 +107,15 @@ def run(
         return result
 
     workers = max(1, min(plan.parallel_accounts, len(accounts) or 1))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="account") as pool:
-        return list(pool.map(one, accounts))
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="account")
+    try:
+        futures = [pool.submit(one, account) for account in accounts]
+        return [future.result() for future in futures]
+    except BaseException:  # Ctrl-C, SIGTERM: no account is started any more
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 def _account(

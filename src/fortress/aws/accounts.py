@@ -17,13 +17,14 @@ gap for that account, never the end of the run.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from fortress.aws.client import AwsClient, AwsOptions
+from fortress.aws.client import AwsClient
 from fortress.errors import FortressError
 from fortress.findings import CoverageGap
 
@@ -157,21 +158,8 @@ class RoleAssumer:
 
     def client(self, account_id: str, gates: tuple[Any, ...] = ()) -> AwsClient | CoverageGap:
         """An :class:`AwsClient` for the account, or the gap saying why there is none."""
-        base_options = self.base.options
-        options = AwsOptions(
-            profile=base_options.profile,
-            regions=list(base_options.regions),
-            all_regions=base_options.all_regions,
-            endpoint_url=base_options.endpoint_url,
-            max_attempts=base_options.max_attempts,
-            max_workers=base_options.max_workers,
-            connect_timeout=base_options.connect_timeout,
-            read_timeout=base_options.read_timeout,
-            credentials=base_options.credentials,
-            session=base_options.session,
-            account=account_id,
-            gates=gates,
-        )
+        # The caller's settings (profile, regions, endpoint, retries, timeouts), this account.
+        options = dataclasses.replace(self.base.options, account=account_id, gates=gates)
         if account_id == self.caller:
             return AwsClient(options)
         answer = self._assume(account_id)
