@@ -311,9 +311,11 @@ def accounts_table(result: Any, details: bool, clean: Clean = _identity) -> Tabl
     )
     shown = order if details or len(order) <= ROW_BUDGET else order[:ROW_BUDGET]
     table = _table(f"Accounts: {len(accounts)}")
-    for col in ("Account", "Name", "Functions", "Critical", "High", "Medium", "Low", "Unknown"):
-        table.add_column(col, justify="right" if col not in ("Account", "Name") else "left")
-    table.add_column("Gaps", justify="right")
+    # Ids and counts never wrap (a narrow terminal squeezes the names instead).
+    table.add_column("Account", no_wrap=True, min_width=12)
+    table.add_column("Name", overflow="ellipsis", no_wrap=True, min_width=8)
+    for col in ("Functions", "Crit", "High", "Med", "Low", "Unknown", "Gaps"):
+        table.add_column(col, justify="right", no_wrap=True)
     for a in shown:
         failing = a["failures_by_severity"]
         if a["status"] == "failed":
