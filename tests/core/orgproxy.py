@@ -30,6 +30,8 @@ class Proxy:
     endpoint: str
     refuse: set[str] = field(default_factory=set)  # account ids whose roles cannot be assumed
     assumed: list[str] = field(default_factory=list)  # RoleArn of every AssumeRole request
+    # (RoleSessionName, ExternalId or "") of every AssumeRole request
+    sessions: list[tuple[str, str]] = field(default_factory=list)
     requests: int = 0
 
 
@@ -55,6 +57,9 @@ def proxy(upstream: str, refuse: set[str] | None = None) -> Iterator[Proxy]:
                 arn = form.get("RoleArn", [""])[0]
                 with lock:
                     state.assumed.append(arn)
+                    state.sessions.append(
+                        (form.get("RoleSessionName", [""])[0], form.get("ExternalId", [""])[0])
+                    )
                 if arn.split(":")[4:5] and arn.split(":")[4] in state.refuse:
                     self._answer(403, _DENIED.format(arn=arn).encode(), "text/xml")
                     return

@@ -171,8 +171,14 @@ def test_an_account_whose_role_cannot_be_assumed_is_a_gap(
             str(folder),
             "--fail-on",
             "critical",
+            "--external-id",
+            "ext-1234",
         )
+        sessions = set(front.sessions)
     assert code == 3  # no critical finding; incomplete
+    assert len(sessions) == 1  # one session name for the run, naming Fortress
+    ((session, external),) = sessions
+    assert session.startswith("fortress-") and external == "ext-1234"
     document = report(out)
     status = {a["id"]: a["status"] for a in document["accounts"]}
     assert status == {a: "failed" if a == denied else "scanned" for a in org.accounts}
