@@ -141,6 +141,8 @@ class ScanResult:
     # Asked-for report sections (fortress.cli.governance): per-control compliance, baseline.
     compliance: dict[str, Any] | None = None
     baseline: dict[str, Any] | None = None
+    # An organization scan (fortress.scan_org): one summary per account, sorted by id.
+    accounts: list[dict[str, Any]] | None = None
 
     def failing(self, threshold: Severity) -> list[Finding]:
         return [f for f in self.findings if f.status is Status.FAIL and f.severity >= threshold]

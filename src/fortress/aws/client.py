@@ -106,6 +106,13 @@ class AwsOptions:
     # Explicit (access key, secret key) — for the built-in demo's emulator only; users rely on
     # the standard credential chain and --profile.
     credentials: tuple[str, str] | None = None
+    # A ready boto3 Session (an assumed role in another account: fortress.aws.accounts).
+    session: Any = None
+    # The account the credentials belong to, when already known (no GetCallerIdentity call).
+    account: str | None = None
+    # Semaphores every API call holds while in flight (an organization scan bounds the calls
+    # per account and across accounts with them); empty: no bound beyond the thread pools.
+    gates: tuple[Any, ...] = ()
 
 
 class AwsClient:
@@ -119,7 +126,9 @@ class AwsClient:
             if problem:
                 raise FortressError(f"AWS_ENDPOINT_URL: {problem}")
         try:
-            if self.options.credentials:
+            if self.options.session is not None:
+                self.session = self.options.session
+            elif self.options.credentials:
                 key, secret = self.options.credentials
                 self.session = boto3.Session(
                     aws_access_key_id=key,
@@ -141,7 +150,7 @@ class AwsClient:
         self._lock = threading.Lock()
         self.gaps: list[CoverageGap] = []
         self.calls = 0
-        self._account: str | None = None
+        self._account: str | None = self.options.account
 
     # clients --------------------------------------------------------------------------
 
@@ -155,12 +164,28 @@ class AwsClient:
                     kwargs["endpoint_url"] = self.endpoint_url
                 client = self.session.client(service, **kwargs)  # type: ignore[call-overload]
                 client.meta.events.register("before-call.*.*", self._count)
+                if self.options.gates:
+                    client.meta.events.register("before-call.*.*", self._enter_gates)
+                    client.meta.events.register("after-call.*.*", self._leave_gates)
+                    client.meta.events.register("after-call-error.*.*", self._leave_gates)
                 self._clients[key] = client
             return self._clients[key]
 
     def _count(self, **_: Any) -> None:
         with self._lock:
             self.calls += 1
+
+    def _enter_gates(self, context: dict[str, Any], **_: Any) -> None:
+        """Wait for a slot in every gate (always in the same order: no deadlock); the call
+        holds them until botocore's after-call or after-call-error event (retries included)."""
+        for gate in self.options.gates:
+            gate.acquire()
+        context["fortress_gates"] = True
+
+    def _leave_gates(self, context: dict[str, Any], **_: Any) -> None:
+        if context.pop("fortress_gates", False):
+            for gate in reversed(self.options.gates):
+                gate.release()
 
     @property
     def default_region(self) -> str:

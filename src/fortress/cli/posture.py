@@ -22,6 +22,7 @@ from fortress.cli import (
     EXIT_INCOMPLETE,
     governance,
     iam_suggest,
+    org,
     validate,
 )
 from fortress.cli.sanitize import clean, eprint, stdout_bytes, terminal
@@ -78,6 +79,7 @@ def register(sub: Any) -> None:
         help="also write a CycloneDX SBOM per function whose package was read into DIR",
     )
     _add_aws_options(scan)
+    org.add_account_options(scan)
     _add_rule_options(scan)
     iam_suggest.add_usage_options(scan)
     governance.add_scan_options(scan)
@@ -107,8 +109,11 @@ def register(sub: Any) -> None:
         "collect", help="save the live account's inventory as a snapshot (JSON)"
     )
     _add_aws_options(collect)
+    org.add_account_options(collect)
     collect.add_argument(
-        "--output", type=validate.output_file, required=True, help="snapshot file to write"
+        "--output",
+        type=validate.output_file,
+        help="snapshot file to write (one account; an organization: --output-dir)",
     )
     collect.add_argument(
         "--show-secrets",
@@ -125,6 +130,7 @@ def register(sub: Any) -> None:
     _add_package_options(collect)
     iam_suggest.add_usage_options(collect)
     collect.set_defaults(func=cmd_collect)
+    org.register_merge(sub)
 
     rules = sub.add_parser("rules", help="print the rule catalogue")
     rules.add_argument("--format", choices=("console", "json", "markdown"), default="console")
@@ -447,6 +453,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if gov.nothing_to_scan:
         print("fortress: no IaC files among the given paths", file=sys.stderr)
         return EXIT_CLEAN
+    if org.requested(args):
+        return org.scan(args, rules, config, gov, threshold, started)
     client: AwsClient | None = None
     inventory: Inventory | None = None
     usage = iam_suggest.read_usage(args) if iam_suggest.usage_requested(args) else None
@@ -564,6 +572,12 @@ def _scan_iac(
 def cmd_collect(args: argparse.Namespace) -> int:
     from fortress.sources import snapshot
 
+    if org.requested(args):
+        return org.collect(args)
+    if args.output is None:
+        raise FortressError(
+            "collect needs --output FILE (or --organization/--accounts with --output-dir)"
+        )
     client = aws_client(args)
     started = datetime.now(UTC)
     inventory = collect_live(client)

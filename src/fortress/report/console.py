@@ -284,6 +284,10 @@ def gaps_table(result: Any, details: bool, clean: Clean = _identity) -> Table | 
     return table
 
 
+def _present(item: RenderableType | None) -> list[RenderableType]:
+    return [] if item is None else [item]
+
+
 def _capped(lines: list[Text], details: bool) -> list[Text]:
     if details or len(lines) <= LIST_LIMIT:
         return lines
@@ -291,14 +295,55 @@ def _capped(lines: list[Text], details: bool) -> list[Text]:
     return [*lines[:LIST_LIMIT], more]
 
 
+def accounts_table(result: Any, details: bool, clean: Clean = _identity) -> Table | None:
+    """Organization scans: one row per account (the worst first; ``ROW_BUDGET`` rows unless
+    ``details``), with its failing severities, unknowns and coverage gaps."""
+    accounts = getattr(result, "accounts", None)
+    if not accounts:
+        return None
+    order = sorted(
+        accounts,
+        key=lambda a: (
+            a["status"] != "failed",
+            [-n for n in a["failures_by_severity"].values()],
+            a["id"],
+        ),
+    )
+    shown = order if details or len(order) <= ROW_BUDGET else order[:ROW_BUDGET]
+    table = _table(f"Accounts: {len(accounts)}")
+    # Ids and counts never wrap (a narrow terminal squeezes the names instead).
+    table.add_column("Account", no_wrap=True, min_width=12)
+    table.add_column("Name", overflow="ellipsis", no_wrap=True, min_width=8)
+    for col in ("Functions", "Crit", "High", "Med", "Low", "Unknown", "Gaps"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for a in shown:
+        failing = a["failures_by_severity"]
+        if a["status"] == "failed":
+            cells = ["not read"] + [""] * 5
+        else:
+            cells = [str(a["functions"])] + [
+                str(failing.get(sev, 0)) for sev in ("critical", "high", "medium", "low")
+            ]
+            cells.append(str(a["by_status"].get("unknown", 0)))
+        table.add_row(a["id"], Text(clean(a["name"] or "")), *cells, str(a["coverage_gaps"]))
+    if len(shown) < len(order):
+        table.caption = f"… +{len(order) - len(shown)} more accounts (--details lists them all)"
+    return table
+
+
 def header(
     result: Any, clean: Clean = _identity, summary: dict[str, Any] | None = None
 ) -> list[RenderableType]:
-    sources = ", ".join(
-        clean(f"{s.kind}: {s.target}")
-        + (f" ({_count(s.functions, 'functions')})" if s.functions is not None else "")
-        for s in result.sources
-    )
+    accounts = getattr(result, "accounts", None)
+    if accounts is not None:  # an organization: its accounts are listed in their own table
+        failed = sum(a["status"] == "failed" for a in accounts)
+        sources = _count(len(accounts), "accounts") + (f" ({failed} not read)" if failed else "")
+    else:
+        sources = ", ".join(
+            clean(f"{s.kind}: {s.target}")
+            + (f" ({_count(s.functions, 'functions')})" if s.functions is not None else "")
+            for s in result.sources
+        )
     summary = summary or result.summary()
     resources = ", ".join(_count(v, k) for k, v in summary["resources"].items() if v)
     return [
@@ -328,6 +373,7 @@ def render(
     summary = summary or result.summary()
     parts: list[RenderableType] = [
         *header(result, clean, summary),
+        *_present(accounts_table(result, details, clean)),
         practice_table(summary, result.findings),
     ]
     statuses = [
@@ -374,6 +420,7 @@ def render_summary(
     summary = summary or result.summary()
     parts: list[RenderableType] = [
         *header(result, clean, summary),
+        *_present(accounts_table(result, False, clean)),
         practice_table(summary, result.findings),
     ]
     if result.input_errors:

@@ -12,7 +12,8 @@ import orjson
 from fortress.findings import CoverageGap, Finding
 from fortress.report import governance
 
-SCHEMA_VERSION = "1.2"  # 1.1: optional `compliance` and `baseline`; 1.2: `related` per finding
+SCHEMA_VERSION = "1.3"  # 1.1: optional `compliance` and `baseline`; 1.2: `related` per finding;
+# 1.3: optional `accounts` (organization scans)
 
 
 class ScanLike(Protocol):
@@ -72,6 +73,12 @@ def head(result: Any, summary: dict[str, Any] | None = None) -> dict[str, Any]:
         "summary": summary if summary is not None else result.summary(),
         # Governance sections, present when asked for (--compliance, --baseline).
         **governance.sections(result),
+        # Organization scans: one summary per account.
+        **(
+            {"accounts": accounts}
+            if (accounts := getattr(result, "accounts", None)) is not None
+            else {}
+        ),
     }
 
 

@@ -96,6 +96,10 @@ def _result(f: Finding, index: int) -> dict[str, Any]:
             "resource_type": r.type,
         },
     }
+    if r.account:  # live resources and snapshots: which account, which region
+        result["properties"]["account"] = r.account
+    if r.region:
+        result["properties"]["region"] = r.region
     if f.related:
         result["relatedLocations"] = [_related(x, i) for i, x in enumerate(f.related)]
     if f.status is Status.SUPPRESSED:

@@ -54,8 +54,10 @@ class FunctionExtras:
         reason = f"{operation} failed ({code})"
         with self._lock:
             first = operation not in self._missing
-            if code in MISSING_OPERATION:
-                self._missing[operation] = f"{reason}: the endpoint does not implement it"
+            if code in MISSING_OPERATION:  # every function gets the same reason
+                reason = self._missing.setdefault(
+                    operation, f"{reason}: the endpoint does not implement it"
+                )
             if first or code not in MISSING_OPERATION:
                 self.client.record(outcome.gap)
         return None, reason

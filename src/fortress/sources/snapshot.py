@@ -9,8 +9,11 @@ Inventory field needs no change here. Unknown values are kept as ``{"$unknown": 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import os
+import tempfile
 import types
 import typing
 from datetime import datetime
@@ -95,8 +98,17 @@ def _decode_union(value: Any, options: tuple[Any, ...]) -> Any:
     return value
 
 
-def save(path: Path, inventory: Inventory, gaps: list[CoverageGap], collected_at: datetime) -> None:
-    document = {
+def save(
+    path: Path,
+    inventory: Inventory,
+    gaps: list[CoverageGap],
+    collected_at: datetime,
+    account: dict[str, str] | None = None,
+) -> None:
+    """Write the snapshot atomically (a temporary file renamed over ``path``): a reader, or a
+    ``--resume`` after a crash, sees the whole snapshot or none. ``account`` (id and name) is
+    set by an organization scan, one snapshot per account."""
+    document: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
         "tool_version": __version__,
@@ -104,11 +116,32 @@ def save(path: Path, inventory: Inventory, gaps: list[CoverageGap], collected_at
         "inventory": encode(inventory),
         "coverage_gaps": [g.to_dict() for g in gaps],
     }
+    if account is not None:
+        document["account"] = account
+    write_atomic(path, json.dumps(document, indent=1, sort_keys=True) + "\n")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """``text`` to ``path`` through a temporary file in the same folder and a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
 
 
 def load(path: Path) -> tuple[Inventory, list[CoverageGap]]:
+    inventory, gaps, _ = load_with_account(path)
+    return inventory, gaps
+
+
+def load_with_account(path: Path) -> tuple[Inventory, list[CoverageGap], dict[str, str] | None]:
+    """:func:`load`, and the ``account`` (id, name) an organization scan recorded, if any."""
     if path.exists() and not safeio.is_regular(path):  # a FIFO or device: never opened
         raise InputError(str(path), safeio.not_regular_reason(path) or "not a regular file")
     try:
@@ -132,7 +165,10 @@ def load(path: Path) -> tuple[Inventory, list[CoverageGap]]:
         raise InputError(str(path), f"malformed snapshot ({exc})") from None
     if "snapshot" not in inventory.sources:
         inventory.sources.append("snapshot")
-    return inventory, gaps
+    account = document.get("account")
+    if not (isinstance(account, dict) and all(isinstance(v, str) for v in account.values())):
+        account = None
+    return inventory, gaps, account
 
 
 def withhold_secrets(inventory: Inventory, ignore: list[str] | None = None) -> None:
