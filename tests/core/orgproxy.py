@@ -1,5 +1,8 @@
 """A loopback HTTP proxy in front of the emulator: it forwards every request unchanged and logs
-it, and refuses ``sts:AssumeRole`` into the roles of chosen accounts.
+it, and refuses ``sts:AssumeRole`` into the roles of chosen accounts. With ``lookup`` it also
+answers CloudTrail ``LookupEvents``, which the emulator lacks (500): each call gets the page
+``lookup(account, region)`` returns, the account found from the caller's access key (the keys
+of the AssumeRole answers that pass through, the caller's own for the rest).
 
 The emulator lets anyone assume any role, existing or not (moto's documented behaviour), so it
 cannot show an account whose role is missing. The proxy gives the answer AWS gives then (an
@@ -10,12 +13,15 @@ reaches the emulator as boto3 sent it.
 from __future__ import annotations
 
 import http.client
+import json
+import re
 import threading
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 _DENIED = (
     '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
@@ -23,6 +29,10 @@ _DENIED = (
     "authorized to perform: sts:AssumeRole on resource: {arn}</Message></Error>"
     "<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
 )
+
+
+_CREDENTIAL = re.compile(r"Credential=([^/]+)/\d{8}/([a-z0-9-]+)/")
+_ACCESS_KEY = re.compile(r"<AccessKeyId>([^<]+)</AccessKeyId>")
 
 
 @dataclass
@@ -33,10 +43,17 @@ class Proxy:
     # (RoleSessionName, ExternalId or "") of every AssumeRole request
     sessions: list[tuple[str, str]] = field(default_factory=list)
     requests: int = 0
+    keys: dict[str, str] = field(default_factory=dict)  # access key id -> account (assumed)
+    lookups: list[tuple[str, str]] = field(default_factory=list)  # (account, region) answered
 
 
 @contextmanager
-def proxy(upstream: str, refuse: set[str] | None = None) -> Iterator[Proxy]:
+def proxy(
+    upstream: str,
+    refuse: set[str] | None = None,
+    lookup: Callable[[str, str], dict[str, Any]] | None = None,
+    caller: str = "123456789012",
+) -> Iterator[Proxy]:
     target = urllib.parse.urlsplit(upstream)
     lock = threading.Lock()
     state = Proxy(endpoint="", refuse=set(refuse or ()))
@@ -53,6 +70,16 @@ def proxy(upstream: str, refuse: set[str] | None = None) -> Iterator[Proxy]:
             form = urllib.parse.parse_qs(body.decode("latin-1")) if body else {}
             with lock:
                 state.requests += 1
+            target_header = self.headers.get("X-Amz-Target") or ""
+            if lookup is not None and target_header.endswith(".LookupEvents"):
+                scope = _CREDENTIAL.search(self.headers.get("Authorization") or "")
+                key, region = (scope.group(1), scope.group(2)) if scope else ("", "")
+                with lock:
+                    account = state.keys.get(key, caller)
+                    state.lookups.append((account, region))
+                page = json.dumps(lookup(account, region)).encode()
+                self._answer(200, page, "application/x-amz-json-1.1")
+                return
             if form.get("Action") == ["AssumeRole"]:
                 arn = form.get("RoleArn", [""])[0]
                 with lock:
@@ -69,6 +96,12 @@ def proxy(upstream: str, refuse: set[str] | None = None) -> Iterator[Proxy]:
                 conn.request(self.command, self.path, body=body or None, headers=headers)
                 answer = conn.getresponse()
                 data = answer.read()
+                if form.get("Action") == ["AssumeRole"] and answer.status == 200:
+                    issued = _ACCESS_KEY.search(data.decode("utf-8", "replace"))
+                    arn = form.get("RoleArn", [""])[0]
+                    if issued and arn.count(":") >= 5:
+                        with lock:
+                            state.keys[issued.group(1)] = arn.split(":")[4]
                 self.send_response(answer.status)
                 for key, value in answer.getheaders():
                     if key.lower() not in ("content-length", "connection", "transfer-encoding"):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from fortress.cli import validate
+from fortress.cli import org, validate
 from fortress.errors import FortressError
 from fortress.findings import Severity
 
@@ -119,7 +119,12 @@ def register(subparsers: Any) -> None:
         help="DuckDB memory limit (default 2GB)",
     )
     p.add_argument("--profile", help="AWS profile (S3, LookupEvents, Athena)")
-    p.add_argument("--region", help="AWS region")
+    p.add_argument(
+        "--region",
+        action="append",
+        default=[],
+        help="AWS region (repeatable: --lookup reads each; the first is used for S3 and Athena)",
+    )
     p.add_argument(
         "--endpoint-url", type=validate.endpoint_url, help="AWS endpoint URL (e.g. an emulator)"
     )
@@ -132,6 +137,7 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="print the Athena SQL of each detection instead of running it",
     )
+    org.add_account_selection(p)  # --lookup in several accounts
     p.set_defaults(func=run)
 
 
@@ -215,13 +221,30 @@ def _aws(args: argparse.Namespace) -> Any:
 
     options = AwsOptions(
         profile=args.profile,
-        regions=[args.region] if args.region else [],
+        regions=list(args.region),
         endpoint_url=args.endpoint_url,
     )
     client = AwsClient(options)
     if args.region:
-        client.session = type(client.session)(profile_name=args.profile, region_name=args.region)
+        client.session = type(client.session)(profile_name=args.profile, region_name=args.region[0])
     return client
+
+
+def _lookups(args: argparse.Namespace, base: Any) -> list[tuple[str, Any]] | None:
+    """(account, client or gap) for ``--lookup`` in each account of ``--organization`` or
+    ``--accounts``; None: the caller's account only."""
+    if not org.requested(args):
+        return None
+    if not args.lookup:
+        raise FortressError(
+            "--organization/--accounts: hunt reads other accounts through --lookup only "
+            "(an organization trail's files or its Athena table hold every account already)"
+        )
+    from fortress.aws.accounts import RoleAssumer, resolve
+
+    options = org.account_options(args)
+    assumer = RoleAssumer(base, options)
+    return [(a.id, assumer.client(a.id)) for a in resolve(base, options)]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -236,6 +259,11 @@ def run(args: argparse.Namespace) -> int:
     until = parse_time(args.until, "--until")
     settings = _settings(args)
     if args.athena_database or args.athena_table or args.show_sql:
+        if org.requested(args):
+            raise FortressError(
+                "--organization/--accounts: an organization trail's Athena table holds every "
+                "account already (filter with the detections' recipientaccountid)"
+            )
         return _run_athena(args, settings, since, until, fail_on)
     if not (args.paths or args.s3 or args.lookup):
         raise FortressError("hunt needs input: PATH..., --s3 s3://bucket/prefix or --lookup")
@@ -245,6 +273,7 @@ def run(args: argparse.Namespace) -> int:
         paths=list(args.paths),
         s3=list(args.s3),
         lookup=bool(args.lookup),
+        lookup_regions=list(args.region),
         since=since,
         until=until,
         rule_ids=args.rules,
@@ -256,7 +285,8 @@ def run(args: argparse.Namespace) -> int:
         inventory=_inventory(args),
     )
     rules.select(args.rules)  # fail early on unknown ids
-    aws = _aws(args) if (args.s3 or args.lookup) else None
+    aws = _aws(args) if (args.s3 or args.lookup or org.requested(args)) else None
+    lookups = _lookups(args, aws) if aws is not None else None
     result: HuntResult
     if sys.stderr.isatty():
         from rich.progress import Progress
@@ -268,9 +298,9 @@ def run(args: argparse.Namespace) -> int:
                 label = "reading CloudTrail" if stage == "load" else "running detections"
                 bar.update(task, description=label, completed=done, total=total)
 
-            result = hunt(request, aws, progress)
+            result = hunt(request, aws, progress, lookups)
     else:
-        result = hunt(request, aws)
+        result = hunt(request, aws, lookups=lookups)
     _emit(args, result)
     return _exit_code(result, fail_on)
 

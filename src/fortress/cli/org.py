@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from fortress.scan_org import AccountResult, Enrich, Plan
 
 
-def add_account_options(parser: argparse.ArgumentParser) -> None:
+def add_account_selection(parser: argparse.ArgumentParser) -> Any:
+    """Which accounts, through which role (scan, collect and ``hunt --lookup``)."""
     group = parser.add_argument_group(
         "accounts (an organization: every account through an assumed role)"
     )
@@ -42,6 +43,12 @@ def add_account_options(parser: argparse.ArgumentParser) -> None:
         "caller's own account is read with the caller's credentials)",
     )
     group.add_argument("--external-id", metavar="ID", help="sts:ExternalId for the role")
+    return group
+
+
+def add_account_options(parser: argparse.ArgumentParser) -> None:
+    """The account selection plus what a scan or collect of many accounts adds."""
+    group = add_account_selection(parser)
     group.add_argument(
         "--shard",
         metavar="I/N",
@@ -86,10 +93,10 @@ def requested(args: argparse.Namespace) -> bool:
             ("--exclude-accounts", args.exclude_accounts),
             ("--role-name", args.role_name),
             ("--external-id", args.external_id),
-            ("--shard", args.shard),
-            ("--output-dir", args.output_dir),
-            ("--resume", args.resume),
-            ("--max-calls", args.max_calls),
+            ("--shard", getattr(args, "shard", None)),
+            ("--output-dir", getattr(args, "output_dir", None)),
+            ("--resume", getattr(args, "resume", None)),
+            ("--max-calls", getattr(args, "max_calls", None)),
         )
         if value
     ]
@@ -111,7 +118,7 @@ def account_options(args: argparse.Namespace) -> AccountOptions:
         ),
         role_name=args.role_name or accounts.DEFAULT_ROLE,
         external_id=args.external_id,
-        shard=accounts.shard(args.shard) if args.shard else None,
+        shard=accounts.shard(args.shard) if getattr(args, "shard", None) else None,
     )
     accounts.check_names(options)
     return options

@@ -15,7 +15,8 @@ import os
 import re
 import tempfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ from fortress import safeio
 from fortress.aws.client import AwsClient
 from fortress.cloudtrail import iter_file, loads, normalize_record
 from fortress.errors import InputError
+from fortress.findings import CoverageGap
 
 SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".gz")
 SKIP_PARTS = ("CloudTrail-Digest", "CloudTrail-Insight")
@@ -259,6 +261,7 @@ def lookup_events(
     since: datetime | None = None,
     until: datetime | None = None,
     region: str | None = None,
+    account: str = "",
 ) -> tuple[str, int]:
     """Page through CloudTrail LookupEvents into a JSON Lines file; (path, events)."""
     kwargs: dict[str, Any] = {}
@@ -266,7 +269,8 @@ def lookup_events(
         kwargs["StartTime"] = since
     if until is not None:
         kwargs["EndTime"] = until
-    target = Path(dest) / f"lookup-events-{region or aws.default_region}.jsonl"
+    label = f"{account}-" if account else ""
+    target = Path(dest) / f"lookup-events-{label}{region or aws.default_region}.jsonl"
     count = 0
     with open(target, "w", encoding="utf-8") as out:
         for page in aws.iter_pages("cloudtrail", region, "lookup_events", **kwargs):
@@ -278,3 +282,45 @@ def lookup_events(
                 out.write("\n")
                 count += 1
     return str(target), count
+
+
+def lookup_fan_out(
+    sources: Sequence[tuple[str, AwsClient | CoverageGap]],
+    regions: Sequence[str],
+    dest: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    workers: int = 4,
+) -> tuple[list[InputFile], list[dict[str, Any]]]:
+    """LookupEvents of every account and region into JSON Lines files; (files, coverage gaps).
+
+    ``sources`` pairs an account id ("" for the caller's one) with its client, or with the
+    gap saying why there is none (a role that could not be assumed): that account is a gap,
+    the others are read. CloudTrail answers LookupEvents at about 2 calls per second per
+    account and region, so pairs are read concurrently (``workers`` at once) and a failed
+    pair is a gap of its own, never the end of the hunt.
+    """
+    gaps: list[dict[str, Any]] = []
+    pairs: list[tuple[str, AwsClient, str | None]] = []
+    for account, client in sources:
+        if isinstance(client, CoverageGap):
+            gaps.append(client.to_dict())
+            continue
+        for region in regions or (None,):
+            pairs.append((account, client, region))
+
+    def read(pair: tuple[str, AwsClient, str | None]) -> tuple[str, int]:
+        account, client, region = pair
+        return lookup_events(client, dest, since, until, region, account)
+
+    files: list[InputFile] = []
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(pairs) or 1))) as pool:
+        for path, count in pool.map(read, pairs):
+            if count:
+                files.append(InputFile(path, "jsonl"))
+    seen: set[int] = set()
+    for _, client, _ in pairs:
+        if id(client) not in seen:
+            seen.add(id(client))
+            gaps.extend(g.to_dict() for g in client.gaps)
+    return files, gaps

@@ -32,6 +32,8 @@ class HuntRequest:
     paths: list[str] = field(default_factory=list)
     s3: list[str] = field(default_factory=list)
     lookup: bool = False
+    # LookupEvents regions (empty: the client's default region only)
+    lookup_regions: list[str] = field(default_factory=list)
     since: datetime | None = None
     until: datetime | None = None
     rule_ids: str | None = None
@@ -171,8 +173,14 @@ def hunt(
     request: HuntRequest,
     aws: AwsClient | None = None,
     progress: ProgressFn | None = None,
+    lookups: Sequence[tuple[str, AwsClient | CoverageGap]] | None = None,
 ) -> HuntResult:
-    """Gather inputs, load them, run the chosen detections (and Sigma rules)."""
+    """Gather inputs, load them, run the chosen detections (and Sigma rules).
+
+    ``lookups`` (account id, its client or the gap saying why there is none) reads
+    LookupEvents in each of those accounts instead of the caller's only (``--organization``,
+    ``--accounts``), in every region of ``request.lookup_regions``.
+    """
     started = time.perf_counter()
     settings, read_since = hunt_window(request)
     chosen = rules.select(request.rule_ids) if request.builtin else []
@@ -210,12 +218,17 @@ def hunt(
                 result.unreadable.extend(bad)
             if request.lookup:
                 result.inputs.append("cloudtrail:LookupEvents")
-                path, count = cloudtrail.lookup_events(
-                    client, store.temp_dir, read_since, request.until
+                more, gaps = cloudtrail.lookup_fan_out(
+                    lookups if lookups is not None else [("", client)],
+                    request.lookup_regions,
+                    store.temp_dir,
+                    read_since,
+                    request.until,
                 )
-                if count:
-                    files.append(cloudtrail.InputFile(path, "jsonl"))
-            result.coverage_gaps.extend(g.to_dict() for g in client.gaps)
+                files.extend(more)
+                result.coverage_gaps.extend(gaps)
+            if not (request.lookup and lookups is None):  # else read with the lookups' gaps
+                result.coverage_gaps.extend(g.to_dict() for g in client.gaps)
 
         def on_load(done: int, total: int) -> None:
             if progress:
