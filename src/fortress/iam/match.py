@@ -20,6 +20,7 @@ prefix" (a new function's ARN, whose name the caller chooses).
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,8 +53,13 @@ def _not(answer: str) -> str:
     return {YES: NO, NO: YES}.get(answer, MAYBE)
 
 
+@functools.lru_cache(maxsize=65536)
 def glob(pattern: str, text: str, *, ignore_case: bool = False) -> bool:
-    """IAM wildcard match (``*`` any run, ``?`` one character; no character classes)."""
+    """IAM wildcard match (``*`` any run, ``?`` one character; no character classes).
+
+    Cached: the same statement patterns are matched against the same actions and ARNs for
+    every role of a large template or account (FTR-IAM-011/012 ask eight questions per role).
+    """
     pattern = pattern.replace("[", "[[]")  # fnmatch classes are not IAM syntax
     if ignore_case:
         return fnmatch.fnmatchcase(text.lower(), pattern.lower())
