@@ -266,13 +266,11 @@ def collect_scps(client: AwsClient, account: str) -> tuple[list[ScpLevel] | None
     return levels, None
 
 
-__all__ = ["collect_account", "collect_scps", "json_document", "managed_document"]
-
-
 def collect_execution_roles(
     client: AwsClient, account: str, wanted: set[str], aws_docs: dict[str, Any]
 ) -> list[Role] | None:
-    """Execution roles of the collected functions, with every policy document."""
+    """Execution roles of the collected functions, with every policy document (AWS managed
+    ones fetched once into ``aws_docs``, which :func:`collect_account` then reuses)."""
     if not wanted:
         return []
     details = client.paginate(
@@ -280,54 +278,33 @@ def collect_execution_roles(
     )
     if details is None:
         return None
-    local = (
-        client.paginate(
-            "iam",
-            None,
-            "get_account_authorization_details",
-            "Policies",
-            Filter=["LocalManagedPolicy"],
-        )
-        or []
+    local = client.paginate(
+        "iam", None, "get_account_authorization_details", "Policies", Filter=["LocalManagedPolicy"]
     )
-    local_docs: dict[str, Any] = {}
-    for p in local:
-        for v in p.get("PolicyVersionList") or []:
-            if v.get("IsDefaultVersion"):
-                local_docs[p["Arn"]] = json_document(v.get("Document"))
+    policies = _Policies(client, local_policy_documents(local or []), aws_docs)
     roles = []
     for r in details:
         if r.get("Arn") not in wanted:
             continue
-        origin = Origin(source=SOURCE, account=account, arn=r["Arn"])
         role = Role(
             name=r.get("RoleName", ""),
             arn=r["Arn"],
-            origin=origin,
+            origin=Origin(source=SOURCE, account=account, arn=r["Arn"]),
             trust_policy=json_document(r.get("AssumeRolePolicyDocument")) or {},
             permissions_boundary_arn=(r.get("PermissionsBoundary") or {}).get(
                 "PermissionsBoundaryArn"
             ),
         )
-        for p in r.get("RolePolicyList") or []:
-            role.inline_policies.append(
-                Policy(
-                    name=p.get("PolicyName", ""),
-                    document=json_document(p.get("PolicyDocument")) or {},
-                    inline=True,
-                )
-            )
-        for p in r.get("AttachedManagedPolicies") or []:
-            arn = p.get("PolicyArn", "")
-            aws_managed = is_aws_managed(arn)
-            if aws_managed:
-                if arn not in aws_docs:
-                    aws_docs[arn] = managed_document(client, arn)
-                doc = aws_docs[arn]
-            else:
-                doc = local_docs.get(arn) or Unknown(f"policy {arn} not returned")
-            role.attached_policies.append(
-                Policy(name=p.get("PolicyName", ""), arn=arn, document=doc, aws_managed=aws_managed)
-            )
+        role.inline_policies.extend(policies.inline(r.get("RolePolicyList") or []))
+        role.attached_policies.extend(policies.attached(r.get("AttachedManagedPolicies") or []))
         roles.append(role)
     return roles
+
+
+__all__ = [
+    "collect_account",
+    "collect_execution_roles",
+    "collect_scps",
+    "json_document",
+    "managed_document",
+]
