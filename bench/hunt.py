@@ -436,7 +436,7 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_cli(root: Path, out: Path, src: Path, memory_limit: str) -> dict[str, Any]:
+def run_cli(root: Path, out: Path, src: Path, memory_limit: str | None) -> dict[str, Any]:
     """``fortress hunt ROOT --format json --output OUT`` as a user runs it, in a fresh process
     (imports, discovery, load, every detection, the report written): wall and CPU seconds of
     the whole process tree (worker processes are waited for, so they count) and its peak RSS
@@ -446,7 +446,8 @@ def run_cli(root: Path, out: Path, src: Path, memory_limit: str) -> dict[str, An
     env = dict(os.environ)
     env["PYTHONPATH"] = f"{src}{os.pathsep}{env.get('PYTHONPATH', '')}"
     argv = [sys.executable, "-m", "fortress", "hunt", str(root), "--format", "json"]
-    argv += ["--memory-limit", memory_limit]
+    if memory_limit:
+        argv += ["--memory-limit", memory_limit]
     cpu0, t0 = _children_cpu(), time.perf_counter()
     proc = subprocess.Popen(
         [*argv, "--output", str(out)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -482,7 +483,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--reuse", action="store_true", help="reuse the files already in --dir (no generation)"
     )
-    parser.add_argument("--memory-limit", default="2GB")
+    parser.add_argument(
+        "--memory-limit", help="fortress hunt --memory-limit (default: fortress's own default)"
+    )
     parser.add_argument(
         "--src",
         type=Path,
@@ -518,9 +521,9 @@ def main(argv: list[str] | None = None) -> int:
         summary["detections"] = dict(sorted(Counter(d["rule_id"] for d in found).items()))
         if not args.skip_full_parse:
             t0, c0 = time.perf_counter(), time.process_time()
-            request = HuntRequest(
-                paths=[str(root)], memory_limit=args.memory_limit, fast_reader=False
-            )
+            request = HuntRequest(paths=[str(root)], fast_reader=False)
+            if args.memory_limit:
+                request.memory_limit = args.memory_limit
             full = hunt(request)
             summary["full_parse_in_process"] = {
                 "seconds": round(time.perf_counter() - t0, 2),

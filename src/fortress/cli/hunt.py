@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fortress.cli import org, validate
+from fortress.detection.sql import DEFAULT_MEMORY_LIMIT
 from fortress.errors import FortressError
 from fortress.findings import Severity
 
@@ -115,8 +116,9 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--memory-limit",
         type=validate.memory_limit,
-        default="2GB",
-        help="DuckDB memory limit (default 2GB)",
+        default=DEFAULT_MEMORY_LIMIT,
+        help=f"DuckDB memory limit (default {DEFAULT_MEMORY_LIMIT}; beyond it DuckDB spills "
+        "to the hunt's temporary folder)",
     )
     p.add_argument("--profile", help="AWS profile (S3, LookupEvents, Athena)")
     p.add_argument(

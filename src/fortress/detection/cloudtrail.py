@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from fortress import safeio
 from fortress.aws.client import AwsClient
@@ -168,30 +168,54 @@ def iter_fallback(path: str) -> Iterator[dict[str, Any] | None]:
         raise Unreadable(exc.message) from None
 
 
-def convert_fallback(path: str, out_dir: str) -> tuple[str, int, int]:
-    """Write the records of an odd file as JSON Lines; (new path, records, bad parts)."""
+FALLBACK_PART_BYTES = 8 * 1024 * 1024  # JSON Lines per DuckDB load of a converted file
+
+
+def convert_fallback(
+    path: str, out_dir: str, part_bytes: int = FALLBACK_PART_BYTES
+) -> tuple[list[str], int, int]:
+    """Write the records of an odd file as JSON Lines; (new paths, records, bad parts).
+
+    The records go to parts of about ``part_bytes`` each, loaded one at a time: DuckDB
+    holds a loaded part's kept rows in memory while it normalizes them, so one part of a
+    large export (a SIEM's or CloudTrail Lake's JSON Lines) stays within ``--memory-limit``.
+    """
     good = bad = 0
-    fd, target = tempfile.mkstemp(suffix=".jsonl", dir=out_dir)
+    parts: list[str] = []
+
+    def new_part() -> IO[str]:
+        fd, target = tempfile.mkstemp(suffix=".jsonl", dir=out_dir)
+        parts.append(target)
+        return os.fdopen(fd, "w", encoding="utf-8")
+
+    out = new_part()
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            for record in iter_fallback(path):
-                if record is None:
-                    bad += 1
-                    continue
-                try:
-                    line = json.dumps(record, separators=(",", ":"), default=str)
-                except (RecursionError, ValueError):  # nested too deeply to write back
-                    bad += 1
-                    continue
-                out.write(line)
-                out.write("\n")
-                good += 1
+        written = 0
+        for record in iter_fallback(path):
+            if record is None:
+                bad += 1
+                continue
+            try:
+                line = json.dumps(record, separators=(",", ":"), default=str)
+            except (RecursionError, ValueError):  # nested too deeply to write back
+                bad += 1
+                continue
+            if written and written + len(line) > part_bytes:
+                out.close()
+                out, written = new_part(), 0
+            out.write(line)
+            out.write("\n")
+            written += len(line) + 1
+            good += 1
+        out.close()
         if good == 0:
             raise Unreadable("no CloudTrail records found")
     except BaseException:
-        os.unlink(target)
+        out.close()
+        for part in parts:
+            os.unlink(part)
         raise
-    return target, good, bad
+    return parts, good, bad
 
 
 # --------------------------------------------------------------------------- S3

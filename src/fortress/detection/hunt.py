@@ -16,13 +16,11 @@ import duckdb
 from fortress.aws.client import AwsClient
 from fortress.detection import cloudtrail, rules
 from fortress.detection.model import Detection, HuntResult
-from fortress.detection.sql import DUCKDB, HuntSettings
+from fortress.detection.sql import DEFAULT_MEMORY_LIMIT, DUCKDB, MAX_EVENT_IDS, HuntSettings
 from fortress.detection.store import EventStore
 from fortress.errors import FortressError
 from fortress.findings import CoverageGap, Severity
 from fortress.inventory import Inventory
-
-MAX_EVENT_IDS = 500
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -40,7 +38,7 @@ class HuntRequest:
     sigma_paths: list[str] = field(default_factory=list)
     builtin: bool = True
     settings: HuntSettings = field(default_factory=HuntSettings)
-    memory_limit: str = "2GB"
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
     threads: int | None = None
     # prefiltered hunts (no Sigma rules) read delivery files with the worker processes of
     # fortress.detection.fastread; False: DuckDB parses every event (the full-parse path)

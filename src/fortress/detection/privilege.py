@@ -19,6 +19,7 @@ from fortress.detection.ruledefs import (
     pair,
     s_,
     select_hits,
+    windowed,
 )
 from fortress.detection.sql import (
     DETECTION_SOURCES,
@@ -261,22 +262,32 @@ def readout(d: Dialect, s: HuntSettings) -> str:
         "AS role FROM events WHERE event_source = 'sts.amazonaws.com' AND action = 'AssumeRole' "
         f"AND invoked_by = 'lambda.amazonaws.com' UNION SELECT name AS fname, role "
         f"FROM {INVENTORY_FUNCTIONS}), "
-        "lambda_by AS (SELECT *, count(CASE WHEN error_code IS NULL THEN 1 END) "
-        "OVER (PARTITION BY function, principal_key "
-        f"{PRIOR}) AS seen_before, count(CASE WHEN action IN {lit_list(READ_ACTIONS)} "
-        "THEN 1 END) OVER (PARTITION BY function, principal_key) AS reads "
-        f"FROM events WHERE {LAMBDA} AND function IS NOT NULL AND NOT is_service), "
-        "first_reads AS (SELECT * FROM lambda_by WHERE seen_before = 0 "
-        f"AND action IN {lit_list(READ_ACTIONS)} AND {OK} AND NOT {deployer_sql(d, s)}), "
+        + windowed(
+            d,
+            "lambda_by",
+            "count(CASE WHEN error_code IS NULL THEN 1 END) OVER (PARTITION BY function, "
+            f"principal_key {PRIOR}) AS seen_before, count(CASE WHEN action IN "
+            f"{lit_list(READ_ACTIONS)} THEN 1 END) OVER (PARTITION BY function, principal_key) "
+            "AS reads",
+            f"{LAMBDA} AND function IS NOT NULL AND NOT is_service",
+            keep="seen_before = 0",
+        )
+        + ", first_reads AS (SELECT * FROM lambda_by WHERE "
+        f"action IN {lit_list(READ_ACTIONS)} AND {OK} AND NOT {deployer_sql(d, s)}), "
+        # the roles of functions read for the first time: only their use can follow a read
+        # (assumed-role calls are the bulk of a trail; the others need not be held)
+        "watched AS (SELECT DISTINCT fr.role FROM fn_roles fr JOIN first_reads r "
+        "ON fr.fname = r.function_name), "
         "follow AS ("
         "SELECT event_id AS follow_id, event_time AS follow_time, 'assume' AS kind, "
         f"{d.j('rp', '$.roleArn')} AS role, principal_key AS actor, source_ip AS follow_ip, "
         "CAST(NULL AS VARCHAR) AS fname, CAST(NULL AS VARCHAR) AS variable FROM events "
         f"WHERE event_source = 'sts.amazonaws.com' AND action = 'AssumeRole' AND {OK} "
-        "AND NOT is_service "
+        f"AND NOT is_service AND {d.j('rp', '$.roleArn')} IN (SELECT role FROM watched) "
         "UNION ALL SELECT event_id, event_time, 'session', issuer_arn, principal_key, "
         "source_ip, NULL, NULL FROM events WHERE principal_type = 'AssumedRole' "
         "AND issuer_arn IS NOT NULL AND NOT is_lambda_ua AND NOT is_service "
+        "AND issuer_arn IN (SELECT role FROM watched) "
         "UNION ALL SELECT e.event_id, e.event_time, 'key', NULL, e.principal_key, e.source_ip, "
         f"k.name, k.variable FROM events e JOIN {INVENTORY_ENV_KEYS} k "
         f"ON k.fingerprint = {d.fingerprint('e.access_key_id')} "

@@ -223,17 +223,45 @@ def history_cte(d: Dialect, s: HuntSettings, name: str = "hist") -> str:
     """
     code = f"CASE WHEN action IN {lit_list(CODE_ACTIONS)} THEN 1 ELSE 0 END"
     kept = "CASE WHEN action <> 'DeleteFunction' THEN 1 ELSE 0 END"
-    return (
-        f"{name} AS (SELECT *, "
+    columns = (
         f"coalesce(sum({code}) OVER (PARTITION BY function, principal_key {PRIOR}), 0) "
         "AS own_code_prior, "
         f"coalesce(sum({kept}) OVER (PARTITION BY function, principal_key {PRIOR}), 0) "
         "AS own_prior, "
         f"count(*) OVER (PARTITION BY function {PRIOR}) AS any_prior, "
         f"count(*) OVER (PARTITION BY principal_key {PRIOR}) AS principal_prior, "
-        f"{deployer_sql(d, s)} AS known_deployer "
-        f"FROM events WHERE {LAMBDA} AND {OK} AND function IS NOT NULL "
-        f"AND action IN {lit_list(CHANGE_ACTIONS)} AND {not_dry_run(d)})"
+        f"{deployer_sql(d, s)} AS known_deployer"
+    )
+    where = (
+        f"{LAMBDA} AND {OK} AND function IS NOT NULL "
+        f"AND action IN {lit_list(CHANGE_ACTIONS)} AND {not_dry_run(d)}"
+    )
+    return windowed(d, name, columns, where)
+
+
+def windowed(
+    d: Dialect, name: str, columns: str, where: str, keep: str = "", source: str = "events"
+) -> str:
+    """CTE ``name``: the rows of ``source`` matching ``where``, each with the extra
+    ``columns`` (window functions, ``expr AS alias, ...``); with ``keep`` (a condition on
+    those columns only), just the rows where it holds.
+
+    DuckDB's window operator holds its whole input in memory and does not spill: over the
+    wide rows of ``events`` (request and response JSON) a window over a trail's Lambda
+    changes or reads was most of a large hunt's memory. Where the engine has a row id, the
+    windows run over the row id and the few columns they read, and the matching rows are
+    joined back by it (a hash join, which spills), so memory grows with the narrow rows only.
+    """
+    filtered = f" WHERE {keep}" if keep else ""
+    if d.row_id is None:
+        inner = f"SELECT *, {columns} FROM {source} WHERE {where}"
+        return f"{name} AS ({f'SELECT * FROM ({inner}) w{filtered}' if keep else inner})"
+    rid = d.row_id
+    return (
+        f"{name}_w AS (SELECT {rid} AS _rid, {columns} FROM {source} WHERE {where}), "
+        f"{name} AS (SELECT e.* EXCLUDE (_rid), w.* EXCLUDE (_rid) FROM "
+        f"(SELECT {rid} AS _rid, * FROM {source} WHERE {where}) e "
+        f"JOIN (SELECT * FROM {name}_w{filtered}) w ON e._rid = w._rid)"
     )
 
 

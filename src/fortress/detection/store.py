@@ -39,6 +39,7 @@ import duckdb
 from fortress.detection import fastread, iamfacts
 from fortress.detection.cloudtrail import InputFile, Unreadable, convert_fallback
 from fortress.detection.sql import (
+    DEFAULT_MEMORY_LIMIT,
     DUCKDB,
     EVENT_COLUMNS,
     FUNCTION_NAME_SQL,
@@ -61,7 +62,7 @@ SERVICE_PATHS = ("$.type", "$.arn", "$.sessionContext.sessionIssuer.arn", "$.inv
 
 BATCH_FILES = 256
 NDJSON_BATCH_FILES = 128  # fast-reader files per DuckDB load
-NDJSON_BATCH_BYTES = 64 * 1024 * 1024
+NDJSON_BATCH_BYTES = 24 * 1024 * 1024
 MIN_FILES_FOR_POOL = 4  # fewer files are read in process (spawning costs ~0.2 s)
 FAST_BATCH_FILES = 64  # delivery files per fast-path batch (~2,000 events each)
 WORKERS = 2
@@ -123,6 +124,24 @@ def _stage_raw() -> dict[str, str]:
     return raw
 
 
+_UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
+
+
+def _part_bytes(con: duckdb.DuckDBPyConnection) -> int:
+    """The size of one JSON Lines part of a converted file (see ``convert_fallback``).
+
+    Measured: DuckDB needs about 48 MB plus 24 times a part's size to parse and normalize
+    it (the limit as DuckDB reports it, ``244.1 MiB``); within 1-32 MB, since each part
+    costs a few statements (~0.07 s)."""
+    row = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    number, _, unit = str(row[0] if row else "").partition(" ")
+    try:
+        limit = float(number) * _UNITS[unit]
+    except (KeyError, ValueError):
+        return 4 << 20
+    return int(min(max((limit - (48 << 20)) // 24, 1 << 20), 32 << 20))
+
+
 class _TooLarge(Exception):
     pass
 
@@ -172,7 +191,7 @@ class EventStore:
         self,
         settings: HuntSettings | None = None,
         *,
-        memory_limit: str = "2GB",
+        memory_limit: str = DEFAULT_MEMORY_LIMIT,
         threads: int | None = None,
         temp_dir: str | None = None,
         prefilter: bool = False,
@@ -196,6 +215,7 @@ class EventStore:
             self.con.execute("SET preserve_insertion_order = false")
             if threads:
                 self.con.execute(f"SET threads = {int(threads)}")
+            self.part_bytes = _part_bytes(self.con)
             self._create_tables()
         except BaseException:
             if self._own_temp:
@@ -602,21 +622,27 @@ class EventStore:
 
     def _load_fallback(self, path: str, since: datetime | None, until: datetime | None) -> int:
         try:
-            converted, _good, bad = convert_fallback(path, self.temp_dir)
+            parts, _good, bad = convert_fallback(path, self.temp_dir, self.part_bytes)
         except Unreadable as exc:
             self.unreadable.append({"path": path, "reason": str(exc)})
             return 0
         except (OSError, EOFError) as exc:
             self.unreadable.append({"path": path, "reason": f"cannot read ({exc})"})
             return 0
+        added = 0
         try:
-            added = self._insert("jsonl", [converted], since, until)
+            for part in parts:
+                added += self._insert("jsonl", [part], since, until)
+                os.unlink(part)
         except duckdb.Error as exc:
             first = str(exc).splitlines()[0][:200]
-            self.unreadable.append({"path": path, "reason": f"cannot load ({first})"})
-            return 0
+            loaded = f"; {added} event(s) before it were loaded" if added else ""
+            self.unreadable.append({"path": path, "reason": f"cannot load ({first}){loaded}"})
+            return added
         finally:
-            os.unlink(converted)
+            for part in parts:
+                if os.path.exists(part):
+                    os.unlink(part)
         if bad:
             self.unreadable.append(
                 {"path": path, "reason": f"{bad} part(s) are not CloudTrail records (skipped)"}

@@ -34,7 +34,7 @@ from typing import Any
 
 from fortress.aws.client import AwsClient
 from fortress.detection import cloudtrail
-from fortress.detection.sql import DUCKDB, SUFFIX_RE, Dialect, lit
+from fortress.detection.sql import DEFAULT_MEMORY_LIMIT, DUCKDB, SUFFIX_RE, Dialect, lit
 from fortress.detection.store import EventStore
 from fortress.inventory import ActionUse, RoleUsage, UsageFacts
 
@@ -354,7 +354,7 @@ class UsageRequest:
     lookup: bool = False
     since: datetime | None = None
     until: datetime | None = None
-    memory_limit: str = "2GB"
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
 
 
 def collect_usage(request: UsageRequest, aws: AwsClient | None = None) -> UsageFacts:
