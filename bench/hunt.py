@@ -10,13 +10,10 @@ process (DuckDB parses every event), whose detections and event count must equal
 plain Python loop that reads the same files and applies the same detections event by event, the
 way per-event rule engines work, and the ratio of (a) to it.
 
-Measured 2026-12-03 on 2 cores shared with other sessions (load average 6-10), before = c0a72ff:
-1M events: before 102.4 s, 20.3 CPU-s, 372 MB; after 27.7-30.8 s, 9.9-12.5 CPU-s, 309-367 MB,
-detections identical to the full-parse path. 10M events: after 331-416 s, 122 CPU-s,
-1,290-1,320 MB with the default --memory-limit 2GB (the detection queries' working memory),
-detections identical to the full-parse path (131 CPU-s in process). With
---memory-limit 512MB: 372.7 s, 126.3 CPU-s, 699 MB; with 256MB a detection query runs out of
-memory.
+Measured 2026-12-04 on 2 cores, quiet (load average 1.5-2.3), default --memory-limit (256MB):
+1M events 3.7-4.5 s, 5.9-7.1 CPU-s, 281 MB; 10M events 35.6-37.8 s, 61-65 CPU-s, 397-404 MB;
+detections identical to the full-parse path. With --memory-limit 2GB (the old default): 10M
+33.7 s, 850 MB. Figures and history: docs/detection.md, "Benchmark and performance".
 """
 
 from __future__ import annotations

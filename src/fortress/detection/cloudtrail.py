@@ -20,13 +20,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from fortress import safeio
-from fortress.aws.client import AwsClient
 from fortress.cloudtrail import iter_file, loads, normalize_record
 from fortress.errors import InputError
 from fortress.findings import CoverageGap
+
+if TYPE_CHECKING:  # boto3 is imported only by hunts that call AWS
+    from fortress.aws.client import AwsClient
 
 SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".gz")
 SKIP_PARTS = ("CloudTrail-Digest", "CloudTrail-Insight")

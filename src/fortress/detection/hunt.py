@@ -9,11 +9,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from fortress.aws.client import AwsClient
 from fortress.detection import cloudtrail, rules
 from fortress.detection.model import Detection, HuntResult
 from fortress.detection.sql import DEFAULT_MEMORY_LIMIT, DUCKDB, MAX_EVENT_IDS, HuntSettings
@@ -21,6 +20,9 @@ from fortress.detection.store import EventStore
 from fortress.errors import FortressError
 from fortress.findings import CoverageGap, Severity
 from fortress.inventory import Inventory
+
+if TYPE_CHECKING:  # boto3 is imported only by hunts that call AWS
+    from fortress.aws.client import AwsClient
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -206,7 +208,11 @@ def hunt(
         result.inputs.extend(request.paths)
         result.unreadable.extend(unreadable)
         if request.s3 or request.lookup:
-            client = aws or AwsClient()
+            if aws is None:
+                from fortress.aws.client import AwsClient
+
+                aws = AwsClient()
+            client = aws
             for url in request.s3:
                 result.inputs.append(url)
                 dest = os.path.join(store.temp_dir, "s3")
