@@ -68,7 +68,7 @@ _PRACTICE_TITLES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResourceRef:
     """What a finding is about, and where it lives (ARN or file/line)."""
 
@@ -95,7 +95,7 @@ def _ref_dict(r: ResourceRef) -> dict[str, Any]:
     }
 
 
-@dataclass
+@dataclass(slots=True)
 class Finding:
     rule_id: str
     title: str

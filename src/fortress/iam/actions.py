@@ -28,7 +28,7 @@ ACCESS_LEVELS = ("List", "Read", "Write", "Permissions management", "Tagging")
 MUTATING_LEVELS = frozenset({"Write", "Permissions management", "Tagging"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ActionInfo:
     name: str  # canonical spelling, e.g. "s3:GetObject"
     access_level: str  # one of ACCESS_LEVELS

@@ -3,12 +3,14 @@
 moto ships ``moto/iam/aws_managed_policies.py`` holding one JSON string
 (``aws_managed_policies_data``: name -> {Document, Path, DefaultVersionId, ...}). Importing it
 the normal way would first import ``moto.iam`` and its backends (~0.6 s), so we load that one
-file directly, parse it once and cache the result. IaC sources use this to turn
+file directly and keep a compact index of it (documents as JSON text, parsed per name when
+asked; the index is cached on disk beside the IAM action catalogue). IaC sources use this to turn
 ``ManagedPolicyArns: [arn:aws:iam::aws:policy/AdministratorAccess]`` into a document.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import threading
@@ -35,39 +37,137 @@ class ManagedPolicy:
 
 
 _LOCK = threading.Lock()
-_POLICIES: dict[str, dict[str, Any]] | None = None
+# name -> (path, default version, the document as compact JSON): parsed on demand, per name
+_POLICIES: dict[str, tuple[str, str | None, bytes]] | None = None
+_CACHE_FORMAT = 1
 
 
-def dataset() -> dict[str, dict[str, Any]]:
-    """Every AWS managed policy entry by name (moto's offline data, parsed once)."""
-    return _load()
+def _moto_file() -> Path:
+    spec = importlib.util.find_spec("moto")
+    if spec is None or not spec.submodule_search_locations:
+        raise FortressError("moto is not installed: AWS managed policy data is missing")
+    return Path(next(iter(spec.submodule_search_locations))) / "iam" / "aws_managed_policies.py"
 
 
-def _load() -> dict[str, dict[str, Any]]:
+def _load() -> dict[str, tuple[str, str | None, bytes]]:
+    """The compact index: from the on-disk cache when it matches moto's file, else parsed
+    from that file and cached.
+
+    The dataset parsed into Python objects is ~12 MB that every IaC scan held for its life to
+    look up a few policies (AWSLambdaBasicExecutionRole...); documents kept as JSON text are
+    ~3 MB, and the cache spares each process parsing the whole file (~0.1 s)."""
     global _POLICIES
     if _POLICIES is not None:
         return _POLICIES
     with _LOCK:
-        if _POLICIES is not None:
-            return _POLICIES
-        spec = importlib.util.find_spec("moto")
-        if spec is None or not spec.submodule_search_locations:
-            raise FortressError("moto is not installed: AWS managed policy data is missing")
-        path = Path(next(iter(spec.submodule_search_locations))) / "iam" / "aws_managed_policies.py"
+        if _POLICIES is None:
+            path = _moto_file()
+            key = _cache_key(path)
+            cached = _read_cache(key) if key is not None else None
+            if cached is None:
+                cached = _parse(path)
+                if key is not None:
+                    _write_cache(key, cached)
+            _POLICIES = cached
+    return _POLICIES
+
+
+def _parse(path: Path) -> dict[str, tuple[str, str | None, bytes]]:
+    import orjson
+
+    try:
+        # Load that one module file on its own, without running moto/iam/__init__.py.
+        file_spec = importlib.util.spec_from_file_location("_fortress_moto_managed", path)
+        if file_spec is None or file_spec.loader is None:
+            raise OSError("not loadable")
+        module = importlib.util.module_from_spec(file_spec)
+        file_spec.loader.exec_module(module)
+        data = json.loads(module.aws_managed_policies_data)
+    except (OSError, AttributeError, ValueError, SyntaxError) as exc:
+        raise FortressError(f"{path}: cannot read AWS managed policies ({exc})") from None
+    if not isinstance(data, dict):
+        raise FortressError(f"{path}: AWS managed policy data is not a JSON object")
+    out: dict[str, tuple[str, str | None, bytes]] = {}
+    for name, entry in data.items():
+        if not isinstance(entry, dict):
+            continue
+        document = entry.get("Document")
+        if isinstance(document, str):  # a document stored as JSON text
+            try:
+                document = json.loads(document)
+            except ValueError:
+                continue
+        if not isinstance(document, dict):
+            continue
+        version = entry.get("DefaultVersionId")
+        out[str(name)] = (
+            str(entry.get("Path") or "/"),
+            version if isinstance(version, str) else None,
+            orjson.dumps(document),
+        )
+    return out
+
+
+def _cache_key(path: Path) -> tuple[object, ...] | None:
+    from fortress import __version__
+
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (_CACHE_FORMAT, __version__, str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+def _cache_file(key: tuple[object, ...]) -> Path:
+    import hashlib
+
+    from fortress.iam.actions import cache_dir
+
+    digest = hashlib.sha256(repr(key).encode()).hexdigest()[:16]
+    return cache_dir() / f"aws-managed-policies-{digest}.marshal"
+
+
+def _read_cache(key: tuple[object, ...]) -> dict[str, tuple[str, str | None, bytes]] | None:
+    import marshal
+
+    try:
+        stored_key, payload = marshal.loads(_cache_file(key).read_bytes())
+        if stored_key != key or not isinstance(payload, dict) or not payload:
+            return None
+        return payload
+    except Exception:  # missing, truncated, corrupt or foreign: rebuild
+        return None
+
+
+def _write_cache(
+    key: tuple[object, ...], payload: dict[str, tuple[str, str | None, bytes]]
+) -> None:
+    import marshal
+    import os
+    import tempfile
+
+    target = _cache_file(key)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".aws-managed-", dir=target.parent)
         try:
-            # Load that one module file on its own, without running moto/iam/__init__.py.
-            file_spec = importlib.util.spec_from_file_location("_fortress_moto_managed", path)
-            if file_spec is None or file_spec.loader is None:
-                raise OSError("not loadable")
-            module = importlib.util.module_from_spec(file_spec)
-            file_spec.loader.exec_module(module)
-            data = json.loads(module.aws_managed_policies_data)
-        except (OSError, AttributeError, ValueError, SyntaxError) as exc:
-            raise FortressError(f"{path}: cannot read AWS managed policies ({exc})") from None
-        if not isinstance(data, dict):
-            raise FortressError(f"{path}: AWS managed policy data is not a JSON object")
-        _POLICIES = {str(k): v for k, v in data.items() if isinstance(v, dict)}
-        return _POLICIES
+            with os.fdopen(fd, "wb") as out:
+                out.write(marshal.dumps((key, payload)))  # type: ignore[arg-type]
+            os.replace(tmp, target)  # atomic: readers see the old file or the new one
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return  # read-only home, full disk...: the cache is an optimisation only
+
+
+@functools.cache
+def _document(name: str) -> dict[str, Any]:
+    """A policy's document, parsed once (shared: callers must not change it)."""
+    import orjson
+
+    document: dict[str, Any] = orjson.loads(_load()[name][2])
+    return document
 
 
 def _name_of(ref: str) -> str:
@@ -92,7 +192,7 @@ def get_managed_policy(ref: str) -> ManagedPolicy | None:
     entry = data.get(name)
     if entry is None:
         return None
-    path = str(entry.get("Path") or "/")
+    path, version, _ = entry
     # A path, when given, must agree with the dataset: "service-role/X" is not "/X". An ARN
     # always carries its path; a bare name matches whatever path the policy has.
     given = ref.strip()
@@ -101,16 +201,7 @@ def get_managed_policy(ref: str) -> ManagedPolicy | None:
         parent = rest.strip("/").rsplit("/", 1)[0] if "/" in rest.strip("/") else ""
         if ("/" + parent + "/" if parent else "/") != path:
             return None
-    document = entry.get("Document")
-    if isinstance(document, str):
-        try:
-            document = json.loads(document)
-        except ValueError:
-            return None
-    if not isinstance(document, dict):
-        return None
-    version = entry.get("DefaultVersionId")
-    return ManagedPolicy(name, path, document, version if isinstance(version, str) else None)
+    return ManagedPolicy(name, path, _document(name), version)
 
 
 def managed_policy_names() -> list[str]:

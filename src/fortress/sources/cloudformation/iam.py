@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from fortress.inventory import (
@@ -215,15 +214,6 @@ def _replace_unknown(value: Any) -> Any:
     return value
 
 
-@lru_cache(maxsize=1)
-def _managed_data() -> dict[str, Any]:
-    # moto's dataset read on its own file (importing moto.iam costs ~0.35 s and ~50 MB), and
-    # parsed once per process for every source and rule.
-    from fortress.iam import managed
-
-    return managed.dataset()
-
-
 def aws_managed_policy(arn_or_name: str) -> Policy:
     """An AWS managed policy judged by its real document (moto's bundled offline dataset)."""
     text = arn_or_name.strip()
@@ -233,20 +223,21 @@ def aws_managed_policy(arn_or_name: str) -> Policy:
         return Policy(
             name=name, arn=arn, document=Unknown(f"policy {arn} is defined outside the template")
         )
-    entry = _managed_data().get(name)
-    if entry is None:
+    from fortress.iam.managed import get_managed_policy
+
+    found = get_managed_policy(name)  # moto's offline dataset, a compact index per process
+    if found is None:
         return Policy(
             name=name,
             arn=arn,
             aws_managed=True,
             document=Unknown(f"AWS managed policy {name} is not in the offline dataset"),
         )
-    path = entry.get("Path", "/")
     return Policy(
         name=name,
-        arn=f"arn:aws:iam::aws:policy{path}{name}",
+        arn=f"arn:aws:iam::aws:policy{found.path}{name}",
         aws_managed=True,
-        document=entry["Document"],
+        document=found.document,
     )
 
 
