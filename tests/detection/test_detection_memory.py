@@ -2,8 +2,8 @@
 
 A trail's Lambda changes and reads carry large request and response documents (environment,
 layers, VPC, tags), and exports of it come as one large JSON Lines file. The windows of FTR-DET-003/005/009/013 (who changed the function before)
-and FTR-DET-016 (who read it before) used to hold those whole rows in DuckDB's window operator,
-which does not spill: on a large trail they ran out of ``--memory-limit``. They now run over
+and FTR-DET-016 (who read it before) used to hold those whole rows in DuckDB's window operator:
+on a large trail they ran out of ``--memory-limit``. They now run over
 the row id and the few columns they read (``ruledefs.windowed``), and FTR-DET-016 holds the
 assumed-role calls of the watched roles only. A large JSON Lines file is loaded in parts
 sized to the limit (``convert_fallback``); in one piece it did not fit.

@@ -246,11 +246,12 @@ def windowed(
     ``columns`` (window functions, ``expr AS alias, ...``); with ``keep`` (a condition on
     those columns only), just the rows where it holds.
 
-    DuckDB's window operator holds its whole input in memory and does not spill: over the
-    wide rows of ``events`` (request and response JSON) a window over a trail's Lambda
-    changes or reads was most of a large hunt's memory. Where the engine has a row id, the
-    windows run over the row id and the few columns they read, and the matching rows are
-    joined back by it (a hash join, which spills), so memory grows with the narrow rows only.
+    DuckDB's window operator held its whole input in memory (measured: under a 64MB limit a
+    window over ~60 MB of wide rows ran out of memory): over the rows of ``events`` (request
+    and response JSON) a window over a trail's Lambda changes or reads was most of a large
+    hunt's memory. Where the engine has a row id, the windows run over the row id and the few
+    columns they read, and the matching rows are joined back by it (a hash join, which
+    spills), so the window holds narrow rows only.
     """
     filtered = f" WHERE {keep}" if keep else ""
     if d.row_id is None:
