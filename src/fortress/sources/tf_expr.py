@@ -18,7 +18,7 @@ from typing import Any
 from tree_sitter import Node
 
 from fortress.inventory import Unknown
-from fortress.sources.hcl import location_of, string_lit, unescape
+from fortress.sources.hcl import child_nodes, location_of, string_lit, unescape
 from fortress.sources.tf_functions import FUNCTIONS
 from fortress.sources.tf_values import (
     Invalid,
@@ -93,7 +93,7 @@ class Evaluator:
         return method(self, node, scope)
 
     def _expression(self, node: Node, scope: Scope) -> Any:
-        return self._chain(node.children, scope)
+        return self._chain(child_nodes(node), scope)
 
     def _chain(self, children: list[Node], scope: Scope) -> Any:
         """A term (or a parenthesized expression) followed by attribute/index/splat steps.
@@ -118,18 +118,18 @@ class Evaluator:
     def _postfix(self, value: Any, post: Node, scope: Scope) -> Any:
         kind = post.type
         if kind == "get_attr":
-            name = (post.children[-1].text or b"").decode()
+            name = (child_nodes(post)[-1].text or b"").decode()
             return get_attr(value, name)
         if kind == "index":
-            inner = post.children[0]
+            inner = child_nodes(post)[0]
             if inner.type == "new_index":
-                key = self._eval(inner.children[1], scope)
+                key = self._eval(child_nodes(inner)[1], scope)
             else:  # legacy a.0
                 digits = (inner.text or b"").decode().lstrip(".")
                 key = int(digits) if digits.isdigit() else Invalid("bad legacy index")
             return get_index(value, key)
         if kind == "splat":
-            return self._splat(value, post.children[0], scope)
+            return self._splat(value, child_nodes(post)[0], scope)
         return Unknown(f"`{_snippet(post)}` is not evaluated")
 
     def _splat(self, value: Any, inner: Node, scope: Scope) -> Any:
@@ -144,7 +144,7 @@ class Evaluator:
             items = [value]
         if isinstance(items, Unknown):
             return items
-        steps = inner.children[1:]
+        steps = child_nodes(inner)[1:]
         out = []
         for item in items:
             for step in steps:
@@ -155,7 +155,7 @@ class Evaluator:
     # leaves -----------------------------------------------------------------------------
 
     def _literal(self, node: Node, scope: Scope) -> Any:
-        child = node.children[0]
+        child = child_nodes(node)[0]
         kind = child.type
         if kind == "numeric_lit":
             text = (child.text or b"0").decode()
@@ -164,7 +164,7 @@ class Evaluator:
             except ValueError:
                 return float(text)
         if kind == "bool_lit":
-            return child.children[0].type == "true"
+            return child_nodes(child)[0].type == "true"
         if kind == "null_lit":
             return None
         if kind == "string_lit":
@@ -172,29 +172,29 @@ class Evaluator:
         return self._eval(child, scope)
 
     def _variable(self, node: Node, scope: Scope) -> Any:
-        name = (node.children[0].text or b"").decode()
+        name = (child_nodes(node)[0].text or b"").decode()
         if name in scope:
             return scope[name]
         return self.lookup(name)
 
     def _collection(self, node: Node, scope: Scope) -> Any:
-        return self._eval(node.children[0], scope)
+        return self._eval(child_nodes(node)[0], scope)
 
     def _tuple(self, node: Node, scope: Scope) -> Any:
-        return [self._eval(c, scope) for c in node.children if c.type == "expression"]
+        return [self._eval(c, scope) for c in child_nodes(node) if c.type == "expression"]
 
     def _object(self, node: Node, scope: Scope) -> Any:
         out: dict[str, Any] = {}
-        for elem in node.children:
+        for elem in child_nodes(node):
             if elem.type != "object_elem":
                 continue
-            exprs = [c for c in elem.children if c.type == "expression"]
+            exprs = [c for c in child_nodes(elem) if c.type == "expression"]
             if len(exprs) != 2:
                 continue
             key_node, value_node = exprs
             key: Any
-            if len(key_node.children) == 1 and key_node.children[0].type == "variable_expr":
-                key = (key_node.children[0].children[0].text or b"").decode()
+            if len(child_nodes(key_node)) == 1 and child_nodes(key_node)[0].type == "variable_expr":
+                key = (child_nodes(child_nodes(key_node)[0])[0].text or b"").decode()
             else:
                 key = to_str(self._eval(key_node, scope))
             if isinstance(key, Unknown):
@@ -205,13 +205,13 @@ class Evaluator:
     # templates --------------------------------------------------------------------------
 
     def _template_expr(self, node: Node, scope: Scope) -> Any:
-        return self._eval(node.children[0], scope)
+        return self._eval(child_nodes(node)[0], scope)
 
     def _quoted_template(self, node: Node, scope: Scope) -> Any:
-        parts = [c for c in node.children if c.type in _PART_TYPES]
+        parts = [c for c in child_nodes(node) if c.type in _PART_TYPES]
         inner = [
             c
-            for c in node.children
+            for c in child_nodes(node)
             if c.type not in ("quoted_template_start", "quoted_template_end")
         ]
         if len(inner) == 1 and inner[0].type == "template_interpolation":
@@ -220,7 +220,7 @@ class Evaluator:
         return self._span(text, node.start_byte, 1, len(text) - 1, parts, scope, True)
 
     def _heredoc(self, node: Node, scope: Scope) -> Any:
-        children = node.children
+        children = child_nodes(node)
         strip = children[0].text == b"<<-"
         idents = [c for c in children if c.type == "heredoc_identifier"]
         if len(idents) < 2:
@@ -304,13 +304,13 @@ class Evaluator:
     def _directive(
         self, text: bytes, base: int, node: Node, scope: Scope, quoted: bool
     ) -> str | Unknown:
-        inner = node.children[0]
-        kids = inner.children
+        inner = child_nodes(node)[0]
+        kids = child_nodes(inner)
         parts = [c for c in kids if c.type in _PART_TYPES]
         if inner.type == "template_if":
             intro, finish = kids[0], kids[-1]
             middle = next((c for c in kids if c.type == "template_else_intro"), None)
-            cond_node = next(c for c in intro.children if c.type == "expression")
+            cond_node = next(c for c in child_nodes(intro) if c.type == "expression")
             cond = truth(self._eval(cond_node, scope))
             if isinstance(cond, Unknown):
                 return Unknown(f"a template %{{ if }} condition is not known ({cond.reason})")
@@ -333,8 +333,8 @@ class Evaluator:
             )
         if inner.type == "template_for":
             intro, finish = kids[0], kids[-1]
-            names = [(c.text or b"").decode() for c in intro.children if c.type == "identifier"]
-            coll_node = next(c for c in intro.children if c.type == "expression")
+            names = [(c.text or b"").decode() for c in child_nodes(intro) if c.type == "identifier"]
+            coll_node = next(c for c in child_nodes(intro) if c.type == "expression")
             pairs = _pairs(self._eval(coll_node, scope))
             if isinstance(pairs, Unknown):
                 return Unknown(f"a template %{{ for }} collection is not known ({pairs.reason})")
@@ -367,11 +367,11 @@ class Evaluator:
     # operators --------------------------------------------------------------------------
 
     def _operation(self, node: Node, scope: Scope) -> Any:
-        return self._eval(node.children[0], scope)
+        return self._eval(child_nodes(node)[0], scope)
 
     def _unary(self, node: Node, scope: Scope) -> Any:
-        op = node.children[0].type
-        value = self._chain(node.children[1:], scope)
+        op = child_nodes(node)[0].type
+        value = self._chain(child_nodes(node)[1:], scope)
         if op == "!":
             t = truth(value)
             return t if isinstance(t, Unknown) else not t
@@ -379,7 +379,7 @@ class Evaluator:
         return number if isinstance(number, Unknown) else -number
 
     def _binary(self, node: Node, scope: Scope) -> Any:
-        kids = node.children
+        kids = child_nodes(node)
         at = next(
             (i for i, c in enumerate(kids) if not c.is_named and c.type not in ("(", ")")), None
         )
@@ -436,7 +436,7 @@ class Evaluator:
         return Unknown(f"the operator {op} is not evaluated")
 
     def _conditional(self, node: Node, scope: Scope) -> Any:
-        exprs = [c for c in node.children if c.type not in ("?", ":")]
+        exprs = [c for c in child_nodes(node) if c.type not in ("?", ":")]
         cond = truth(self._eval(exprs[0], scope))
         if isinstance(cond, Unknown):
             a = self._eval(exprs[1], scope)
@@ -455,15 +455,17 @@ class Evaluator:
     # for expressions --------------------------------------------------------------------
 
     def _for(self, node: Node, scope: Scope) -> Any:
-        inner = node.children[0]
-        intro = next(c for c in inner.children if c.type == "for_intro")
-        names = [(c.text or b"").decode() for c in intro.children if c.type == "identifier"]
-        pairs = _pairs(self._eval(next(c for c in intro.children if c.type == "expression"), scope))
+        inner = child_nodes(node)[0]
+        intro = next(c for c in child_nodes(inner) if c.type == "for_intro")
+        names = [(c.text or b"").decode() for c in child_nodes(intro) if c.type == "identifier"]
+        pairs = _pairs(
+            self._eval(next(c for c in child_nodes(intro) if c.type == "expression"), scope)
+        )
         if isinstance(pairs, Unknown):
             return pairs
-        exprs = [c for c in inner.children if c.type == "expression"]
-        cond = next((c for c in inner.children if c.type == "for_cond"), None)
-        grouping = any(c.type == "ellipsis" for c in inner.children)
+        exprs = [c for c in child_nodes(inner) if c.type == "expression"]
+        cond = next((c for c in child_nodes(inner) if c.type == "for_cond"), None)
+        grouping = any(c.type == "ellipsis" for c in child_nodes(inner))
         is_object = inner.type == "for_object_expr"
         out_list: list[Any] = []
         out_map: dict[str, Any] = {}
@@ -474,7 +476,7 @@ class Evaluator:
             else:
                 local[names[0]] = value
             if cond is not None:
-                keep = truth(self._eval(cond.children[-1], local))
+                keep = truth(self._eval(child_nodes(cond)[-1], local))
                 if isinstance(keep, Unknown):
                     return Unknown(f"a for expression's if is not known ({keep.reason})")
                 if not keep:
@@ -495,10 +497,12 @@ class Evaluator:
     # functions --------------------------------------------------------------------------
 
     def _call(self, node: Node, scope: Scope) -> Any:
-        name = (node.children[0].text or b"").decode()
-        args_node = next((c for c in node.children if c.type == "function_arguments"), None)
-        arg_nodes = [c for c in args_node.children if c.type == "expression"] if args_node else []
-        expand = args_node is not None and any(c.type == "ellipsis" for c in args_node.children)
+        name = (child_nodes(node)[0].text or b"").decode()
+        args_node = next((c for c in child_nodes(node) if c.type == "function_arguments"), None)
+        arg_nodes = (
+            [c for c in child_nodes(args_node) if c.type == "expression"] if args_node else []
+        )
+        expand = args_node is not None and any(c.type == "ellipsis" for c in child_nodes(args_node))
         if name in ("try", "can"):
             return self._try(name, arg_nodes, scope)
         args = [self._eval(a, scope) for a in arg_nodes]
@@ -576,7 +580,7 @@ def _delimiters(part: Node) -> tuple[Node, Node]:
     """The nodes that open and close an interpolation or directive (their ``~`` markers)."""
     if part.type == "template_interpolation":
         return part, part
-    kids = part.children[0].children if part.children else []
+    kids = child_nodes(child_nodes(part)[0]) if child_nodes(part) else []
     if not kids:
         return part, part
     return kids[0], kids[-1]
@@ -584,7 +588,7 @@ def _delimiters(part: Node) -> tuple[Node, Node]:
 
 def _strips(node: Node) -> tuple[bool, bool]:
     """(strip before, strip after): a ``~`` right after ``${``/``%{``, or right before ``}``."""
-    kids = node.children
+    kids = child_nodes(node)
     if len(kids) < 2:
         return False, False
     return kids[1].type == "strip_marker", kids[-2].type == "strip_marker"
@@ -598,7 +602,7 @@ def _literal_text(raw: bytes, quoted: bool) -> str:
 
 
 def _interp_expr(node: Node) -> Node:
-    return next(c for c in node.children if c.type == "expression")
+    return next(c for c in child_nodes(node) if c.type == "expression")
 
 
 def _snippet(node: Node, limit: int = 40) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from fortress.inventory import Origin, Unknown
-from fortress.sources.hcl import Block, Body
+from fortress.sources.hcl import Block, Body, child_nodes
 from fortress.sources.tf_attrs import Obj, Res, parse_suppressions, synthetic_attr
 from fortress.sources.tf_expr import Evaluator, Scope
 from fortress.sources.tf_policy import policy_document
@@ -212,18 +212,18 @@ class HclObj(Obj):
         if attr is None:
             return {}
         node = attr.expr
-        while node.type in ("expression", "collection_value") and node.children:
-            node = node.children[0]
+        while node.type in ("expression", "collection_value") and child_nodes(node):
+            node = child_nodes(node)[0]
         if node.type != "object":
             return {}
         out: dict[str, str] = {}
-        for elem in node.children:
-            exprs = [c for c in elem.children if c.type == "expression"]
+        for elem in child_nodes(node):
+            exprs = [c for c in child_nodes(elem) if c.type == "expression"]
             if elem.type != "object_elem" or len(exprs) != 2:
                 continue
             key = (
                 self.module.evaluator.eval(exprs[0], self.scope)
-                if exprs[0].children[0].type != "variable_expr"
+                if child_nodes(exprs[0])[0].type != "variable_expr"
                 else (exprs[0].text or b"").decode()
             )
             ref = _reference_of(exprs[1])
@@ -237,7 +237,7 @@ def _reference_of(node: Any) -> str | None:
     while node.type in ("expression", "template_expr", "quoted_template", "template_interpolation"):
         kids = [
             c
-            for c in node.children
+            for c in child_nodes(node)
             if c.type
             not in (
                 "quoted_template_start",
@@ -247,9 +247,9 @@ def _reference_of(node: Any) -> str | None:
             )
         ]
         if node.type == "expression" and kids and kids[0].type == "variable_expr":
-            root = (kids[0].children[0].text or b"").decode()
+            root = (child_nodes(kids[0])[0].text or b"").decode()
             attrs = [
-                (k.children[-1].text or b"").decode() for k in kids[1:] if k.type == "get_attr"
+                (child_nodes(k)[-1].text or b"").decode() for k in kids[1:] if k.type == "get_attr"
             ]
             if root == "data" and len(attrs) >= 3:
                 return f"data.{attrs[0]}.{attrs[-1]}"
