@@ -380,3 +380,38 @@ def test_live_collection_reads_less_and_the_same_facts(client: Any, aws: str) ->
     ops = {(g.operation, g.error_code) for g in full_client.gaps}
     assert ("get_code_signing_config", "NotImplemented") in ops
     assert not any(g.operation == "list_code_signing_configs" for g in full_client.gaps)
+
+
+def test_live_scan_lists_the_account_s_iam_once(client: Any, aws: str) -> None:
+    """The execution roles and the account's principals (FTR-IAM-011) share one listing of
+    roles and local policies: each ``get_account_authorization_details`` filter is paged once
+    (it was six calls, the roles and local policies twice), with the same roles."""
+    iam = client("iam")
+    iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=json.dumps(TRUST))
+    iam.create_user(UserName="deployer")
+    client("lambda").create_function(
+        FunctionName="listed-once",
+        Runtime="python3.12",
+        Role=f"arn:aws:iam::{ACCOUNT}:role/fn-role",
+        Handler="app.handler",
+        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+    )
+    scanner = AwsClient(
+        AwsOptions(
+            regions=[REGION], endpoint_url=aws, credentials=("testing", "testing"), max_attempts=1
+        )
+    )
+    filters: Counter[str] = Counter()
+
+    def seen(params: dict[str, Any], **_: Any) -> None:
+        filters.update(params.get("Filter") or ["(none)"])
+
+    scanner.client("iam", None).meta.events.register(
+        "before-parameter-build.iam.GetAccountAuthorizationDetails", seen
+    )
+    inventory = live.collect(scanner)
+    assert filters == Counter({"User": 1, "Group": 1, "Role": 1, "LocalManagedPolicy": 1})
+    assert [r.name for r in inventory.roles] == ["fn-role"]
+    (account,) = inventory.iam
+    assert "deployer" in [u.name for u in account.users]
+    assert "fn-role" in [r.name for r in account.roles]

@@ -104,10 +104,11 @@ def collect(
         list(pool.map(one_region, regions))
 
     aws_docs: dict[str, Any] = {}
-    roles = aws_iam.collect_execution_roles(client, account, roles_needed, aws_docs)
+    listings = aws_iam.Listings(client)  # the roles and local policies, listed once for both
+    roles = aws_iam.collect_execution_roles(client, account, roles_needed, aws_docs, listings)
     # Every principal of the account, for FTR-IAM-011 and `iam who-can` (no function: no need).
     iam_account = (
-        aws_iam.collect_account(client, account, aws_docs, org_client)
+        aws_iam.collect_account(client, account, aws_docs, org_client, listings)
         if inventory.functions
         else None
     )

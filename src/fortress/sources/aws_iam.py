@@ -113,11 +113,32 @@ def local_policy_documents(items: list[dict[str, Any]]) -> dict[str, Any]:
     return docs
 
 
+class Listings:
+    """``get_account_authorization_details`` per filter, read once per account scan.
+
+    The execution roles (:func:`collect_execution_roles`) and the account's principals
+    (:func:`collect_account`, for FTR-IAM-011) need the same roles and local managed policies:
+    the largest IAM listing of an account was paged twice. A failed listing is None, its gap
+    recorded once."""
+
+    def __init__(self, client: AwsClient) -> None:
+        self.client = client
+        self._got: dict[str, list[Any] | None] = {}
+
+    def get(self, key: str, kind: str) -> list[Any] | None:
+        if key not in self._got:
+            self._got[key] = self.client.paginate(
+                "iam", None, "get_account_authorization_details", key, Filter=[kind]
+            )
+        return self._got[key]
+
+
 def collect_account(
     client: AwsClient,
     account: str,
     aws_docs: dict[str, Any] | None = None,
     org_client: AwsClient | None = None,
+    listings: Listings | None = None,
 ) -> IamAccount | None:
     """Every principal of the account; None (with a gap recorded) when IAM could not be read.
 
@@ -125,24 +146,23 @@ def collect_account(
     account or a delegated administrator; member accounts usually cannot read them), by
     default the account's own client.
     """
-    listings: dict[str, list[Any]] = {}
+    reader = listings or Listings(client)
+    listed: dict[str, list[Any]] = {}
     for key, kind in (
         ("UserDetailList", "User"),
         ("GroupDetailList", "Group"),
         ("RoleDetailList", "Role"),
         ("Policies", "LocalManagedPolicy"),
     ):
-        items = client.paginate(
-            "iam", None, "get_account_authorization_details", key, Filter=[kind]
-        )
+        items = reader.get(key, kind)
         if items is None:
             return None
-        listings[key] = items
-    local = local_policy_documents(listings["Policies"])
+        listed[key] = items
+    local = local_policy_documents(listed["Policies"])
     docs = _Policies(client, local, aws_docs if aws_docs is not None else {})
     result = IamAccount(account=account)
     boundaries: set[str] = set()
-    for u in listings["UserDetailList"]:
+    for u in listed["UserDetailList"]:
         boundary = (u.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
         if boundary:
             boundaries.add(boundary)
@@ -157,7 +177,7 @@ def collect_account(
                 permissions_boundary_arn=boundary,
             )
         )
-    for g in listings["GroupDetailList"]:
+    for g in listed["GroupDetailList"]:
         result.groups.append(
             IamGroup(
                 name=g.get("GroupName", ""),
@@ -166,7 +186,7 @@ def collect_account(
                 attached_policies=docs.attached(g.get("AttachedManagedPolicies") or []),
             )
         )
-    for r in listings["RoleDetailList"]:
+    for r in listed["RoleDetailList"]:
         boundary = (r.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
         if boundary:
             boundaries.add(boundary)
@@ -181,7 +201,7 @@ def collect_account(
                 permissions_boundary_arn=boundary,
             )
         )
-    names = {p.get("Arn"): p.get("PolicyName", "") for p in listings["Policies"]}
+    names = {p.get("Arn"): p.get("PolicyName", "") for p in listed["Policies"]}
     for arn, document in sorted(local.items()):
         result.managed_policies.append(
             Policy(name=names.get(arn) or arn.rsplit("/", 1)[-1], document=document, arn=arn)
@@ -267,20 +287,22 @@ def collect_scps(client: AwsClient, account: str) -> tuple[list[ScpLevel] | None
 
 
 def collect_execution_roles(
-    client: AwsClient, account: str, wanted: set[str], aws_docs: dict[str, Any]
+    client: AwsClient,
+    account: str,
+    wanted: set[str],
+    aws_docs: dict[str, Any],
+    listings: Listings | None = None,
 ) -> list[Role] | None:
     """Execution roles of the collected functions, with every policy document (AWS managed
-    ones fetched once into ``aws_docs``, which :func:`collect_account` then reuses)."""
+    ones fetched once into ``aws_docs``, and the listings read once into ``listings``, which
+    :func:`collect_account` then reuses)."""
     if not wanted:
         return []
-    details = client.paginate(
-        "iam", None, "get_account_authorization_details", "RoleDetailList", Filter=["Role"]
-    )
+    reader = listings or Listings(client)
+    details = reader.get("RoleDetailList", "Role")
     if details is None:
         return None
-    local = client.paginate(
-        "iam", None, "get_account_authorization_details", "Policies", Filter=["LocalManagedPolicy"]
-    )
+    local = reader.get("Policies", "LocalManagedPolicy")
     policies = _Policies(client, local_policy_documents(local or []), aws_docs)
     roles = []
     for r in details:
@@ -302,6 +324,7 @@ def collect_execution_roles(
 
 
 __all__ = [
+    "Listings",
     "collect_account",
     "collect_execution_roles",
     "collect_scps",
