@@ -1,0 +1,67 @@
+"""Each command's parser comes from the module ``cli.COMMANDS`` names, and a run builds only
+its own: a run of one command does not import the others' dependencies."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+from fortress import cli
+
+
+def _registered(module: str) -> list[str]:
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command")
+    importlib.import_module(module).register(sub)
+    return list(sub.choices)
+
+
+def test_the_command_map_matches_what_the_modules_register() -> None:
+    registered = {name: m for m in cli.COMMAND_MODULES for name in _registered(m)}
+    assert registered == cli.COMMANDS
+
+
+def test_a_known_command_builds_only_its_parser_and_help_builds_all() -> None:
+    parser = cli.build_parser(["hunt", "--help"])
+    (sub,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert list(sub.choices) == ["hunt"]
+    everything = cli.build_parser(["--help"])
+    (sub,) = (a for a in everything._actions if isinstance(a, argparse._SubParsersAction))
+    assert list(sub.choices) == list(cli.COMMANDS)
+
+
+@pytest.mark.parametrize(
+    ("argv", "absent"),
+    [
+        (["hunt", "--help"], ("fortress.forensics.bundle", "fortress.response.model")),
+        (["scan", "--help"], ("fortress.forensics.bundle", "fortress.detection.sql")),
+    ],
+)
+def test_a_run_imports_only_what_its_command_needs(
+    argv: list[str], absent: tuple[str, ...]
+) -> None:
+    probe = (
+        "import sys\n"
+        "from fortress import cli\n"
+        "try:\n"
+        f"    cli.main({argv!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print('IMPORTED:' + ','.join(m for m in {absent!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    (line,) = [x for x in out.splitlines() if x.startswith("IMPORTED:")]
+    assert line == "IMPORTED:"
+
+
+def test_an_unknown_command_still_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["scna"])
+    err = capsys.readouterr().err
+    assert "invalid choice: 'scna'" in err and "respond" in err and "vulndb" in err
