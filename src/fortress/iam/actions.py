@@ -23,6 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fortress.iam import diskcache
+from fortress.iam.diskcache import cache_dir
+
 ACCESS_LEVELS = ("List", "Read", "Write", "Permissions management", "Tagging")
 # Access levels that change something (used by the least-privilege rules).
 MUTATING_LEVELS = frozenset({"Write", "Permissions management", "Tagging"})
@@ -192,14 +195,7 @@ def build_catalogue(definition: Path, overrides: Path | None = None) -> ActionCa
 # an unwritable folder, a foreign or corrupt file is ignored (and overwritten when possible).
 
 _CACHE_FORMAT = 1
-
-
-def cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/fortress`` or ``~/.cache/fortress``."""
-    import os
-
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "fortress"
+_CACHE_NAME = "iam-actions"
 
 
 def _cache_key(definition: Path, overrides: Path | None) -> tuple[object, ...]:
@@ -215,38 +211,21 @@ def _cache_key(definition: Path, overrides: Path | None) -> tuple[object, ...]:
     return tuple(parts)
 
 
-def _cache_file(key: tuple[object, ...]) -> Path:
-    import hashlib
-
-    digest = hashlib.sha256(repr(key).encode()).hexdigest()[:16]
-    return cache_dir() / f"iam-actions-{digest}.marshal"
-
-
 def _read_cache(key: tuple[object, ...]) -> ActionCatalogue | None:
-    import marshal
-
+    payload = diskcache.read(_CACHE_NAME, key)
     try:
-        stored_key, payload = marshal.loads(_cache_file(key).read_bytes())
-        if stored_key != key:
-            return None
         services: dict[str, dict[str, ActionInfo]] = {}
         for prefix, rows in payload:
             table: dict[str, ActionInfo] = {}
             for lower, name, level, restrictable in rows:
                 table[lower] = ActionInfo(name, level, restrictable)
             services[prefix] = table
-        if not services:
-            return None
-        return ActionCatalogue(services)
-    except Exception:  # missing, truncated, corrupt or foreign: rebuild
+    except (TypeError, ValueError):  # None, or a payload of another shape: rebuild
         return None
+    return ActionCatalogue(services) if services else None
 
 
 def _write_cache(key: tuple[object, ...], built: ActionCatalogue) -> None:
-    import marshal
-    import os
-    import tempfile
-
     payload = tuple(
         (
             prefix,
@@ -257,19 +236,7 @@ def _write_cache(key: tuple[object, ...], built: ActionCatalogue) -> None:
         )
         for prefix, actions in built.services.items()
     )
-    target = _cache_file(key)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".iam-actions-", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(marshal.dumps((key, payload)))  # type: ignore[arg-type]
-            os.replace(tmp, target)  # atomic: readers see the old file or the new one
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError:
-        return  # read-only home, full disk...: the cache is an optimisation only
+    diskcache.write(_CACHE_NAME, key, payload)
 
 
 def load_catalogue(definition: Path, overrides: Path | None = None) -> ActionCatalogue:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from fortress.errors import FortressError
+from fortress.iam import diskcache
 
 AWS_MANAGED_ARN_PREFIX = "arn:aws:iam::aws:policy/"
 _PARTITION_PREFIXES = ("arn:aws:", "arn:aws-us-gov:", "arn:aws-cn:")
@@ -40,6 +41,7 @@ _LOCK = threading.Lock()
 # name -> (path, default version, the document as compact JSON): parsed on demand, per name
 _POLICIES: dict[str, tuple[str, str | None, bytes]] | None = None
 _CACHE_FORMAT = 1
+_CACHE_NAME = "aws-managed-policies"
 
 
 def _moto_file() -> Path:
@@ -118,47 +120,15 @@ def _cache_key(path: Path) -> tuple[object, ...] | None:
     return (_CACHE_FORMAT, __version__, str(path.resolve()), stat.st_size, stat.st_mtime_ns)
 
 
-def _cache_file(key: tuple[object, ...]) -> Path:
-    import hashlib
-
-    from fortress.iam.actions import cache_dir
-
-    digest = hashlib.sha256(repr(key).encode()).hexdigest()[:16]
-    return cache_dir() / f"aws-managed-policies-{digest}.marshal"
-
-
 def _read_cache(key: tuple[object, ...]) -> dict[str, tuple[str, str | None, bytes]] | None:
-    import marshal
-
-    try:
-        stored_key, payload = marshal.loads(_cache_file(key).read_bytes())
-        if stored_key != key or not isinstance(payload, dict) or not payload:
-            return None
-        return payload
-    except Exception:  # missing, truncated, corrupt or foreign: rebuild
-        return None
+    payload = diskcache.read(_CACHE_NAME, key)
+    return payload if isinstance(payload, dict) and payload else None
 
 
 def _write_cache(
     key: tuple[object, ...], payload: dict[str, tuple[str, str | None, bytes]]
 ) -> None:
-    import marshal
-    import os
-    import tempfile
-
-    target = _cache_file(key)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".aws-managed-", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(marshal.dumps((key, payload)))  # type: ignore[arg-type]
-            os.replace(tmp, target)  # atomic: readers see the old file or the new one
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError:
-        return  # read-only home, full disk...: the cache is an optimisation only
+    diskcache.write(_CACHE_NAME, key, payload)
 
 
 @functools.cache
