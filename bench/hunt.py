@@ -11,7 +11,7 @@ plain Python loop that reads the same files and applies the same detections even
 way per-event rule engines work, and the ratio of (a) to it.
 
 Measured 2026-12-04 on 2 cores, quiet (load average 1.5-2.3), default --memory-limit (256MB):
-1M events 3.7-4.5 s, 5.9-7.1 CPU-s, 281 MB; 10M events 35.6-37.8 s, 61-65 CPU-s, 397-404 MB;
+1M events 3.7-4.5 s, 5.9-7.1 CPU-s, 281 MB; 10M events 35.6-38.6 s, 61-65 CPU-s, 393-404 MB;
 detections identical to the full-parse path. With --memory-limit 2GB (the old default): 10M
 33.7 s, 850 MB. Figures and history: docs/detection.md, "Benchmark and performance".
 """
