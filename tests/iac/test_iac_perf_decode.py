@@ -235,6 +235,30 @@ def test_gc_paused_only_while_loading(tmp_path: Path) -> None:
         gc.enable()
 
 
+def test_terraform_load_pauses_gc_too(tmp_path: Path) -> None:
+    from fortress.sources import terraform
+
+    seen: list[bool] = []
+    original = terraform._load
+
+    def spy(path: Path, options: IacOptions) -> Any:
+        seen.append(gc.isenabled())
+        return original(path, options)
+
+    good = tmp_path / "main.tf"
+    good.write_text('resource "aws_sns_topic" "t" {\n  name = "t"\n}\n')
+    bad = tmp_path / "bad" / "main.tf"
+    bad.parent.mkdir()
+    bad.write_text("resource {\n")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(terraform, "_load", spy)
+        terraform.load(good, IacOptions())
+        with pytest.raises(InputError):
+            terraform.load(bad, IacOptions())
+    assert seen == [False, False]
+    assert gc.isenabled()  # restored after success and after an error
+
+
 def test_serverless_still_decodes(tmp_path: Path) -> None:
     path = tmp_path / "serverless.yml"
     path.write_text(

@@ -48,13 +48,12 @@ from fortress.inventory import (
     Unknown,
 )
 from fortress.sources import serverless_alb, serverless_package, serverless_ws
-from fortress.sources.base import IacOptions
+from fortress.sources.base import IacOptions, gc_paused
 from fortress.sources.cfn_intrinsics import first_unknown
 from fortress.sources.cloudformation import (
     LAMBDA_TRUST,
     PACKAGE_BUCKET,
     build_inventory,
-    gc_paused,
     key_line,
     suppressions_of,
 )

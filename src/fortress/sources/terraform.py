@@ -28,7 +28,7 @@ from fortress.inventory import (
     SourceNote,
     Unknown,
 )
-from fortress.sources.base import IacOptions
+from fortress.sources.base import IacOptions, gc_paused
 from fortress.sources.hcl import MAX_TF_BYTES, Attribute, Block, Body, parse_file
 from fortress.sources.tf_attrs import REGION_PLACEHOLDER, Res
 from fortress.sources.tf_expr import Evaluator, Scope
@@ -55,7 +55,11 @@ def detect(path: Path) -> bool:
 
 def load(path: Path, options: IacOptions | None = None) -> Inventory:
     """Every root module under ``path`` (a .tf file, a module folder or a tree of them)."""
-    options = options or IacOptions()
+    with gc_paused():
+        return _load(path, options or IacOptions())
+
+
+def _load(path: Path, options: IacOptions) -> Inventory:
     cache: dict[Path, Body] = {}
     if path.is_file():
         if path.suffix != ".tf":

@@ -19,16 +19,14 @@ the families never import SAM.
 
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from fortress.errors import InputError
 from fortress.inventory import Inventory, Origin, SourceNote
-from fortress.sources.base import IacOptions
+from fortress.sources.base import IacOptions, gc_paused
 from fortress.sources.cloudformation import includes, sam
 from fortress.sources.cloudformation.builder import Builder
 from fortress.sources.cloudformation.decode import fast_decode, parse_template
@@ -49,7 +47,6 @@ __all__ = [
     "build_inventory",
     "detect",
     "fast_decode",
-    "gc_paused",
     "key_line",
     "key_lines",
     "load",
@@ -89,23 +86,6 @@ def load(path: Path, options: IacOptions) -> Inventory:
             inventory.scope = "template"
             return inventory
         return load_file(path, options, path.parent)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a template is decoded and mapped.
-
-    Loading allocates hundreds of thousands of long-lived objects and no reference cycles worth
-    collecting; with the collector running, half of the load time went to collections walking
-    that growing heap. Reference counting still frees everything else at once.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def load_file(path: Path, options: IacOptions, root: Path | None = None) -> Inventory:
