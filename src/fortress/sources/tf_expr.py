@@ -193,8 +193,9 @@ class Evaluator:
                 continue
             key_node, value_node = exprs
             key: Any
-            if len(child_nodes(key_node)) == 1 and child_nodes(key_node)[0].type == "variable_expr":
-                key = (child_nodes(child_nodes(key_node)[0])[0].text or b"").decode()
+            key_kids = child_nodes(key_node)
+            if len(key_kids) == 1 and key_kids[0].type == "variable_expr":
+                key = (child_nodes(key_kids[0])[0].text or b"").decode()
             else:
                 key = to_str(self._eval(key_node, scope))
             if isinstance(key, Unknown):
@@ -208,11 +209,10 @@ class Evaluator:
         return self._eval(child_nodes(node)[0], scope)
 
     def _quoted_template(self, node: Node, scope: Scope) -> Any:
-        parts = [c for c in child_nodes(node) if c.type in _PART_TYPES]
+        children = child_nodes(node)
+        parts = [c for c in children if c.type in _PART_TYPES]
         inner = [
-            c
-            for c in child_nodes(node)
-            if c.type not in ("quoted_template_start", "quoted_template_end")
+            c for c in children if c.type not in ("quoted_template_start", "quoted_template_end")
         ]
         if len(inner) == 1 and inner[0].type == "template_interpolation":
             return self._eval(_interp_expr(inner[0]), scope)  # "${x}" keeps x's type
@@ -333,8 +333,9 @@ class Evaluator:
             )
         if inner.type == "template_for":
             intro, finish = kids[0], kids[-1]
-            names = [(c.text or b"").decode() for c in child_nodes(intro) if c.type == "identifier"]
-            coll_node = next(c for c in child_nodes(intro) if c.type == "expression")
+            intro_kids = child_nodes(intro)
+            names = [(c.text or b"").decode() for c in intro_kids if c.type == "identifier"]
+            coll_node = next(c for c in intro_kids if c.type == "expression")
             pairs = _pairs(self._eval(coll_node, scope))
             if isinstance(pairs, Unknown):
                 return Unknown(f"a template %{{ for }} collection is not known ({pairs.reason})")
@@ -370,8 +371,9 @@ class Evaluator:
         return self._eval(child_nodes(node)[0], scope)
 
     def _unary(self, node: Node, scope: Scope) -> Any:
-        op = child_nodes(node)[0].type
-        value = self._chain(child_nodes(node)[1:], scope)
+        children = child_nodes(node)
+        op = children[0].type
+        value = self._chain(children[1:], scope)
         if op == "!":
             t = truth(value)
             return t if isinstance(t, Unknown) else not t
@@ -456,16 +458,16 @@ class Evaluator:
 
     def _for(self, node: Node, scope: Scope) -> Any:
         inner = child_nodes(node)[0]
-        intro = next(c for c in child_nodes(inner) if c.type == "for_intro")
-        names = [(c.text or b"").decode() for c in child_nodes(intro) if c.type == "identifier"]
-        pairs = _pairs(
-            self._eval(next(c for c in child_nodes(intro) if c.type == "expression"), scope)
-        )
+        inner_kids = child_nodes(inner)
+        intro = next(c for c in inner_kids if c.type == "for_intro")
+        intro_kids = child_nodes(intro)
+        names = [(c.text or b"").decode() for c in intro_kids if c.type == "identifier"]
+        pairs = _pairs(self._eval(next(c for c in intro_kids if c.type == "expression"), scope))
         if isinstance(pairs, Unknown):
             return pairs
-        exprs = [c for c in child_nodes(inner) if c.type == "expression"]
-        cond = next((c for c in child_nodes(inner) if c.type == "for_cond"), None)
-        grouping = any(c.type == "ellipsis" for c in child_nodes(inner))
+        exprs = [c for c in inner_kids if c.type == "expression"]
+        cond = next((c for c in inner_kids if c.type == "for_cond"), None)
+        grouping = any(c.type == "ellipsis" for c in inner_kids)
         is_object = inner.type == "for_object_expr"
         out_list: list[Any] = []
         out_map: dict[str, Any] = {}
@@ -497,12 +499,12 @@ class Evaluator:
     # functions --------------------------------------------------------------------------
 
     def _call(self, node: Node, scope: Scope) -> Any:
-        name = (child_nodes(node)[0].text or b"").decode()
-        args_node = next((c for c in child_nodes(node) if c.type == "function_arguments"), None)
-        arg_nodes = (
-            [c for c in child_nodes(args_node) if c.type == "expression"] if args_node else []
-        )
-        expand = args_node is not None and any(c.type == "ellipsis" for c in child_nodes(args_node))
+        children = child_nodes(node)
+        name = (children[0].text or b"").decode()
+        args_node = next((c for c in children if c.type == "function_arguments"), None)
+        args = child_nodes(args_node) if args_node is not None else []
+        arg_nodes = [c for c in args if c.type == "expression"]
+        expand = any(c.type == "ellipsis" for c in args)
         if name in ("try", "can"):
             return self._try(name, arg_nodes, scope)
         args = [self._eval(a, scope) for a in arg_nodes]
@@ -580,7 +582,8 @@ def _delimiters(part: Node) -> tuple[Node, Node]:
     """The nodes that open and close an interpolation or directive (their ``~`` markers)."""
     if part.type == "template_interpolation":
         return part, part
-    kids = child_nodes(child_nodes(part)[0]) if child_nodes(part) else []
+    children = child_nodes(part)
+    kids = child_nodes(children[0]) if children else []
     if not kids:
         return part, part
     return kids[0], kids[-1]

@@ -212,8 +212,11 @@ class HclObj(Obj):
         if attr is None:
             return {}
         node = attr.expr
-        while node.type in ("expression", "collection_value") and child_nodes(node):
-            node = child_nodes(node)[0]
+        while node.type in ("expression", "collection_value"):
+            children = child_nodes(node)
+            if not children:
+                break
+            node = children[0]
         if node.type != "object":
             return {}
         out: dict[str, str] = {}
