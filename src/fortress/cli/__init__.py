@@ -119,7 +119,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = _Parser(prog="fortress", description="Secure AWS Lambda workloads end to end.")
     parser.add_argument("--version", action="version", version=f"fortress {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    first = next(iter(argv), None) if argv else None
+    first = argv[0] if argv else None
     modules = (COMMANDS[first],) if first in COMMANDS else COMMAND_MODULES
     for name in modules:
         importlib.import_module(name).register(sub)

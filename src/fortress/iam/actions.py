@@ -198,19 +198,6 @@ _CACHE_FORMAT = 1
 _CACHE_NAME = "iam-actions"
 
 
-def _cache_key(definition: Path, overrides: Path | None) -> tuple[object, ...]:
-    from fortress import __version__
-
-    parts: list[object] = [_CACHE_FORMAT, __version__]
-    for path in (definition, overrides):
-        if path is None or not path.exists():
-            parts.append(None)
-            continue
-        stat = path.stat()
-        parts.append((str(path.resolve()), stat.st_size, stat.st_mtime_ns))
-    return tuple(parts)
-
-
 def _read_cache(key: tuple[object, ...]) -> ActionCatalogue | None:
     payload = diskcache.read(_CACHE_NAME, key)
     try:
@@ -242,7 +229,7 @@ def _write_cache(key: tuple[object, ...], built: ActionCatalogue) -> None:
 def load_catalogue(definition: Path, overrides: Path | None = None) -> ActionCatalogue:
     """The catalogue from the on-disk cache when it matches these files, else built and cached."""
     try:
-        key = _cache_key(definition, overrides)
+        key = diskcache.key(_CACHE_FORMAT, definition, overrides)
     except OSError:
         return build_catalogue(definition, overrides)
     cached = _read_cache(key)

@@ -22,6 +22,22 @@ def cache_dir() -> Path:
     return Path(base) / "fortress"
 
 
+def key(cache_format: int, *paths: Path | None) -> tuple[object, ...]:
+    """The key of a cache built from ``paths``: the cache's format, the Fortress version and
+    each file's (resolved path, size, mtime), None for a file that is absent. Raises
+    ``OSError`` when a file cannot be looked at."""
+    from fortress import __version__
+
+    parts: list[object] = [cache_format, __version__]
+    for path in paths:
+        if path is None or not path.exists():
+            parts.append(None)
+            continue
+        stat = path.stat()
+        parts.append((str(path.resolve()), stat.st_size, stat.st_mtime_ns))
+    return tuple(parts)
+
+
 def cache_file(name: str, key: tuple[object, ...]) -> Path:
     """``<cache_dir>/<name>-<digest of key>.marshal``."""
     digest = hashlib.sha256(repr(key).encode()).hexdigest()[:16]

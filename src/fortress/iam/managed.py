@@ -64,12 +64,15 @@ def _load() -> dict[str, tuple[str, str | None, bytes]]:
     with _LOCK:
         if _POLICIES is None:
             path = _moto_file()
-            key = _cache_key(path)
+            try:
+                key: tuple[object, ...] | None = diskcache.key(_CACHE_FORMAT, path)
+            except OSError:
+                key = None
             cached = _read_cache(key) if key is not None else None
             if cached is None:
                 cached = _parse(path)
                 if key is not None:
-                    _write_cache(key, cached)
+                    diskcache.write(_CACHE_NAME, key, cached)
             _POLICIES = cached
     return _POLICIES
 
@@ -110,25 +113,9 @@ def _parse(path: Path) -> dict[str, tuple[str, str | None, bytes]]:
     return out
 
 
-def _cache_key(path: Path) -> tuple[object, ...] | None:
-    from fortress import __version__
-
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return (_CACHE_FORMAT, __version__, str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-
-
 def _read_cache(key: tuple[object, ...]) -> dict[str, tuple[str, str | None, bytes]] | None:
     payload = diskcache.read(_CACHE_NAME, key)
     return payload if isinstance(payload, dict) and payload else None
-
-
-def _write_cache(
-    key: tuple[object, ...], payload: dict[str, tuple[str, str | None, bytes]]
-) -> None:
-    diskcache.write(_CACHE_NAME, key, payload)
 
 
 @functools.cache
