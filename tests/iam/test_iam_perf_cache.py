@@ -132,3 +132,29 @@ def test_real_catalogue_round_trips(cache_home: Path) -> None:
     assert len(cached) == len(built) > 10_000
     assert _table(cached) == _table(built)
     assert cached.expand("iam:Pass*") == built.expand("iam:Pass*")
+
+
+def test_cached_catalogue_decodes_only_the_services_asked_for(cache_home: Path) -> None:
+    # A scan's policies name a handful of the ~450 services: decoding all of them from the
+    # cache held ~10 MB for the whole process.
+    definition, overrides = actions._datastore_paths()
+    built = actions.load_catalogue(definition, overrides)
+    cached = actions.load_catalogue(definition, overrides)
+    assert len(cached) == len(built) and len(cached.prefixes) > 300
+    assert len(cached._packed) == len(cached.prefixes)  # nothing decoded yet
+    assert cached.info("S3:getobject") == built.info("s3:GetObject") is not None
+    assert cached.expand("lambda:Invoke*") == built.expand("lambda:Invoke*")
+    assert cached.info("nosuchservice:Thing") is None and cached.info("no-colon") is None
+    assert set(cached._tables) == {"s3", "lambda"}
+    assert cached.expand("*") == built.all_actions  # everything, decoded on demand
+    assert not cached._packed and _table(cached) == _table(built)
+
+
+def test_corrupt_packed_table_is_a_clear_error(cache_home: Path, files: tuple[Path, Path]) -> None:
+    from fortress.errors import FortressError
+
+    actions.load_catalogue(*files)
+    cat = actions.load_catalogue(*files)
+    cat._packed["s3"] = b"\x00not marshal"
+    with pytest.raises(FortressError, match="IAM action cache is corrupt"):
+        cat.info("s3:GetObject")

@@ -76,3 +76,30 @@ def test_sarif_results_and_escaping() -> None:
         d["id"] for d in run["tool"]["driver"]["rules"]
     }
     assert any(BREAKOUT in r["message"]["text"] for r in run["results"])  # data kept, as JSON
+
+
+class _Writes:
+    """A binary sink that records the size of each write."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+        self.data = bytearray()
+
+    def write(self, chunk: bytes) -> int:
+        self.sizes.append(len(chunk))
+        self.data += chunk
+        return len(chunk)
+
+
+def test_stream_writes_bounded_chunks_of_the_same_document() -> None:
+    # 4,000 items of ~1 KB: a count-based batch (2,000 items) wrote ~2 MB at a time and held
+    # ~12 MB at the peak; chunks are now bounded by bytes, whatever the item count.
+    items = [{"id": i, "text": "x" * 1000} for i in range(4000)]
+    sink = _Writes()
+    jsonreport.stream(sink, {"head": 1}, "items", iter(items))  # type: ignore[arg-type]
+    assert json.loads(bytes(sink.data)) == {"head": 1, "items": items}
+    assert len(sink.sizes) > 10
+    assert max(sink.sizes) < 2 * jsonreport._CHUNK_BYTES
+    compact = _Writes()
+    jsonreport.stream(compact, {}, "items", iter(items[:3]), pretty=False)  # type: ignore[arg-type]
+    assert json.loads(bytes(compact.data)) == {"items": items[:3]}

