@@ -20,11 +20,12 @@ from fortress.inventory import NOTE_ERROR, NOTE_GAP, NOTE_WARNING, RESOURCE_LIST
 from fortress.rules.engine import Rule, all_rules, evaluate
 from fortress.scope import Identities
 from fortress.sources.base import IacOptions
+from fortress.sources.detect import DETECTORS, tf_dirs
 
 if TYPE_CHECKING:
     from fortress.packages.osv import VulnDb
 
-# IaC source modules, in detection order (the first whose detect() accepts a file wins).
+# IaC source modules (detection order and detectors: fortress.sources.detect.DETECTORS).
 IAC_SOURCES = {
     "serverless": "fortress.sources.serverless",
     "cloudformation": "fortress.sources.cloudformation",
@@ -262,10 +263,11 @@ def iac_inputs(paths: list[Path], forced: str | None) -> list[IacInput]:
     # Files a Serverless service includes with ${file(...)} are part of it, not inputs of their
     # own (a resources.yml fragment looks like a template).
     included: set[Path] = set()
-    serverless = _source_module(IAC_SOURCES["serverless"])
-    for item in found:
-        if item[0] == "serverless" and serverless is not None:
-            included |= serverless.included_files(item[1])
+    services = [item[1] for item in found if item[0] == "serverless"]
+    serverless = _source_module(IAC_SOURCES["serverless"]) if services else None
+    if serverless is not None:
+        for service in services:
+            included |= serverless.included_files(service)
     kept = [
         item
         for item in found
@@ -276,9 +278,8 @@ def iac_inputs(paths: list[Path], forced: str | None) -> list[IacInput]:
 
 
 def _detect(path: Path) -> str | None:
-    for kind, module_name in IAC_SOURCES.items():
-        module = _source_module(module_name)
-        if module is not None and module.detect(path):
+    for kind, accepts in DETECTORS.items():
+        if accepts(path):
             return kind
     return None
 
@@ -288,7 +289,10 @@ def _terraform_roots(folder: Path) -> list[Path]:
 
     The Terraform source decides what is a root module (a folder no other folder uses as a
     local module); a root nested inside another is loaded with it, so it is not listed twice.
+    A folder without ``.tf`` files does not import the Terraform source.
     """
+    if next(tf_dirs(folder), None) is None:
+        return []
     module = _source_module(IAC_SOURCES["terraform"])
     if module is None:
         return []

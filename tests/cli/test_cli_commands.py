@@ -7,10 +7,13 @@ import argparse
 import importlib
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from fortress import cli
+
+FIXTURES = Path(__file__).parents[1] / "iac" / "fixtures"
 
 
 def _registered(module: str) -> list[str]:
@@ -39,6 +42,19 @@ def test_a_known_command_builds_only_its_parser_and_help_builds_all() -> None:
     [
         (["hunt", "--help"], ("fortress.forensics.bundle", "fortress.response.model")),
         (["scan", "--help"], ("fortress.forensics.bundle", "fortress.detection.sql")),
+        # A scan imports only the IaC sources it loads (detection imported all of them).
+        (
+            ["scan", str(FIXTURES / "sam" / "vulnerable.yaml"), "--format", "json"],
+            ("fortress.sources.terraform", "fortress.sources.hcl", "fortress.sources.serverless"),
+        ),
+        (
+            ["scan", str(FIXTURES / "sam"), "--format", "json"],
+            ("fortress.sources.terraform", "fortress.sources.serverless", "fortress.sources.hcl"),
+        ),
+        (
+            ["scan", str(FIXTURES / "terraform" / "basic"), "--format", "json"],
+            ("fortress.sources.cloudformation", "fortress.sources.serverless"),
+        ),
     ],
 )
 def test_a_run_imports_only_what_its_command_needs(
@@ -56,6 +72,7 @@ def test_a_run_imports_only_what_its_command_needs(
     out = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
+    assert "Traceback" not in out
     (line,) = [x for x in out.splitlines() if x.startswith("IMPORTED:")]
     assert line == "IMPORTED:"
 

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-
 from fortress.cli import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INCOMPLETE
 from fortress.config import ScanConfig
 from fortress.errors import FortressError, InputError
@@ -227,6 +225,10 @@ def _scanned_account(result: Any) -> str | None:
 def show(gov: Governance, result: Any, fmt: str) -> None:
     """Console views: compliance tables and the baseline comparison (stdout with the console
     report; with a machine-readable format on stdout, the baseline summary goes to stderr)."""
+    if result.compliance is None and result.baseline is None:
+        return
+    from rich.console import Console
+
     from fortress.report import governance as view
 
     out = Console() if fmt == "console" else Console(stderr=True)
@@ -312,6 +314,8 @@ def rules_compliance(names: list[str], fmt: str) -> int:
         }
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return EXIT_CLEAN
+    from rich.console import Console
+
     console = Console()
     for fw in frameworks:
         covered = sum(1 for c in fw.controls if c.rules)

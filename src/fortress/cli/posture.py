@@ -11,10 +11,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.text import Text
-
 from fortress.cli import (
     EXIT_CLEAN,
     EXIT_ERROR,
@@ -35,6 +31,8 @@ from fortress.scan import ScanResult, SourceInfo, iac_inputs, load_iac, run_rule
 from fortress.sources.base import IacOptions
 
 if TYPE_CHECKING:  # boto3 (~0.3 s to import) only when a command reads AWS
+    from rich.console import Console
+
     from fortress.aws.client import AwsClient
 
 FORMATS = ("console", "json", "sarif", "html", *governance.FORMATS)
@@ -238,6 +236,14 @@ def progress_bar() -> Iterator[Any]:
     if not sys.stderr.isatty():
         yield None
         return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     tasks: dict[str, Any] = {}
     with Progress(
         TextColumn("{task.description}"),
@@ -368,6 +374,8 @@ def emit(
             _without_gc(write_format, fh, result, fmt, show_passed, details, summary)
     except OSError as exc:
         raise FortressError(f"{output}: cannot write the report ({exc.strerror or exc})") from None
+    from rich.text import Text
+
     out = terminal()
     out.print(console_report.render_summary(result, clean=clean, summary=summary))
     out.print(Text(clean(f"Report written to {output}")), soft_wrap=True)  # a path: never wrapped
@@ -422,6 +430,8 @@ def _console_text(
 ) -> str:
     """The console report as plain text for a file (no colours, at most 100 columns)."""
     import io
+
+    from rich.console import Console
 
     from fortress.cli.sanitize import PIPED_WIDTH
     from fortress.report import console as console_report
@@ -677,6 +687,8 @@ def markdown_table(entries: list[dict[str, Any]]) -> str:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     import time
+
+    from rich.text import Text
 
     from fortress.demo import cloudtrail as demo_trail
     from fortress.demo import emulator, package_mirror, scan_demo, write_outputs

@@ -57,6 +57,8 @@ from fortress.sources.cloudformation import (
     key_line,
     suppressions_of,
 )
+from fortress.sources.detect import SERVERLESS_FILES as FILENAMES
+from fortress.sources.detect import serverless as detect  # noqa: F401 - the source contract
 from fortress.sources.serverless_schema import (
     FUNCTION_FIELDS,
     PROVIDER_FIELDS,
@@ -70,10 +72,7 @@ from fortress.sources.serverless_settings import logging_config, runtime_managem
 from fortress.sources.serverless_vars import MAX_FILES, Variables, decode, kind_of
 
 FORMAT = "serverless"
-FILENAMES = ("serverless.yml", "serverless.yaml")
 VPC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
-# A top-level ``service:`` key: what makes a serverless.yml a service (not a plugin's snippet).
-_SERVICE_KEY = re.compile(rb"^service\s*:", re.M)
 _INCLUDE = re.compile(r"\$\{file\(([^)]*)\)")
 # The framework's stage resources (``ApiGatewayStage`` for the REST API, ``HttpApiStage`` for the
 # HTTP API); a service overrides them under ``resources.Resources`` (stage variables, method or
@@ -88,22 +87,6 @@ STAGE_OVERRIDES = {
         ("DefaultRouteSettings", "RouteSettings", "AccessLogSettings", "StageVariables"),
     ),
 }
-
-
-def detect(path: Path) -> bool:
-    """A ``serverless.yml`` (or a folder holding one) with a top-level ``service`` key."""
-    if path.is_dir():
-        return any(_is_service(path / name) for name in FILENAMES)
-    return path.name in FILENAMES and _is_service(path)
-
-
-def _is_service(path: Path) -> bool:
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(1024 * 1024)
-    except OSError:
-        return False
-    return _SERVICE_KEY.search(head) is not None
 
 
 def included_files(path: Path) -> set[Path]:

@@ -13,8 +13,7 @@ What is not followed (a module not downloaded, a file not read) is a gap note on
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,8 @@ from fortress.inventory import (
     Unknown,
 )
 from fortress.sources.base import IacOptions, gc_paused
+from fortress.sources.detect import terraform as detect
+from fortress.sources.detect import tf_dirs
 from fortress.sources.hcl import MAX_TF_BYTES, Attribute, Block, Body, parse_file
 from fortress.sources.tf_attrs import REGION_PLACEHOLDER, Res
 from fortress.sources.tf_expr import Evaluator, Scope
@@ -39,18 +40,7 @@ from fortress.sources.tf_policy import policy_document
 from fortress.sources.tf_resources import FORMAT, MAX_INSTANCES, ResourceBlock
 from fortress.sources.tf_values import Invalid, Lazy, plain_value
 
-_SKIP_DIRS = {".terraform", ".git", "node_modules", ".venv", "__pycache__"}
-
-
 # --------------------------------------------------------------------------- contract
-
-
-def detect(path: Path) -> bool:
-    if path.is_file():
-        return path.suffix == ".tf"
-    if path.is_dir():
-        return next(_tf_dirs(path), None) is not None
-    return False
 
 
 def load(path: Path, options: IacOptions | None = None) -> Inventory:
@@ -87,7 +77,7 @@ def _load(path: Path, options: IacOptions) -> Inventory:
 
 def root_modules(folder: Path, cache: dict[Path, Body] | None = None) -> list[Path]:
     """Folders with .tf files that no other folder under ``folder`` uses as a local module."""
-    dirs = list(_tf_dirs(folder))
+    dirs = list(tf_dirs(folder))
     used: set[Path] = set()
     if len(dirs) < 2:
         return dirs
@@ -107,13 +97,6 @@ def root_modules(folder: Path, cache: dict[Path, Body] | None = None) -> list[Pa
                 if text and text.startswith(("./", "../")):
                     used.add((d / text).resolve())
     return [d for d in dirs if d.resolve() not in used]
-
-
-def _tf_dirs(folder: Path) -> Iterator[Path]:
-    for current, subdirs, files in os.walk(folder):
-        subdirs[:] = sorted(s for s in subdirs if s not in _SKIP_DIRS and not s.startswith("."))
-        if any(f.endswith(".tf") for f in files):
-            yield Path(current)
 
 
 def _literal_string(attr: Attribute | None) -> str | None:

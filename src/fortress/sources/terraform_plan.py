@@ -16,6 +16,7 @@ from typing import Any
 from fortress.errors import InputError
 from fortress.inventory import TEMPLATE_ACCOUNT, Inventory, Origin, Unknown
 from fortress.sources.base import IacOptions
+from fortress.sources.detect import terraform_plan as detect
 from fortress.sources.tf_attrs import REGION_PLACEHOLDER, Obj, Res, synthetic_attr
 from fortress.sources.tf_mapping import build_inventory
 from fortress.sources.tf_values import Computed
@@ -26,19 +27,6 @@ _MAX_BYTES = 512 * 1024 * 1024
 _REF_RE = re.compile(
     r"^((?:module\.[^.]+\.)*)((?:data\.)?[a-z0-9_]+\.[A-Za-z0-9_-]+)\.([A-Za-z0-9_]+)"
 )
-
-
-def detect(path: Path) -> bool:
-    if not path.is_file() or path.suffix.lower() != ".json":
-        return False
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(4096)
-    except OSError:
-        return False
-    return b'"format_version"' in head and (
-        b'"terraform_version"' in head or b'"planned_values"' in head
-    )
 
 
 def load(path: Path, options: IacOptions | None = None) -> Inventory:

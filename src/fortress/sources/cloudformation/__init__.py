@@ -19,7 +19,6 @@ the families never import SAM.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,8 @@ from fortress.sources.cloudformation.model import (
     key_lines,
     suppressions_of,
 )
+from fortress.sources.detect import cloudformation as detect
+from fortress.sources.detect import template_files
 
 __all__ = [
     "FORMAT",
@@ -57,17 +58,8 @@ __all__ = [
 
 FORMAT = "cloudformation"
 
-TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
-
 
 # --------------------------------------------------------------------------- detection & loading
-
-
-def detect(path: Path) -> bool:
-    """A CloudFormation/SAM template file, a ``cdk.out`` folder, or a folder holding templates."""
-    if path.is_dir():
-        return bool(_template_files(path))
-    return path.suffix.lower() in TEMPLATE_SUFFIXES and _looks_like_template(path)
 
 
 def load(path: Path, options: IacOptions) -> Inventory:
@@ -81,7 +73,7 @@ def load(path: Path, options: IacOptions) -> Inventory:
     with gc_paused():
         if path.is_dir():
             inventory = Inventory(scope="template", sources=[FORMAT])
-            for file in _template_files(path):
+            for file in template_files(path):
                 inventory.extend(load_file(file, options, path))
             inventory.scope = "template"
             return inventory
@@ -101,38 +93,6 @@ def load_file(path: Path, options: IacOptions, root: Path | None = None) -> Inve
     inventory = _build(builder)
     inventory.notes[:0] = notes
     return inventory
-
-
-def _looks_like_template(path: Path) -> bool:
-    try:
-        head = path.read_text(encoding="utf-8", errors="replace")[:200_000]
-    except OSError:
-        return False
-    if "AWSTemplateFormatVersion" in head or "AWS::Serverless" in head:
-        return True
-    return (
-        "Resources" in head and re.search(r"[\"']?Type[\"']?\s*:\s*[\"']?AWS::", head) is not None
-    )
-
-
-def _template_files(folder: Path) -> list[Path]:
-    files: list[Path] = []
-    for file in sorted(folder.rglob("*")):
-        parts = file.relative_to(folder).parts
-        if any(
-            p in ("node_modules", ".git", ".serverless", ".aws-sam", ".terraform") for p in parts
-        ):
-            continue
-        if "cdk.out" in parts or folder.name == "cdk.out":
-            if file.name.endswith(".template.json"):
-                files.append(file)
-            continue
-        if file.is_file() and file.suffix.lower() in TEMPLATE_SUFFIXES:
-            if file.name.startswith("serverless.") or file.name.endswith("tfvars.json"):
-                continue
-            if _looks_like_template(file):
-                files.append(file)
-    return files
 
 
 # --------------------------------------------------------------------------- building
