@@ -146,6 +146,11 @@ def test_cached_catalogue_decodes_only_the_services_asked_for(cache_home: Path) 
     assert cached.expand("lambda:Invoke*") == built.expand("lambda:Invoke*")
     assert cached.info("nosuchservice:Thing") is None and cached.info("no-colon") is None
     assert set(cached._tables) == {"s3", "lambda"}
+    for pattern in ("*:List*", "s3*:Get*", "?am:PassRole", " IAM:pass* ", "S3:", "ec2:*"):
+        assert cached.expand(pattern) == built.expand(pattern), pattern
+    assert cached.expand_all(["lambda:*"], not_action=True) == built.expand_all(
+        ["lambda:*"], not_action=True
+    )
     assert cached.expand("*") == built.all_actions  # everything, decoded on demand
     assert not cached._packed and _table(cached) == _table(built)
 

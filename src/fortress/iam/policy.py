@@ -12,6 +12,7 @@ analyses can answer "unknown" instead of "safe".
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -97,17 +98,20 @@ class Statement:
     def effect_unknown(self) -> bool:
         return isinstance(self.effect, Unknown)
 
-    @property
+    # Cached on the instance (a frozen dataclass still has a __dict__; the cache is no field,
+    # so equality, hashing and dataclasses.replace ignore it): the takeover questions of
+    # FTR-IAM-011/012 ask these of the same statements tens of thousands of times.
+    @functools.cached_property
     def actions_unknown(self) -> bool:
         return any(isinstance(a, Unknown) for a in self.actions) or any(
             "Action" in r for r in self.unknown_reasons
         )
 
-    @property
-    def known_actions(self) -> list[str]:
-        return [a for a in self.actions if isinstance(a, str)]
+    @functools.cached_property
+    def known_actions(self) -> tuple[str, ...]:
+        return tuple(a for a in self.actions if isinstance(a, str))
 
-    @property
+    @functools.cached_property
     def resources_unknown(self) -> bool:
         return any(isinstance(r, Unknown) for r in self.resources) or any(
             "Resource" in r for r in self.unknown_reasons
