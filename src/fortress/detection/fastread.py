@@ -156,13 +156,13 @@ def _in_window(t: Any, since: str | None, until: str | None) -> bool:
 if _msgspec is not None:
     _NULL = _msgspec.Raw(b"null")
 
-    class _Issuer(_msgspec.Struct):
+    class _Issuer(_msgspec.Struct, gc=False):
         arn: Any = None
 
-    class _Session(_msgspec.Struct):
+    class _Session(_msgspec.Struct, gc=False):
         sessionIssuer: _Issuer | None = None
 
-    class _Identity(_msgspec.Struct):
+    class _Identity(_msgspec.Struct, gc=False):
         type: Any = None
         arn: Any = None
         invokedBy: Any = None
@@ -170,7 +170,7 @@ if _msgspec is not None:
         # read only for the few service invocations (see _drop_service_invoke)
         sessionContext: _msgspec.Raw = _NULL
 
-    class _Head(_msgspec.Struct):
+    class _Head(_msgspec.Struct, gc=False):
         """The fields the filter reads; every other field is skipped unparsed."""
 
         eventSource: Any = None
@@ -189,7 +189,7 @@ if _msgspec is not None:
     class _TimedHeads(_msgspec.Struct):
         Records: list[_TimedHead]
 
-    class _Object(_msgspec.Struct):
+    class _Object(_msgspec.Struct, gc=False):
         pass
 
     class _Objects(_msgspec.Struct):
@@ -198,7 +198,7 @@ if _msgspec is not None:
     class _Raws(_msgspec.Struct):
         Records: list[_msgspec.Raw]
 
-    class _Invoked(_msgspec.Struct):
+    class _Invoked(_msgspec.Struct, gc=False):
         requestParameters: Any = None
         responseElements: Any = None
 
