@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 from array import array
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -161,24 +160,29 @@ class DictNode(_Positioned, dict[Any, Any]):
     """A template mapping with its source position (cfn-lint's ``dict_node``).
 
     ``key_lines`` holds the 0-based line of each key, in key order (the keys are plain strings
-    unless ``string_marks`` asked for marked ones). cfn-lint's own nodes have no ``key_lines``:
-    read lines through :func:`key_line`, which serves both.
+    unless ``string_marks`` asked for marked ones): packed ``uint32`` bytes once decoded (48
+    bytes for a small mapping, where an array took ~100), an ``array`` while keys are added or
+    after a change. cfn-lint's own nodes have no ``key_lines``: read lines through
+    :func:`key_line`, which serves both.
     """
 
     __slots__ = ("_pos", "key_lines")
     using_merge = False  # the fast decoder leaves merge keys to cfn-lint
-    key_lines: array[int]
+    key_lines: array[int] | bytes
 
     # Later changes (includes expanded in place, SAM globals) keep ``key_lines`` in step with
     # the keys: a key added after decoding has no line (NO_LINE). The decoder itself stores
     # through ``dict.__setitem__``, so decoding pays none of this.
 
     def _lines(self) -> array[int]:
+        """The key lines as a mutable array (unpacked on the first change)."""
         try:
-            return self.key_lines
+            lines = self.key_lines
         except AttributeError:
-            self.key_lines = array("I", [NO_LINE] * len(self))
-            return self.key_lines
+            lines = self.key_lines = array("I", [NO_LINE] * len(self))
+        if isinstance(lines, bytes):
+            lines = self.key_lines = array("I", lines)
+        return lines
 
     def _index(self, key: Any) -> int:
         for i, k in enumerate(self):
@@ -243,9 +247,17 @@ def node_line(node: Any) -> int | None:
     return int(mark.line) + 1 if mark is not None else None
 
 
+def _line_values(mapping: Mapping[Any, Any]) -> Sequence[int] | None:
+    """A mapping's ``key_lines`` as a sequence of ints (packed bytes are read in place)."""
+    lines = getattr(mapping, "key_lines", None)
+    if isinstance(lines, bytes):
+        return memoryview(lines).cast("I")
+    return lines
+
+
 def key_lines(mapping: Mapping[Any, Any]) -> dict[Any, int]:
     """1-based line of every key of a decoded mapping (fast or cfn-lint decoding)."""
-    lines = getattr(mapping, "key_lines", None)
+    lines = _line_values(mapping)
     out: dict[Any, int] = {}
     if lines is not None:
         for k, line in zip(mapping, lines, strict=False):
@@ -262,7 +274,7 @@ def key_lines(mapping: Mapping[Any, Any]) -> dict[Any, int]:
 
 def key_line(mapping: Mapping[Any, Any], key: Any) -> int | None:
     """1-based line of ``key`` in a decoded mapping, or None."""
-    lines = getattr(mapping, "key_lines", None)
+    lines = _line_values(mapping)
     for i, k in enumerate(mapping):
         if k == key:
             if lines is not None and i < len(lines) and lines[i] != NO_LINE:
@@ -316,7 +328,11 @@ def fast_decode(
 _STR_TAG = "tag:yaml.org,2002:str"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
-_INTERN_MAX = 64  # strings up to this length are interned: names, types, ARNs repeat a lot
+# Strings up to this length are shared within a document (names, types, ARNs repeat a lot).
+# Through a table of the decoder's own, not sys.intern: the process-wide table would keep a
+# slot for every distinct string (~70 bytes per resource of a large template) after the
+# template is gone, and during the build that follows.
+_INTERN_MAX = 64
 
 
 class _Frame:
@@ -355,6 +371,7 @@ class _Events:
         }
         # Anchored scalars, to decode an alias again; anchored collections make aliases fall back.
         self.anchors: dict[str, Any] = {}
+        self.shared: dict[str, str] = {}  # the document's short strings, one object each
 
     def document(self, text: str) -> Any:
         y = self.yaml
@@ -440,6 +457,8 @@ class _Events:
         value = frame.value
         if frame.tag in (_MAP_TAG, _SEQ_TAG):
             value._pos = _pack(start, end)
+            if frame.kind == "map":
+                value.key_lines = value.key_lines.tobytes()  # packed: see DictNode
             return value
         return self.tagged(frame.tag, value, start, end)
 
@@ -465,7 +484,9 @@ class _Events:
             node = StrNode(text)
             node.start_mark, node.end_mark = _mark(start), _mark(end)
             return node
-        return sys.intern(text) if len(text) <= _INTERN_MAX else text
+        if len(text) > _INTERN_MAX:
+            return text
+        return self.shared.setdefault(text, text)
 
     def tagged(self, tag: str, value: Any, start: Any, end: Any, scalar: bool = False) -> DictNode:
         """``!Ref x`` → ``{"Ref": "x"}``, ``!GetAtt a.b`` → ``{"Fn::GetAtt": ["a", "b"]}``."""
@@ -485,7 +506,7 @@ class _Events:
                 value = parts
         out = DictNode({suffix: value})
         out._pos = _pack(start, end)
-        out.key_lines = array("I", [start.line])
+        out.key_lines = array("I", [start.line]).tobytes()
         return out
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from fortress.inventory import (
@@ -43,7 +43,6 @@ class Resource:
     origin: Origin
     # For SAM-generated resources: the SAM resource they came from.
     sam_source: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def suppressions_of(metadata: Any) -> tuple[tuple[str, str], ...]:
