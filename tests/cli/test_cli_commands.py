@@ -82,3 +82,24 @@ def test_an_unknown_command_still_lists_every_command(capsys: pytest.CaptureFixt
         cli.main(["scna"])
     err = capsys.readouterr().err
     assert "invalid choice: 'scna'" in err and "respond" in err and "vulndb" in err
+
+
+def test_a_template_whose_code_is_not_built_imports_no_package_analysers(tmp_path: Path) -> None:
+    template = tmp_path / "template.yaml"
+    template.write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: python3.12, Handler: app.handler, CodeUri: build/}\n"
+    )
+    probe = (
+        "import sys\n"
+        "from fortress import cli\n"
+        "try:\n"
+        f"    cli.main(['scan', {str(template)!r}, '--format', 'json'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('ANALYSE:' + str('fortress.packages.analyse' in sys.modules))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert "does not exist (not built yet?)" in run.stderr  # the warning still says so
+    assert "ANALYSE:False" in run.stdout

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fortress.inventory import (
     CODE_DIR,
@@ -33,9 +34,10 @@ from fortress.inventory import (
     PackageAnalysis,
 )
 from fortress.packages import local
-from fortress.packages.analyse import add_vulnerabilities, analyse, unreadable
-from fortress.packages.osv import VulnDb
 from fortress.safeio import within
+
+if TYPE_CHECKING:
+    from fortress.packages.osv import VulnDb
 
 RootOf = Mapping[str, Path] | Callable[[Function | LayerVersion], Path]
 
@@ -84,7 +86,11 @@ def _one(
             reason=f"{'container image' if code.kind == CODE_IMAGE else 'code in S3'}: "
             "not part of the template; scan the account with --packages",
         )
+    # The analysers (secret scanners, dependency and code parsers: ~60 ms to import) only when
+    # there is code to read: a template whose code is not built yet never needs them.
     if code.kind not in _LOCAL:
+        from fortress.packages.analyse import unreadable
+
         return unreadable(_location(code), code.reason or "code not available locally")
     if code.path is not None and within(root, code.path) and not os.path.lexists(code.path):
         # A build output (the zip CI makes before `terraform apply`, a `sam build`
@@ -95,6 +101,8 @@ def _one(
             location=code.path,
             reason=f"{code.path} does not exist (not built yet?); the package is not read",
         )
+    from fortress.packages.analyse import analyse, unreadable
+
     files = local.files_of(code, root, workdir, limits, runtime=runtime, layer=layer)
     if isinstance(files, str):
         return unreadable(_location(code), files)
@@ -235,6 +243,8 @@ def _analyse_units(
             for future in list(futures):
                 unit, folder = running.pop(future)
                 try:
+                    from fortress.packages.analyse import add_vulnerabilities
+
                     package = add_vulnerabilities(future.result(), vulndb)
                 except Exception:  # a dead or failing worker: analyse the unit here
                     package = here(unit, folder, vulndb)
