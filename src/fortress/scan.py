@@ -394,7 +394,7 @@ def _code_root(path: Path, options: IacOptions) -> Path:
 
 
 class _VulnDbOnce:
-    """The OSV data, loaded the first time an input deploys local code (it can be large)."""
+    """The OSV data, loaded the first time a package is read (it can be large)."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -419,7 +419,7 @@ def _read_packages(
 
     if not reads_local_code(part):
         return
-    done = analyse_inventory(part, lambda _item: root, vulndb())
+    done = analyse_inventory(part, lambda _item: root, vulndb)  # the OSV index when needed
     # One warning per reason: 1,000 functions deploying the same unbuilt folder say it once.
     by_reason: dict[str, list[str]] = {}
     for subject, reason in done.missing:

@@ -40,6 +40,9 @@ if TYPE_CHECKING:
     from fortress.packages.osv import VulnDb
 
 RootOf = Mapping[str, Path] | Callable[[Function | LayerVersion], Path]
+# The OSV index, asked for when the first package is really read (loading it imports the
+# version parsers and may read a large file; a template whose code is not built needs neither).
+VulnDbOf = Callable[[], "VulnDb | None"]
 
 
 @dataclass
@@ -73,7 +76,7 @@ def _one(
     handler: str | None,
     runtime: str | None,
     layer: str | None,
-    vulndb: VulnDb | None,
+    vulndb: VulnDbOf | None,
     limits: local.LocalLimits,
 ) -> PackageAnalysis:
     if code.kind in (CODE_IMAGE, CODE_S3):
@@ -106,7 +109,8 @@ def _one(
     files = local.files_of(code, root, workdir, limits, runtime=runtime, layer=layer)
     if isinstance(files, str):
         return unreadable(_location(code), files)
-    return analyse(files, location=_location(code), handler=handler, runtime=runtime, vulndb=vulndb)
+    db = vulndb() if vulndb is not None else None
+    return analyse(files, location=_location(code), handler=handler, runtime=runtime, vulndb=db)
 
 
 _LOCAL = (CODE_DIR, CODE_ZIP, CODE_INLINE)
@@ -176,7 +180,7 @@ def _workers(units: list[_Unit], wanted: int | None) -> int:
 def _analyse_units(
     units: list[_Unit],
     workdir: Path,
-    vulndb: VulnDb | None,
+    vulndb: VulnDbOf | None,
     limits: local.LocalLimits,
     workers: int,
 ) -> Iterator[tuple[_Unit, PackageAnalysis]]:
@@ -185,7 +189,7 @@ def _analyse_units(
     matched against the OSV index here; a worker that fails hands its unit back to this
     process, so a broken pool never loses a package."""
 
-    def here(unit: _Unit, folder: Path, db: VulnDb | None) -> PackageAnalysis:
+    def here(unit: _Unit, folder: Path, db: VulnDbOf | None) -> PackageAnalysis:
         return _one(
             unit.code,
             unit.root,
@@ -245,7 +249,8 @@ def _analyse_units(
                 try:
                     from fortress.packages.analyse import add_vulnerabilities
 
-                    package = add_vulnerabilities(future.result(), vulndb)
+                    db = vulndb() if vulndb is not None else None
+                    package = add_vulnerabilities(future.result(), db)
                 except Exception:  # a dead or failing worker: analyse the unit here
                     package = here(unit, folder, vulndb)
                 yield unit, package
@@ -265,15 +270,16 @@ def _analyse_units(
 def analyse_inventory(
     inventory: Inventory,
     root_of: RootOf,
-    vulndb: VulnDb | None = None,
+    vulndb: VulnDbOf | None = None,
     on_progress: Callable[[str], None] | None = None,
     limits: local.LocalLimits | None = None,
     workers: int | None = None,
 ) -> IacPackages:
     """Set ``package`` on every function and layer of ``inventory`` that has ``code``.
 
-    Each distinct package (same resolved path, runtime, handler and patterns) is analysed
-    once, however many functions deploy it; ``workers`` processes (default: one per core, up
+    ``vulndb`` gives the OSV index when the first package is read. Each distinct package (same
+    resolved path, runtime, handler and patterns) is analysed once, however many functions
+    deploy it; ``workers`` processes (default: one per core, up
     to ``MAX_WORKERS``, once there are ``PARALLEL_FROM`` distinct local packages; this process
     is one of them) share the work.
     """
@@ -332,6 +338,6 @@ def analyse_path(
             handler=handler,
             runtime=runtime,
             layer=None,
-            vulndb=vulndb,
+            vulndb=lambda: vulndb,
             limits=limits or local.LocalLimits(),
         )
