@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import gc
 import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 from fortress.sources.cloudformation import decode
 
@@ -57,3 +61,25 @@ def test_packed_key_lines_follow_changes() -> None:
     assert doc.pop("b") == 2 and decode.key_lines(doc) == {"c": 3, "q": 1}
     inner = doc["c"]
     assert decode.node_line(inner) == 4 and decode.key_lines(inner) == {"d": 4}
+
+
+def test_a_template_is_read_once(tmp_path: Path, monkeypatch: Any) -> None:
+    """The transform test reads the text the decoder read: a second read of a large template
+    held another copy of it beside the decoded tree (uncapped, too)."""
+    from fortress import safeio
+    from fortress.sources import cloudformation
+    from fortress.sources.base import IacOptions
+
+    path = tmp_path / "template.yaml"
+    path.write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n"
+        "  Fn:\n    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: python3.12, Handler: a.h, InlineCode: x}\n"
+    )
+    reads: list[str] = []
+    real = safeio.read_template
+    monkeypatch.setattr(safeio, "read_template", lambda p: reads.append(str(p)) or real(p))
+    monkeypatch.setattr(Path, "read_text", lambda *a, **k: pytest.fail("read again"))
+    inventory = cloudformation.load(path, IacOptions())
+    assert reads == [str(path)]
+    assert [f.name for f in inventory.functions]  # the SAM transform was still seen

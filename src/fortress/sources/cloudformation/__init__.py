@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from fortress import safeio
 from fortress.errors import InputError
 from fortress.inventory import Inventory, Origin, SourceNote
 from fortress.sources.base import IacOptions, gc_paused
@@ -83,9 +84,19 @@ def load(path: Path, options: IacOptions) -> Inventory:
 def load_file(path: Path, options: IacOptions, root: Path | None = None) -> Inventory:
     """One template → Inventory. Duplicate keys and wrong shapes are notes, not refusals."""
     notes: list[SourceNote] = []
-    template = parse_template(path, notes)
+    try:
+        text: str | None = safeio.read_template(path)
+    except (OSError, ValueError):
+        text = None  # cfn-lint's decoder reads it and words the error
+    template = parse_template(path, notes, text)
+    # the test reads the text already read (a second read of a large template held both
+    # copies beside the decoded tree: +47 MB at the peak for 18 MB)
+    transform = includes.mentions_transform(
+        text if text is not None else path.read_text(encoding="utf-8", errors="replace")
+    )
+    text = None
     resource_files: dict[str, tuple[str, int | None]] = {}
-    if includes.mentions_transform(path.read_text(encoding="utf-8", errors="replace")):
+    if transform:
         included = includes.expand(template, path, root or path.parent)
         notes.extend(included.notes)
         resource_files = included.resource_files

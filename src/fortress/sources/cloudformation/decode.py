@@ -12,27 +12,36 @@ from fortress.errors import InputError
 from fortress.inventory import NOTE_WARNING, SourceNote
 
 
-def parse_template(path: Path, notes: list[SourceNote] | None = None) -> Mapping[str, Any]:
+def parse_template(
+    path: Path, notes: list[SourceNote] | None = None, text: str | None = None
+) -> Mapping[str, Any]:
     """Decode a template with cfn-lint's decoder; InputError (file, line) when it does not parse.
 
     The common case (valid YAML/JSON without anchors or merge keys) takes :func:`fast_decode`,
     which gives the very same nodes; anything else, errors included, goes through cfn-lint.
     With ``notes``, a duplicate mapping key is accepted as the deploy tools accept it (the last
     one wins) and reported there as a warning with its line; without, it is an error.
+    ``text``: the file's text when the caller has already read it (see :func:`decode_file`).
     """
-    template = decode_file(path, notes)
+    template = decode_file(path, notes, text)
     if not isinstance(template, Mapping) or not isinstance(template.get("Resources"), Mapping):
         raise InputError(str(path), "not a CloudFormation template (no Resources section)", 1)
     return template
 
 
-def decode_file(path: Path, notes: list[SourceNote] | None = None) -> Any:
-    """A YAML/JSON file (a template, or a fragment it includes) as line-aware nodes."""
+def decode_file(path: Path, notes: list[SourceNote] | None = None, text: str | None = None) -> Any:
+    """A YAML/JSON file (a template, or a fragment it includes) as line-aware nodes.
+
+    ``text``: the file's text as :func:`safeio.read_template` gives it, when the caller has
+    read it already (so a large template is not read twice); None reads it here."""
     duplicates: list[tuple[Mapping[str, Any], Any]] | None = [] if notes is not None else None
     try:
-        fast = fast_decode(safeio.read_template(path), duplicates)  # regular file, capped
+        if text is None:
+            text = safeio.read_template(path)  # regular file, capped
+        fast = fast_decode(text, duplicates)
     except (OSError, ValueError):
         fast = None
+    text = None  # not held while cfn-lint decodes the file again
     if isinstance(fast, Mapping):
         if notes is not None and duplicates:
             notes.extend(duplicate_notes(fast, duplicates, str(path)))
