@@ -441,3 +441,23 @@ def test_a_pool_that_refuses_work_leaves_it_to_the_main_process(
         {k: f.get(k) for k in keep} for f in single["findings"]
     ]
     assert refused["coverage_gaps"] == []
+
+
+def test_console_report_on_stdout_states_each_warning_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The console report lists input warnings itself; they are not printed to stderr too
+    (on a terminal each appeared twice). With --output, stderr still carries them."""
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: python3.12, Handler: app.handler, CodeUri: src/}\n"
+    )
+    main(["scan", str(tmp_path / "template.yaml")])
+    out, err = capsys.readouterr()
+    both = " ".join((out + err).split())  # the report wraps long lines
+    assert both.count("does not exist (not built yet?)") == 1
+    assert "does not exist" in " ".join(out.split()) and err == ""
+    main(["scan", str(tmp_path / "template.yaml"), "--output", str(tmp_path / "r.txt")])
+    out, err = capsys.readouterr()
+    assert "does not exist" in err
