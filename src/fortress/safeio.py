@@ -23,6 +23,7 @@ import gzip
 import io
 import os
 import stat
+from collections.abc import Callable
 from typing import IO, Any
 
 from fortress.errors import InputError
@@ -280,3 +281,23 @@ def open_maybe_gzip(
         "decompressed gzip data",
         raw,
     )
+
+
+def unicode_safe(value: Any, default: Callable[[Any], Any] = str) -> Any:
+    """``value`` (plain data) with every lone surrogate of its strings replaced by U+FFFD (a
+    valid surrogate pair becomes its character); other objects go through ``default``.
+
+    Python's ``json`` and HCL ``\\u`` escapes accept ``"\\ud800"``, which no UTF-8 encoder
+    (orjson, DuckDB, a report file) takes: writers call this when an encoder refuses a value.
+    """
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {unicode_safe(k, default): unicode_safe(v, default) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [unicode_safe(v, default) for v in value]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if hasattr(value, "isoformat"):  # dates and times: the encoder's own format
+        return value
+    return unicode_safe(default(value), default)

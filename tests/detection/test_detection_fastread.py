@@ -233,6 +233,9 @@ def test_escapes_mixed_sources_and_quiet_files_match_the_full_parse(
         b'"userIdentity": {"type": "AWSService", "invokedBy": "s3.amazonaws.com", '
         b'"sessionContext": "odd"}}]}',
         b'{"Records": {"eventSource": "iam.amazonaws.com"}}',
+        # a list where a string belongs: not hashable in the hot loop (found by the fuzz suite)
+        b'{"Records": [{"eventSource": ["lambda.amazonaws.com"], "eventName": "x"}]}',
+        b'{"Records": [{"eventSource": {"a": 1}, "errorCode": "x"}]}',
     ],
 )
 def test_a_file_the_reader_cannot_handle_takes_the_duckdb_path(tmp_path: Path, body: bytes) -> None:

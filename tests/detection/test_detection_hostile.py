@@ -122,6 +122,30 @@ def test_deeply_nested_line_does_not_abort_the_hunt(tmp_path: Path) -> None:
     )
 
 
+def test_lone_surrogates_do_not_make_a_file_unreadable(tmp_path: Path) -> None:
+    """``"\\ud800"`` in a record (valid JSON text, no valid string): DuckDB refused the file
+    whole, losing its other records; the character is replaced and every record is read. A
+    valid pair (an emoji written as two escapes) is kept as its character."""
+
+    def spelled(record: dict[str, Any], escape: str) -> str:
+        text = json.dumps(record)
+        return text.replace('"orders"', f'"{escape}orders"', 1)
+
+    (tmp_path / "trail.json").write_text(
+        '{"Records": ['
+        + spelled(backdoor("s1"), "\\ud800")
+        + ", "
+        + json.dumps(backdoor("s2"))
+        + "]}"
+    )
+    (tmp_path / "lines.jsonl").write_text(
+        spelled(backdoor("s3"), "\\udc80") + "\n" + spelled(backdoor("s4"), "\\ud83d\\ude00") + "\n"
+    )
+    result = run_hunt(tmp_path)
+    assert result.unreadable == []
+    assert {"s1", "s2", "s3", "s4"} <= detected_ids(result)
+
+
 def test_python_reader_counts_a_deep_line_bad_and_reads_the_rest(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
     path.write_text(

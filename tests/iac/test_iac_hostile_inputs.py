@@ -111,3 +111,66 @@ def test_template_over_the_size_cap_is_an_input_error(
 
 def bounded(fn: Callable[[], Any]) -> Any:
     return _bounded(fn, 120, "the scan")
+
+
+def test_serverless_provider_of_the_wrong_type_is_no_crash(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``provider: 3832`` with HTTP events: the API's line was looked up in the number
+    (found by the fuzz suite)."""
+    (tmp_path / "serverless.yml").write_text(
+        "service: goat\nprovider: 3832\nfunctions:\n  convert:\n    handler: h.convert\n"
+        "    events:\n      - http: {path: api/convert, method: post}\n"
+    )
+    code, _out, _err = scan(capsys, str(tmp_path), "--format", "json")
+    assert code in (1, 2, 3)
+
+
+PLAN = FIXTURES / "terraform" / "plan" / "plan.json"
+
+
+@pytest.mark.parametrize(
+    "fmt", ["console", "json", "sarif", "html", "ocsf", "asff", "junit", "csv"]
+)
+def test_lone_surrogates_reach_no_encoder(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: str
+) -> None:
+    """A plan (Python's json accepts ``"\\ud800"``) naming a function with a lone surrogate:
+    every report is written, the character replaced (UTF-8 has no form for it)."""
+    text = PLAN.read_text().replace('"plan-fn"', '"\\ud800plan-fn"', 1)
+    assert "\\ud800plan-fn" in text
+    (tmp_path / "plan.json").write_text(text)
+    out = tmp_path / f"report.{fmt}"
+    code, stdout, _ = scan(
+        capsys, str(tmp_path / "plan.json"), "--format", fmt, "--output", str(out)
+    )
+    assert code in (0, 1, 3)
+    written = out.read_bytes().decode("utf-8")  # strict: valid UTF-8
+    assert "plan-fn" in written or fmt == "console"  # the summary names no function
+    if fmt in ("json", "sarif"):
+        assert "\ufffdplan-fn" in written
+    code, stdout, _ = scan(capsys, str(tmp_path / "plan.json"), "--details")
+    assert "\\ud800plan-fn" in stdout  # the terminal sees the escape, as for controls
+
+
+def test_hcl_escapes_outside_unicode_become_the_replacement_character() -> None:
+    from fortress.sources.hcl import unescape
+
+    assert unescape("a\\ud800b\\U00110000c\\u00e9") == "a\ufffdb\ufffdc\u00e9"
+
+
+def test_a_code_path_with_a_nul_byte_is_a_gap_not_a_crash(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``filename = "x\\u0000y.zip"``: no file system takes the name (``realpath`` raised);
+    the package is unreadable with the reason (found by the fuzz suite)."""
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_lambda_function" "f" {\n  function_name = "f"\n'
+        '  role = "arn:aws:iam::111122223333:role/r"\n  runtime = "python3.12"\n'
+        '  handler = "a.h"\n  filename = "x\\u0000y.zip"\n}\n'
+    )
+    out = tmp_path / "r.json"
+    code, _, _ = scan(capsys, str(tmp_path), "--format", "json", "--output", str(out))
+    assert code == 3
+    gaps = json.loads(out.read_text())["coverage_gaps"]
+    assert [g["message"] for g in gaps] == ["the path holds a NUL byte: not a file name"]

@@ -420,9 +420,10 @@ def write_format(
         findings = (f.to_dict() for f in result.findings)
         html.write(out, jsonreport.head(result, summary), findings, snippets)
     elif fmt in governance.FORMATS:
-        out.write(governance.render(fmt, result).encode("utf-8"))
+        # "replace": a lone surrogate (see jsonreport.encode) becomes "?", never a crash
+        out.write(governance.render(fmt, result).encode("utf-8", "replace"))
     else:
-        out.write(_console_text(result, show_passed, details, summary).encode("utf-8"))
+        out.write(_console_text(result, show_passed, details, summary).encode("utf-8", "replace"))
 
 
 def _console_text(

@@ -27,6 +27,7 @@ _UNSAFE_CLASS = (
     "\u2060-\u206f"  # word joiner, invisible operators, bidi isolates, deprecated formats
     "\ufeff\ufff9-\ufffb"  # BOM / zero-width no-break space, interlinear annotations
     "\U000e0000-\U000e007f"  # tag characters
+    "\ud800-\udfff"  # lone surrogates (from \\u escapes in JSON or HCL): no terminal prints them
 )
 _UNSAFE = re.compile(f"[{_UNSAFE_CLASS}]")
 _UNSAFE_LINES = re.compile(f"[{_UNSAFE_CLASS}\t\n]")

@@ -199,6 +199,10 @@ def convert_fallback(
                 continue
             try:
                 line = json.dumps(record, separators=(",", ":"), default=str)
+                if "\\ud" in line:  # maybe a lone surrogate, which DuckDB refuses
+                    line = json.dumps(
+                        safeio.unicode_safe(record), separators=(",", ":"), default=str
+                    )
             except (RecursionError, ValueError):  # nested too deeply to write back
                 bad += 1
                 continue

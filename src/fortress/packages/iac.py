@@ -95,6 +95,10 @@ def _one(
         from fortress.packages.analyse import unreadable
 
         return unreadable(_location(code), code.reason or "code not available locally")
+    if code.path is not None and "\0" in code.path:  # no file system takes it (a hostile value)
+        from fortress.packages.analyse import unreadable
+
+        return unreadable(_location(code), "the path holds a NUL byte: not a file name")
     if code.path is not None and within(root, code.path) and not os.path.lexists(code.path):
         # A build output (the zip CI makes before `terraform apply`, a `sam build`
         # folder): not part of the input, so the package rules do not run; a warning
@@ -153,7 +157,7 @@ def _units(items: list[tuple[str, Function | LayerVersion]], root_of: RootOf) ->
             layer = item.arn
         root = _root(root_of, item)
         key: tuple[str, ...] = ("item", str(index))
-        if code.kind in (CODE_DIR, CODE_ZIP) and code.path:
+        if code.kind in (CODE_DIR, CODE_ZIP) and code.path and "\0" not in code.path:
             key = (
                 code.kind,
                 os.path.realpath(code.path),

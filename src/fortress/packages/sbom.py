@@ -95,7 +95,10 @@ def _purl(dep: Dependency) -> PackageURL | None:
 
 
 def _ref(*parts: str) -> str:
-    return "fortress:" + hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:20]
+    return (
+        "fortress:"
+        + hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:20]
+    )
 
 
 def _dependency(dep: Dependency, owner: str) -> Component:
@@ -241,7 +244,7 @@ def to_json(subject: SbomSubject, *, now: datetime | None = None) -> str:
 def file_name(subject: SbomSubject) -> str:
     """A file name that says which function and never collides (a short hash of the ref)."""
     base = re.sub(r"[^A-Za-z0-9._-]+", "_", subject.name)[:80].strip("._") or "function"
-    return f"{base}-{hashlib.sha256(subject.ref.encode()).hexdigest()[:8]}.cdx.json"
+    return f"{base}-{hashlib.sha256(subject.ref.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}.cdx.json"
 
 
 def subjects(inventory: Inventory) -> tuple[list[SbomSubject], list[tuple[str, str]]]:

@@ -54,7 +54,7 @@ def finding(f: Finding, when: str, account: str, region: str) -> dict[str, Any]:
     r = f.resource
     acct = r.account if _is_account(r.account) else account
     where = r.region or region
-    ident = hashlib.sha256(f"{f.rule_id}|{r.id}".encode()).hexdigest()[:32]
+    ident = hashlib.sha256(f"{f.rule_id}|{r.id}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
     controls = [f"{k}:{c}" for k, ids in f.controls.items() for c in ids]
     out: dict[str, Any] = {
         "SchemaVersion": SCHEMA_VERSION,

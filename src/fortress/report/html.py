@@ -28,6 +28,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from fortress.findings import Practice, Severity
+from fortress.report import jsonreport
 from fortress.report.jsonreport import new_marker, stream
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -81,7 +82,7 @@ def _escape_chunk(chunk: bytes) -> bytes:
 def embed_json(value: Any) -> Markup:
     """JSON safe to place inside ``<script type="application/json">``: no ``<``, ``>`` or ``&``
     survive, so no value can close the element or open an HTML comment."""
-    data = orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS)
+    data = jsonreport.encode(value, orjson.OPT_NON_STR_KEYS, default=str)
     return Markup(_escape_chunk(data).decode("utf-8"))
 
 
@@ -151,10 +152,10 @@ def write(
     }
     page = _environment().get_template("report.html.j2").render(context)
     before, after = page.split(marker, 1)  # random: no data can contain it
-    out.write(before.encode("utf-8"))
+    out.write(before.encode("utf-8", "replace"))  # "replace": lone surrogates (see encode)
     data = {"snippets": snippets or {}, "severities": SEVERITIES}
     stream(out, data, "findings", findings, pretty=False, transform=_escape_chunk)
-    out.write(after.encode("utf-8"))
+    out.write(after.encode("utf-8", "replace"))
 
 
 def render(document: dict[str, Any], snippets: dict[str, dict[str, str]] | None = None) -> str:

@@ -9,6 +9,7 @@ from typing import Any, BinaryIO, Protocol
 
 import orjson
 
+from fortress import safeio
 from fortress.findings import CoverageGap, Finding
 from fortress.report import governance
 
@@ -107,7 +108,22 @@ _CHUNK_BYTES = 256 * 1024
 
 def dumps(document: Any) -> bytes:
     """One orjson pass over a report document (indented, newline-terminated UTF-8)."""
-    return orjson.dumps(document, default=_default, option=_OPTIONS)
+    return encode(document, _OPTIONS)
+
+
+def encode(value: Any, option: int = _ITEM_OPTIONS, default: Any = _default) -> bytes:
+    """``orjson.dumps``, also for text holding lone surrogates.
+
+    Python's ``json`` (snapshots, Terraform plans, ``jsonencode`` policies) and HCL ``\\u``
+    escapes can yield a string with a lone surrogate (``"\\ud800"``), which no UTF-8 encoder
+    accepts: such a value is written with U+FFFD in its place instead of aborting the report.
+    """
+    try:
+        return orjson.dumps(value, default=default, option=option)
+    except TypeError as exc:
+        if "surrogates" not in str(exc):
+            raise
+        return orjson.dumps(safeio.unicode_safe(value, default), default=default, option=option)
 
 
 def stream(
@@ -147,11 +163,7 @@ def stream_at(
     transform: Callable[[bytes], bytes] | None = None,
 ) -> None:
     """:func:`stream` with the list's place in ``document`` held by ``marker`` (any depth)."""
-    whole = (
-        dumps(document)
-        if pretty
-        else orjson.dumps(document, default=_default, option=_ITEM_OPTIONS)
-    )
+    whole = dumps(document) if pretty else encode(document)
     before, after = whole.rsplit(orjson.dumps(marker), 1)
     indent = b""
     if pretty:
@@ -164,7 +176,7 @@ def stream_at(
     size = 0
     wrote = False
     for item in items:
-        chunk = orjson.dumps(item, default=_default, option=_ITEM_OPTIONS)
+        chunk = encode(item)
         batch.append(chunk)
         size += len(chunk)
         if size >= _CHUNK_BYTES:

@@ -106,7 +106,7 @@ def _cloud(account: str | None, region: str | None) -> dict[str, Any]:
 
 def finding_event(f: Finding, when: datetime, version: str) -> dict[str, Any]:
     r = f.resource
-    uid = hashlib.sha256(f"{f.rule_id}|{r.id}".encode()).hexdigest()
+    uid = hashlib.sha256(f"{f.rule_id}|{r.id}".encode("utf-8", "surrogatepass")).hexdigest()
     event = _base(
         severity=f.severity, when=when, version=version, rule_id=f.rule_id, message=f.message
     )
@@ -147,7 +147,9 @@ def finding_event(f: Finding, when: datetime, version: str) -> dict[str, Any]:
 
 def detection_event(d: DetectionLike, when: datetime, version: str) -> dict[str, Any]:
     seen = _parse_time(d.time) or when
-    uid = hashlib.sha256(f"{d.rule_id}|{'|'.join(sorted(d.event_ids))}".encode()).hexdigest()
+    uid = hashlib.sha256(
+        f"{d.rule_id}|{'|'.join(sorted(d.event_ids))}".encode("utf-8", "surrogatepass")
+    ).hexdigest()
     event = _base(
         severity=d.severity, when=seen, version=version, rule_id=d.rule_id, message=d.message
     )

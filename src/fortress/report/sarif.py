@@ -81,7 +81,9 @@ def _result(f: Finding, index: int) -> dict[str, Any]:
             "artifactLocation": {"uri": r.file.replace("\\", "/")},
             "region": {"startLine": max(1, r.line or 1)},
         }
-    fingerprint = hashlib.sha256(f"{f.rule_id}|{r.id}|{r.file}|{r.logical_id}".encode()).hexdigest()
+    fingerprint = hashlib.sha256(
+        f"{f.rule_id}|{r.id}|{r.file}|{r.logical_id}".encode("utf-8", "surrogatepass")
+    ).hexdigest()
     result: dict[str, Any] = {
         "ruleId": f.rule_id,
         "ruleIndex": index,

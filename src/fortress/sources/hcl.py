@@ -175,7 +175,10 @@ def unescape(text: str) -> str:
             return "%{"
         esc = m.group(1)
         if esc[0] in "uU" and len(esc) > 1:
-            return chr(int(esc[1:], 16))
+            point = int(esc[1:], 16)
+            # not a Unicode scalar (a surrogate, or past U+10FFFF): Terraform refuses it; the
+            # replacement character keeps the text encodable in every report
+            return "\ufffd" if 0xD800 <= point <= 0xDFFF or point > 0x10FFFF else chr(point)
         return _ESCAPES.get(esc, whole)
 
     return _ESCAPE_RE.sub(sub, text)

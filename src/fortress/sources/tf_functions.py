@@ -452,7 +452,9 @@ def _f_templatefile(ev: Evaluator, args: list[Any]) -> Any:
         return variables
     if not isinstance(variables, dict):
         return Invalid(f"function `templatefile`: the variables are {type_name(variables)}")
-    marker = "FORTRESS_" + hashlib.sha256(text.encode()).hexdigest()[:16]  # not in the text
+    marker = (
+        "FORTRESS_" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    )  # not in the text
     body = text if text.endswith("\n") else text + "\n"
     source = f"template = <<{marker}\n{body}{marker}\n"
     try:
@@ -531,7 +533,7 @@ FUNCTIONS: dict[str, Func] = {
     ),
     "base64encode": _str1(lambda s: base64.b64encode(s.encode()).decode()),
     "base64decode": _str1(lambda s: base64.b64decode(s).decode("utf-8", "replace")),
-    "sha256": _str1(lambda s: hashlib.sha256(s.encode()).hexdigest()),
+    "sha256": _str1(lambda s: hashlib.sha256(s.encode("utf-8", "surrogatepass")).hexdigest()),
     "keys": _strict(_f_keys),
     "values": _strict(_f_values),
     "flatten": _strict(_f_flatten),

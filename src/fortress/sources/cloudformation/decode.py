@@ -265,7 +265,10 @@ def _line_values(mapping: Mapping[Any, Any]) -> Sequence[int] | None:
 
 
 def key_lines(mapping: Mapping[Any, Any]) -> dict[Any, int]:
-    """1-based line of every key of a decoded mapping (fast or cfn-lint decoding)."""
+    """1-based line of every key of a decoded mapping (fast or cfn-lint decoding); empty when
+    ``mapping`` is not one."""
+    if not isinstance(mapping, Mapping):
+        return {}
     lines = _line_values(mapping)
     out: dict[Any, int] = {}
     if lines is not None:
@@ -282,7 +285,10 @@ def key_lines(mapping: Mapping[Any, Any]) -> dict[Any, int]:
 
 
 def key_line(mapping: Mapping[Any, Any], key: Any) -> int | None:
-    """1-based line of ``key`` in a decoded mapping, or None."""
+    """1-based line of ``key`` in a decoded mapping, or None (also when ``mapping`` is not
+    one: a wrong-typed section of a hostile file)."""
+    if not isinstance(mapping, Mapping):
+        return None
     lines = _line_values(mapping)
     for i, k in enumerate(mapping):
         if k == key:
