@@ -174,3 +174,32 @@ def test_a_code_path_with_a_nul_byte_is_a_gap_not_a_crash(
     assert code == 3
     gaps = json.loads(out.read_text())["coverage_gaps"]
     assert [g["message"] for g in gaps] == ["the path holds a NUL byte: not a file name"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "gap"),
+    [
+        (
+            "main.tf",
+            'module "m" {\n  source = "./m\\u0000x"\n}\n'
+            'resource "aws_lambda_function" "f" {\n  function_name = file("a\\u0000b")\n'
+            '  role = "arn:aws:iam::111122223333:role/r"\n  runtime = "python3.12"\n'
+            '  handler = "a.h"\n  image_uri = "x"\n  package_type = "Image"\n}\n',
+            "the module source holds a NUL byte",
+        ),
+        (
+            "template.yaml",
+            "Resources:\n  Fn:\n    Type: AWS::Lambda::Function\n    Properties:\n"
+            '      Fn::Transform: {Name: AWS::Include, Parameters: {Location: "a\\0b.yaml"}}\n',
+            "its Location holds a NUL byte",
+        ),
+    ],
+)
+def test_a_named_file_with_a_nul_byte_is_not_followed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str, text: str, gap: str
+) -> None:
+    (tmp_path / name).write_text(text)
+    out = tmp_path / "r.json"
+    code, _, _ = scan(capsys, str(tmp_path), "--format", "json", "--output", str(out))
+    assert code == 3
+    assert any(gap in g["message"] for g in json.loads(out.read_text())["coverage_gaps"])

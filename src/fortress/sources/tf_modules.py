@@ -86,6 +86,8 @@ def resolve(
     """
     if source is None:
         return Resolved(gap="not followed: the module source is not a literal string")
+    if "\0" in source:  # no file system takes it (a hostile value)
+        return Resolved(gap="not followed: the module source holds a NUL byte")
     if is_local(source):
         folder = (caller / source).resolve()
         if not folder.is_dir():

@@ -118,6 +118,8 @@ class _Expander:
                 "the fragment is in S3 (or on the web), which the scan does not read; "
                 "scan the template that references the local file instead",
             )
+        if "\0" in location:  # no file system takes it (a hostile value)
+            return self.gap(file, line, "AWS::Include", "its Location holds a NUL byte")
         target = _location_path(spec, file)
         assert target is not None
         real = target.resolve()
