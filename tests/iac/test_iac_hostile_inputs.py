@@ -203,3 +203,28 @@ def test_a_named_file_with_a_nul_byte_is_not_followed(
     code, _, _ = scan(capsys, str(tmp_path), "--format", "json", "--output", str(out))
     assert code == 3
     assert any(gap in g["message"] for g in json.loads(out.read_text())["coverage_gaps"])
+
+
+def test_terraform_lists_where_ids_belong_link_nothing_and_crash_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Raw values used to link resources (a stage name, a bucket, a security group id) were
+    dict keys: a list there was an internal error (found by the fuzz suite)."""
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_api_gateway_rest_api" "api" {\n  name = "api"\n}\n'
+        'resource "aws_api_gateway_stage" "prod" {\n'
+        "  rest_api_id = aws_api_gateway_rest_api.api.id\n"
+        '  deployment_id = "d"\n  stage_name = ["prod"]\n}\n'
+        'resource "aws_api_gateway_method_settings" "all" {\n'
+        "  rest_api_id = aws_api_gateway_rest_api.api.id\n"
+        '  stage_name = ["prod"]\n  method_path = "*/*"\n  settings {}\n}\n'
+        'resource "aws_api_gateway_integration" "i" {\n'
+        "  rest_api_id = aws_api_gateway_rest_api.api.id\n"
+        '  resource_id = ["r"]\n  http_method = "GET"\n  type = "AWS_PROXY"\n}\n'
+        'resource "aws_s3_bucket_policy" "p" {\n  bucket = ["b"]\n  policy = "{}"\n}\n'
+        'resource "aws_security_group_rule" "r" {\n  security_group_id = ["sg"]\n'
+        '  type = "ingress"\n  from_port = 0\n  to_port = 0\n  protocol = "-1"\n}\n'
+        'resource "aws_secretsmanager_secret_rotation" "r" {\n  secret_id = ["s"]\n}\n'
+    )
+    code, _, _ = scan(capsys, str(tmp_path), "--format", "json")
+    assert code in (0, 1, 3)

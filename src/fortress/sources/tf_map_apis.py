@@ -25,7 +25,7 @@ from fortress.sources.tf_attrs import (
     str_list,
     str_of,
 )
-from fortress.sources.tf_map_base import MapperBase
+from fortress.sources.tf_map_base import MapperBase, hkey
 from fortress.sources.tf_values import JsonDoc, plain_value
 
 
@@ -52,7 +52,7 @@ class ApiMapper(MapperBase):
                 _openapi_routes(api, r.get("body"), r)
             api.resource_policy = policy_of(r, "policy", f"{r.address}.policy")
             apis[api.id] = api
-            roots[r.attr("root_resource_id")] = api.id
+            roots[hkey(r.attr("root_resource_id"))] = api.id
             self.inv.apis.append(api)
         for r in self.each("aws_api_gateway_rest_api_policy"):
             target = r.get("rest_api_id")
@@ -61,7 +61,7 @@ class ApiMapper(MapperBase):
                 api.resource_policy = policy_of(r, "policy", f"{r.address}.policy")
         parents: dict[Any, tuple[Any, Any]] = {}
         for r in self.each("aws_api_gateway_resource"):
-            parents[r.attr("id")] = (r.get("parent_id"), r.get("path_part"))
+            parents[hkey(r.attr("id"))] = (r.get("parent_id"), r.get("path_part"))
 
         def path_of(resource_id: Any, depth: int = 0) -> str:
             if isinstance(resource_id, str) and resource_id in roots:
@@ -74,7 +74,7 @@ class ApiMapper(MapperBase):
 
         integrations: dict[tuple[Any, Any, Any], list[Any]] = defaultdict(list)
         for i in self.each("aws_api_gateway_integration"):
-            key = (i.get("rest_api_id"), i.get("resource_id"), i.get("http_method"))
+            key = hkey(i.get("rest_api_id"), i.get("resource_id"), i.get("http_method"))
             target = fn_from_uri(i.get("uri"))
             if target is not None:
                 integrations[key].append(target)
@@ -94,7 +94,8 @@ class ApiMapper(MapperBase):
                     request_validator=str_of(m.get("request_validator_id")),
                     function_arns=list(
                         integrations.get(
-                            (m.get("rest_api_id"), m.get("resource_id"), m.get("http_method")), []
+                            hkey(m.get("rest_api_id"), m.get("resource_id"), m.get("http_method")),
+                            [],
                         )
                     ),
                     origin=m.origin,
@@ -109,10 +110,10 @@ class ApiMapper(MapperBase):
             stage = self._stage(s, str_of(s.get("stage_name")))
             stage.tracing_enabled = bool_of(s.get("xray_tracing_enabled"), False)
             api.stages.append(stage)
-            stages[(api.id, s.get("stage_name"))] = stage
-            stage_arns[s.attr("arn")] = stage
+            stages[hkey(api.id, s.get("stage_name"))] = stage
+            stage_arns[hkey(s.attr("arn"))] = stage
         for ms in self.each("aws_api_gateway_method_settings"):
-            stage = stages.get((ms.get("rest_api_id"), ms.get("stage_name")))
+            stage = stages.get(hkey(ms.get("rest_api_id"), ms.get("stage_name")))
             settings = first_block(ms, "settings")
             if stage is None or settings is None:
                 continue
@@ -132,11 +133,11 @@ class ApiMapper(MapperBase):
         for plan in self.each("aws_api_gateway_usage_plan"):
             throttled = first_block(plan, "throttle_settings") is not None
             for ref in blocks_of(plan, "api_stages"):
-                stage = stages.get((ref.get("api_id"), ref.get("stage")))
+                stage = stages.get(hkey(ref.get("api_id"), ref.get("stage")))
                 if stage is not None and throttled:
                     stage.usage_plan_throttling = True
         for assoc in self.each("aws_wafv2_web_acl_association"):
-            stage = stage_arns.get(assoc.get("resource_arn"))
+            stage = stage_arns.get(hkey(assoc.get("resource_arn")))
             if stage is not None:
                 stage.web_acl_arn = str_of(assoc.get("web_acl_arn"))
 

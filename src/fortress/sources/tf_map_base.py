@@ -21,6 +21,20 @@ from fortress.sources.tf_attrs import (
 )
 
 
+def hkey(*values: Any) -> Any:
+    """A dict key made of raw attribute values (one value, or a tuple of several).
+
+    A value of the wrong type in a hostile file (a list where an id belongs) is unhashable: it
+    gives a fresh key equal to nothing, so it links no resources and raises nothing.
+    """
+    key = values[0] if len(values) == 1 else values
+    try:
+        hash(key)
+    except TypeError:
+        return object()
+    return key
+
+
 class MapperBase:
     """State shared by the parts of the mapper: resources by type, what was built so far."""
 

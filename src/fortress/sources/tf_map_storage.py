@@ -12,7 +12,7 @@ from typing import Any
 
 from fortress.inventory import Bucket, Parameter, Unknown
 from fortress.sources.tf_attrs import bool_of, first_block, str_of
-from fortress.sources.tf_map_base import MapperBase
+from fortress.sources.tf_map_base import MapperBase, hkey
 
 _BLOCK_ATTRS = {
     "block_public_acls": "BlockPublicAcls",
@@ -48,21 +48,21 @@ class StorageMapper(MapperBase):
                 )
             bucket.encryption = _algorithm(first_block(r, "server_side_encryption_configuration"))
             buckets[name] = bucket
-            buckets[r.attr("id")] = bucket
-            buckets[r.attr("arn")] = bucket
+            buckets[hkey(r.attr("id"))] = bucket
+            buckets[hkey(r.attr("arn"))] = bucket
             self.inv.buckets.append(bucket)
         for r in self.each("aws_s3_bucket_versioning"):
-            found = buckets.get(r.get("bucket"))
+            found = buckets.get(hkey(r.get("bucket")))
             config = first_block(r, "versioning_configuration")
             if found is not None and config is not None:
                 status = str_of(config.get("status"))
                 found.versioning = status if isinstance(status, (str, Unknown)) else None
         for r in self.each("aws_s3_bucket_server_side_encryption_configuration"):
-            found = buckets.get(r.get("bucket"))
+            found = buckets.get(hkey(r.get("bucket")))
             if found is not None:
                 found.encryption = _algorithm(r) or found.encryption
         for r in self.each("aws_s3_bucket_public_access_block"):
-            found = buckets.get(r.get("bucket"))
+            found = buckets.get(hkey(r.get("bucket")))
             if found is not None:
                 found.public_access_block = {
                     key: bool_of(r.get(attr), False) for attr, key in _BLOCK_ATTRS.items()

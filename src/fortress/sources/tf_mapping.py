@@ -57,6 +57,7 @@ from fortress.sources.tf_attrs import (
 )
 from fortress.sources.tf_code import code_of
 from fortress.sources.tf_map_apis import ApiMapper
+from fortress.sources.tf_map_base import hkey
 from fortress.sources.tf_map_elb import ElbMapper
 from fortress.sources.tf_map_network import map_routing
 from fortress.sources.tf_map_storage import StorageMapper
@@ -589,7 +590,7 @@ class _Mapper(ApiMapper, ElbMapper, StorageMapper):
             groups[group.id] = group
             self.inv.security_groups.append(group)
         for r in self.each("aws_security_group_rule"):
-            group = groups.get(r.get("security_group_id"))
+            group = groups.get(hkey(r.get("security_group_id")))
             if group is None:
                 continue
             direction = "ingress" if r.get("type") == "ingress" else "egress"
@@ -616,7 +617,7 @@ class _Mapper(ApiMapper, ElbMapper, StorageMapper):
             ("aws_vpc_security_group_egress_rule", "egress"),
         ):
             for r in self.each(kind):
-                group = groups.get(r.get("security_group_id"))
+                group = groups.get(hkey(r.get("security_group_id")))
                 if group is None:
                     continue
                 rules = getattr(group, direction)
@@ -716,7 +717,7 @@ class _Mapper(ApiMapper, ElbMapper, StorageMapper):
             secrets[secret.name] = secret
             self.inv.secrets.append(secret)
         for r in self.each("aws_secretsmanager_secret_rotation"):
-            secret = secrets.get(r.get("secret_id"))
+            secret = secrets.get(hkey(r.get("secret_id")))
             if secret is not None:
                 secret.rotation_enabled = True
 
@@ -729,7 +730,7 @@ class _Mapper(ApiMapper, ElbMapper, StorageMapper):
             keys[key.key_id] = key
             self.inv.kms_keys.append(key)
         for r in self.each("aws_kms_alias"):
-            key = keys.get(r.get("target_key_id"))
+            key = keys.get(hkey(r.get("target_key_id")))
             if key is not None:
                 key.aliases.extend([r.attr("name"), r.attr("arn")])
 
