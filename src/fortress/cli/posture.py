@@ -508,13 +508,13 @@ def cmd_scan(args: argparse.Namespace) -> int:
         write_sboms(inventory, args.sbom)
     if args.push_securityhub:
         governance.push_securityhub(args, result, client or aws_client(args))
-    # The console report on stdout lists the warnings and errors itself: on a terminal they
-    # were printed twice (stderr first, then the report)
+    # The console report on stdout lists the warnings itself: on a terminal they were printed
+    # twice (stderr first, then the report)
     emitted = not (result.input_errors and not result.sources) or args.format != "console"
     reported = emitted and args.format == "console" and args.output is None
     for warning in result.input_warnings if not reported else ():
         eprint(f"fortress: warning: {warning}")
-    for error in result.input_errors if not reported else ():
+    for error in result.input_errors:  # errors also on stderr, where scripts look for them
         eprint(f"fortress: error: {error}")
     if result.input_errors and not result.sources:
         if args.format != "console":  # machine-readable output still records the errors
