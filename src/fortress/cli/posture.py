@@ -510,8 +510,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
         governance.push_securityhub(args, result, client or aws_client(args))
     # The console report on stdout lists the warnings itself: on a terminal they were printed
     # twice (stderr first, then the report)
-    emitted = not (result.input_errors and not result.sources) or args.format != "console"
-    reported = emitted and args.format == "console" and args.output is None
+    reported = (
+        args.format == "console"
+        and args.output is None
+        and not (result.input_errors and not result.sources)  # no report then (see below)
+    )
     for warning in result.input_warnings if not reported else ():
         eprint(f"fortress: warning: {warning}")
     for error in result.input_errors:  # errors also on stderr, where scripts look for them

@@ -89,8 +89,7 @@ def load_file(path: Path, options: IacOptions, root: Path | None = None) -> Inve
     except (OSError, ValueError):
         text = None  # cfn-lint's decoder reads it and words the error
     template = parse_template(path, notes, text)
-    # the test reads the text already read (a second read of a large template held both
-    # copies beside the decoded tree: +47 MB at the peak for 18 MB)
+    # the transform test reads the text the decoder read (it read the file again, uncapped)
     transform = includes.mentions_transform(
         text if text is not None else path.read_text(encoding="utf-8", errors="replace")
     )
