@@ -20,6 +20,7 @@ read at call time.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import os
 import stat
@@ -281,6 +282,12 @@ def open_maybe_gzip(
         "decompressed gzip data",
         raw,
     )
+
+
+def sha256_hex(text: str) -> str:
+    """The SHA-256 hex digest of a text's UTF-8 bytes, for ids and fingerprints; a lone
+    surrogate (see :func:`unicode_safe`) is hashed as its code unit instead of raising."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def unicode_safe(value: Any, default: Callable[[Any], Any] = str) -> Any:

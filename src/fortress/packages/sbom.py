@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import re
 import uuid
 from collections.abc import Iterable
@@ -45,6 +44,7 @@ from packageurl import PackageURL
 
 import fortress
 from fortress.inventory import PACKAGE_ANALYSED, Dependency, Inventory, PackageAnalysis
+from fortress.safeio import sha256_hex
 
 SCHEMA = SchemaVersion.V1_6
 _OSV_URL = "https://osv.dev/vulnerability/"
@@ -95,10 +95,7 @@ def _purl(dep: Dependency) -> PackageURL | None:
 
 
 def _ref(*parts: str) -> str:
-    return (
-        "fortress:"
-        + hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:20]
-    )
+    return "fortress:" + sha256_hex("\x00".join(parts))[:20]
 
 
 def _dependency(dep: Dependency, owner: str) -> Component:
@@ -244,7 +241,7 @@ def to_json(subject: SbomSubject, *, now: datetime | None = None) -> str:
 def file_name(subject: SbomSubject) -> str:
     """A file name that says which function and never collides (a short hash of the ref)."""
     base = re.sub(r"[^A-Za-z0-9._-]+", "_", subject.name)[:80].strip("._") or "function"
-    return f"{base}-{hashlib.sha256(subject.ref.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}.cdx.json"
+    return f"{base}-{sha256_hex(subject.ref)[:8]}.cdx.json"
 
 
 def subjects(inventory: Inventory) -> tuple[list[SbomSubject], list[tuple[str, str]]]:

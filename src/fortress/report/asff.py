@@ -8,11 +8,11 @@ when it is known, else the one given (the caller's, when pushing with ``--push-s
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
 from fortress.findings import Finding, Severity, Status
+from fortress.safeio import sha256_hex
 
 SCHEMA_VERSION = "2018-10-08"
 FINDING_TYPE = "Software and Configuration Checks/AWS Security Best Practices"
@@ -54,7 +54,7 @@ def finding(f: Finding, when: str, account: str, region: str) -> dict[str, Any]:
     r = f.resource
     acct = r.account if _is_account(r.account) else account
     where = r.region or region
-    ident = hashlib.sha256(f"{f.rule_id}|{r.id}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    ident = sha256_hex(f"{f.rule_id}|{r.id}")[:32]
     controls = [f"{k}:{c}" for k, ids in f.controls.items() for c in ids]
     out: dict[str, Any] = {
         "SchemaVersion": SCHEMA_VERSION,

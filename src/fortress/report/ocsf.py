@@ -10,12 +10,12 @@ Fortress-specific detail (framework controls, evidence, template location) goes 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime
 from typing import Any, Protocol
 
 from fortress.findings import Finding, Severity, Status
+from fortress.safeio import sha256_hex
 
 OCSF_VERSION = "1.5.0"
 CLASS_UID = 2004  # Detection Finding
@@ -106,7 +106,7 @@ def _cloud(account: str | None, region: str | None) -> dict[str, Any]:
 
 def finding_event(f: Finding, when: datetime, version: str) -> dict[str, Any]:
     r = f.resource
-    uid = hashlib.sha256(f"{f.rule_id}|{r.id}".encode("utf-8", "surrogatepass")).hexdigest()
+    uid = sha256_hex(f"{f.rule_id}|{r.id}")
     event = _base(
         severity=f.severity, when=when, version=version, rule_id=f.rule_id, message=f.message
     )
@@ -147,9 +147,7 @@ def finding_event(f: Finding, when: datetime, version: str) -> dict[str, Any]:
 
 def detection_event(d: DetectionLike, when: datetime, version: str) -> dict[str, Any]:
     seen = _parse_time(d.time) or when
-    uid = hashlib.sha256(
-        f"{d.rule_id}|{'|'.join(sorted(d.event_ids))}".encode("utf-8", "surrogatepass")
-    ).hexdigest()
+    uid = sha256_hex(f"{d.rule_id}|{'|'.join(sorted(d.event_ids))}")
     event = _base(
         severity=d.severity, when=seen, version=version, rule_id=d.rule_id, message=d.message
     )

@@ -8,12 +8,12 @@ dismissed. Template findings carry file/line regions; live findings carry a logi
 
 from __future__ import annotations
 
-import hashlib
 import io
 from typing import Any, BinaryIO
 
 from fortress.findings import Finding, ResourceRef, Severity, Status
 from fortress.report.jsonreport import new_marker, stream_at
+from fortress.safeio import sha256_hex
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/fortress-security/fortress"
@@ -81,9 +81,7 @@ def _result(f: Finding, index: int) -> dict[str, Any]:
             "artifactLocation": {"uri": r.file.replace("\\", "/")},
             "region": {"startLine": max(1, r.line or 1)},
         }
-    fingerprint = hashlib.sha256(
-        f"{f.rule_id}|{r.id}|{r.file}|{r.logical_id}".encode("utf-8", "surrogatepass")
-    ).hexdigest()
+    fingerprint = sha256_hex(f"{f.rule_id}|{r.id}|{r.file}|{r.logical_id}")
     result: dict[str, Any] = {
         "ruleId": f.rule_id,
         "ruleIndex": index,

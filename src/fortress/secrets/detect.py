@@ -35,7 +35,6 @@ Display forms, chosen so that nothing leaks:
 from __future__ import annotations
 
 import bisect
-import hashlib
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from functools import lru_cache
 from typing import Any
 
 from fortress.errors import FortressError
+from fortress.safeio import sha256_hex
 
 # --------------------------------------------------------------------------- results
 
@@ -69,7 +69,7 @@ class SecretHit:
 
 def fingerprint(value: str) -> str:
     """Short, stable, non-reversible identifier of a value: ``sha256:`` + 12 hex digits."""
-    return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return "sha256:" + sha256_hex(value)[:12]
 
 
 def redact(value: str) -> str:

@@ -24,6 +24,7 @@ from tree_sitter import Node
 
 from fortress.errors import InputError
 from fortress.inventory import Unknown
+from fortress.safeio import sha256_hex
 from fortress.sources.hcl import parse_bytes
 from fortress.sources.tf_files import MAX_FILE_BYTES, inside, is_regular, read_regular
 from fortress.sources.tf_values import (
@@ -452,9 +453,7 @@ def _f_templatefile(ev: Evaluator, args: list[Any]) -> Any:
         return variables
     if not isinstance(variables, dict):
         return Invalid(f"function `templatefile`: the variables are {type_name(variables)}")
-    marker = (
-        "FORTRESS_" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-    )  # not in the text
+    marker = "FORTRESS_" + sha256_hex(text)[:16]  # not in the text
     body = text if text.endswith("\n") else text + "\n"
     source = f"template = <<{marker}\n{body}{marker}\n"
     try:
@@ -533,7 +532,7 @@ FUNCTIONS: dict[str, Func] = {
     ),
     "base64encode": _str1(lambda s: base64.b64encode(s.encode()).decode()),
     "base64decode": _str1(lambda s: base64.b64decode(s).decode("utf-8", "replace")),
-    "sha256": _str1(lambda s: hashlib.sha256(s.encode("utf-8", "surrogatepass")).hexdigest()),
+    "sha256": _str1(sha256_hex),
     "keys": _strict(_f_keys),
     "values": _strict(_f_values),
     "flatten": _strict(_f_flatten),
